@@ -1,0 +1,19 @@
+//! Bounds fixed in the program: the authority can tune parameters only inside them.
+
+/// Basis-point denominator: 10,000 bps = 100 %.
+pub const BPS_DENOMINATOR: u64 = 10_000;
+
+/// The protocol fee can never exceed 10 % of a job's price.
+pub const MAX_PROTOCOL_FEE_BPS: u16 = 1_000;
+
+/// Slots in one day at 400 ms per slot.
+pub const SLOTS_PER_DAY: u64 = 216_000;
+
+/// Upper bound for every window and delay (bidding, start, commit, challenge, unbonding).
+pub const MAX_WINDOW_SLOTS: u64 = 30 * SLOTS_PER_DAY;
+
+/// Upper bound for a job's maximum running time.
+pub const MAX_JOB_DURATION_SLOTS: u64 = 30 * SLOTS_PER_DAY;
+
+/// At most this many providers run one replicated job.
+pub const MAX_REPLICATION: u8 = 7;

@@ -1,0 +1,132 @@
+//! The program's one error enum: grouped by domain, append-only, codes from 6000 as in Anchor.
+//!
+//! A failing instruction logs the error in Anchor's format ("AnchorError occurred. Error Code: …")
+//! and returns `Custom(code)`, so Anchor's TypeScript client and the SDK recognise it by name.
+
+use pinocchio::error::ProgramError;
+
+macro_rules! program_errors {
+    ($($name:ident = $code:literal : $msg:literal,)+) => {
+        /// Every way an instruction of this program can fail.
+        #[repr(u32)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum ErrorCode {
+            $(#[doc = $msg] $name = $code,)+
+        }
+
+        impl ErrorCode {
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$name),+];
+
+            pub const fn name(self) -> &'static str {
+                match self { $(ErrorCode::$name => stringify!($name),)+ }
+            }
+
+            pub const fn message(self) -> &'static str {
+                match self { $(ErrorCode::$name => $msg,)+ }
+            }
+
+            pub fn from_code(code: u32) -> Option<Self> {
+                match code { $($code => Some(ErrorCode::$name),)+ _ => None }
+            }
+
+            /// The log line Anchor's clients parse, built at compile time.
+            pub const fn log_line(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$name => concat!(
+                        "AnchorError occurred. Error Code: ", stringify!($name),
+                        ". Error Number: ", $code, ". Error Message: ", $msg
+                    ),)+
+                }
+            }
+        }
+    };
+}
+
+program_errors! {
+    // 6000–6049: instruction and account shape
+    UnknownInstruction = 6000 : "The instruction discriminator names no instruction of this program.",
+    InvalidInstructionData = 6001 : "The instruction data does not have the expected length.",
+    NotEnoughAccounts = 6002 : "The instruction was given fewer accounts than it needs.",
+    MissingSignature = 6003 : "An account that must sign the transaction did not sign it.",
+    AccountNotWritable = 6004 : "An account that the instruction modifies was not passed as writable.",
+    InvalidProgramAccount = 6005 : "A program account does not have the expected address.",
+    InvalidAccountOwner = 6006 : "An account is not owned by the program that should own it.",
+    InvalidDiscriminator = 6007 : "An account's data does not start with the expected type discriminator.",
+    InvalidAccountData = 6008 : "An account's data does not have the expected length.",
+    InvalidPda = 6009 : "An account's address is not the program address derived from the expected seeds.",
+    AccountAlreadyInitialized = 6010 : "The account to create already holds data.",
+    InvalidEnumValue = 6011 : "An argument names no variant of its enum.",
+    // 6050–6099: tokens
+    InvalidMint = 6050 : "The mint is not an initialized SPL Token mint.",
+    WrongMint = 6051 : "The token account or mint is not of the market's mint.",
+    TokenAccountOwnerMismatch = 6052 : "The token account does not belong to the expected owner.",
+    InvalidTokenAccount = 6053 : "The account is not an initialized SPL Token account.",
+    InsufficientFunds = 6054 : "The token account does not hold enough tokens for this transfer.",
+    InvalidVault = 6055 : "The vault is not the one this account's tokens are held in.",
+    // 6100–6149: protocol config and authority
+    NotAuthority = 6100 : "Only the protocol authority may do this.",
+    FeeAboveLimit = 6101 : "A fee is above the bound fixed in the program.",
+    ProtocolPaused = 6102 : "The protocol is paused: no new jobs may be posted.",
+    InvalidMarketParams = 6103 : "A market parameter is zero or outside the bounds fixed in the program.",
+    MarketMismatch = 6104 : "The account belongs to a different market.",
+    // 6150–6199: providers and stake
+    NotProviderOwner = 6150 : "Only the provider's owner may do this.",
+    HardwareBelowMarketClass = 6151 : "The provider's hardware does not meet the market's resource class.",
+    ZeroAmount = 6152 : "The amount must be greater than zero.",
+    InsufficientFreeStake = 6153 : "The amount exceeds the provider's free stake (staked minus locked minus unbonding).",
+    NothingToWithdraw = 6154 : "The provider has no unbonded stake to withdraw.",
+    UnbondingNotElapsed = 6155 : "The unbonding delay has not elapsed yet.",
+    InvalidHardwareSpec = 6156 : "The hardware spec is inconsistent (GPU memory without GPUs, or zero CPU cores or memory).",
+    // 6200–6249: jobs
+    NotJobConsumer = 6200 : "Only the job's consumer may do this.",
+    InvalidJobState = 6201 : "The job is not in a state that allows this.",
+    InvalidPrice = 6202 : "The price is zero, or the instant-accept price exceeds the maximum price.",
+    InvalidReplication = 6203 : "The replication factor is outside the bounds allowed for the verification mode.",
+    InvalidBidWindow = 6204 : "The bid window is outside the bounds fixed in the program.",
+    InvalidJobRequirements = 6205 : "The job's requirements are inconsistent or have no duration.",
+    // 6900–6999: arithmetic
+    MathOverflow = 6900 : "An arithmetic operation overflowed.",
+}
+
+impl From<ErrorCode> for ProgramError {
+    fn from(error: ErrorCode) -> Self {
+        ProgramError::Custom(error as u32)
+    }
+}
+
+/// Shorthand for failing with a program error.
+pub type Result<T> = core::result::Result<T, ProgramError>;
+
+/// Returns `Err(error)` unless `condition` holds; reads as a checklist in `validate()`.
+#[inline(always)]
+pub fn require(condition: bool, error: ErrorCode) -> Result<()> {
+    if condition {
+        Ok(())
+    } else {
+        Err(error.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_round_trip() {
+        for (i, a) in ErrorCode::ALL.iter().enumerate() {
+            assert_eq!(ErrorCode::from_code(*a as u32), Some(*a));
+            for b in &ErrorCode::ALL[i + 1..] {
+                assert_ne!(*a as u32, *b as u32);
+                assert_ne!(a.name(), b.name());
+            }
+        }
+    }
+
+    #[test]
+    fn log_line_follows_anchor_format() {
+        assert_eq!(
+            ErrorCode::ZeroAmount.log_line(),
+            "AnchorError occurred. Error Code: ZeroAmount. Error Number: 6152. Error Message: The amount must be greater than zero."
+        );
+    }
+}

@@ -1,0 +1,157 @@
+//! `post_job`: a consumer posts a job and moves its whole budget into the job's escrow vault.
+
+use crate::accounts::{Context, init, load, parse_args};
+use crate::errors::{require, ErrorCode, Result};
+use crate::events::JobPosted;
+use crate::layout::{Stored, U64};
+use crate::pda::{create_pda_account, expect_pda};
+use crate::runtime::current_slot;
+use crate::math::SafeMath;
+use crate::state::job::{bid_window, escrow_amount};
+use crate::state::{seeds, Config, FailurePolicy, Job, JobRequirements, JobState, Market, VerificationMode};
+use crate::token::{create_vault, expect_token_account, transfer, TOKEN_PROGRAM_ID};
+use pinocchio::cpi::{Seed, Signer};
+
+crate::pod_struct! {
+    /// Arguments of `post_job`.
+    pub struct PostJobArgs {
+        /// Consumer-chosen number that makes the job's address unique.
+        pub nonce: U64,
+        /// sha256 of the job spec (image digest, command, inputs).
+        pub spec_hash: [u8; 32],
+        /// Hardware the job needs.
+        pub requirements: JobRequirements,
+        /// How the result is verified.
+        pub mode: Stored<VerificationMode>,
+        /// Providers that run the job; zero selects the market default.
+        pub replication: u8,
+        /// What happens if the provider fails.
+        pub on_failure: Stored<FailurePolicy>,
+        /// Highest price per provider, in payment-mint base units.
+        pub max_price: U64,
+        /// A bid at or below this is awarded at once; zero disables instant award.
+        pub instant_price: U64,
+        /// Bidding window in slots; zero selects the market default.
+        pub bid_window_slots: U64,
+    }
+}
+
+crate::instruction_accounts! {
+    /// Accounts of `post_job`.
+    pub struct PostJobAccounts {
+        /// The consumer; pays the budget and the rent of the job and its escrow.
+        consumer: signer_writable,
+        /// The protocol config (fee rate, pause flag).
+        config: readonly,
+        /// The market to post in.
+        market: readonly,
+        /// The job PDA `["job", consumer, nonce]`, created here.
+        job: writable,
+        /// The escrow vault PDA `["escrow", job]`, created here.
+        escrow: writable,
+        /// The consumer's token account of the payment mint, debited.
+        consumer_token: writable,
+        /// The market's payment mint.
+        payment_mint: readonly,
+        token_program: program = TOKEN_PROGRAM_ID,
+        system_program: program = pinocchio_system::ID,
+    }
+}
+
+/// Everything `validate` derives for the handler.
+struct Checked {
+    mode: VerificationMode,
+    replication: u8,
+    escrowed: u64,
+    bid_window: u64,
+}
+
+fn validate(
+    ix: &PostJobAccounts,
+    config: &Config,
+    market: &Market,
+    args: &PostJobArgs,
+) -> Result<Checked> {
+    require(!config.paused.get(), ErrorCode::ProtocolPaused)?;
+    require(ix.payment_mint.address() == &market.payment_mint, ErrorCode::WrongMint)?;
+    let mode = args.mode.get().ok_or(ErrorCode::InvalidEnumValue)?;
+    args.on_failure.get().ok_or(ErrorCode::InvalidEnumValue)?;
+    let replication = if args.replication == 0 { market.params.default_replication } else { args.replication };
+    require(mode.allows_replication(replication), ErrorCode::InvalidReplication)?;
+    args.requirements.validate()?;
+    let max_price = args.max_price.get();
+    require(max_price > 0 && args.instant_price.get() <= max_price, ErrorCode::InvalidPrice)?;
+    let bid_window = bid_window(args.bid_window_slots.get(), market.params.bid_window_slots.get())?;
+    let escrowed = escrow_amount(max_price, replication, config.protocol_fee_bps.get(), market.params.crank_fee.get())?;
+    let balance = expect_token_account(&ix.consumer_token, &market.payment_mint, ix.consumer.address())?;
+    require(balance >= escrowed, ErrorCode::InsufficientFunds)?;
+    Ok(Checked { mode, replication, escrowed, bid_window })
+}
+
+pub fn process(ctx: &Context) -> Result<()> {
+    let program_id = ctx.program_id;
+    let ix = PostJobAccounts::parse(ctx.accounts)?;
+    let args = parse_args::<PostJobArgs>(ctx.data)?;
+    let config = load::<Config>(&ix.config, program_id)?;
+    let market = load::<Market>(&ix.market, program_id)?;
+    let checked = validate(&ix, &config, &market, args)?;
+    let nonce_bytes = args.nonce.get().to_le_bytes();
+    let job_bump = expect_pda(&ix.job, [seeds::JOB, ix.consumer.address().as_ref(), &nonce_bytes], program_id)?;
+    let escrow_bump = expect_pda(&ix.escrow, [seeds::ESCROW, ix.job.address().as_ref()], program_id)?;
+
+    let job_bump_seed = [job_bump];
+    let job_seeds = [
+        Seed::from(seeds::JOB),
+        Seed::from(ix.consumer.address().as_ref()),
+        Seed::from(&nonce_bytes),
+        Seed::from(&job_bump_seed),
+    ];
+    create_pda_account(&ix.consumer, &ix.job, Job::LEN, program_id, Signer::from(&job_seeds))?;
+
+    let escrow_bump_seed = [escrow_bump];
+    let escrow_seeds = [
+        Seed::from(seeds::ESCROW),
+        Seed::from(ix.job.address().as_ref()),
+        Seed::from(&escrow_bump_seed),
+    ];
+    create_vault(&ix.consumer, &ix.escrow, &ix.payment_mint, ix.job.address(), Signer::from(&escrow_seeds))?;
+    transfer(&ix.consumer_token, &ix.escrow, &ix.consumer, checked.escrowed, &[])?;
+
+    let now = current_slot()?;
+    let mut job_view = ix.job;
+    let mut job = init::<Job>(&mut job_view)?;
+    job.bump = job_bump;
+    job.escrow_bump = escrow_bump;
+    job.state = Stored::new(JobState::Open);
+    job.mode = args.mode;
+    job.replication = checked.replication;
+    job.on_failure = args.on_failure;
+    job.consumer = *ix.consumer.address();
+    job.market = *ix.market.address();
+    job.escrow = *ix.escrow.address();
+    job.payment_mint = market.payment_mint;
+    job.nonce = args.nonce;
+    job.spec_hash = args.spec_hash;
+    job.requirements = args.requirements;
+    job.max_price = args.max_price;
+    job.instant_price = args.instant_price;
+    job.escrowed = U64::new(checked.escrowed);
+    job.protocol_fee_bps = config.protocol_fee_bps;
+    job.crank_fee = market.params.crank_fee;
+    job.posted_slot = U64::new(now);
+    job.bid_deadline_slot = U64::new(now.safe_add(checked.bid_window)?);
+    job.invariant()?;
+
+    JobPosted {
+        job: *ix.job.address(),
+        market: job.market,
+        consumer: job.consumer,
+        mode: Stored::new(checked.mode),
+        replication: job.replication,
+        max_price: job.max_price,
+        escrowed: job.escrowed,
+        bid_deadline_slot: job.bid_deadline_slot,
+    }
+    .emit();
+    Ok(())
+}

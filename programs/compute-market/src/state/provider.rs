@@ -1,0 +1,200 @@
+//! `Provider`: an operator's registration and stake in one market, at `["provider", market, owner]`.
+
+use crate::errors::{require, ErrorCode, Result};
+use crate::layout::{U16, U32, U64};
+use crate::math::SafeMath;
+use pinocchio::Address;
+
+crate::pod_struct! {
+    /// The hardware a provider offers, as it registered it.
+    pub struct HardwareSpec {
+        /// GPU model, ASCII, zero-padded; all zero when there is no GPU.
+        pub gpu_model: [u8; 16],
+        /// Number of GPUs.
+        pub gpu_count: u8,
+        /// Memory per GPU, in MiB.
+        pub vram_mb: U32,
+        /// CPU cores.
+        pub cpu_cores: U16,
+        /// System memory, in MiB.
+        pub memory_mb: U32,
+        /// Free disk for job data, in GiB.
+        pub disk_gb: U32,
+        /// Region code chosen by the operator (e.g. a UN M49 area code).
+        pub region: U16,
+    }
+}
+
+impl HardwareSpec {
+    /// A spec must describe a machine that can run something: cores, memory, and GPU memory
+    /// only when there are GPUs.
+    pub fn validate(&self) -> Result<()> {
+        let gpu_consistent = if self.gpu_count == 0 {
+            self.vram_mb.get() == 0 && self.gpu_model == [0u8; 16]
+        } else {
+            self.vram_mb.get() > 0
+        };
+        require(
+            gpu_consistent && self.cpu_cores.get() > 0 && self.memory_mb.get() > 0,
+            ErrorCode::InvalidHardwareSpec,
+        )
+    }
+}
+
+crate::pod_struct! {
+    /// Counters the auction reads as reputation.
+    pub struct Reputation {
+        /// Jobs finalized with the provider paid.
+        pub completed: U32,
+        /// Jobs the provider failed (no-show or missed deadline).
+        pub failed: U32,
+        /// Times the provider's stake was slashed.
+        pub slashed: U32,
+        /// Disputes the provider won.
+        pub disputes_won: U32,
+        /// Disputes the provider lost.
+        pub disputes_lost: U32,
+    }
+}
+
+crate::account! {
+    /// A provider's registration and stake in one market.
+    pub struct Provider {
+        /// Canonical bump of the provider PDA.
+        pub bump: u8,
+        /// Canonical bump of the stake vault PDA.
+        pub vault_bump: u8,
+        /// The operator's wallet: signs bids, stake changes and results.
+        pub owner: Address,
+        /// The market registered in.
+        pub market: Address,
+        /// Token account holding the stake, owned by this PDA.
+        pub vault: Address,
+        /// Mint of the stake (the market's stake mint).
+        pub stake_mint: Address,
+        /// Registered hardware.
+        pub spec: HardwareSpec,
+        /// sha256 of the provider's public endpoint URL (results and logs are served there).
+        pub endpoint_hash: [u8; 32],
+        /// Tokens in the vault.
+        pub staked: U64,
+        /// Part of `staked` locked by awarded jobs.
+        pub locked: U64,
+        /// Part of `staked` waiting out the unbonding delay.
+        pub unbonding: U64,
+        /// Slot from which `unbonding` may be withdrawn.
+        pub unlock_slot: U64,
+        /// Track record.
+        pub reputation: Reputation,
+        /// Slot of registration.
+        pub registered_slot: U64,
+        /// Space for fields added by later versions.
+        pub reserved: [u8; 64],
+    }
+}
+
+impl Provider {
+    /// Stake neither locked by jobs nor unbonding.
+    pub fn free_stake(&self) -> Result<u64> {
+        self.staked.get().safe_sub(self.locked.get())?.safe_sub(self.unbonding.get())
+    }
+
+    pub fn add_stake(&mut self, amount: u64) -> Result<()> {
+        require(amount > 0, ErrorCode::ZeroAmount)?;
+        self.staked.set(self.staked.get().safe_add(amount)?);
+        Ok(())
+    }
+
+    /// Moves `amount` of free stake into unbonding. The delay restarts for the whole unbonding
+    /// amount, so stake can never leave sooner than `delay` slots after it was last requested.
+    pub fn request_unstake(&mut self, amount: u64, now: u64, delay: u64) -> Result<()> {
+        require(amount > 0, ErrorCode::ZeroAmount)?;
+        require(amount <= self.free_stake()?, ErrorCode::InsufficientFreeStake)?;
+        self.unbonding.set(self.unbonding.get().safe_add(amount)?);
+        self.unlock_slot.set(now.safe_add(delay)?);
+        Ok(())
+    }
+
+    /// Releases all unbonded stake once the delay has passed; returns the amount to pay out.
+    pub fn withdraw_unbonded(&mut self, now: u64) -> Result<u64> {
+        let amount = self.unbonding.get();
+        require(amount > 0, ErrorCode::NothingToWithdraw)?;
+        require(now >= self.unlock_slot.get(), ErrorCode::UnbondingNotElapsed)?;
+        self.staked.set(self.staked.get().safe_sub(amount)?);
+        self.unbonding.set(0);
+        self.unlock_slot.set(0);
+        Ok(amount)
+    }
+
+    /// INVARIANT: locked and unbonding stake are parts of the staked amount.
+    pub fn invariant(&self) -> Result<()> {
+        self.free_stake().map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::from_bytes_mut;
+    use pinocchio::error::ProgramError;
+
+    fn provider() -> Provider {
+        let mut bytes = [0u8; core::mem::size_of::<Provider>()];
+        *from_bytes_mut::<Provider>(&mut bytes).unwrap()
+    }
+
+    fn err(code: ErrorCode) -> ProgramError {
+        code.into()
+    }
+
+    #[test]
+    fn unstake_only_from_free_stake() {
+        let mut p = provider();
+        p.add_stake(100).unwrap();
+        p.locked.set(60);
+        assert_eq!(p.request_unstake(41, 10, 5), Err(err(ErrorCode::InsufficientFreeStake)));
+        p.request_unstake(40, 10, 5).unwrap();
+        assert_eq!(p.free_stake(), Ok(0));
+        assert_eq!(p.unlock_slot.get(), 15);
+        p.invariant().unwrap();
+    }
+
+    #[test]
+    fn withdraw_waits_for_the_delay_and_pays_once() {
+        let mut p = provider();
+        p.add_stake(100).unwrap();
+        p.request_unstake(30, 10, 5).unwrap();
+        assert_eq!(p.withdraw_unbonded(14), Err(err(ErrorCode::UnbondingNotElapsed)));
+        assert_eq!(p.withdraw_unbonded(15), Ok(30));
+        assert_eq!(p.staked.get(), 70);
+        assert_eq!(p.withdraw_unbonded(20), Err(err(ErrorCode::NothingToWithdraw)));
+    }
+
+    #[test]
+    fn a_second_request_restarts_the_delay() {
+        let mut p = provider();
+        p.add_stake(100).unwrap();
+        p.request_unstake(10, 10, 5).unwrap();
+        p.request_unstake(10, 13, 5).unwrap();
+        assert_eq!(p.unbonding.get(), 20);
+        assert_eq!(p.unlock_slot.get(), 18);
+    }
+
+    #[test]
+    fn stake_overflow_is_reported() {
+        let mut p = provider();
+        p.add_stake(u64::MAX).unwrap();
+        assert_eq!(p.add_stake(1), Err(err(ErrorCode::MathOverflow)));
+        assert_eq!(p.add_stake(0), Err(err(ErrorCode::ZeroAmount)));
+    }
+
+    #[test]
+    fn spec_without_gpus_must_not_claim_gpu_memory() {
+        let mut spec = provider().spec;
+        spec.cpu_cores.set(4);
+        spec.memory_mb.set(8192);
+        spec.validate().unwrap();
+        spec.vram_mb.set(1);
+        assert_eq!(spec.validate(), Err(err(ErrorCode::InvalidHardwareSpec)));
+    }
+}

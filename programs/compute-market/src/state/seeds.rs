@@ -1,0 +1,14 @@
+//! Every PDA seed prefix of the program, in one place.
+
+/// `["config"]`: the protocol's singleton settings.
+pub const CONFIG: &[u8] = b"config";
+/// `["market", id as u64 little-endian]`.
+pub const MARKET: &[u8] = b"market";
+/// `["provider", market, owner]`.
+pub const PROVIDER: &[u8] = b"provider";
+/// `["stake", provider]`: the token account holding a provider's stake, owned by the provider PDA.
+pub const STAKE_VAULT: &[u8] = b"stake";
+/// `["job", consumer, nonce as u64 little-endian]`.
+pub const JOB: &[u8] = b"job";
+/// `["escrow", job]`: the token account holding a job's budget, owned by the job PDA.
+pub const ESCROW: &[u8] = b"escrow";
