@@ -1,0 +1,43 @@
+// Fetches and decodes the program's accounts, with u64 fields as bigint.
+import type { IdlAccounts, Program } from "@coral-xyz/anchor";
+import type { PublicKey } from "@solana/web3.js";
+import type { ComputeMarket } from "./generated/compute_market";
+import { toNative, type Native } from "./native";
+
+type Accounts = IdlAccounts<ComputeMarket>;
+
+export type ConfigAccount = Native<Accounts["config"]>;
+export type MarketAccount = Native<Accounts["market"]>;
+export type ProviderAccount = Native<Accounts["provider"]>;
+export type JobAccount = Native<Accounts["job"]>;
+
+type AccountName = keyof Accounts;
+
+async function fetchDecoded<N extends AccountName>(
+  program: Program<ComputeMarket>,
+  name: N,
+  address: PublicKey,
+): Promise<Native<Accounts[N]> | null> {
+  // The account namespace is keyed by the IDL's account names.
+  const client = program.account[name] as unknown as {
+    fetchNullable(address: PublicKey): Promise<Accounts[N] | null>;
+  };
+  const decoded = await client.fetchNullable(address);
+  return decoded === null ? null : toNative(decoded);
+}
+
+export function fetchConfig(program: Program<ComputeMarket>, address: PublicKey): Promise<ConfigAccount | null> {
+  return fetchDecoded(program, "config", address);
+}
+
+export function fetchMarket(program: Program<ComputeMarket>, address: PublicKey): Promise<MarketAccount | null> {
+  return fetchDecoded(program, "market", address);
+}
+
+export function fetchProvider(program: Program<ComputeMarket>, address: PublicKey): Promise<ProviderAccount | null> {
+  return fetchDecoded(program, "provider", address);
+}
+
+export function fetchJob(program: Program<ComputeMarket>, address: PublicKey): Promise<JobAccount | null> {
+  return fetchDecoded(program, "job", address);
+}

@@ -1,0 +1,7 @@
+// Instruction builders: explicit accounts in, one TransactionInstruction out.
+export * from "./create-market";
+export * from "./initialize-config";
+export * from "./jobs";
+export * from "./register-provider";
+export * from "./stake";
+export * from "./update-config";

@@ -1,0 +1,73 @@
+// Builds the consumer's job instructions: `post_job` and `cancel_job`.
+import type { Program } from "@coral-xyz/anchor";
+import type { PublicKey, TransactionInstruction } from "@solana/web3.js";
+import type { ComputeMarket } from "../generated/compute_market";
+import { bytes32, u64, uint } from "../native";
+import {
+  encodeJobRequirements,
+  enumVariant,
+  type FailurePolicyName,
+  type JobRequirementsInput,
+  type VerificationModeName,
+} from "../types";
+
+export interface PostJobArgs {
+  nonce: bigint;
+  /** sha256 of the job spec. */
+  specHash: Uint8Array;
+  requirements: JobRequirementsInput;
+  mode: VerificationModeName;
+  /** Providers that run the job; 0 selects the market default. */
+  replication: number;
+  onFailure: FailurePolicyName;
+  maxPrice: bigint;
+  /** 0 disables instant award. */
+  instantPrice: bigint;
+  /** 0 selects the market default. */
+  bidWindowSlots: bigint;
+}
+
+export interface PostJobAccounts {
+  consumer: PublicKey;
+  config: PublicKey;
+  market: PublicKey;
+  job: PublicKey;
+  escrow: PublicKey;
+  consumerToken: PublicKey;
+  paymentMint: PublicKey;
+}
+
+export interface CancelJobAccounts {
+  consumer: PublicKey;
+  job: PublicKey;
+  escrow: PublicKey;
+  consumerToken: PublicKey;
+}
+
+export function postJobInstruction(
+  program: Program<ComputeMarket>,
+  args: PostJobArgs,
+  accounts: PostJobAccounts,
+): Promise<TransactionInstruction> {
+  return program.methods
+    .postJob(
+      u64(args.nonce, "nonce"),
+      bytes32(args.specHash, "specHash"),
+      encodeJobRequirements(args.requirements),
+      enumVariant(args.mode),
+      uint(args.replication, 8, "replication"),
+      enumVariant(args.onFailure),
+      u64(args.maxPrice, "maxPrice"),
+      u64(args.instantPrice, "instantPrice"),
+      u64(args.bidWindowSlots, "bidWindowSlots"),
+    )
+    .accountsPartial(accounts)
+    .instruction();
+}
+
+export function cancelJobInstruction(
+  program: Program<ComputeMarket>,
+  accounts: CancelJobAccounts,
+): Promise<TransactionInstruction> {
+  return program.methods.cancelJob().accountsPartial(accounts).instruction();
+}
