@@ -54,6 +54,9 @@ macro_rules! instruction_accounts {
         pub struct $name { $(pub $field: pinocchio::AccountView),+ }
 
         impl $name {
+            /// Number of declared accounts; any further ones are the instruction's remaining accounts.
+            pub const COUNT: usize = [$(stringify!($field)),+].len();
+
             pub fn parse(accounts: &[pinocchio::AccountView]) -> $crate::errors::Result<Self> {
                 let [$($field),+, ..] = accounts else {
                     return Err($crate::errors::ErrorCode::NotEnoughAccounts.into());
@@ -132,4 +135,10 @@ pub fn init<'a, T: Pod + Discriminated>(account: &'a mut AccountView) -> Result<
 /// Splits instruction data into the fixed-size argument struct `T`.
 pub fn parse_args<T: Pod>(data: &[u8]) -> Result<&T> {
     from_bytes::<T>(data).ok_or_else(|| ErrorCode::InvalidInstructionData.into())
+}
+
+/// Whether `account` currently holds a live program account of type `T` (a closed account
+/// has no data and belongs to the system program).
+pub fn is_live<T: Pod + Discriminated>(account: &AccountView, program_id: &Address) -> bool {
+    account.owned_by(program_id) && account.data_len() == 8 + core::mem::size_of::<T>()
 }

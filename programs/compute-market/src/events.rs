@@ -92,3 +92,130 @@ crate::event! {
         pub refunded: U64,
     }
 }
+
+crate::event! {
+    /// A provider bid on a job (price zero while sealed).
+    pub struct BidPlaced {
+        pub job: Address,
+        pub provider: Address,
+        pub bid: Address,
+        pub price: U64,
+        pub sealed: Bool,
+    }
+}
+
+crate::event! {
+    /// A sealed bid was revealed and entered the ranking.
+    pub struct BidRevealed {
+        pub job: Address,
+        pub provider: Address,
+        pub price: U64,
+    }
+}
+
+crate::event! {
+    /// A bid was withdrawn; its stake lock was released, minus any forfeit.
+    pub struct BidWithdrawn {
+        pub job: Address,
+        pub provider: Address,
+        pub released: U64,
+        pub forfeited: U64,
+    }
+}
+
+crate::event! {
+    /// The auction closed: winners must start by the start deadline.
+    pub struct JobAwarded {
+        pub job: Address,
+        pub winners: u8,
+        pub start_deadline_slot: U64,
+        pub commit_deadline_slot: U64,
+    }
+}
+
+crate::event! {
+    /// One winner of an award and the price it will be paid.
+    pub struct WinnerSelected {
+        pub job: Address,
+        pub provider: Address,
+        pub price: U64,
+    }
+}
+
+crate::event! {
+    /// A winner acknowledged its award and runs the job.
+    pub struct JobStarted {
+        pub job: Address,
+        pub provider: Address,
+    }
+}
+
+crate::event! {
+    /// A winner committed its result.
+    pub struct ResultCommitted {
+        pub job: Address,
+        pub provider: Address,
+        pub output_root: [u8; 32],
+        pub final_state_hash: [u8; 32],
+        pub steps: U64,
+    }
+}
+
+crate::event! {
+    /// A winner was paid at finalization.
+    pub struct WinnerPaid {
+        pub job: Address,
+        pub provider: Address,
+        pub price: U64,
+        pub fee: U64,
+    }
+}
+
+crate::event! {
+    /// The job was settled: winners paid (unless their results disagreed), the rest refunded.
+    pub struct JobFinalized {
+        pub job: Address,
+        pub paid: U64,
+        pub fees: U64,
+        pub crank_fee: U64,
+        pub refunded: U64,
+        pub outputs_agreed: Bool,
+    }
+}
+
+crate::event! {
+    /// The auction ended without enough bids; the consumer was refunded in full.
+    pub struct JobExpired {
+        pub job: Address,
+        pub refunded: U64,
+    }
+}
+
+crate::event! {
+    /// A winner missed a deadline and was slashed.
+    pub struct WinnerFailed {
+        pub job: Address,
+        pub provider: Address,
+        pub slashed: U64,
+        pub to_consumer: U64,
+        pub to_treasury: U64,
+        pub timed_out: Bool,
+    }
+}
+
+crate::event! {
+    /// After a failure the job went back to bidding.
+    pub struct JobReopened {
+        pub job: Address,
+        pub bid_deadline_slot: U64,
+    }
+}
+
+crate::event! {
+    /// After a failure the consumer was refunded.
+    pub struct JobRefunded {
+        pub job: Address,
+        pub refunded: U64,
+        pub crank_fee: U64,
+    }
+}

@@ -8,7 +8,7 @@ use crate::discriminator::Discriminated;
 use crate::errors::ErrorCode;
 use crate::events::*;
 use crate::layout::{Bool, ByteEnum, Stored};
-use crate::state::{Config, Job, Market, Provider};
+use crate::state::{Bid, Config, Job, Market, Provider};
 use pinocchio::Address;
 use serde_json::{json, Map, Value};
 
@@ -21,6 +21,7 @@ pub fn build() -> Value {
         named::<Market>(&mut registry),
         named::<Provider>(&mut registry),
         named::<Job>(&mut registry),
+        named::<Bid>(&mut registry),
     ];
     let events = vec![
         named::<ConfigInitialized>(&mut registry),
@@ -32,6 +33,19 @@ pub fn build() -> Value {
         named::<UnstakeWithdrawn>(&mut registry),
         named::<JobPosted>(&mut registry),
         named::<JobCancelled>(&mut registry),
+        named::<BidPlaced>(&mut registry),
+        named::<BidRevealed>(&mut registry),
+        named::<BidWithdrawn>(&mut registry),
+        named::<JobAwarded>(&mut registry),
+        named::<WinnerSelected>(&mut registry),
+        named::<JobStarted>(&mut registry),
+        named::<ResultCommitted>(&mut registry),
+        named::<WinnerPaid>(&mut registry),
+        named::<JobFinalized>(&mut registry),
+        named::<JobExpired>(&mut registry),
+        named::<WinnerFailed>(&mut registry),
+        named::<JobReopened>(&mut registry),
+        named::<JobRefunded>(&mut registry),
     ];
     let errors: Vec<Value> = ErrorCode::ALL
         .iter()
@@ -70,9 +84,9 @@ impl IdlType for u8 {
     }
 }
 
-impl<const N: usize> IdlType for [u8; N] {
-    fn idl_type(_: &mut TypeRegistry) -> Value {
-        json!({ "array": ["u8", N] })
+impl<T: IdlType, const N: usize> IdlType for [T; N] {
+    fn idl_type(registry: &mut TypeRegistry) -> Value {
+        json!({ "array": [T::idl_type(registry), N] })
     }
 }
 

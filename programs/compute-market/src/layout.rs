@@ -15,8 +15,8 @@ pub unsafe trait Pod: Copy + 'static {}
 
 // SAFETY: single bytes and byte arrays accept every bit pattern and have alignment 1.
 unsafe impl Pod for u8 {}
-// SAFETY: as above, an array of `u8` of any length.
-unsafe impl<const N: usize> Pod for [u8; N] {}
+// SAFETY: an array of `Pod` elements has their alignment (1), no padding, and accepts any bit pattern.
+unsafe impl<T: Pod, const N: usize> Pod for [T; N] {}
 // SAFETY: `Address` is `#[repr(transparent)]` over `[u8; 32]`.
 unsafe impl Pod for Address {}
 

@@ -17,6 +17,7 @@ pub mod layout;
 pub mod math;
 pub mod pda;
 pub mod runtime;
+pub mod signer;
 pub mod state;
 pub mod token;
 
@@ -96,6 +97,26 @@ program! {
     post_job(PostJobAccounts, PostJobArgs),
     /// Cancels an open job with a full refund.
     cancel_job(CancelJobAccounts, CancelJobArgs),
+    /// Bids on a job; locks the market's per-job stake.
+    place_bid(PlaceBidAccounts, PlaceBidArgs),
+    /// Reveals a sealed bid after bidding closes.
+    reveal_bid(RevealBidAccounts, RevealBidArgs),
+    /// Withdraws a bid that can no longer win, releasing its stake lock.
+    withdraw_bid(WithdrawBidAccounts, WithdrawBidArgs),
+    /// Closes a job's auction and awards its best bids.
+    award(AwardAccounts, AwardArgs),
+    /// A winner acknowledges its award.
+    start_job(StartJobAccounts, StartJobArgs),
+    /// A winner posts its result commitment.
+    commit_result(CommitResultAccounts, CommitResultArgs),
+    /// Settles a job after its challenge window.
+    finalize(FinalizeAccounts, FinalizeArgs),
+    /// Refunds a job whose auction ended without enough bids.
+    expire_job(ExpireJobAccounts, ExpireJobArgs),
+    /// Fails and slashes a winner that did not start in time.
+    fail_no_show(FailNoShowAccounts, FailNoShowArgs),
+    /// Fails and slashes a winner that did not commit in time.
+    fail_timeout(FailTimeoutAccounts, FailTimeoutArgs),
 }
 
 /// Dispatches an instruction and logs a failing instruction's error by name. Always inlined

@@ -32,7 +32,7 @@ macro_rules! impl_safe_math {
     )*};
 }
 
-impl_safe_math!(u16, u32, u64);
+impl_safe_math!(u8, u16, u32, u64);
 
 /// `a × b`, or `None` on overflow, from 32-bit halves. `checked_mul` (and the usual
 /// `a > MAX / b` test, which LLVM rewrites into it) lowers to a 128-bit multiply, `__multi3`,
@@ -63,6 +63,16 @@ pub fn bps_of(amount: u64, bps: u16) -> Result<u64> {
     whole.safe_add(part)
 }
 
+/// `a × b / d` rounded down, exact while `b < 2^32` and `d < 2^32`, without 128-bit arithmetic:
+/// with a = q·d + r, it is q·b + r·b / d, and r·b < 2^64.
+pub fn mul_div_floor(a: u64, b: u64, d: u64) -> Result<u64> {
+    if d == 0 || b >= 1 << 32 || d >= 1 << 32 {
+        return Err(ErrorCode::MathOverflow.into());
+    }
+    let whole = (a / d).safe_mul(b)?;
+    whole.safe_add((a % d).wrapping_mul(b) / d)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,6 +98,15 @@ mod tests {
         }
         assert_eq!(u16::MAX.safe_mul(2), Err(OVERFLOW));
         assert_eq!(300u16.safe_mul(200), Ok(60_000));
+    }
+
+    #[test]
+    fn mul_div_agrees_with_wide_arithmetic() {
+        for (a, b, d) in [(10u64, 3u64, 4u64), (u64::MAX, 1_000_000, 4_000_000_000), (123_456_789, 999_999, 7), (5, 0, 9)] {
+            let wide = (a as u128) * (b as u128) / (d as u128);
+            assert_eq!(mul_div_floor(a, b, d).ok(), u64::try_from(wide).ok(), "{a} × {b} / {d}");
+        }
+        assert_eq!(mul_div_floor(1, 1, 0), Err(OVERFLOW));
     }
 
     #[test]

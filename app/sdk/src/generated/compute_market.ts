@@ -599,6 +599,13 @@ export type ComputeMarket = {
             "Bidding window in slots; zero selects the market default."
           ],
           "type": "u64"
+        },
+        {
+          "name": "sealed",
+          "docs": [
+            "Sealed-bid (second-price) auction instead of open bidding."
+          ],
+          "type": "bool"
         }
       ]
     },
@@ -644,6 +651,772 @@ export type ComputeMarket = {
           "name": "consumerToken",
           "docs": [
             "The consumer's token account of the payment mint, credited."
+          ],
+          "writable": true
+        },
+        {
+          "name": "tokenProgram",
+          "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+        }
+      ],
+      "args": []
+    },
+    {
+      "name": "placeBid",
+      "docs": [
+        "Bids on a job; locks the market's per-job stake."
+      ],
+      "discriminator": [
+        238,
+        77,
+        148,
+        91,
+        200,
+        151,
+        92,
+        146
+      ],
+      "accounts": [
+        {
+          "name": "owner",
+          "docs": [
+            "The provider's owner; pays the bid's rent."
+          ],
+          "writable": true,
+          "signer": true
+        },
+        {
+          "name": "provider",
+          "docs": [
+            "The bidding provider; its stake is locked."
+          ],
+          "writable": true
+        },
+        {
+          "name": "market",
+          "docs": [
+            "The job's market."
+          ]
+        },
+        {
+          "name": "job",
+          "docs": [
+            "The job bid on."
+          ],
+          "writable": true
+        },
+        {
+          "name": "bid",
+          "docs": [
+            "The bid PDA `[\"bid\", job, provider]`, created here."
+          ],
+          "writable": true
+        },
+        {
+          "name": "systemProgram",
+          "address": "11111111111111111111111111111111"
+        }
+      ],
+      "args": [
+        {
+          "name": "price",
+          "docs": [
+            "Open jobs: the price asked, at most the job's maximum. Sealed jobs: zero."
+          ],
+          "type": "u64"
+        },
+        {
+          "name": "commitment",
+          "docs": [
+            "Sealed jobs: sha256(price as u64 LE ‖ salt ‖ provider). Open jobs: zero."
+          ],
+          "type": {
+            "array": [
+              "u8",
+              32
+            ]
+          }
+        }
+      ]
+    },
+    {
+      "name": "revealBid",
+      "docs": [
+        "Reveals a sealed bid after bidding closes."
+      ],
+      "discriminator": [
+        48,
+        73,
+        28,
+        255,
+        202,
+        126,
+        236,
+        196
+      ],
+      "accounts": [
+        {
+          "name": "owner",
+          "docs": [
+            "The provider's owner."
+          ],
+          "signer": true
+        },
+        {
+          "name": "provider",
+          "docs": [
+            "The bidding provider (its reputation ranks ties)."
+          ]
+        },
+        {
+          "name": "job",
+          "docs": [
+            "The job."
+          ],
+          "writable": true
+        },
+        {
+          "name": "bid",
+          "docs": [
+            "The sealed bid."
+          ],
+          "writable": true
+        }
+      ],
+      "args": [
+        {
+          "name": "price",
+          "docs": [
+            "The price committed to."
+          ],
+          "type": "u64"
+        },
+        {
+          "name": "salt",
+          "docs": [
+            "The salt committed with it."
+          ],
+          "type": {
+            "array": [
+              "u8",
+              32
+            ]
+          }
+        }
+      ]
+    },
+    {
+      "name": "withdrawBid",
+      "docs": [
+        "Withdraws a bid that can no longer win, releasing its stake lock."
+      ],
+      "discriminator": [
+        110,
+        53,
+        157,
+        195,
+        147,
+        100,
+        110,
+        73
+      ],
+      "accounts": [
+        {
+          "name": "owner",
+          "docs": [
+            "The provider's owner; receives the bid's rent."
+          ],
+          "writable": true,
+          "signer": true
+        },
+        {
+          "name": "provider",
+          "docs": [
+            "The provider, whose lock is released."
+          ],
+          "writable": true
+        },
+        {
+          "name": "vault",
+          "docs": [
+            "The provider's stake vault (a forfeit leaves from it)."
+          ],
+          "writable": true
+        },
+        {
+          "name": "config",
+          "docs": [
+            "The protocol config (treasury)."
+          ]
+        },
+        {
+          "name": "market",
+          "docs": [
+            "The provider's market (forfeit rate)."
+          ]
+        },
+        {
+          "name": "job",
+          "docs": [
+            "The job bid on; may already be closed."
+          ],
+          "writable": true
+        },
+        {
+          "name": "bid",
+          "docs": [
+            "The bid, closed here."
+          ],
+          "writable": true
+        },
+        {
+          "name": "treasuryStakeToken",
+          "docs": [
+            "The treasury's token account of the stake mint."
+          ],
+          "writable": true
+        },
+        {
+          "name": "tokenProgram",
+          "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+        }
+      ],
+      "args": []
+    },
+    {
+      "name": "award",
+      "docs": [
+        "Closes a job's auction and awards its best bids."
+      ],
+      "discriminator": [
+        180,
+        74,
+        165,
+        67,
+        179,
+        135,
+        27,
+        202
+      ],
+      "accounts": [
+        {
+          "name": "cranker",
+          "docs": [
+            "Whoever cranks the award."
+          ],
+          "signer": true
+        },
+        {
+          "name": "market",
+          "docs": [
+            "The job's market, whose average price is updated."
+          ],
+          "writable": true
+        },
+        {
+          "name": "job",
+          "docs": [
+            "The job."
+          ],
+          "writable": true
+        }
+      ],
+      "args": []
+    },
+    {
+      "name": "startJob",
+      "docs": [
+        "A winner acknowledges its award."
+      ],
+      "discriminator": [
+        163,
+        53,
+        89,
+        161,
+        195,
+        3,
+        16,
+        63
+      ],
+      "accounts": [
+        {
+          "name": "owner",
+          "docs": [
+            "The winning provider's owner."
+          ],
+          "signer": true
+        },
+        {
+          "name": "job",
+          "docs": [
+            "The job."
+          ],
+          "writable": true
+        },
+        {
+          "name": "bid",
+          "docs": [
+            "The winning bid."
+          ],
+          "writable": true
+        }
+      ],
+      "args": []
+    },
+    {
+      "name": "commitResult",
+      "docs": [
+        "A winner posts its result commitment."
+      ],
+      "discriminator": [
+        45,
+        73,
+        224,
+        222,
+        48,
+        67,
+        191,
+        185
+      ],
+      "accounts": [
+        {
+          "name": "owner",
+          "docs": [
+            "The winning provider's owner."
+          ],
+          "signer": true
+        },
+        {
+          "name": "market",
+          "docs": [
+            "The job's market (challenge window)."
+          ]
+        },
+        {
+          "name": "job",
+          "docs": [
+            "The job."
+          ],
+          "writable": true
+        },
+        {
+          "name": "bid",
+          "docs": [
+            "The winning bid, which records the commitment."
+          ],
+          "writable": true
+        }
+      ],
+      "args": [
+        {
+          "name": "outputRoot",
+          "docs": [
+            "Merkle root of the outputs (non-zero)."
+          ],
+          "type": {
+            "array": [
+              "u8",
+              32
+            ]
+          }
+        },
+        {
+          "name": "resultUriHash",
+          "docs": [
+            "sha256 of the URI the outputs are served at."
+          ],
+          "type": {
+            "array": [
+              "u8",
+              32
+            ]
+          }
+        },
+        {
+          "name": "finalStateHash",
+          "docs": [
+            "Verifiable jobs: hash of the machine's final state; zero otherwise."
+          ],
+          "type": {
+            "array": [
+              "u8",
+              32
+            ]
+          }
+        },
+        {
+          "name": "steps",
+          "docs": [
+            "Verifiable jobs: machine steps to the final state; zero otherwise."
+          ],
+          "type": "u64"
+        }
+      ]
+    },
+    {
+      "name": "finalize",
+      "docs": [
+        "Settles a job after its challenge window."
+      ],
+      "discriminator": [
+        171,
+        61,
+        218,
+        56,
+        127,
+        115,
+        12,
+        217
+      ],
+      "accounts": [
+        {
+          "name": "keeper",
+          "docs": [
+            "The keeper cranking the settlement."
+          ],
+          "signer": true
+        },
+        {
+          "name": "keeperToken",
+          "docs": [
+            "The keeper's payment-mint token account, paid the crank fee."
+          ],
+          "writable": true
+        },
+        {
+          "name": "config",
+          "docs": [
+            "The protocol config (treasury)."
+          ]
+        },
+        {
+          "name": "job",
+          "docs": [
+            "The job, closed here."
+          ],
+          "writable": true
+        },
+        {
+          "name": "escrow",
+          "docs": [
+            "The job's escrow, emptied and closed here."
+          ],
+          "writable": true
+        },
+        {
+          "name": "consumer",
+          "docs": [
+            "The job's consumer, who gets the rent back."
+          ],
+          "writable": true
+        },
+        {
+          "name": "consumerToken",
+          "docs": [
+            "The consumer's payment-mint token account, refunded the rest."
+          ],
+          "writable": true
+        },
+        {
+          "name": "treasuryToken",
+          "docs": [
+            "The treasury's payment-mint token account, paid the protocol fee."
+          ],
+          "writable": true
+        },
+        {
+          "name": "tokenProgram",
+          "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+        }
+      ],
+      "args": []
+    },
+    {
+      "name": "expireJob",
+      "docs": [
+        "Refunds a job whose auction ended without enough bids."
+      ],
+      "discriminator": [
+        127,
+        5,
+        119,
+        250,
+        214,
+        255,
+        102,
+        168
+      ],
+      "accounts": [
+        {
+          "name": "cranker",
+          "docs": [
+            "Whoever cranks the expiry (the consumer or a keeper)."
+          ],
+          "signer": true
+        },
+        {
+          "name": "job",
+          "docs": [
+            "The job, closed here."
+          ],
+          "writable": true
+        },
+        {
+          "name": "escrow",
+          "docs": [
+            "The job's escrow, emptied and closed here."
+          ],
+          "writable": true
+        },
+        {
+          "name": "consumer",
+          "docs": [
+            "The job's consumer, who gets the rent back."
+          ],
+          "writable": true
+        },
+        {
+          "name": "consumerToken",
+          "docs": [
+            "The consumer's payment-mint token account, refunded."
+          ],
+          "writable": true
+        },
+        {
+          "name": "tokenProgram",
+          "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+        }
+      ],
+      "args": []
+    },
+    {
+      "name": "failNoShow",
+      "docs": [
+        "Fails and slashes a winner that did not start in time."
+      ],
+      "discriminator": [
+        17,
+        243,
+        98,
+        131,
+        140,
+        171,
+        144,
+        222
+      ],
+      "accounts": [
+        {
+          "name": "keeper",
+          "docs": [
+            "The keeper cranking the deadline."
+          ],
+          "signer": true
+        },
+        {
+          "name": "keeperToken",
+          "docs": [
+            "The keeper's payment-mint token account (crank fee when the consumer is refunded)."
+          ],
+          "writable": true
+        },
+        {
+          "name": "config",
+          "docs": [
+            "The protocol config (treasury)."
+          ]
+        },
+        {
+          "name": "market",
+          "docs": [
+            "The job's market (slash rates, windows)."
+          ]
+        },
+        {
+          "name": "job",
+          "docs": [
+            "The job."
+          ],
+          "writable": true
+        },
+        {
+          "name": "escrow",
+          "docs": [
+            "The job's escrow."
+          ],
+          "writable": true
+        },
+        {
+          "name": "consumer",
+          "docs": [
+            "The job's consumer (rent on refund)."
+          ],
+          "writable": true
+        },
+        {
+          "name": "consumerToken",
+          "docs": [
+            "The consumer's payment-mint token account (refund)."
+          ],
+          "writable": true
+        },
+        {
+          "name": "consumerStakeToken",
+          "docs": [
+            "The consumer's stake-mint token account (its share of the slash)."
+          ],
+          "writable": true
+        },
+        {
+          "name": "treasuryStakeToken",
+          "docs": [
+            "The treasury's stake-mint token account (the rest of the slash)."
+          ],
+          "writable": true
+        },
+        {
+          "name": "bid",
+          "docs": [
+            "The failed winner's bid, closed here."
+          ],
+          "writable": true
+        },
+        {
+          "name": "provider",
+          "docs": [
+            "The failed winner's provider."
+          ],
+          "writable": true
+        },
+        {
+          "name": "vault",
+          "docs": [
+            "The provider's stake vault."
+          ],
+          "writable": true
+        },
+        {
+          "name": "owner",
+          "docs": [
+            "The provider's owner (the bid's rent goes back to it)."
+          ],
+          "writable": true
+        },
+        {
+          "name": "tokenProgram",
+          "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+        }
+      ],
+      "args": []
+    },
+    {
+      "name": "failTimeout",
+      "docs": [
+        "Fails and slashes a winner that did not commit in time."
+      ],
+      "discriminator": [
+        206,
+        45,
+        22,
+        41,
+        144,
+        175,
+        68,
+        162
+      ],
+      "accounts": [
+        {
+          "name": "keeper",
+          "docs": [
+            "The keeper cranking the deadline."
+          ],
+          "signer": true
+        },
+        {
+          "name": "keeperToken",
+          "docs": [
+            "The keeper's payment-mint token account (crank fee when the consumer is refunded)."
+          ],
+          "writable": true
+        },
+        {
+          "name": "config",
+          "docs": [
+            "The protocol config (treasury)."
+          ]
+        },
+        {
+          "name": "market",
+          "docs": [
+            "The job's market (slash rates, windows)."
+          ]
+        },
+        {
+          "name": "job",
+          "docs": [
+            "The job."
+          ],
+          "writable": true
+        },
+        {
+          "name": "escrow",
+          "docs": [
+            "The job's escrow."
+          ],
+          "writable": true
+        },
+        {
+          "name": "consumer",
+          "docs": [
+            "The job's consumer (rent on refund)."
+          ],
+          "writable": true
+        },
+        {
+          "name": "consumerToken",
+          "docs": [
+            "The consumer's payment-mint token account (refund)."
+          ],
+          "writable": true
+        },
+        {
+          "name": "consumerStakeToken",
+          "docs": [
+            "The consumer's stake-mint token account (its share of the slash)."
+          ],
+          "writable": true
+        },
+        {
+          "name": "treasuryStakeToken",
+          "docs": [
+            "The treasury's stake-mint token account (the rest of the slash)."
+          ],
+          "writable": true
+        },
+        {
+          "name": "bid",
+          "docs": [
+            "The failed winner's bid, closed here."
+          ],
+          "writable": true
+        },
+        {
+          "name": "provider",
+          "docs": [
+            "The failed winner's provider."
+          ],
+          "writable": true
+        },
+        {
+          "name": "vault",
+          "docs": [
+            "The provider's stake vault."
+          ],
+          "writable": true
+        },
+        {
+          "name": "owner",
+          "docs": [
+            "The provider's owner (the bid's rent goes back to it)."
           ],
           "writable": true
         },
@@ -706,6 +1479,19 @@ export type ComputeMarket = {
         180,
         202,
         80
+      ]
+    },
+    {
+      "name": "bid",
+      "discriminator": [
+        143,
+        246,
+        48,
+        245,
+        42,
+        145,
+        180,
+        88
       ]
     }
   ],
@@ -825,6 +1611,175 @@ export type ComputeMarket = {
         134,
         74,
         191
+      ]
+    },
+    {
+      "name": "bidPlaced",
+      "discriminator": [
+        135,
+        53,
+        176,
+        83,
+        193,
+        69,
+        108,
+        61
+      ]
+    },
+    {
+      "name": "bidRevealed",
+      "discriminator": [
+        227,
+        144,
+        125,
+        229,
+        28,
+        109,
+        18,
+        209
+      ]
+    },
+    {
+      "name": "bidWithdrawn",
+      "discriminator": [
+        145,
+        195,
+        97,
+        230,
+        166,
+        54,
+        74,
+        206
+      ]
+    },
+    {
+      "name": "jobAwarded",
+      "discriminator": [
+        187,
+        53,
+        89,
+        34,
+        69,
+        2,
+        128,
+        246
+      ]
+    },
+    {
+      "name": "winnerSelected",
+      "discriminator": [
+        245,
+        110,
+        152,
+        173,
+        193,
+        48,
+        133,
+        5
+      ]
+    },
+    {
+      "name": "jobStarted",
+      "discriminator": [
+        8,
+        44,
+        116,
+        171,
+        51,
+        119,
+        74,
+        188
+      ]
+    },
+    {
+      "name": "resultCommitted",
+      "discriminator": [
+        197,
+        81,
+        109,
+        4,
+        128,
+        173,
+        1,
+        109
+      ]
+    },
+    {
+      "name": "winnerPaid",
+      "discriminator": [
+        249,
+        7,
+        9,
+        105,
+        29,
+        200,
+        82,
+        110
+      ]
+    },
+    {
+      "name": "jobFinalized",
+      "discriminator": [
+        208,
+        205,
+        49,
+        160,
+        98,
+        139,
+        192,
+        217
+      ]
+    },
+    {
+      "name": "jobExpired",
+      "discriminator": [
+        213,
+        123,
+        115,
+        173,
+        157,
+        242,
+        12,
+        71
+      ]
+    },
+    {
+      "name": "winnerFailed",
+      "discriminator": [
+        100,
+        186,
+        3,
+        31,
+        222,
+        236,
+        63,
+        119
+      ]
+    },
+    {
+      "name": "jobReopened",
+      "discriminator": [
+        183,
+        233,
+        104,
+        185,
+        241,
+        223,
+        175,
+        203
+      ]
+    },
+    {
+      "name": "jobRefunded",
+      "discriminator": [
+        156,
+        171,
+        111,
+        37,
+        17,
+        174,
+        8,
+        167
       ]
     }
   ],
@@ -1010,6 +1965,136 @@ export type ComputeMarket = {
       "msg": "The job's requirements are inconsistent or have no duration."
     },
     {
+      "code": 6250,
+      "name": "biddingClosed",
+      "msg": "The job no longer accepts bids."
+    },
+    {
+      "code": 6251,
+      "name": "priceAboveMax",
+      "msg": "The bid's price is zero or above the job's maximum price."
+    },
+    {
+      "code": 6252,
+      "name": "requirementsNotMet",
+      "msg": "The provider's hardware does not meet the job's requirements."
+    },
+    {
+      "code": 6253,
+      "name": "belowMinimumStake",
+      "msg": "The provider's bonded stake is below the market's minimum."
+    },
+    {
+      "code": 6254,
+      "name": "invalidBidCommitment",
+      "msg": "A sealed job takes a commitment and no price; an open job a price and no commitment."
+    },
+    {
+      "code": 6255,
+      "name": "notSealedAuction",
+      "msg": "Only bids on a sealed-bid job are revealed."
+    },
+    {
+      "code": 6256,
+      "name": "revealWindowClosed",
+      "msg": "Bids are revealed only after bidding closes and until the reveal deadline."
+    },
+    {
+      "code": 6257,
+      "name": "commitmentMismatch",
+      "msg": "The revealed price and salt do not match the bid's commitment."
+    },
+    {
+      "code": 6258,
+      "name": "bidAlreadyRevealed",
+      "msg": "The bid is not sealed."
+    },
+    {
+      "code": 6259,
+      "name": "bidIsRanked",
+      "msg": "A bid ranked among the best of an open job is binding until the auction ends."
+    },
+    {
+      "code": 6260,
+      "name": "bidHoldsAward",
+      "msg": "The bid holds the job's award and cannot be withdrawn."
+    },
+    {
+      "code": 6261,
+      "name": "auctionStillOpen",
+      "msg": "The auction has not ended and no instant award applies."
+    },
+    {
+      "code": 6262,
+      "name": "notEnoughBids",
+      "msg": "The job has fewer ranked bids than providers it needs."
+    },
+    {
+      "code": 6263,
+      "name": "auctionHasWinners",
+      "msg": "The job has enough bids: it must be awarded, not expired."
+    },
+    {
+      "code": 6264,
+      "name": "wrongWinner",
+      "msg": "The bids given are not the job's best bids, in order."
+    },
+    {
+      "code": 6265,
+      "name": "bidMismatch",
+      "msg": "The bid belongs to another job or provider."
+    },
+    {
+      "code": 6266,
+      "name": "notBidOwner",
+      "msg": "Only the bid's owner may do this."
+    },
+    {
+      "code": 6300,
+      "name": "notAssignedWinner",
+      "msg": "The bid does not hold the job's current award at the step this needs."
+    },
+    {
+      "code": 6301,
+      "name": "startWindowClosed",
+      "msg": "The start window has passed."
+    },
+    {
+      "code": 6302,
+      "name": "commitWindowClosed",
+      "msg": "The commit deadline has passed."
+    },
+    {
+      "code": 6303,
+      "name": "challengeWindowOpen",
+      "msg": "The challenge window has not passed yet."
+    },
+    {
+      "code": 6304,
+      "name": "disputeOpen",
+      "msg": "A dispute against the result is open."
+    },
+    {
+      "code": 6305,
+      "name": "deadlineNotReached",
+      "msg": "The deadline this crank enforces has not passed."
+    },
+    {
+      "code": 6306,
+      "name": "winnersMissing",
+      "msg": "Every winner's bid, provider and accounts must be given, each once."
+    },
+    {
+      "code": 6307,
+      "name": "invalidOutputRoot",
+      "msg": "The output root must not be zero."
+    },
+    {
+      "code": 6308,
+      "name": "consumerMismatch",
+      "msg": "The account is not the job's consumer."
+    },
+    {
       "code": 6900,
       "name": "mathOverflow",
       "msg": "An arithmetic operation overflowed."
@@ -1100,6 +2185,13 @@ export type ComputeMarket = {
             "name": "bidWindowSlots",
             "docs": [
               "Default bidding window of a job, in slots."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "revealWindowSlots",
+            "docs": [
+              "Sealed-bid jobs: slots after bidding closes during which bids are revealed."
             ],
             "type": "u64"
           },
@@ -1449,7 +2541,8 @@ export type ComputeMarket = {
           {
             "name": "ewmaPrice",
             "docs": [
-              "Exponentially weighted moving average of clearing prices."
+              "Moving average of awarded prices per GPU-slot (CPU-slot without GPUs), in millionths",
+              "of a payment-mint base unit; zero until the first award."
             ],
             "type": "u64"
           },
@@ -1701,6 +2794,153 @@ export type ComputeMarket = {
       }
     },
     {
+      "name": "rankedBid",
+      "docs": [
+        "One ranked bid: who, at what price, with what reputation, since when."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "provider",
+            "docs": [
+              "The bidding provider account."
+            ],
+            "type": "pubkey"
+          },
+          {
+            "name": "price",
+            "docs": [
+              "Price asked."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "score",
+            "docs": [
+              "The provider's reputation score when it bid."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "slot",
+            "docs": [
+              "Slot the bid was placed (or revealed) in."
+            ],
+            "type": "u64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "auction",
+      "docs": [
+        "The auction's standing, kept on the job so that awarding is O(1) and verifiable."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "bidCount",
+            "docs": [
+              "Bids placed and not withdrawn, sealed ones included."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "rankedCount",
+            "docs": [
+              "Valid entries at the front of `ranking`."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "ranking",
+            "docs": [
+              "The best known bids, best first."
+            ],
+            "type": {
+              "array": [
+                {
+                  "defined": {
+                    "name": "rankedBid"
+                  }
+                },
+                8
+              ]
+            }
+          }
+        ]
+      }
+    },
+    {
+      "name": "progress",
+      "docs": [
+        "The awarded run: its deadlines and how many winners have reached each step."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "awardedSlot",
+            "docs": [
+              "Slot of the award."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "startDeadlineSlot",
+            "docs": [
+              "Last slot in which winners may `start_job`."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "commitDeadlineSlot",
+            "docs": [
+              "Last slot in which winners may `commit_result`."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "challengeDeadlineSlot",
+            "docs": [
+              "First slot in which the job may be finalized."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "started",
+            "docs": [
+              "Winners that started."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "committed",
+            "docs": [
+              "Winners that committed a result."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "failed",
+            "docs": [
+              "Winners that failed (no-show or missed deadline) and were slashed."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "openDisputes",
+            "docs": [
+              "Disputes open against the job's result; finalization waits for none."
+            ],
+            "type": "u8"
+          }
+        ]
+      }
+    },
+    {
       "name": "job",
       "docs": [
         "A consumer's job: what it needs, what it pays at most, and where it is in its life."
@@ -1856,6 +3096,14 @@ export type ComputeMarket = {
             "type": "u64"
           },
           {
+            "name": "sealed",
+            "docs": [
+              "Sealed-bid mode: bids are commitments, revealed after bidding; winners are paid the",
+              "first losing price (second-price, Vickrey)."
+            ],
+            "type": "bool"
+          },
+          {
             "name": "postedSlot",
             "docs": [
               "Slot the job was posted in."
@@ -1870,6 +3118,35 @@ export type ComputeMarket = {
             "type": "u64"
           },
           {
+            "name": "revealDeadlineSlot",
+            "docs": [
+              "Sealed mode: last slot in which bids may be revealed."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "auction",
+            "docs": [
+              "The auction's standing: bid count and the best bids in order."
+            ],
+            "type": {
+              "defined": {
+                "name": "auction"
+              }
+            }
+          },
+          {
+            "name": "progress",
+            "docs": [
+              "Deadlines and counts of the awarded run."
+            ],
+            "type": {
+              "defined": {
+                "name": "progress"
+              }
+            }
+          },
+          {
             "name": "reserved",
             "docs": [
               "Space for fields added by later versions."
@@ -1878,6 +3155,206 @@ export type ComputeMarket = {
               "array": [
                 "u8",
                 128
+              ]
+            }
+          }
+        ]
+      }
+    },
+    {
+      "name": "bidStatus",
+      "docs": [
+        "Where a bid is."
+      ],
+      "type": {
+        "kind": "enum",
+        "variants": [
+          {
+            "name": "sealed"
+          },
+          {
+            "name": "active"
+          },
+          {
+            "name": "won"
+          },
+          {
+            "name": "started"
+          },
+          {
+            "name": "committed"
+          }
+        ]
+      }
+    },
+    {
+      "name": "bid",
+      "docs": [
+        "A provider's offer on a job, and once it wins, its assignment."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "bump",
+            "docs": [
+              "Canonical bump of the bid PDA."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "status",
+            "docs": [
+              "Where the bid is."
+            ],
+            "type": {
+              "defined": {
+                "name": "bidStatus"
+              }
+            }
+          },
+          {
+            "name": "job",
+            "docs": [
+              "The job bid on."
+            ],
+            "type": "pubkey"
+          },
+          {
+            "name": "provider",
+            "docs": [
+              "The bidding provider account."
+            ],
+            "type": "pubkey"
+          },
+          {
+            "name": "owner",
+            "docs": [
+              "The provider's owner, who signs and receives the rent back."
+            ],
+            "type": "pubkey"
+          },
+          {
+            "name": "price",
+            "docs": [
+              "Price asked, in payment-mint base units (zero while sealed)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "commitment",
+            "docs": [
+              "Sealed mode: sha256(price as u64 LE ‖ salt ‖ provider)."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          },
+          {
+            "name": "placedSlot",
+            "docs": [
+              "Slot the bid was placed in (the tie-break after price and reputation)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "revealBySlot",
+            "docs": [
+              "Sealed mode: the last slot of the bid's reveal window; an unrevealed bid withdrawn",
+              "after it forfeits part of its lock."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "locked",
+            "docs": [
+              "Stake this bid locks in the provider's vault."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "awardedPrice",
+            "docs": [
+              "Price the job pays this provider (its own bid, or the clearing price when sealed)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "awardedSlot",
+            "docs": [
+              "The job's award slot when this bid won: a status of an earlier, reopened round is stale."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "startedSlot",
+            "docs": [
+              "Slot of `start_job`."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "committedSlot",
+            "docs": [
+              "Slot of `commit_result`."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "outputRoot",
+            "docs": [
+              "Merkle root of the outputs."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          },
+          {
+            "name": "resultUriHash",
+            "docs": [
+              "sha256 of the URI the outputs are served at."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          },
+          {
+            "name": "finalStateHash",
+            "docs": [
+              "Verifiable jobs: hash of the machine's final state."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          },
+          {
+            "name": "steps",
+            "docs": [
+              "Verifiable jobs: machine steps to the final state."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "reserved",
+            "docs": [
+              "Space for fields added by later versions."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                64
               ]
             }
           }
@@ -2122,6 +3599,355 @@ export type ComputeMarket = {
           },
           {
             "name": "refunded",
+            "type": "u64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "bidPlaced",
+      "docs": [
+        "A provider bid on a job (price zero while sealed)."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "job",
+            "type": "pubkey"
+          },
+          {
+            "name": "provider",
+            "type": "pubkey"
+          },
+          {
+            "name": "bid",
+            "type": "pubkey"
+          },
+          {
+            "name": "price",
+            "type": "u64"
+          },
+          {
+            "name": "sealed",
+            "type": "bool"
+          }
+        ]
+      }
+    },
+    {
+      "name": "bidRevealed",
+      "docs": [
+        "A sealed bid was revealed and entered the ranking."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "job",
+            "type": "pubkey"
+          },
+          {
+            "name": "provider",
+            "type": "pubkey"
+          },
+          {
+            "name": "price",
+            "type": "u64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "bidWithdrawn",
+      "docs": [
+        "A bid was withdrawn; its stake lock was released, minus any forfeit."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "job",
+            "type": "pubkey"
+          },
+          {
+            "name": "provider",
+            "type": "pubkey"
+          },
+          {
+            "name": "released",
+            "type": "u64"
+          },
+          {
+            "name": "forfeited",
+            "type": "u64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "jobAwarded",
+      "docs": [
+        "The auction closed: winners must start by the start deadline."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "job",
+            "type": "pubkey"
+          },
+          {
+            "name": "winners",
+            "type": "u8"
+          },
+          {
+            "name": "startDeadlineSlot",
+            "type": "u64"
+          },
+          {
+            "name": "commitDeadlineSlot",
+            "type": "u64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "winnerSelected",
+      "docs": [
+        "One winner of an award and the price it will be paid."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "job",
+            "type": "pubkey"
+          },
+          {
+            "name": "provider",
+            "type": "pubkey"
+          },
+          {
+            "name": "price",
+            "type": "u64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "jobStarted",
+      "docs": [
+        "A winner acknowledged its award and runs the job."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "job",
+            "type": "pubkey"
+          },
+          {
+            "name": "provider",
+            "type": "pubkey"
+          }
+        ]
+      }
+    },
+    {
+      "name": "resultCommitted",
+      "docs": [
+        "A winner committed its result."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "job",
+            "type": "pubkey"
+          },
+          {
+            "name": "provider",
+            "type": "pubkey"
+          },
+          {
+            "name": "outputRoot",
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          },
+          {
+            "name": "finalStateHash",
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          },
+          {
+            "name": "steps",
+            "type": "u64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "winnerPaid",
+      "docs": [
+        "A winner was paid at finalization."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "job",
+            "type": "pubkey"
+          },
+          {
+            "name": "provider",
+            "type": "pubkey"
+          },
+          {
+            "name": "price",
+            "type": "u64"
+          },
+          {
+            "name": "fee",
+            "type": "u64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "jobFinalized",
+      "docs": [
+        "The job was settled: winners paid (unless their results disagreed), the rest refunded."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "job",
+            "type": "pubkey"
+          },
+          {
+            "name": "paid",
+            "type": "u64"
+          },
+          {
+            "name": "fees",
+            "type": "u64"
+          },
+          {
+            "name": "crankFee",
+            "type": "u64"
+          },
+          {
+            "name": "refunded",
+            "type": "u64"
+          },
+          {
+            "name": "outputsAgreed",
+            "type": "bool"
+          }
+        ]
+      }
+    },
+    {
+      "name": "jobExpired",
+      "docs": [
+        "The auction ended without enough bids; the consumer was refunded in full."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "job",
+            "type": "pubkey"
+          },
+          {
+            "name": "refunded",
+            "type": "u64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "winnerFailed",
+      "docs": [
+        "A winner missed a deadline and was slashed."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "job",
+            "type": "pubkey"
+          },
+          {
+            "name": "provider",
+            "type": "pubkey"
+          },
+          {
+            "name": "slashed",
+            "type": "u64"
+          },
+          {
+            "name": "toConsumer",
+            "type": "u64"
+          },
+          {
+            "name": "toTreasury",
+            "type": "u64"
+          },
+          {
+            "name": "timedOut",
+            "type": "bool"
+          }
+        ]
+      }
+    },
+    {
+      "name": "jobReopened",
+      "docs": [
+        "After a failure the job went back to bidding."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "job",
+            "type": "pubkey"
+          },
+          {
+            "name": "bidDeadlineSlot",
+            "type": "u64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "jobRefunded",
+      "docs": [
+        "After a failure the consumer was refunded."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "job",
+            "type": "pubkey"
+          },
+          {
+            "name": "refunded",
+            "type": "u64"
+          },
+          {
+            "name": "crankFee",
             "type": "u64"
           }
         ]

@@ -6,9 +6,10 @@ use crate::errors::{require, ErrorCode, Result};
 use crate::events::JobCancelled;
 use crate::layout::U64;
 use crate::pda::close_program_account;
-use crate::state::{seeds, Job};
+use crate::signer::JobSigner;
+use crate::state::Job;
 use crate::token::{close_vault, expect_token_account, transfer, TOKEN_PROGRAM_ID};
-use pinocchio::cpi::{Seed, Signer};
+use pinocchio::cpi::Signer;
 
 crate::pod_struct! {
     /// `cancel_job` takes no arguments.
@@ -42,23 +43,16 @@ pub fn process(ctx: &Context) -> Result<()> {
     let program_id = ctx.program_id;
     let mut ix = CancelJobAccounts::parse(ctx.accounts)?;
     parse_args::<CancelJobArgs>(ctx.data)?;
-    let (refund, nonce, bump) = {
+    let (refund, signer) = {
         let mut job_view = ix.job;
         let mut job = load_mut::<Job>(&mut job_view, program_id)?;
         let refund = validate(&ix, &job)?;
         job.cancel()?;
-        (refund, job.nonce.get(), job.bump)
+        (refund, JobSigner::new(&job))
     };
 
     // Everything in escrow goes back, including tokens anyone sent there directly.
-    let nonce_bytes = nonce.to_le_bytes();
-    let bump_seed = [bump];
-    let job_seeds = [
-        Seed::from(seeds::JOB),
-        Seed::from(ix.consumer.address().as_ref()),
-        Seed::from(&nonce_bytes),
-        Seed::from(&bump_seed),
-    ];
+    let job_seeds = signer.seeds();
     transfer(&ix.escrow, &ix.consumer_token, &ix.job, refund, &[Signer::from(&job_seeds)])?;
     close_vault(&ix.escrow, &ix.consumer, &ix.job, Signer::from(&job_seeds))?;
 

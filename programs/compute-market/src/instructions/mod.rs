@@ -1,11 +1,23 @@
 //! One module per instruction: arguments, accounts, `validate()`, then the handler.
+//! `fail_winner` holds what `fail_no_show` and `fail_timeout` share.
 
+pub mod award;
 pub mod cancel_job;
+pub mod commit_result;
 pub mod create_market;
+pub mod expire_job;
+pub mod fail_no_show;
+pub mod fail_timeout;
+pub mod fail_winner;
+pub mod finalize;
 pub mod initialize_config;
+pub mod place_bid;
 pub mod post_job;
 pub mod register_provider;
 pub mod request_unstake;
+pub mod reveal_bid;
 pub mod stake;
+pub mod start_job;
 pub mod update_config;
+pub mod withdraw_bid;
 pub mod withdraw_unstaked;

@@ -3,7 +3,7 @@
 use crate::accounts::{Context, init, load, parse_args};
 use crate::errors::{require, ErrorCode, Result};
 use crate::events::JobPosted;
-use crate::layout::{Stored, U64};
+use crate::layout::{Bool, Stored, U64};
 use crate::pda::{create_pda_account, expect_pda};
 use crate::runtime::current_slot;
 use crate::math::SafeMath;
@@ -33,6 +33,8 @@ crate::pod_struct! {
         pub instant_price: U64,
         /// Bidding window in slots; zero selects the market default.
         pub bid_window_slots: U64,
+        /// Sealed-bid (second-price) auction instead of open bidding.
+        pub sealed: Bool,
     }
 }
 
@@ -81,6 +83,8 @@ fn validate(
     args.requirements.validate()?;
     let max_price = args.max_price.get();
     require(max_price > 0 && args.instant_price.get() <= max_price, ErrorCode::InvalidPrice)?;
+    // An instant award needs visible prices, so sealed jobs have none.
+    require(!args.sealed.get() || args.instant_price.get() == 0, ErrorCode::InvalidPrice)?;
     let bid_window = bid_window(args.bid_window_slots.get(), market.params.bid_window_slots.get())?;
     let escrowed = escrow_amount(max_price, replication, config.protocol_fee_bps.get(), market.params.crank_fee.get())?;
     let balance = expect_token_account(&ix.consumer_token, &market.payment_mint, ix.consumer.address())?;
@@ -139,7 +143,14 @@ pub fn process(ctx: &Context) -> Result<()> {
     job.protocol_fee_bps = config.protocol_fee_bps;
     job.crank_fee = market.params.crank_fee;
     job.posted_slot = U64::new(now);
-    job.bid_deadline_slot = U64::new(now.safe_add(checked.bid_window)?);
+    let bid_deadline = now.safe_add(checked.bid_window)?;
+    job.sealed = args.sealed;
+    job.bid_deadline_slot = U64::new(bid_deadline);
+    job.reveal_deadline_slot = U64::new(if args.sealed.get() {
+        bid_deadline.safe_add(market.params.reveal_window_slots.get())?
+    } else {
+        bid_deadline
+    });
     job.invariant()?;
 
     JobPosted {

@@ -6,9 +6,10 @@ use crate::errors::{require, ErrorCode, Result};
 use crate::events::UnstakeWithdrawn;
 use crate::layout::U64;
 use crate::runtime::current_slot;
-use crate::state::{seeds, Provider};
+use crate::signer::ProviderSigner;
+use crate::state::Provider;
 use crate::token::{expect_token_account, transfer, TOKEN_PROGRAM_ID};
-use pinocchio::cpi::{Seed, Signer};
+use pinocchio::cpi::Signer;
 
 crate::pod_struct! {
     /// `withdraw_unstaked` takes no arguments.
@@ -41,22 +42,16 @@ pub fn process(ctx: &Context) -> Result<()> {
     let ix = WithdrawUnstakedAccounts::parse(ctx.accounts)?;
     crate::accounts::parse_args::<WithdrawUnstakedArgs>(ctx.data)?;
     let mut provider_view = ix.provider;
-    let (amount, staked, market, bump) = {
+    let (amount, staked, signer) = {
         let mut provider = load_mut::<Provider>(&mut provider_view, program_id)?;
         validate(&ix, &provider)?;
         let amount = provider.withdraw_unbonded(current_slot()?)?;
         provider.invariant()?;
-        (amount, provider.staked, provider.market, provider.bump)
+        (amount, provider.staked, ProviderSigner::new(&provider))
     };
 
     // The provider PDA signs as the vault's owner; its data borrow ended above.
-    let bump_seed = [bump];
-    let signer_seeds = [
-        Seed::from(seeds::PROVIDER),
-        Seed::from(market.as_ref()),
-        Seed::from(ix.owner.address().as_ref()),
-        Seed::from(&bump_seed),
-    ];
+    let signer_seeds = signer.seeds();
     transfer(&ix.vault, &ix.owner_token, &ix.provider, amount, &[Signer::from(&signer_seeds)])?;
 
     UnstakeWithdrawn { provider: *ix.provider.address(), amount: U64::new(amount), staked }.emit();

@@ -2,8 +2,9 @@
 
 use crate::constants::{MAX_JOB_DURATION_SLOTS, MAX_REPLICATION, MAX_WINDOW_SLOTS};
 use crate::errors::{require, ErrorCode, Result};
-use crate::layout::{Stored, U16, U32, U64};
+use crate::layout::{Bool, Stored, U16, U32, U64};
 use crate::math::{bps_of, SafeMath};
+use crate::state::provider::HardwareSpec;
 use pinocchio::Address;
 
 crate::byte_enum! {
@@ -94,6 +95,136 @@ impl JobRequirements {
     }
 }
 
+/// How many best bids the job ranks: enough to award the largest replication and to know the
+/// first losing price of a sealed auction.
+pub const RANKED_BIDS: usize = MAX_REPLICATION as usize + 1;
+
+crate::pod_struct! {
+    /// One ranked bid: who, at what price, with what reputation, since when.
+    pub struct RankedBid {
+        /// The bidding provider account.
+        pub provider: Address,
+        /// Price asked.
+        pub price: U64,
+        /// The provider's reputation score when it bid.
+        pub score: U64,
+        /// Slot the bid was placed (or revealed) in.
+        pub slot: U64,
+    }
+}
+
+impl RankedBid {
+    /// The auction's order: lower price first; on a tie, higher reputation; then earlier slot.
+    /// Equal bids keep their arrival order.
+    pub fn beats(&self, other: &RankedBid) -> bool {
+        let (price, other_price) = (self.price.get(), other.price.get());
+        if price != other_price {
+            return price < other_price;
+        }
+        let (score, other_score) = (self.score.get(), other.score.get());
+        if score != other_score {
+            return score > other_score;
+        }
+        self.slot.get() < other.slot.get()
+    }
+}
+
+crate::pod_struct! {
+    /// The auction's standing, kept on the job so that awarding is O(1) and verifiable.
+    pub struct Auction {
+        /// Bids placed and not withdrawn, sealed ones included.
+        pub bid_count: U32,
+        /// Valid entries at the front of `ranking`.
+        pub ranked_count: u8,
+        /// The best known bids, best first.
+        pub ranking: [RankedBid; 8],
+    }
+}
+
+impl Auction {
+    pub fn ranked(&self) -> &[RankedBid] {
+        self.ranking.get(..self.ranked_count as usize).unwrap_or(&[])
+    }
+
+    /// The entry at `rank`, if ranked.
+    pub fn at(&self, rank: usize) -> Option<&RankedBid> {
+        self.ranked().get(rank)
+    }
+
+    pub fn position_of(&self, provider: &Address) -> Option<usize> {
+        self.ranked().iter().position(|entry| &entry.provider == provider)
+    }
+
+    /// Places `entry` in order. When the ranking is full, the worst entry (possibly `entry`)
+    /// falls off: it stays a valid bid, just not one that can win.
+    pub fn insert(&mut self, entry: RankedBid) {
+        let count = self.ranked().len();
+        let at = self.ranked().iter().position(|ranked| entry.beats(ranked)).unwrap_or(count);
+        if at >= RANKED_BIDS {
+            return;
+        }
+        // Shift the entries from `at` one place down; the last one falls off a full ranking.
+        let end = (count + 1).min(RANKED_BIDS);
+        for i in (at + 1..end).rev() {
+            self.copy_entry(i - 1, i);
+        }
+        if let Some(slot) = self.ranking.get_mut(at) {
+            *slot = entry;
+        }
+        self.ranked_count = end as u8;
+    }
+
+    /// Copies entry `from` over entry `to`. Indexing through `get` keeps the program free of
+    /// panic paths (see `scripts/check-program-ir.mjs`).
+    fn copy_entry(&mut self, from: usize, to: usize) {
+        if let Some(entry) = self.ranking.get(from).copied() {
+            if let Some(slot) = self.ranking.get_mut(to) {
+                *slot = entry;
+            }
+        }
+    }
+
+    /// Removes the provider's entry, if ranked, closing the gap.
+    pub fn remove(&mut self, provider: &Address) {
+        let Some(at) = self.position_of(provider) else { return };
+        let count = self.ranked().len();
+        for i in at..count - 1 {
+            self.copy_entry(i + 1, i);
+        }
+        if let Some(last) = self.ranking.get_mut(count - 1) {
+            *last = RankedBid {
+                provider: Address::new_from_array([0; 32]),
+                price: U64::new(0),
+                score: U64::new(0),
+                slot: U64::new(0),
+            };
+        }
+        self.ranked_count = (count - 1) as u8;
+    }
+}
+
+crate::pod_struct! {
+    /// The awarded run: its deadlines and how many winners have reached each step.
+    pub struct Progress {
+        /// Slot of the award.
+        pub awarded_slot: U64,
+        /// Last slot in which winners may `start_job`.
+        pub start_deadline_slot: U64,
+        /// Last slot in which winners may `commit_result`.
+        pub commit_deadline_slot: U64,
+        /// First slot in which the job may be finalized.
+        pub challenge_deadline_slot: U64,
+        /// Winners that started.
+        pub started: u8,
+        /// Winners that committed a result.
+        pub committed: u8,
+        /// Winners that failed (no-show or missed deadline) and were slashed.
+        pub failed: u8,
+        /// Disputes open against the job's result; finalization waits for none.
+        pub open_disputes: u8,
+    }
+}
+
 crate::account! {
     /// A consumer's job: what it needs, what it pays at most, and where it is in its life.
     pub struct Job {
@@ -133,10 +264,19 @@ crate::account! {
         pub protocol_fee_bps: U16,
         /// Keeper fee fixed at posting.
         pub crank_fee: U64,
+        /// Sealed-bid mode: bids are commitments, revealed after bidding; winners are paid the
+        /// first losing price (second-price, Vickrey).
+        pub sealed: Bool,
         /// Slot the job was posted in.
         pub posted_slot: U64,
         /// Last slot in which bids are accepted.
         pub bid_deadline_slot: U64,
+        /// Sealed mode: last slot in which bids may be revealed.
+        pub reveal_deadline_slot: U64,
+        /// The auction's standing: bid count and the best bids in order.
+        pub auction: Auction,
+        /// Deadlines and counts of the awarded run.
+        pub progress: Progress,
         /// Space for fields added by later versions.
         pub reserved: [u8; 128],
     }
@@ -157,11 +297,188 @@ pub fn bid_window(requested: u64, market_default: u64) -> Result<u64> {
 }
 
 impl Job {
+    pub fn state(&self) -> Result<JobState> {
+        self.state.get().ok_or_else(|| ErrorCode::InvalidAccountData.into())
+    }
+
+    fn require_state(&self, state: JobState) -> Result<()> {
+        require(self.state()? == state, ErrorCode::InvalidJobState)
+    }
+
     /// The consumer may cancel only while bidding is open.
     pub fn cancel(&mut self) -> Result<()> {
-        require(self.state.get() == Some(JobState::Open), ErrorCode::InvalidJobState)?;
+        self.require_state(JobState::Open)?;
         self.state.set(JobState::Cancelled);
         Ok(())
+    }
+
+    /// The slot after which the auction can be closed: the end of bidding, or of revealing.
+    pub fn auction_end(&self) -> u64 {
+        if self.sealed.get() {
+            self.reveal_deadline_slot.get()
+        } else {
+            self.bid_deadline_slot.get()
+        }
+    }
+
+    /// Bids are accepted while the job is open, up to its bid deadline.
+    pub fn check_bidding(&self, now: u64) -> Result<()> {
+        self.require_state(JobState::Open)?;
+        require(now <= self.bid_deadline_slot.get(), ErrorCode::BiddingClosed)
+    }
+
+    /// Sealed bids are revealed after bidding closes and until the reveal deadline.
+    pub fn check_revealing(&self, now: u64) -> Result<()> {
+        self.require_state(JobState::Open)?;
+        require(self.sealed.get(), ErrorCode::NotSealedAuction)?;
+        require(
+            now > self.bid_deadline_slot.get() && now <= self.reveal_deadline_slot.get(),
+            ErrorCode::RevealWindowClosed,
+        )
+    }
+
+    fn winners(&self) -> usize {
+        self.replication as usize
+    }
+
+    /// An open-mode job with enough bids at or below its instant price is awarded at once.
+    pub fn instant_award_ready(&self) -> bool {
+        let instant = self.instant_price.get();
+        let last_winner = self.winners().checked_sub(1).and_then(|rank| self.auction.at(rank));
+        !self.sealed.get() && instant > 0 && last_winner.is_some_and(|bid| bid.price.get() <= instant)
+    }
+
+    /// The auction can be closed with an award: enough ranked bids, and bidding (and revealing)
+    /// over, or an instant award.
+    pub fn check_award(&self, now: u64) -> Result<()> {
+        self.require_state(JobState::Open)?;
+        require(self.auction.ranked().len() >= self.winners(), ErrorCode::NotEnoughBids)?;
+        require(now > self.auction_end() || self.instant_award_ready(), ErrorCode::AuctionStillOpen)
+    }
+
+    /// The auction ended without enough valid bids: the job can only be refunded.
+    pub fn check_expiry(&self, now: u64) -> Result<()> {
+        self.require_state(JobState::Open)?;
+        require(now > self.auction_end(), ErrorCode::AuctionStillOpen)?;
+        require(self.auction.ranked().len() < self.winners(), ErrorCode::AuctionHasWinners)
+    }
+
+    /// What winner `rank` is paid: its own price in an open auction; in a sealed one, the first
+    /// losing price (the r+1-th), or the consumer's maximum when no bid lost.
+    pub fn award_price(&self, rank: usize) -> u64 {
+        let priced_by = if self.sealed.get() { self.winners() } else { rank };
+        self.auction.at(priced_by).map_or(self.max_price.get(), |bid| bid.price.get())
+    }
+
+    /// Closes the auction: winners must start within the start window and commit before the
+    /// start deadline plus the job's maximum duration.
+    pub fn award(&mut self, now: u64, start_window: u64) -> Result<()> {
+        self.check_award(now)?;
+        let start_deadline = now.safe_add(start_window)?;
+        self.progress = Progress {
+            awarded_slot: U64::new(now),
+            start_deadline_slot: U64::new(start_deadline),
+            commit_deadline_slot: U64::new(start_deadline.safe_add(self.requirements.max_duration_slots.get())?),
+            challenge_deadline_slot: U64::new(0),
+            started: 0,
+            committed: 0,
+            failed: 0,
+            open_disputes: 0,
+        };
+        self.state.set(JobState::Awarded);
+        Ok(())
+    }
+
+    /// A winner acknowledged in time; when all have, the job runs.
+    pub fn record_start(&mut self, now: u64) -> Result<()> {
+        self.require_state(JobState::Awarded)?;
+        require(now <= self.progress.start_deadline_slot.get(), ErrorCode::StartWindowClosed)?;
+        self.progress.started = self.progress.started.safe_add(1)?;
+        if self.progress.started as usize == self.winners() {
+            self.state.set(JobState::Running);
+        }
+        Ok(())
+    }
+
+    /// A winner committed in time; when all have, the challenge window opens.
+    pub fn record_commit(&mut self, now: u64, challenge_window: u64) -> Result<()> {
+        self.require_state(JobState::Running)?;
+        require(now <= self.progress.commit_deadline_slot.get(), ErrorCode::CommitWindowClosed)?;
+        self.progress.committed = self.progress.committed.safe_add(1)?;
+        if self.progress.committed as usize == self.winners() {
+            self.progress.challenge_deadline_slot.set(now.safe_add(challenge_window)?);
+            self.state.set(JobState::Committed);
+        }
+        Ok(())
+    }
+
+    /// Settlement is due once the challenge window has passed with no dispute open.
+    pub fn check_finalize(&self, now: u64) -> Result<()> {
+        self.require_state(JobState::Committed)?;
+        require(now >= self.progress.challenge_deadline_slot.get(), ErrorCode::ChallengeWindowOpen)?;
+        require(self.progress.open_disputes == 0, ErrorCode::DisputeOpen)
+    }
+
+    /// A winner that has not started by the start deadline can be failed.
+    pub fn check_no_show(&self, now: u64) -> Result<()> {
+        self.require_state(JobState::Awarded)?;
+        require(now > self.progress.start_deadline_slot.get(), ErrorCode::DeadlineNotReached)
+    }
+
+    /// A winner that has not committed by the commit deadline can be failed.
+    pub fn check_timeout(&self, now: u64) -> Result<()> {
+        let state = self.state()?;
+        require(matches!(state, JobState::Awarded | JobState::Running), ErrorCode::InvalidJobState)?;
+        require(now > self.progress.commit_deadline_slot.get(), ErrorCode::DeadlineNotReached)
+    }
+
+    /// Counts a failed winner; returns whether every winner is now accounted for (started or
+    /// failed after a no-show; committed or failed after a timeout), so the failure policy applies.
+    pub fn record_failure(&mut self, timed_out: bool) -> Result<bool> {
+        self.progress.failed = self.progress.failed.safe_add(1)?;
+        let done = if timed_out { self.progress.committed } else { self.progress.started };
+        Ok(done as usize + self.progress.failed as usize >= self.winners())
+    }
+
+    /// Reopens bidding after a failure: remaining ranked bids stay; new ones may come.
+    pub fn reopen(&mut self, now: u64, bid_window: u64, reveal_window: u64) -> Result<()> {
+        let bid_deadline = now.safe_add(bid_window)?;
+        self.bid_deadline_slot.set(bid_deadline);
+        self.reveal_deadline_slot.set(if self.sealed.get() { bid_deadline.safe_add(reveal_window)? } else { bid_deadline });
+        self.progress = Progress {
+            awarded_slot: U64::new(0),
+            start_deadline_slot: U64::new(0),
+            commit_deadline_slot: U64::new(0),
+            challenge_deadline_slot: U64::new(0),
+            started: 0,
+            committed: 0,
+            failed: 0,
+            open_disputes: 0,
+        };
+        self.state.set(JobState::Open);
+        Ok(())
+    }
+
+    pub fn record_bid_placed(&mut self) {
+        let count = &mut self.auction.bid_count;
+        count.set(count.get().saturating_add(1));
+    }
+
+    pub fn record_bid_withdrawn(&mut self) {
+        let count = &mut self.auction.bid_count;
+        count.set(count.get().saturating_sub(1));
+    }
+
+    /// Whether the job's hardware requirements are met by a provider's registered spec.
+    pub fn admits(&self, spec: &HardwareSpec) -> bool {
+        let r = &self.requirements;
+        let model_ok = r.gpu_model == [0u8; 16] || r.gpu_model == spec.gpu_model;
+        model_ok
+            && spec.gpu_count >= r.gpu_count
+            && spec.vram_mb.get() >= r.vram_mb.get()
+            && spec.cpu_cores.get() >= r.cpu_cores.get()
+            && spec.memory_mb.get() >= r.memory_mb.get()
+            && spec.disk_gb.get() >= r.disk_gb.get()
     }
 
     /// INVARIANT: the escrow covers every replica's maximum price, its fee and the crank fee.
@@ -203,6 +520,61 @@ mod tests {
         assert!(VerificationMode::Verifiable.allows_replication(1));
         assert!(!VerificationMode::Verifiable.allows_replication(2));
         assert!(VerificationMode::Refereed.allows_replication(2));
+    }
+
+    fn entry(id: u8, price: u64, score: u64, slot: u64) -> RankedBid {
+        RankedBid {
+            provider: Address::new_from_array([id; 32]),
+            price: U64::new(price),
+            score: U64::new(score),
+            slot: U64::new(slot),
+        }
+    }
+
+    fn empty_auction() -> Auction {
+        let mut bytes = [0u8; core::mem::size_of::<Auction>()];
+        *crate::layout::from_bytes_mut::<Auction>(&mut bytes).unwrap()
+    }
+
+    fn order(auction: &Auction) -> Vec<u8> {
+        auction.ranked().iter().map(|e| e.provider.as_ref()[0]).collect()
+    }
+
+    #[test]
+    fn ranking_orders_by_price_then_reputation_then_slot() {
+        let mut a = empty_auction();
+        a.insert(entry(1, 100, 0, 5));
+        a.insert(entry(2, 90, 0, 6));
+        a.insert(entry(3, 100, 9, 7));
+        a.insert(entry(4, 100, 0, 4));
+        a.insert(entry(5, 100, 0, 5));
+        assert_eq!(order(&a), vec![2, 3, 4, 1, 5]);
+    }
+
+    #[test]
+    fn a_full_ranking_drops_its_worst_entry() {
+        let mut a = empty_auction();
+        for i in 0..RANKED_BIDS as u8 {
+            a.insert(entry(i + 1, 100 + i as u64, 0, 0));
+        }
+        a.insert(entry(50, 200, 0, 0));
+        assert_eq!(a.ranked().len(), RANKED_BIDS);
+        assert_eq!(a.position_of(&Address::new_from_array([50; 32])), None);
+        a.insert(entry(60, 1, 0, 0));
+        assert_eq!(order(&a)[0], 60);
+        assert_eq!(a.position_of(&Address::new_from_array([8; 32])), None);
+    }
+
+    #[test]
+    fn removing_closes_the_gap() {
+        let mut a = empty_auction();
+        a.insert(entry(1, 10, 0, 0));
+        a.insert(entry(2, 20, 0, 0));
+        a.insert(entry(3, 30, 0, 0));
+        a.remove(&Address::new_from_array([2; 32]));
+        assert_eq!(order(&a), vec![1, 3]);
+        a.remove(&Address::new_from_array([9; 32]));
+        assert_eq!(order(&a), vec![1, 3]);
     }
 
     #[test]

@@ -3,8 +3,12 @@
 use crate::constants::{BPS_DENOMINATOR, MAX_REPLICATION, MAX_WINDOW_SLOTS};
 use crate::errors::{require, ErrorCode, Result};
 use crate::layout::{U16, U32, U64};
-use crate::math::SafeMath;
+use crate::math::{mul_div_floor, SafeMath};
+use crate::state::job::JobRequirements;
 use crate::state::provider::HardwareSpec;
+
+/// The market's average price is kept in millionths of a base unit per unit of work.
+pub const PRICE_SCALE: u64 = 1_000_000;
 use pinocchio::Address;
 
 crate::pod_struct! {
@@ -46,6 +50,8 @@ crate::pod_struct! {
         pub crank_fee: U64,
         /// Default bidding window of a job, in slots.
         pub bid_window_slots: U64,
+        /// Sealed-bid jobs: slots after bidding closes during which bids are revealed.
+        pub reveal_window_slots: U64,
         /// Slots an awarded provider has to acknowledge with `start_job`.
         pub start_window_slots: U64,
         /// Slots after a commitment during which anyone may challenge it.
@@ -68,6 +74,7 @@ impl MarketParams {
     pub fn validate(&self) -> Result<()> {
         let windows = [
             self.bid_window_slots.get(),
+            self.reveal_window_slots.get(),
             self.start_window_slots.get(),
             self.challenge_window_slots.get(),
             self.unbonding_slots.get(),
@@ -103,7 +110,8 @@ crate::account! {
         pub class: ResourceClass,
         /// Economic and timing rules.
         pub params: MarketParams,
-        /// Exponentially weighted moving average of clearing prices.
+        /// Moving average of awarded prices per GPU-slot (CPU-slot without GPUs), in millionths
+        /// of a payment-mint base unit; zero until the first award.
         pub ewma_price: U64,
         /// Jobs posted in this market.
         pub job_count: U64,
@@ -117,6 +125,17 @@ crate::account! {
 impl Market {
     pub fn record_job_posted(&mut self) -> Result<()> {
         self.job_count.set(self.job_count.get().safe_add(1)?);
+        Ok(())
+    }
+
+    /// Folds an award into the moving average of prices per unit of work (a GPU-slot, or a
+    /// CPU-slot for jobs without GPUs, in millionths of a payment-mint unit): weight 1/8.
+    pub fn record_clearing_price(&mut self, price: u64, requirements: &JobRequirements) -> Result<()> {
+        let units = (requirements.gpu_count.max(1) as u64).safe_mul(requirements.max_duration_slots.get())?;
+        let per_unit = mul_div_floor(price, PRICE_SCALE, units)?;
+        let ewma = self.ewma_price.get();
+        let next = if ewma == 0 { per_unit } else { (ewma - ewma / 8).safe_add(per_unit / 8)? };
+        self.ewma_price.set(next);
         Ok(())
     }
 

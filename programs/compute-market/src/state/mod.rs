@@ -1,12 +1,14 @@
 //! Account types of the program. Each owns its rules as methods and ends in an `invariant()`.
 
+pub mod bid;
 pub mod config;
 pub mod job;
 pub mod market;
 pub mod provider;
 pub mod seeds;
 
+pub use bid::{Bid, BidStatus};
 pub use config::Config;
-pub use job::{FailurePolicy, Job, JobRequirements, JobState, VerificationMode};
+pub use job::{Auction, FailurePolicy, Job, JobRequirements, JobState, Progress, RankedBid, VerificationMode};
 pub use market::{Market, MarketParams, ResourceClass};
 pub use provider::{HardwareSpec, Provider, Reputation};

@@ -126,6 +126,51 @@ impl Provider {
         Ok(amount)
     }
 
+    /// Locks `amount` of free stake behind a bid or an awarded job.
+    pub fn lock(&mut self, amount: u64) -> Result<()> {
+        require(amount <= self.free_stake()?, ErrorCode::InsufficientFreeStake)?;
+        self.locked.set(self.locked.get().safe_add(amount)?);
+        Ok(())
+    }
+
+    /// Releases a lock taken by `lock`.
+    pub fn unlock(&mut self, amount: u64) -> Result<()> {
+        self.locked.set(self.locked.get().safe_sub(amount)?);
+        Ok(())
+    }
+
+    /// Takes `amount` out of a lock for good: it leaves the vault as a penalty.
+    pub fn slash(&mut self, amount: u64) -> Result<()> {
+        self.locked.set(self.locked.get().safe_sub(amount)?);
+        self.staked.set(self.staked.get().safe_sub(amount)?);
+        self.reputation.slashed.set(self.reputation.slashed.get().saturating_add(1));
+        Ok(())
+    }
+
+    /// Stake that stays once pending withdrawals leave: what counts towards the market minimum.
+    pub fn bonded_stake(&self) -> Result<u64> {
+        self.staked.get().safe_sub(self.unbonding.get())
+    }
+
+    /// Reputation as one number for the auction's tie-break: completions count, failures and
+    /// lost disputes count against, much more.
+    pub fn score(&self) -> u64 {
+        let r = &self.reputation;
+        let good = 2 * r.completed.get() as u64 + r.disputes_won.get() as u64;
+        let bad = 4 * r.failed.get() as u64 + 4 * r.slashed.get() as u64 + 8 * r.disputes_lost.get() as u64;
+        good.saturating_sub(bad)
+    }
+
+    pub fn record_completed(&mut self) {
+        let completed = &mut self.reputation.completed;
+        completed.set(completed.get().saturating_add(1));
+    }
+
+    pub fn record_failed(&mut self) {
+        let failed = &mut self.reputation.failed;
+        failed.set(failed.get().saturating_add(1));
+    }
+
     /// INVARIANT: locked and unbonding stake are parts of the staked amount.
     pub fn invariant(&self) -> Result<()> {
         self.free_stake().map(|_| ())
@@ -186,6 +231,31 @@ mod tests {
         p.add_stake(u64::MAX).unwrap();
         assert_eq!(p.add_stake(1), Err(err(ErrorCode::MathOverflow)));
         assert_eq!(p.add_stake(0), Err(err(ErrorCode::ZeroAmount)));
+    }
+
+    #[test]
+    fn locks_come_from_free_stake_and_slashes_from_locks() {
+        let mut p = provider();
+        p.add_stake(100).unwrap();
+        p.request_unstake(30, 0, 10).unwrap();
+        assert_eq!(p.lock(71), Err(err(ErrorCode::InsufficientFreeStake)));
+        p.lock(70).unwrap();
+        p.slash(20).unwrap();
+        assert_eq!((p.staked.get(), p.locked.get(), p.free_stake().unwrap()), (80, 50, 0));
+        p.unlock(50).unwrap();
+        assert_eq!(p.free_stake(), Ok(50));
+        assert_eq!(p.unlock(1), Err(err(ErrorCode::MathOverflow)));
+        p.invariant().unwrap();
+    }
+
+    #[test]
+    fn score_rewards_completions_and_never_goes_below_zero() {
+        let mut p = provider();
+        p.record_completed();
+        p.record_completed();
+        assert_eq!(p.score(), 4);
+        p.record_failed();
+        assert_eq!(p.score(), 0);
     }
 
     #[test]

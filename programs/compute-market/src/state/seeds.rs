@@ -12,3 +12,5 @@ pub const STAKE_VAULT: &[u8] = b"stake";
 pub const JOB: &[u8] = b"job";
 /// `["escrow", job]`: the token account holding a job's budget, owned by the job PDA.
 pub const ESCROW: &[u8] = b"escrow";
+/// `["bid", job, provider]`.
+pub const BID: &[u8] = b"bid";

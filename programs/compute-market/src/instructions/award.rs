@@ -1,0 +1,70 @@
+//! `award`: anyone closes a job's auction once bidding (and revealing) is over, or at once when
+//! enough bids meet the instant price. The winners are the job's best ranked bids, in order, so
+//! a keeper can award no one else; their bids are passed as the remaining accounts.
+
+use crate::accounts::{load_mut, parse_args, Context};
+use crate::errors::{require, ErrorCode, Result};
+use crate::events::{JobAwarded, WinnerSelected};
+use crate::layout::{Stored, U64};
+use crate::runtime::current_slot;
+use crate::state::{Bid, BidStatus, Job, Market};
+
+crate::pod_struct! {
+    /// `award` takes no arguments.
+    pub struct AwardArgs {}
+}
+
+crate::instruction_accounts! {
+    /// Accounts of `award`; then the winning bids, best first (remaining accounts).
+    pub struct AwardAccounts {
+        /// Whoever cranks the award.
+        cranker: signer,
+        /// The job's market, whose average price is updated.
+        market: writable,
+        /// The job.
+        job: writable,
+    }
+}
+
+pub fn process(ctx: &Context) -> Result<()> {
+    let program_id = ctx.program_id;
+    let ix = AwardAccounts::parse(ctx.accounts)?;
+    parse_args::<AwardArgs>(ctx.data)?;
+    let now = current_slot()?;
+    let (mut market_view, mut job_view) = (ix.market, ix.job);
+    let mut market = load_mut::<Market>(&mut market_view, program_id)?;
+    let mut job = load_mut::<Job>(&mut job_view, program_id)?;
+    require(&job.market == ix.market.address(), ErrorCode::MarketMismatch)?;
+    job.check_award(now)?;
+
+    let winners = job.replication as usize;
+    let bids = ctx.accounts.get(AwardAccounts::COUNT..).unwrap_or(&[]);
+    require(bids.len() >= winners, ErrorCode::WinnersMissing)?;
+    job.award(now, market.params.start_window_slots.get())?;
+
+    for (rank, view) in bids.iter().take(winners).enumerate() {
+        let mut bid_view = *view;
+        let mut bid = load_mut::<Bid>(&mut bid_view, program_id)?;
+        let expected = job.auction.at(rank).ok_or(ErrorCode::NotEnoughBids)?.provider;
+        require(&bid.job == ix.job.address() && bid.provider == expected, ErrorCode::WrongWinner)?;
+        // A ranked bid is never sealed; an earlier round's statuses are replaced.
+        require(bid.status()? != BidStatus::Sealed, ErrorCode::WrongWinner)?;
+        let price = job.award_price(rank);
+        bid.status = Stored::new(BidStatus::Won);
+        bid.awarded_price = U64::new(price);
+        bid.awarded_slot = job.progress.awarded_slot;
+        market.record_clearing_price(price, &job.requirements)?;
+        WinnerSelected { job: bid.job, provider: bid.provider, price: U64::new(price) }.emit();
+    }
+    job.invariant()?;
+    market.invariant()?;
+
+    JobAwarded {
+        job: *ix.job.address(),
+        winners: job.replication,
+        start_deadline_slot: job.progress.start_deadline_slot,
+        commit_deadline_slot: job.progress.commit_deadline_slot,
+    }
+    .emit();
+    Ok(())
+}

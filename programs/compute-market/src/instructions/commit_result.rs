@@ -1,0 +1,70 @@
+//! `commit_result`: a running winner posts its result commitment before the commit deadline.
+
+use crate::accounts::{load, load_mut, parse_args, Context};
+use crate::errors::{require, ErrorCode, Result};
+use crate::events::ResultCommitted;
+use crate::layout::U64;
+use crate::runtime::current_slot;
+use crate::state::{Bid, BidStatus, Job, Market};
+
+crate::pod_struct! {
+    /// Arguments of `commit_result`.
+    pub struct CommitResultArgs {
+        /// Merkle root of the outputs (non-zero).
+        pub output_root: [u8; 32],
+        /// sha256 of the URI the outputs are served at.
+        pub result_uri_hash: [u8; 32],
+        /// Verifiable jobs: hash of the machine's final state; zero otherwise.
+        pub final_state_hash: [u8; 32],
+        /// Verifiable jobs: machine steps to the final state; zero otherwise.
+        pub steps: U64,
+    }
+}
+
+crate::instruction_accounts! {
+    /// Accounts of `commit_result`.
+    pub struct CommitResultAccounts {
+        /// The winning provider's owner.
+        owner: signer,
+        /// The job's market (challenge window).
+        market: readonly,
+        /// The job.
+        job: writable,
+        /// The winning bid, which records the commitment.
+        bid: writable,
+    }
+}
+
+pub fn process(ctx: &Context) -> Result<()> {
+    let program_id = ctx.program_id;
+    let ix = CommitResultAccounts::parse(ctx.accounts)?;
+    let args = parse_args::<CommitResultArgs>(ctx.data)?;
+    let now = current_slot()?;
+    let (mut job_view, mut bid_view) = (ix.job, ix.bid);
+    let market = load::<Market>(&ix.market, program_id)?;
+    let mut job = load_mut::<Job>(&mut job_view, program_id)?;
+    let mut bid = load_mut::<Bid>(&mut bid_view, program_id)?;
+    require(ix.owner.address() == &bid.owner, ErrorCode::NotBidOwner)?;
+    require(&bid.job == ix.job.address(), ErrorCode::BidMismatch)?;
+    require(&job.market == ix.market.address(), ErrorCode::MarketMismatch)?;
+    require(args.output_root != [0u8; 32], ErrorCode::InvalidOutputRoot)?;
+
+    bid.advance(&job, BidStatus::Started, BidStatus::Committed)?;
+    bid.committed_slot = U64::new(now);
+    bid.output_root = args.output_root;
+    bid.result_uri_hash = args.result_uri_hash;
+    bid.final_state_hash = args.final_state_hash;
+    bid.steps = args.steps;
+    job.record_commit(now, market.params.challenge_window_slots.get())?;
+    job.invariant()?;
+
+    ResultCommitted {
+        job: bid.job,
+        provider: bid.provider,
+        output_root: args.output_root,
+        final_state_hash: args.final_state_hash,
+        steps: args.steps,
+    }
+    .emit();
+    Ok(())
+}

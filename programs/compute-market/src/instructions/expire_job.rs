@@ -1,0 +1,62 @@
+//! `expire_job`: an auction that ended without enough valid bids is closed by anyone; the
+//! consumer gets the whole escrow back and the rent of both accounts.
+
+use crate::accounts::{load_mut, parse_args, Context};
+use crate::errors::{require, ErrorCode, Result};
+use crate::events::JobExpired;
+use crate::layout::U64;
+use crate::pda::close_program_account;
+use crate::runtime::current_slot;
+use crate::signer::JobSigner;
+use crate::state::{Job, JobState};
+use crate::token::{close_vault, expect_token_account, transfer, TOKEN_PROGRAM_ID};
+use pinocchio::cpi::Signer;
+
+crate::pod_struct! {
+    /// `expire_job` takes no arguments.
+    pub struct ExpireJobArgs {}
+}
+
+crate::instruction_accounts! {
+    /// Accounts of `expire_job`.
+    pub struct ExpireJobAccounts {
+        /// Whoever cranks the expiry (the consumer or a keeper).
+        cranker: signer,
+        /// The job, closed here.
+        job: writable,
+        /// The job's escrow, emptied and closed here.
+        escrow: writable,
+        /// The job's consumer, who gets the rent back.
+        consumer: writable,
+        /// The consumer's payment-mint token account, refunded.
+        consumer_token: writable,
+        token_program: program = TOKEN_PROGRAM_ID,
+    }
+}
+
+pub fn process(ctx: &Context) -> Result<()> {
+    let program_id = ctx.program_id;
+    let ix = ExpireJobAccounts::parse(ctx.accounts)?;
+    parse_args::<ExpireJobArgs>(ctx.data)?;
+    let now = current_slot()?;
+    let (refund, signer) = {
+        let mut job_view = ix.job;
+        let mut job = load_mut::<Job>(&mut job_view, program_id)?;
+        require(ix.escrow.address() == &job.escrow, ErrorCode::InvalidVault)?;
+        require(ix.consumer.address() == &job.consumer, ErrorCode::ConsumerMismatch)?;
+        expect_token_account(&ix.consumer_token, &job.payment_mint, &job.consumer)?;
+        job.check_expiry(now)?;
+        job.state.set(JobState::Expired);
+        (expect_token_account(&ix.escrow, &job.payment_mint, ix.job.address())?, JobSigner::new(&job))
+    };
+
+    let job_seeds = signer.seeds();
+    if refund > 0 {
+        transfer(&ix.escrow, &ix.consumer_token, &ix.job, refund, &[Signer::from(&job_seeds)])?;
+    }
+    close_vault(&ix.escrow, &ix.consumer, &ix.job, Signer::from(&job_seeds))?;
+
+    JobExpired { job: *ix.job.address(), refunded: U64::new(refund) }.emit();
+    let (mut job_view, mut consumer_view) = (ix.job, ix.consumer);
+    close_program_account(&mut job_view, &mut consumer_view)
+}

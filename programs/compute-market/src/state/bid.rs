@@ -1,0 +1,137 @@
+//! `Bid`: one provider's offer on one job, at `["bid", job, provider]`. A winning bid becomes
+//! the provider's assignment: it records the start and the result commitment.
+
+use crate::errors::{require, ErrorCode, Result};
+use crate::layout::{Stored, U64};
+use crate::runtime::sha256;
+use crate::state::{Job, JobState};
+use pinocchio::Address;
+
+crate::byte_enum! {
+    /// Where a bid is.
+    pub enum BidStatus {
+        /// Sealed mode: the price is hidden behind its commitment until revealed.
+        Sealed = 0,
+        /// The price is known and competes for the award.
+        Active = 1,
+        /// Awarded; the provider must start.
+        Won = 2,
+        /// The provider acknowledged the award and runs the job.
+        Started = 3,
+        /// The provider posted its result commitment.
+        Committed = 4,
+    }
+}
+
+crate::account! {
+    /// A provider's offer on a job, and once it wins, its assignment.
+    pub struct Bid {
+        /// Canonical bump of the bid PDA.
+        pub bump: u8,
+        /// Where the bid is.
+        pub status: Stored<BidStatus>,
+        /// The job bid on.
+        pub job: Address,
+        /// The bidding provider account.
+        pub provider: Address,
+        /// The provider's owner, who signs and receives the rent back.
+        pub owner: Address,
+        /// Price asked, in payment-mint base units (zero while sealed).
+        pub price: U64,
+        /// Sealed mode: sha256(price as u64 LE ‖ salt ‖ provider).
+        pub commitment: [u8; 32],
+        /// Slot the bid was placed in (the tie-break after price and reputation).
+        pub placed_slot: U64,
+        /// Sealed mode: the last slot of the bid's reveal window; an unrevealed bid withdrawn
+        /// after it forfeits part of its lock.
+        pub reveal_by_slot: U64,
+        /// Stake this bid locks in the provider's vault.
+        pub locked: U64,
+        /// Price the job pays this provider (its own bid, or the clearing price when sealed).
+        pub awarded_price: U64,
+        /// The job's award slot when this bid won: a status of an earlier, reopened round is stale.
+        pub awarded_slot: U64,
+        /// Slot of `start_job`.
+        pub started_slot: U64,
+        /// Slot of `commit_result`.
+        pub committed_slot: U64,
+        /// Merkle root of the outputs.
+        pub output_root: [u8; 32],
+        /// sha256 of the URI the outputs are served at.
+        pub result_uri_hash: [u8; 32],
+        /// Verifiable jobs: hash of the machine's final state.
+        pub final_state_hash: [u8; 32],
+        /// Verifiable jobs: machine steps to the final state.
+        pub steps: U64,
+        /// Space for fields added by later versions.
+        pub reserved: [u8; 64],
+    }
+}
+
+/// The sealed-bid commitment: binds the price to a secret salt and to the bidding provider, so
+/// a commitment cannot be copied by another provider.
+pub fn bid_commitment(price: u64, salt: &[u8; 32], provider: &Address) -> [u8; 32] {
+    let price_bytes = price.to_le_bytes();
+    sha256([&price_bytes, salt, provider.as_ref()])
+}
+
+impl Bid {
+    pub fn status(&self) -> Result<BidStatus> {
+        self.status.get().ok_or_else(|| ErrorCode::InvalidAccountData.into())
+    }
+
+    /// Opens a sealed bid: the price must hash, with the salt, to the commitment.
+    pub fn reveal(&mut self, price: u64, salt: &[u8; 32]) -> Result<()> {
+        require(self.status()? == BidStatus::Sealed, ErrorCode::BidAlreadyRevealed)?;
+        require(bid_commitment(price, salt, &self.provider) == self.commitment, ErrorCode::CommitmentMismatch)?;
+        self.price.set(price);
+        self.status.set(BidStatus::Active);
+        Ok(())
+    }
+
+    /// Whether the bid holds the job's current award (won, started or committed in this round).
+    pub fn holds_award(&self, job: &Job) -> Result<bool> {
+        let assigned = matches!(self.status()?, BidStatus::Won | BidStatus::Started | BidStatus::Committed);
+        let running = matches!(job.state()?, JobState::Awarded | JobState::Running | JobState::Committed);
+        Ok(assigned && running && self.awarded_slot.get() == job.progress.awarded_slot.get())
+    }
+
+    /// Moves an assigned bid one step, checking it holds the current award and is where it must be.
+    pub fn advance(&mut self, job: &Job, from: BidStatus, to: BidStatus) -> Result<()> {
+        require(self.holds_award(job)? && self.status()? == from, ErrorCode::NotAssignedWinner)?;
+        self.status.set(to);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::from_bytes_mut;
+
+    fn sealed_bid(price: u64, salt: [u8; 32]) -> Bid {
+        let mut bytes = [0u8; core::mem::size_of::<Bid>()];
+        let mut bid = *from_bytes_mut::<Bid>(&mut bytes).unwrap();
+        bid.provider = Address::new_from_array([9; 32]);
+        bid.commitment = bid_commitment(price, &salt, &bid.provider);
+        bid
+    }
+
+    #[test]
+    fn reveal_accepts_only_the_committed_price_and_salt() {
+        let mut bid = sealed_bid(500, [1; 32]);
+        assert!(bid.reveal(499, &[1; 32]).is_err());
+        assert!(bid.reveal(500, &[2; 32]).is_err());
+        bid.reveal(500, &[1; 32]).unwrap();
+        assert_eq!(bid.price.get(), 500);
+        assert_eq!(bid.status().unwrap(), BidStatus::Active);
+        assert!(bid.reveal(500, &[1; 32]).is_err());
+    }
+
+    #[test]
+    fn commitment_binds_the_provider() {
+        let a = bid_commitment(7, &[3; 32], &Address::new_from_array([1; 32]));
+        let b = bid_commitment(7, &[3; 32], &Address::new_from_array([2; 32]));
+        assert_ne!(a, b);
+    }
+}
