@@ -44,7 +44,7 @@ async function run(samples: Samples): Promise<void> {
     paused: false,
   }));
   const params = {
-    minStake: 1_000n, jobStakeLock: 500n, crankFee: 10n, bidWindowSlots: 150n, startWindowSlots: 50n,
+    minStake: 1_000n, jobStakeLock: 500n, crankFee: 10n, bidWindowSlots: 150n, revealWindowSlots: 100n, startWindowSlots: 50n,
     challengeWindowSlots: 300n, unbondingSlots: 10n, slashNoShowBps: 1_000, slashTimeoutBps: 5_000,
     slashConsumerShareBps: 5_000, defaultReplication: 1,
   };

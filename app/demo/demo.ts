@@ -64,6 +64,7 @@ async function main(): Promise<void> {
       jobStakeLock: 5n * STAKE,
       crankFee: 10_000n,
       bidWindowSlots: 150n,
+      revealWindowSlots: 100n,
       startWindowSlots: 50n,
       challengeWindowSlots: 300n,
       unbondingSlots: 1_000n,

@@ -18,6 +18,7 @@ export const MARKET_PARAMS: MarketParamsInput = {
   jobStakeLock: 500_000n,
   crankFee: 1_000n,
   bidWindowSlots: 150n,
+  revealWindowSlots: 100n,
   startWindowSlots: 50n,
   challengeWindowSlots: 300n,
   unbondingSlots: 1_000n,

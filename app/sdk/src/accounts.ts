@@ -10,6 +10,7 @@ export type ConfigAccount = Native<Accounts["config"]>;
 export type MarketAccount = Native<Accounts["market"]>;
 export type ProviderAccount = Native<Accounts["provider"]>;
 export type JobAccount = Native<Accounts["job"]>;
+export type BidAccount = Native<Accounts["bid"]>;
 
 type AccountName = keyof Accounts;
 
@@ -40,4 +41,8 @@ export function fetchProvider(program: Program<ComputeMarket>, address: PublicKe
 
 export function fetchJob(program: Program<ComputeMarket>, address: PublicKey): Promise<JobAccount | null> {
   return fetchDecoded(program, "job", address);
+}
+
+export function fetchBid(program: Program<ComputeMarket>, address: PublicKey): Promise<BidAccount | null> {
+  return fetchDecoded(program, "bid", address);
 }

@@ -2,13 +2,15 @@
 // The provider's wallet acts (authority, provider owner or consumer) and pays fees.
 import { AnchorProvider, Program } from "@coral-xyz/anchor";
 import { sha256 } from "@noble/hashes/sha256";
-import { getAssociatedTokenAddressSync } from "@solana/spl-token";
-import { PublicKey } from "@solana/web3.js";
+import { createAssociatedTokenAccountIdempotentInstruction, getAssociatedTokenAddressSync } from "@solana/spl-token";
+import { PublicKey, type TransactionInstruction } from "@solana/web3.js";
 import {
+  fetchBid,
   fetchConfig,
   fetchJob,
   fetchMarket,
   fetchProvider,
+  type BidAccount,
   type ConfigAccount,
   type JobAccount,
   type MarketAccount,
@@ -17,7 +19,20 @@ import {
 import type { ComputeMarket } from "./generated/compute_market";
 import idl from "./generated/compute_market.json";
 import {
+  awardInstruction,
+  bidCommitment,
   cancelJobInstruction,
+  commitResultInstruction,
+  expireJobInstruction,
+  failNoShowInstruction,
+  failTimeoutInstruction,
+  finalizeInstruction,
+  placeBidInstruction,
+  revealBidInstruction,
+  startJobInstruction,
+  withdrawBidInstruction,
+  type CommitResultArgs,
+  type FailWinnerAccounts,
   createMarketInstruction,
   initializeConfigInstruction,
   postJobInstruction,
@@ -30,9 +45,9 @@ import {
   type PostJobArgs,
   type UpdateConfigArgs,
 } from "./instructions";
-import { findConfigPda, findEscrowPda, findJobPda, findMarketPda, findProviderPda, findStakeVaultPda } from "./pda";
+import { findBidPda, findConfigPda, findEscrowPda, findJobPda, findMarketPda, findProviderPda, findStakeVaultPda } from "./pda";
 import { sendInstructions } from "./rpc/send";
-import type { HardwareSpecInput } from "./types";
+import type { HardwareSpecInput, JobRequirementsInput } from "./types";
 
 /** The program's address in the bundled IDL (localnet). */
 export const DEFAULT_PROGRAM_ID = new PublicKey(idl.address);
@@ -50,10 +65,29 @@ export type PostJobInput = Omit<PostJobArgs, "nonce"> & {
   consumerToken?: PublicKey;
 };
 
-function randomNonce(): bigint {
-  const bytes = new Uint8Array(8);
+function randomBytes(length: number): Uint8Array {
+  const bytes = new Uint8Array(length);
   globalThis.crypto.getRandomValues(bytes);
-  return new DataView(bytes.buffer).getBigUint64(0, true);
+  return bytes;
+}
+
+function randomNonce(): bigint {
+  return new DataView(randomBytes(8).buffer).getBigUint64(0, true);
+}
+
+/** The market's average price scale: millionths of a base unit per GPU-slot (see Market.ewmaPrice). */
+export const PRICE_SCALE = 1_000_000n;
+
+/**
+ * A maximum price for a job from the market's moving average of awarded prices: the average
+ * per unit of work × the job's units (GPUs, at least one, × slots) × (1 + margin). Null while
+ * the market has seen no award.
+ */
+export function suggestMaxPrice(market: MarketAccount, requirements: JobRequirementsInput, marginBps = 2_000): bigint | null {
+  if (market.ewmaPrice === 0n) return null;
+  const units = BigInt(Math.max(requirements.gpuCount ?? 0, 1)) * requirements.maxDurationSlots;
+  const fair = (market.ewmaPrice * units) / PRICE_SCALE;
+  return (fair * (10_000n + BigInt(marginBps))) / 10_000n;
 }
 
 export class ComputeMarketClient {
@@ -213,6 +247,214 @@ export class ComputeMarketClient {
     return sendInstructions(this.provider, [ix]);
   }
 
+  // --- bidding (providers) ------------------------------------------------------------
+
+  bidAddress(job: PublicKey, provider: PublicKey): PublicKey {
+    return findBidPda({ job, provider, programId: this.programId })[0];
+  }
+
+  /** Bids `price` on an open-auction job as the wallet's provider in the job's market. */
+  async placeBid(args: { job: PublicKey; price: bigint }): Promise<{ bid: PublicKey; signature: string }> {
+    return this.sendBid(args.job, { price: args.price });
+  }
+
+  /**
+   * Bids on a sealed-auction job: only sha256(price ‖ salt ‖ provider) goes on-chain now. Keep
+   * the returned salt: `revealBid` needs it after bidding closes.
+   */
+  async placeSealedBid(args: { job: PublicKey; price: bigint; salt?: Uint8Array }): Promise<{ bid: PublicKey; salt: Uint8Array; signature: string }> {
+    const job = await this.requireJob(args.job);
+    const salt = args.salt ?? randomBytes(32);
+    const provider = this.providerAddress(job.market);
+    const { bid, signature } = await this.sendBid(args.job, { price: 0n, commitment: bidCommitment(args.price, salt, provider) });
+    return { bid, salt, signature };
+  }
+
+  async revealBid(args: { job: PublicKey; price: bigint; salt: Uint8Array }): Promise<string> {
+    const job = await this.requireJob(args.job);
+    const provider = this.providerAddress(job.market);
+    const ix = await revealBidInstruction(this.program, { price: args.price, salt: args.salt }, {
+      owner: this.wallet,
+      provider,
+      job: args.job,
+      bid: this.bidAddress(args.job, provider),
+    });
+    return sendInstructions(this.provider, [ix]);
+  }
+
+  /** Withdraws the wallet's bid on `job` (the job may already be closed: pass its market then). */
+  async withdrawBid(args: { job: PublicKey; market?: PublicKey }): Promise<string> {
+    const marketAddress = args.market ?? (await this.requireJob(args.job)).market;
+    const provider = this.providerAddress(marketAddress);
+    const providerAccount = await this.requireProvider(provider);
+    const config = await this.requireConfig();
+    const [treasuryStakeToken, create] = await this.associatedToken(config.treasury, providerAccount.stakeMint);
+    const ix = await withdrawBidInstruction(this.program, {
+      owner: this.wallet,
+      provider,
+      vault: providerAccount.vault,
+      config: this.configAddress,
+      market: marketAddress,
+      job: args.job,
+      bid: this.bidAddress(args.job, provider),
+      treasuryStakeToken,
+    });
+    return sendInstructions(this.provider, [...create, ix]);
+  }
+
+  // --- winners -------------------------------------------------------------------------
+
+  async startJob(args: { job: PublicKey }): Promise<string> {
+    const job = await this.requireJob(args.job);
+    const bid = this.bidAddress(args.job, this.providerAddress(job.market));
+    return sendInstructions(this.provider, [await startJobInstruction(this.program, { owner: this.wallet, job: args.job, bid })]);
+  }
+
+  async commitResult(args: CommitResultArgs & { job: PublicKey }): Promise<string> {
+    const job = await this.requireJob(args.job);
+    const bid = this.bidAddress(args.job, this.providerAddress(job.market));
+    const ix = await commitResultInstruction(this.program, args, { owner: this.wallet, market: job.market, job: args.job, bid });
+    return sendInstructions(this.provider, [ix]);
+  }
+
+  // --- cranks (anyone; keepers) --------------------------------------------------------
+
+  /** The bids that win `job` now: its best ranked bids, best first. */
+  async winningBids(job: PublicKey): Promise<PublicKey[]> {
+    const state = await this.requireJob(job);
+    return state.auction.ranking.slice(0, state.replication).map((entry) => this.bidAddress(job, entry.provider));
+  }
+
+  async award(args: { job: PublicKey }): Promise<string> {
+    const job = await this.requireJob(args.job);
+    const winners = (await this.winningBids(args.job)).slice(0, Math.min(job.replication, job.auction.rankedCount));
+    const ix = await awardInstruction(this.program, { cranker: this.wallet, market: job.market, job: args.job }, winners);
+    return sendInstructions(this.provider, [ix]);
+  }
+
+  /** Refunds a job whose auction ended without enough bids. */
+  async expireJob(args: { job: PublicKey; consumerToken?: PublicKey }): Promise<string> {
+    const job = await this.requireJob(args.job);
+    const [consumerToken, create] = args.consumerToken ? [args.consumerToken, []] : await this.associatedToken(job.consumer, job.paymentMint);
+    const ix = await expireJobInstruction(this.program, {
+      cranker: this.wallet,
+      job: args.job,
+      escrow: job.escrow,
+      consumer: job.consumer,
+      consumerToken,
+    });
+    return sendInstructions(this.provider, [...create, ix]);
+  }
+
+  /**
+   * Settles a committed job after its challenge window. Token accounts default to associated
+   * accounts, created in the same transaction when missing (the wallet pays their rent).
+   */
+  async finalize(args: { job: PublicKey; keeperToken?: PublicKey; consumerToken?: PublicKey }): Promise<string> {
+    const job = await this.requireJob(args.job);
+    const config = await this.requireConfig();
+    const create: TransactionInstruction[] = [];
+    const token = async (owner: PublicKey, given?: PublicKey) => {
+      if (given) return given;
+      const [address, ix] = await this.associatedToken(owner, job.paymentMint);
+      create.push(...ix);
+      return address;
+    };
+    const winners = [];
+    for (const entry of job.auction.ranking.slice(0, job.replication)) {
+      const bidAddress = this.bidAddress(args.job, entry.provider);
+      const bid = orThrow(await this.fetchBid(bidAddress), `no winning bid at ${bidAddress.toBase58()}`);
+      winners.push({ bid: bidAddress, provider: entry.provider, ownerToken: await token(bid.owner), owner: bid.owner });
+    }
+    const ix = await finalizeInstruction(
+      this.program,
+      {
+        keeper: this.wallet,
+        keeperToken: await token(this.wallet, args.keeperToken),
+        config: this.configAddress,
+        job: args.job,
+        escrow: job.escrow,
+        consumer: job.consumer,
+        consumerToken: await token(job.consumer, args.consumerToken),
+        treasuryToken: await token(config.treasury),
+      },
+      winners,
+    );
+    return sendInstructions(this.provider, [...dedupe(create), ix]);
+  }
+
+  /** Fails a winner that did not start in time (slash, then reopen or refund). */
+  async failNoShow(args: { job: PublicKey; provider: PublicKey; keeperToken?: PublicKey }): Promise<string> {
+    const { accounts, create } = await this.failAccounts(args.job, args.provider, args.keeperToken);
+    return sendInstructions(this.provider, [...create, await failNoShowInstruction(this.program, accounts)]);
+  }
+
+  /** Fails a winner that did not commit in time (slash, then reopen or refund). */
+  async failTimeout(args: { job: PublicKey; provider: PublicKey; keeperToken?: PublicKey }): Promise<string> {
+    const { accounts, create } = await this.failAccounts(args.job, args.provider, args.keeperToken);
+    return sendInstructions(this.provider, [...create, await failTimeoutInstruction(this.program, accounts)]);
+  }
+
+  private async failAccounts(
+    jobAddress: PublicKey,
+    providerAddress: PublicKey,
+    keeperToken?: PublicKey,
+  ): Promise<{ accounts: FailWinnerAccounts; create: TransactionInstruction[] }> {
+    const job = await this.requireJob(jobAddress);
+    const provider = await this.requireProvider(providerAddress);
+    const config = await this.requireConfig();
+    const bid = this.bidAddress(jobAddress, providerAddress);
+    const bidAccount = orThrow(await this.fetchBid(bid), `no bid at ${bid.toBase58()}`);
+    const needed: [PublicKey, PublicKey][] = [
+      [this.wallet, job.paymentMint],
+      [job.consumer, job.paymentMint],
+      [job.consumer, provider.stakeMint],
+      [config.treasury, provider.stakeMint],
+    ];
+    const create: TransactionInstruction[] = [];
+    const [keeperAta, consumerToken, consumerStakeToken, treasuryStakeToken] = await Promise.all(
+      needed.map(async ([owner, mint]) => {
+        const [address, ix] = await this.associatedToken(owner, mint);
+        create.push(...ix);
+        return address;
+      }),
+    );
+    return {
+      accounts: {
+        keeper: this.wallet,
+        keeperToken: keeperToken ?? keeperAta,
+        config: this.configAddress,
+        market: job.market,
+        job: jobAddress,
+        escrow: job.escrow,
+        consumer: job.consumer,
+        consumerToken,
+        consumerStakeToken,
+        treasuryStakeToken,
+        bid,
+        provider: providerAddress,
+        vault: provider.vault,
+        owner: bidAccount.owner,
+      },
+      create: dedupe(create),
+    };
+  }
+
+  /** The associated token account of (owner, mint) and, when it does not exist yet, its creation. */
+  private async associatedToken(owner: PublicKey, mint: PublicKey): Promise<[PublicKey, TransactionInstruction[]]> {
+    const address = getAssociatedTokenAddressSync(mint, owner, true);
+    const exists = (await this.provider.connection.getAccountInfo(address)) !== null;
+    return [address, exists ? [] : [createAssociatedTokenAccountIdempotentInstruction(this.wallet, address, owner, mint)]];
+  }
+
+  private async sendBid(jobAddress: PublicKey, args: { price: bigint; commitment?: Uint8Array }): Promise<{ bid: PublicKey; signature: string }> {
+    const job = await this.requireJob(jobAddress);
+    const provider = this.providerAddress(job.market);
+    const bid = this.bidAddress(jobAddress, provider);
+    const ix = await placeBidInstruction(this.program, args, { owner: this.wallet, provider, market: job.market, job: jobAddress, bid });
+    return { bid, signature: await sendInstructions(this.provider, [ix]) };
+  }
+
   // --- reads -------------------------------------------------------------------------
 
   fetchConfig(): Promise<ConfigAccount | null> {
@@ -231,6 +473,10 @@ export class ComputeMarketClient {
     return fetchJob(this.program, address);
   }
 
+  fetchBid(address: PublicKey): Promise<BidAccount | null> {
+    return fetchBid(this.program, address);
+  }
+
   private async requireConfig(): Promise<ConfigAccount> {
     return orThrow(await this.fetchConfig(), `no config at ${this.configAddress.toBase58()}: run initializeConfig first`);
   }
@@ -246,6 +492,15 @@ export class ComputeMarketClient {
   private async requireJob(address: PublicKey): Promise<JobAccount> {
     return orThrow(await this.fetchJob(address), `no job at ${address.toBase58()} (cancelled or never posted?)`);
   }
+}
+
+/** Drops repeated creations of the same account (two roles sharing an owner and mint). */
+function dedupe(instructions: TransactionInstruction[]): TransactionInstruction[] {
+  const seen = new Set<string>();
+  return instructions.filter((ix) => {
+    const key = ix.keys[1].pubkey.toBase58();
+    return !seen.has(key) && (seen.add(key), true);
+  });
 }
 
 function orThrow<T>(value: T | null, message: string): T {

@@ -9,6 +9,7 @@ export const SEEDS = {
   stakeVault: "stake",
   job: "job",
   escrow: "escrow",
+  bid: "bid",
 } as const;
 
 const encoder = new TextEncoder();
@@ -63,4 +64,8 @@ export function findJobPda({
 
 export function findEscrowPda({ job, programId }: { job: PublicKey; programId: PublicKey }): [PublicKey, number] {
   return derive([encoder.encode(SEEDS.escrow), job.toBytes()], programId);
+}
+
+export function findBidPda({ job, provider, programId }: { job: PublicKey; provider: PublicKey; programId: PublicKey }): [PublicKey, number] {
+  return derive([encoder.encode(SEEDS.bid), job.toBytes(), provider.toBytes()], programId);
 }

@@ -34,6 +34,8 @@ export interface MarketParamsInput {
   jobStakeLock: bigint;
   crankFee: bigint;
   bidWindowSlots: bigint;
+  /** Sealed-bid jobs: slots after bidding closes for revealing bids. */
+  revealWindowSlots: bigint;
   startWindowSlots: bigint;
   challengeWindowSlots: bigint;
   unbondingSlots: bigint;
@@ -83,6 +85,7 @@ export function encodeMarketParams(p: MarketParamsInput) {
     jobStakeLock: u64(p.jobStakeLock, "params.jobStakeLock"),
     crankFee: u64(p.crankFee, "params.crankFee"),
     bidWindowSlots: u64(p.bidWindowSlots, "params.bidWindowSlots"),
+    revealWindowSlots: u64(p.revealWindowSlots, "params.revealWindowSlots"),
     startWindowSlots: u64(p.startWindowSlots, "params.startWindowSlots"),
     challengeWindowSlots: u64(p.challengeWindowSlots, "params.challengeWindowSlots"),
     unbondingSlots: u64(p.unbondingSlots, "params.unbondingSlots"),

@@ -5,3 +5,5 @@ export * from "./jobs";
 export * from "./register-provider";
 export * from "./stake";
 export * from "./update-config";
+export * from "./bids";
+export * from "./lifecycle";

@@ -25,6 +25,8 @@ export interface PostJobArgs {
   instantPrice: bigint;
   /** 0 selects the market default. */
   bidWindowSlots: bigint;
+  /** Sealed-bid second-price auction instead of open bidding (default false). */
+  sealed?: boolean;
 }
 
 export interface PostJobAccounts {
@@ -60,6 +62,7 @@ export function postJobInstruction(
       u64(args.maxPrice, "maxPrice"),
       u64(args.instantPrice, "instantPrice"),
       u64(args.bidWindowSlots, "bidWindowSlots"),
+      args.sealed ?? false,
     )
     .accountsPartial(accounts)
     .instruction();
