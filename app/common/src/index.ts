@@ -1,0 +1,7 @@
+// @compute-market/common: daemon plumbing for the keeper and the provider node (Node-only).
+export * from "./config";
+export * from "./http";
+export * from "./logger";
+export * from "./metrics";
+export * from "./retry";
+export * from "./shutdown";

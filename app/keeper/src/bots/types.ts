@@ -1,0 +1,30 @@
+// What every bot is: a pure planner from the market's state to the cranks due now. The runner
+// owns the connection, the index, sending, races, health and shutdown.
+import type { PublicKey } from "@solana/web3.js";
+import type { BidAccount, JobAccount, ProgramErrorName } from "@compute-market/sdk";
+
+/** What a bot sees: the indexed accounts and the cluster's current slot. */
+export interface MarketView {
+  slot: bigint;
+  jobs: Iterable<[PublicKey, JobAccount]>;
+  bidsOf(job: PublicKey): [PublicKey, BidAccount][];
+}
+
+/** One crank a keeper can send. */
+export interface Action {
+  /** Identifies the crank, so the same one is never in flight twice from this keeper. */
+  key: string;
+  /** For logs and metrics, e.g. "award". */
+  kind: string;
+  job: PublicKey;
+  /** Sends it; resolves to the signature. */
+  send(): Promise<string>;
+}
+
+export interface Bot {
+  readonly name: string;
+  /** The cranks due in `view`. */
+  plan(view: MarketView): Action[];
+  /** Program errors meaning another keeper got there first: normal, not failures. */
+  readonly lostRaceErrors: readonly ProgramErrorName[];
+}

@@ -1,0 +1,10 @@
+// @compute-market/keeper: the keeper daemon as a library (the CLI is main.ts).
+export * from "./bots/auction-closer";
+export * from "./bots/deadline-cranker";
+export * from "./bots/finalizer";
+export * from "./bots/schedule";
+export * from "./bots/types";
+export * from "./config";
+export * from "./index/market-index";
+export * from "./keeper";
+export * from "./runner";

@@ -1,0 +1,109 @@
+// The keeper's view of the market: every job, bid and provider account of the program, loaded
+// at start, kept current by account and log subscriptions, and rebuilt from the chain on a
+// timer. The chain is the truth; this is a cache that can always be thrown away.
+import type { Program } from "@coral-xyz/anchor";
+import { PublicKey, type AccountInfo, type Connection, type Logs } from "@solana/web3.js";
+import { parseEvents, toNative, type BidAccount, type ComputeMarket, type JobAccount, type ProviderAccount } from "@compute-market/sdk";
+import type { Logger } from "@compute-market/common";
+
+type Indexed = { job: JobAccount; bid: BidAccount; provider: ProviderAccount };
+type Kind = keyof Indexed;
+
+const KINDS: Kind[] = ["job", "bid", "provider"];
+/** Events after which a job's accounts are gone. */
+const CLOSING_EVENTS = new Set(["jobFinalized", "jobExpired", "jobCancelled", "jobRefunded"]);
+
+export class MarketIndex {
+  readonly jobs = new Map<string, JobAccount>();
+  readonly bids = new Map<string, BidAccount>();
+  readonly providers = new Map<string, ProviderAccount>();
+  private subscriptions: number[] = [];
+  private discriminators = new Map<string, Kind>();
+  loadedAt = 0;
+
+  constructor(
+    private readonly program: Program<ComputeMarket>,
+    private readonly connection: Connection,
+    private readonly logger: Logger,
+  ) {
+    for (const account of program.idl.accounts ?? []) {
+      const kind = KINDS.find((k) => k === account.name);
+      if (kind) this.discriminators.set(Buffer.from(account.discriminator).toString("hex"), kind);
+    }
+  }
+
+  /** Replaces the whole index with what the chain holds now. */
+  async load(): Promise<void> {
+    const [jobs, bids, providers] = await Promise.all([
+      this.program.account.job.all(),
+      this.program.account.bid.all(),
+      this.program.account.provider.all(),
+    ]);
+    this.replace(this.jobs, jobs.map((a) => [a.publicKey, toNative(a.account)]));
+    this.replace(this.bids, bids.map((a) => [a.publicKey, toNative(a.account)]));
+    this.replace(this.providers, providers.map((a) => [a.publicKey, toNative(a.account)]));
+    this.loadedAt = Date.now();
+    this.logger.debug({ jobs: this.jobs.size, bids: this.bids.size, providers: this.providers.size }, "index loaded");
+  }
+
+  /** Follows account changes and closing events until `stop`. */
+  subscribe(): void {
+    this.subscriptions.push(
+      this.connection.onProgramAccountChange(this.program.programId, ({ accountId, accountInfo }) => this.apply(accountId, accountInfo), "confirmed"),
+      this.connection.onLogs(this.program.programId, (logs) => this.applyLogs(logs), "confirmed"),
+    );
+  }
+
+  async stop(): Promise<void> {
+    const ids = this.subscriptions;
+    this.subscriptions = [];
+    await Promise.allSettled(ids.map((id, i) => (i % 2 === 0 ? this.connection.removeProgramAccountChangeListener(id) : this.connection.removeOnLogsListener(id))));
+  }
+
+  /** Forgets an account found closed (e.g. a crank that lost a race to another keeper). */
+  forget(kind: Kind, address: PublicKey): void {
+    this.mapOf(kind).delete(address.toBase58());
+  }
+
+  /** The bids on one job. */
+  bidsOf(job: PublicKey): [PublicKey, BidAccount][] {
+    return [...this.bids].filter(([, bid]) => bid.job.equals(job)).map(([address, bid]) => [new PublicKey(address), bid]);
+  }
+
+  counts(): Record<Kind, number> {
+    return { job: this.jobs.size, bid: this.bids.size, provider: this.providers.size };
+  }
+
+  private apply(address: PublicKey, info: AccountInfo<Buffer>): void {
+    const kind = this.discriminators.get(info.data.subarray(0, 8).toString("hex"));
+    if (!kind) return;
+    if (info.lamports === 0 || info.data.length === 0) {
+      this.forget(kind, address);
+      return;
+    }
+    try {
+      const decoded = toNative(this.program.coder.accounts.decode(kind, info.data));
+      this.mapOf(kind).set(address.toBase58(), decoded as never);
+    } catch (error) {
+      this.logger.warn({ address: address.toBase58(), kind, err: error }, "undecodable account skipped");
+    }
+  }
+
+  private applyLogs(logs: Logs): void {
+    if (logs.err) return;
+    for (const event of parseEvents(this.program, logs.logs)) {
+      if (!CLOSING_EVENTS.has(event.name)) continue;
+      const job = (event.data as { job: PublicKey }).job;
+      this.jobs.delete(job.toBase58());
+    }
+  }
+
+  private mapOf(kind: Kind): Map<string, Indexed[Kind]> {
+    return (kind === "job" ? this.jobs : kind === "bid" ? this.bids : this.providers) as Map<string, Indexed[Kind]>;
+  }
+
+  private replace<T>(map: Map<string, T>, entries: [PublicKey, T][]): void {
+    map.clear();
+    for (const [address, value] of entries) map.set(address.toBase58(), value);
+  }
+}

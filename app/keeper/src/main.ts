@@ -1,0 +1,34 @@
+// `keeper run`: the keeper daemon's command line, with solana-CLI conventions.
+import { Command } from "commander";
+import { createLogger, handleShutdown, loadConfig, loadKeypair, redact } from "@compute-market/common";
+import { KEEPER_ENV, KeeperConfigSchema } from "./config";
+import { startKeeper, type Keeper } from "./keeper";
+
+const program = new Command().name("keeper").description("compute-market keeper: awards auctions, cranks deadlines, settles jobs");
+
+program
+  .command("run")
+  .description("index the market and crank whatever is due, until stopped")
+  .option("-u, --url <url>", "JSON-RPC URL")
+  .option("--ws-url <url>", "PubSub URL (default: derived from --url)")
+  .option("-k, --keypair <path>", "keeper wallet (pays fees, receives crank fees)")
+  .option("-c, --config <file>", "JSON configuration file")
+  .option("--program-id <address>", "program address (default: the IDL's)")
+  .option("--port <port>", "port of /health and /metrics (0: any free port)")
+  .option("--tick-ms <ms>", "interval between ticks")
+  .option("--bots <list>", "comma-separated bots: auction-closer,deadline-cranker,finalizer")
+  .option("--dry-run", "log the cranks that are due without sending them")
+  .action(async (flags: Record<string, string | boolean | undefined>) => {
+    const { config: file, ...rest } = flags;
+    const config = loadConfig(KeeperConfigSchema, { file: file as string | undefined, env: KEEPER_ENV, flags: rest });
+    const logger = createLogger("keeper", config.logLevel);
+    logger.info({ config: redact(config as unknown as Record<string, unknown>) }, "configuration");
+    let keeper: Keeper | null = null;
+    handleShutdown(logger, () => (keeper ? [{ name: "keeper", stop: keeper.stop }] : []));
+    keeper = await startKeeper(config, loadKeypair(config.keypair), logger);
+  });
+
+program.parseAsync().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,150 @@
+// Runs the bots: one tick every interval (a tick still running is skipped, not queued), each due
+// crank sent at most once at a time, lost races counted apart from failures, a watchdog for
+// health, metrics for everything.
+import { PublicKey, type Connection } from "@solana/web3.js";
+import { ComputeMarketError } from "@compute-market/sdk";
+import { Counter, Gauge, Histogram, type HealthReport, type Logger, type Registry } from "@compute-market/common";
+import type { MarketIndex } from "./index/market-index";
+import type { Action, Bot, MarketView } from "./bots/types";
+
+export interface RunnerOptions {
+  tickMs: number;
+  /** Cranks sent at once. */
+  concurrency: number;
+  /** Log what would be sent, send nothing. */
+  dryRun: boolean;
+  /** Rebuild the index from the chain this often. */
+  resyncMs: number;
+}
+
+type Outcome = "sent" | "lost_race" | "failed" | "dry_run";
+
+export class Runner {
+  private timer: NodeJS.Timeout | null = null;
+  private resyncTimer: NodeJS.Timeout | null = null;
+  private ticking = false;
+  private lastTickAt = 0;
+  private lastSlot = 0n;
+  private readonly inFlight = new Set<string>();
+  private readonly actions: Counter<"bot" | "kind" | "outcome">;
+  private readonly tickSeconds: Histogram<"phase">;
+  private readonly indexed: Gauge<"kind">;
+  private readonly slotGauge: Gauge;
+
+  constructor(
+    private readonly connection: Connection,
+    private readonly index: MarketIndex,
+    private readonly bots: Bot[],
+    private readonly options: RunnerOptions,
+    private readonly logger: Logger,
+    registry: Registry,
+  ) {
+    this.actions = new Counter({ name: "keeper_actions_total", help: "Cranks by bot, kind and outcome", labelNames: ["bot", "kind", "outcome"], registers: [registry] });
+    this.tickSeconds = new Histogram({ name: "keeper_tick_seconds", help: "Duration of a tick", labelNames: ["phase"], registers: [registry] });
+    this.indexed = new Gauge({ name: "keeper_indexed_accounts", help: "Accounts in the index", labelNames: ["kind"], registers: [registry] });
+    this.slotGauge = new Gauge({ name: "keeper_slot", help: "Latest slot seen", registers: [registry] });
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.tick(), this.options.tickMs);
+    this.resyncTimer = setInterval(() => void this.resync(), this.options.resyncMs);
+    void this.tick();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
+    this.timer = this.resyncTimer = null;
+    while (this.ticking) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+
+  /** Healthy while ticks complete: the last one finished within twice the interval (plus a second). */
+  health(): HealthReport {
+    const age = Date.now() - this.lastTickAt;
+    const healthy = this.lastTickAt > 0 && age < 2 * this.options.tickMs + 1_000;
+    return { healthy, details: { lastTickMsAgo: age, slot: this.lastSlot.toString(), inFlight: this.inFlight.size, indexed: this.index.counts() } };
+  }
+
+  /** One pass: read the slot, ask every bot what is due, send it. Public for tests. */
+  async tick(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    const done = this.tickSeconds.startTimer({ phase: "tick" });
+    try {
+      const slot = BigInt(await this.connection.getSlot("confirmed"));
+      this.lastSlot = slot;
+      this.slotGauge.set(Number(slot));
+      for (const [kind, count] of Object.entries(this.index.counts())) this.indexed.set({ kind }, count);
+      const view = this.view(slot);
+      const planned = this.bots.flatMap((bot) => bot.plan(view).map((action) => ({ bot, action })));
+      await this.runAll(planned.filter(({ action }) => !this.inFlight.has(action.key)));
+    } catch (error) {
+      this.logger.warn({ err: error }, "tick failed");
+    } finally {
+      done();
+      this.lastTickAt = Date.now();
+      this.ticking = false;
+    }
+  }
+
+  private view(slot: bigint): MarketView {
+    return {
+      slot,
+      jobs: [...this.index.jobs].map(([address, job]) => [new PublicKey(address), job] as [PublicKey, typeof job]),
+      bidsOf: (job) => this.index.bidsOf(job),
+    };
+  }
+
+  private async runAll(planned: { bot: Bot; action: Action }[]): Promise<void> {
+    const queue = [...planned];
+    const workers = Array.from({ length: Math.min(this.options.concurrency, queue.length) }, async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) await this.run(next.bot, next.action);
+    });
+    await Promise.all(workers);
+  }
+
+  private async run(bot: Bot, action: Action): Promise<void> {
+    this.inFlight.add(action.key);
+    const log = this.logger.child({ bot: bot.name, kind: action.kind, job: action.job.toBase58() });
+    let outcome: Outcome;
+    try {
+      if (this.options.dryRun) {
+        log.info("due (dry run)");
+        outcome = "dry_run";
+      } else {
+        const signature = await action.send();
+        log.info({ signature }, "sent");
+        outcome = "sent";
+      }
+    } catch (error) {
+      outcome = this.isLostRace(bot, error) ? "lost_race" : "failed";
+      if (outcome === "lost_race") {
+        log.debug({ err: describe(error) }, "another keeper got there first");
+        this.index.forget("job", action.job);
+      } else {
+        log.warn({ err: describe(error) }, "crank failed");
+      }
+    } finally {
+      this.inFlight.delete(action.key);
+    }
+    this.actions.inc({ bot: bot.name, kind: action.kind, outcome });
+  }
+
+  /** A refusal that means the job moved on since the index saw it (another keeper, or closed). */
+  private isLostRace(bot: Bot, error: unknown): boolean {
+    if (error instanceof ComputeMarketError) return (bot.lostRaceErrors as readonly string[]).includes(error.errorName);
+    return error instanceof Error && /^no (job|bid|provider) at /.test(error.message);
+  }
+
+  private async resync(): Promise<void> {
+    try {
+      await this.index.load();
+    } catch (error) {
+      this.logger.warn({ err: describe(error) }, "resync failed; keeping the current index");
+    }
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
