@@ -1,25 +1,44 @@
-// `npm run bench`: compute units per instruction, read from the runtime's transaction metadata.
-// Instructions that derive a PDA vary with the bump search, so each runs several times with
-// fresh addresses and the table shows min / median / max.
+// `npm run bench`: compute units per instruction, as the runtime reports them ("Program … consumed
+// N of M compute units" for the program's own top-level instruction, CPIs included; associated
+// token accounts a crank creates in the same transaction are not counted). Instructions
+// that derive a PDA vary with the bump search, so each runs several times with fresh addresses
+// and the table shows min / median / max; the happy path's total is summed per run.
 import path from "node:path";
 import { Keypair, PublicKey } from "@solana/web3.js";
-import { ComputeMarketClient, DEFAULT_PROGRAM_ID } from "@compute-market/sdk";
+import { ComputeMarketClient, DEFAULT_PROGRAM_ID, type PostJobInput } from "@compute-market/sdk";
 import { createMint, createTokenAccount, Ledger, localProvider } from "@compute-market/localnet";
 
 const PROGRAM_PATH = path.resolve(__dirname, "../target/deploy/compute_market.so");
 const RUNS = 16;
 const SOL = 1_000_000_000n;
+const HAPPY_PATH = ["post_job", "place_bid", "award", "start_job", "commit_result", "finalize"];
 
 type Samples = Map<string, bigint[]>;
 
-function record(samples: Samples, ledger: Ledger, name: string, signature: string): void {
-  const processed = ledger.getTransaction(signature);
-  if (!processed) throw new Error(`no metadata for ${name}`);
-  samples.set(name, [...(samples.get(name) ?? []), processed.computeUnits]);
+/** The compute units the program's top-level instruction consumed, from the transaction's logs. */
+function programUnits(logs: string[], programId: PublicKey): bigint {
+  const pattern = new RegExp(`^Program ${programId.toBase58()} consumed (\\d+) of \\d+ compute units$`);
+  const line = logs.find((l) => pattern.test(l));
+  if (!line) throw new Error(`no compute-unit line for the program in:\n${logs.join("\n")}`);
+  return BigInt(pattern.exec(line)![1]);
 }
 
-async function run(samples: Samples): Promise<void> {
+class Recorder {
+  readonly samples: Samples = new Map();
+  constructor(private readonly ledger: Ledger) {}
+
+  record(name: string, signature: string): bigint {
+    const processed = this.ledger.getTransaction(signature);
+    if (!processed) throw new Error(`no metadata for ${name}`);
+    const units = programUnits(processed.logs, DEFAULT_PROGRAM_ID);
+    this.samples.set(name, [...(this.samples.get(name) ?? []), units]);
+    return units;
+  }
+}
+
+async function run(): Promise<Samples> {
   const ledger = Ledger.create({ programs: [{ programId: DEFAULT_PROGRAM_ID, path: PROGRAM_PATH }] });
+  const recorder = new Recorder(ledger);
   const bank = Keypair.generate();
   ledger.airdrop(bank.publicKey, 1_000n * SOL);
   const payment = createMint(ledger, bank, 6);
@@ -36,55 +55,94 @@ async function run(samples: Samples): Promise<void> {
   };
 
   const authority = actor();
-  record(samples, ledger, "initialize_config", (await authority.client.initializeConfig({ protocolFeeBps: 250, treasury: bank.publicKey })).signature);
-  record(samples, ledger, "update_config", await authority.client.updateConfig({
-    protocolFeeBps: 250,
-    treasury: bank.publicKey,
-    authority: authority.keypair.publicKey,
-    paused: false,
-  }));
+  const keeper = actor();
+  recorder.record("initialize_config", (await authority.client.initializeConfig({ protocolFeeBps: 250, treasury: authority.keypair.publicKey })).signature);
+  recorder.record("update_config", await authority.client.updateConfig({ protocolFeeBps: 250, treasury: authority.keypair.publicKey, authority: authority.keypair.publicKey, paused: false }));
   const params = {
     minStake: 1_000n, jobStakeLock: 500n, crankFee: 10n, bidWindowSlots: 150n, revealWindowSlots: 100n, startWindowSlots: 50n,
-    challengeWindowSlots: 300n, unbondingSlots: 10n, slashNoShowBps: 1_000, slashTimeoutBps: 5_000,
-    slashConsumerShareBps: 5_000, defaultReplication: 1,
+    challengeWindowSlots: 300n, unbondingSlots: 10n, slashNoShowBps: 1_000, slashTimeoutBps: 5_000, slashConsumerShareBps: 5_000, defaultReplication: 1,
   };
   const cls = { gpuModel: "", minGpuCount: 0, minVramMb: 0, minCpuCores: 1, minMemoryMb: 1 };
   let market = PublicKey.default;
   for (let i = 0; i < 4; i++) {
     const created = await authority.client.createMarket({ class: cls, params, paymentMint: payment, stakeMint: stake });
-    record(samples, ledger, "create_market", created.signature);
+    recorder.record("create_market", created.signature);
     market = created.market;
   }
+  const job = (overrides: Partial<PostJobInput> = {}): PostJobInput => ({
+    market,
+    specHash: new Uint8Array(32).fill(7),
+    requirements: { cpuCores: 1, memoryMb: 1, maxDurationSlots: 100n },
+    mode: "replicated",
+    replication: 1,
+    onFailure: "refund",
+    maxPrice: 1_000n,
+    instantPrice: 0n,
+    bidWindowSlots: 0n,
+    ...overrides,
+  });
+  const happyTotals: bigint[] = [];
 
   for (let i = 0; i < RUNS; i++) {
     const provider = actor();
+    const rival = actor();
     const registered = await provider.client.registerProvider({
       market,
       spec: { gpuModel: "L4", gpuCount: 1, vramMb: 24_576, cpuCores: 8, memoryMb: 32_768, diskGb: 500 },
       endpoint: `https://node-${i}.example`,
     });
-    record(samples, ledger, "register_provider", registered.signature);
-    record(samples, ledger, "stake", await provider.client.stake({ provider: registered.provider, amount: 5_000n, ownerToken: provider.stake }));
-    record(samples, ledger, "request_unstake", await provider.client.requestUnstake({ provider: registered.provider, amount: 1_000n }));
+    recorder.record("register_provider", registered.signature);
+    const rivalRegistered = await rival.client.registerProvider({ market, spec: { cpuCores: 8, memoryMb: 32_768, diskGb: 500, gpuCount: 0, vramMb: 0 }, endpoint: "r" });
+    recorder.record("stake", await provider.client.stake({ provider: registered.provider, amount: 50_000n, ownerToken: provider.stake }));
+    await rival.client.stake({ provider: rivalRegistered.provider, amount: 50_000n, ownerToken: rival.stake });
+    recorder.record("request_unstake", await provider.client.requestUnstake({ provider: registered.provider, amount: 1_000n }));
     ledger.advanceSlots(10n);
-    record(samples, ledger, "withdraw_unstaked", await provider.client.withdrawUnstaked({ provider: registered.provider, ownerToken: provider.stake }));
+    recorder.record("withdraw_unstaked", await provider.client.withdrawUnstaked({ provider: registered.provider, ownerToken: provider.stake }));
 
     const consumer = actor();
-    const posted = await consumer.client.postJob({
-      market,
-      specHash: new Uint8Array(32).fill(i),
-      requirements: { cpuCores: 1, memoryMb: 1, maxDurationSlots: 100n },
-      mode: "replicated",
-      replication: 1,
-      onFailure: "refund",
-      maxPrice: 1_000n,
-      instantPrice: 0n,
-      bidWindowSlots: 0n,
-      consumerToken: consumer.payment,
-    });
-    record(samples, ledger, "post_job", posted.signature);
-    record(samples, ledger, "cancel_job", await consumer.client.cancelJob({ job: posted.job, consumerToken: consumer.payment }));
+    const cancelled = await consumer.client.postJob({ ...job(), consumerToken: consumer.payment });
+    recorder.record("cancel_job", await consumer.client.cancelJob({ job: cancelled.job, consumerToken: consumer.payment }));
+
+    // The happy path: post, bid (and a losing bid), award, start, commit, finalize.
+    let total = 0n;
+    const posted = await consumer.client.postJob({ ...job(), consumerToken: consumer.payment });
+    total += recorder.record("post_job", posted.signature);
+    total += recorder.record("place_bid", (await provider.client.placeBid({ job: posted.job, price: 800n })).signature);
+    await rival.client.placeBid({ job: posted.job, price: 900n });
+    ledger.advanceSlots(151n);
+    total += recorder.record("award", await keeper.client.award({ job: posted.job }));
+    recorder.record("withdraw_bid", await rival.client.withdrawBid({ job: posted.job }));
+    total += recorder.record("start_job", await provider.client.startJob({ job: posted.job }));
+    total += recorder.record("commit_result", await provider.client.commitResult({ job: posted.job, outputRoot: new Uint8Array(32).fill(1), resultUriHash: new Uint8Array(32) }));
+    ledger.advanceSlots(300n);
+    total += recorder.record("finalize", await keeper.client.finalize({ job: posted.job, keeperToken: keeper.payment, consumerToken: consumer.payment }));
+    happyTotals.push(total);
+
+    // A sealed auction, revealed.
+    const sealed = await consumer.client.postJob({ ...job({ sealed: true }), consumerToken: consumer.payment });
+    const { salt } = await provider.client.placeSealedBid({ job: sealed.job, price: 700n });
+    ledger.advanceSlots(151n);
+    recorder.record("reveal_bid", await provider.client.revealBid({ job: sealed.job, price: 700n, salt }));
+
+    // An auction nobody bid on, expired; a winner that never starts; a winner that never commits.
+    const empty = await consumer.client.postJob({ ...job(), consumerToken: consumer.payment });
+    ledger.advanceSlots(151n);
+    recorder.record("expire_job", await keeper.client.expireJob({ job: empty.job, consumerToken: consumer.payment }));
+    for (const crank of ["fail_no_show", "fail_timeout"] as const) {
+      const failing = await consumer.client.postJob({ ...job(), consumerToken: consumer.payment });
+      await provider.client.placeBid({ job: failing.job, price: 800n });
+      ledger.advanceSlots(151n);
+      await keeper.client.award({ job: failing.job });
+      if (crank === "fail_timeout") await provider.client.startJob({ job: failing.job });
+      ledger.advanceSlots(crank === "fail_no_show" ? 51n : 151n);
+      const signature = crank === "fail_no_show"
+        ? await keeper.client.failNoShow({ job: failing.job, provider: registered.provider, keeperToken: keeper.payment })
+        : await keeper.client.failTimeout({ job: failing.job, provider: registered.provider, keeperToken: keeper.payment });
+      recorder.record(crank, signature);
+    }
   }
+  recorder.samples.set("happy path total", happyTotals);
+  return recorder.samples;
 }
 
 function table(samples: Samples): string {
@@ -100,9 +158,8 @@ function table(samples: Samples): string {
 }
 
 async function main(): Promise<void> {
-  const samples: Samples = new Map();
-  await run(samples);
-  console.log("Compute units per instruction (runtime metadata, LiteSVM, whole transaction)\n");
+  const samples = await run();
+  console.log(`Compute units per instruction (runtime logs, LiteSVM; ${HAPPY_PATH.join(" + ")} summed as the happy path)\n`);
   console.log(table(samples));
 }
 
