@@ -43,7 +43,7 @@ export function noShowDue(job: JobAccount, bid: BidAccount, slot: bigint): boole
 /** A winner that has not committed by the commit deadline. */
 export function timeoutDue(job: JobAccount, bid: BidAccount, slot: bigint): boolean {
   const state = stateOf(job);
-  return (state === "awarded" || state === "running") && slot > job.progress.commitDeadlineSlot && holdsAward(bid, job) && variantOf(bid.status) !== "committed";
+  return state === "running" && slot > job.progress.commitDeadlineSlot && holdsAward(bid, job) && variantOf(bid.status) !== "committed";
 }
 
 /** The challenge window passed with no dispute open. */

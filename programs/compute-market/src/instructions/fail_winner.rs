@@ -128,6 +128,7 @@ pub fn process(ctx: &Context, miss: Miss) -> Result<()> {
         provider.record_failed();
         provider.invariant()?;
         job.auction.remove(&bid.provider);
+        job.record_bid_withdrawn();
         let settled = job.record_failure(miss == Miss::Timeout)?;
         let policy = job.on_failure.get().ok_or(ErrorCode::InvalidAccountData)?;
         if settled && policy == FailurePolicy::Reopen {

@@ -83,6 +83,9 @@ pub fn process(ctx: &Context) -> Result<()> {
         if is_live::<Job>(&job_view, program_id) {
             let mut job = load_mut::<Job>(&mut job_view, program_id)?;
             check_job(&job, &bid)?;
+            // A losing bid may leave after the award; it must not stay ranked, or a reopened
+            // auction would count a bid that no longer exists.
+            job.auction.remove(&bid.provider);
             job.record_bid_withdrawn();
         }
         let locked = bid.locked.get();

@@ -425,10 +425,11 @@ impl Job {
         require(now > self.progress.start_deadline_slot.get(), ErrorCode::DeadlineNotReached)
     }
 
-    /// A winner that has not committed by the commit deadline can be failed.
+    /// A winner that has not committed by the commit deadline can be failed. Only once the job
+    /// runs: while some winner has not started, the fault is that winner's (a no-show), not the
+    /// waiting starters'.
     pub fn check_timeout(&self, now: u64) -> Result<()> {
-        let state = self.state()?;
-        require(matches!(state, JobState::Awarded | JobState::Running), ErrorCode::InvalidJobState)?;
+        self.require_state(JobState::Running)?;
         require(now > self.progress.commit_deadline_slot.get(), ErrorCode::DeadlineNotReached)
     }
 
