@@ -1,5 +1,5 @@
 // Child processes for end-to-end tests: the local cluster and keepers, each a real process
-// started the way an operator would start it, stopped with SIGTERM.
+// started the way an operator would start it, stopped with SIGTERM (SIGKILL after a grace period).
 import { spawn, type ChildProcess } from "node:child_process";
 import { writeFileSync, mkdtempSync } from "node:fs";
 import os from "node:os";
@@ -8,6 +8,7 @@ import readline from "node:readline";
 import type { Keypair } from "@solana/web3.js";
 
 const ROOT = path.resolve(__dirname, "../..");
+const STOP_GRACE_MS = 5_000;
 
 export interface Spawned {
   child: ChildProcess;
@@ -30,8 +31,12 @@ function spawnTs(entry: string, args: string[], env: Record<string, string> = {}
     child,
     output,
     stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      // A daemon that ignores SIGTERM for too long is killed so the suite cannot hang.
+      const killTimer = setTimeout(() => child.kill("SIGKILL"), STOP_GRACE_MS);
       await exited;
+      clearTimeout(killTimer);
     },
   };
 }

@@ -12,7 +12,17 @@ import {
   type Transaction as KitTransaction,
 } from "@solana/kit";
 import { FailedTransactionMetadata, LiteSVM, type TransactionMetadata } from "litesvm";
-import { PublicKey, SystemProgram, VersionedTransaction, type AccountInfo, type Transaction } from "@solana/web3.js";
+import {
+  AddressLookupTableAccount,
+  EpochSchedule,
+  PublicKey,
+  SystemProgram,
+  VersionedTransaction,
+  type AccountInfo,
+  type LoadedAddresses,
+  type Transaction,
+  type VersionedMessage,
+} from "@solana/web3.js";
 import { describeFailure, namedError, type TransactionErrorInfo } from "./errors";
 
 export interface ProgramToLoad {
@@ -40,6 +50,45 @@ export interface ProcessedTransaction {
   landed: boolean;
   /** The transaction as processed; null for an airdrop, which credits the account without one. */
   transaction: VersionedTransaction | null;
+  /** Unix time of the clock when it was processed. */
+  blockTime: bigint;
+  /**
+   * Lamports it cost: what its accounts held before less what they hold after, which is exactly
+   * the fee since a transaction moves lamports only among its own accounts. 0 unless it landed.
+   */
+  fee: bigint;
+  /**
+   * Lamports of each account it loads, before and after, in the RPC's order: the message's keys,
+   * then the writable and the read-only addresses loaded from lookup tables. Empty unless a
+   * transaction landed.
+   */
+  preBalances: bigint[];
+  postBalances: bigint[];
+  /** Addresses a v0 transaction loaded from lookup tables; null for a legacy one or an airdrop. */
+  loadedAddresses: LoadedAddresses | null;
+}
+
+/** An account as a transaction or a direct write left it; null where it no longer exists. */
+export interface ChangedAccount {
+  pubkey: PublicKey;
+  account: AccountInfo<Buffer> | null;
+}
+
+/**
+ * Follows what happens on the ledger, for subscriptions. Called synchronously after the change is
+ * committed; an observer must not throw.
+ */
+export interface LedgerObserver {
+  /**
+   * A transaction landed, successfully or not, or an airdrop was credited (then
+   * `processed.transaction` is null). `changed` lists the accounts whose lamports, owner, data or
+   * executable flag it changed.
+   */
+  onTransaction?(processed: ProcessedTransaction, changed: ChangedAccount[]): void;
+  /** An account was written directly with setAccount, outside any transaction. */
+  onAccountWritten?(changed: ChangedAccount): void;
+  /** The clock moved forward from `parent` to `slot`. */
+  onSlot?(slot: bigint, parent: bigint): void;
 }
 
 /** The outcome of running a transaction without committing it. */
@@ -47,6 +96,15 @@ export interface Simulation {
   logs: string[];
   computeUnits: bigint;
   error: TransactionErrorInfo | null;
+  /** The accounts the transaction loaded, as it would leave them; empty unless it succeeded. */
+  postAccounts: KeyedAccount[];
+  /** What the last program to set return data returned; null where none did or it failed. */
+  returnData: ReturnData | null;
+}
+
+export interface ReturnData {
+  programId: PublicKey;
+  data: Buffer;
 }
 
 export interface SimulateOptions {
@@ -66,6 +124,15 @@ interface ClockOrigin {
   unixTimestamp: bigint;
 }
 
+/**
+ * An account a transaction loads, as it was before: in full where the transaction may write it,
+ * to tell what it changed; only its lamports where it is read-only, since the runtime refuses any
+ * change to a read-only account (and copying a program's whole executable would be wasted).
+ */
+type Snapshot =
+  | { pubkey: PublicKey; writable: true; before: AccountInfo<Buffer> | null }
+  | { pubkey: PublicKey; writable: false; lamports: bigint };
+
 /** A transaction in the three forms the ledger needs: LiteSVM's, web3.js's, and its signature. */
 interface Prepared {
   kit: KitTransaction;
@@ -79,14 +146,20 @@ const MS_PER_SLOT = 400n;
 const RECENT_BLOCKHASHES = 150;
 
 export class Ledger {
+  /** The first blockhash, which stands for the genesis hash that identifies a cluster. */
+  readonly genesisHash: string;
   private readonly records = new Map<string, ProcessedTransaction>();
   private readonly recentBlockhashes: string[];
+  private readonly observers = new Set<LedgerObserver>();
+  private height: bigint;
 
   private constructor(
     private readonly svm: LiteSVM,
     private readonly origin: ClockOrigin,
   ) {
-    this.recentBlockhashes = [svm.latestBlockhash()];
+    this.genesisHash = svm.latestBlockhash();
+    this.recentBlockhashes = [this.genesisHash];
+    this.height = origin.slot;
   }
 
   /** A fresh cluster with sysvars, builtins, the SPL programs and `programs` loaded. */
@@ -108,6 +181,8 @@ export class Ledger {
    */
   process(tx: Transaction | VersionedTransaction): ProcessedTransaction {
     const prepared = prepare(tx);
+    const loadedAddresses = this.loadedAddresses(prepared.versioned.message);
+    const snapshots = this.snapshot(prepared.versioned.message, loadedAddresses);
     const refusal = this.precheck(prepared, true);
     const outcome = refusal ? refused(refusal) : executed(this.svm.sendTransaction(prepared.kit), prepared.signatureBytes);
     const processed: ProcessedTransaction = {
@@ -115,13 +190,19 @@ export class Ledger {
       signature: prepared.signature,
       slot: this.slot,
       transaction: prepared.versioned,
+      blockTime: this.svm.getClock().unixTimestamp,
+      fee: 0n,
+      preBalances: [],
+      postBalances: [],
+      loadedAddresses,
     };
-    if (processed.landed) {
-      this.records.set(processed.signature, processed);
-      // Each landed transaction closes its "block": the next one gets a fresh blockhash, so the
-      // same instructions from the same payer sign differently and are not taken for a replay.
-      this.nextBlockhash();
-    }
+    if (!processed.landed) return processed;
+    const changed = this.settle(processed, snapshots);
+    this.records.set(processed.signature, processed);
+    // Each landed transaction closes its "block": the next one gets a fresh blockhash, so the
+    // same instructions from the same payer sign differently and are not taken for a replay.
+    this.nextBlockhash();
+    this.notify((observer) => observer.onTransaction?.(processed, changed));
     return processed;
   }
 
@@ -129,15 +210,18 @@ export class Ledger {
   simulate(tx: Transaction | VersionedTransaction, { sigVerify = true }: SimulateOptions = {}): Simulation {
     const prepared = prepare(tx);
     const refusal = this.precheck(prepared, sigVerify);
-    if (refusal) return { logs: [], computeUnits: 0n, error: refusal };
+    if (refusal) return { logs: [], computeUnits: 0n, error: refusal, postAccounts: [], returnData: null };
     this.svm.withSigverify(sigVerify);
     try {
       const result = this.svm.simulateTransaction(prepared.kit);
       const meta = result.meta();
+      const failed = result instanceof FailedTransactionMetadata;
       return {
         logs: meta.logs(),
         computeUnits: meta.computeUnitsConsumed(),
-        error: result instanceof FailedTransactionMetadata ? describeFailure(result) : null,
+        error: failed ? describeFailure(result) : null,
+        postAccounts: failed ? [] : result.postAccounts().map(toKeyedAccount),
+        returnData: failed ? null : returnDataOf(meta),
       };
     } finally {
       this.svm.withSigverify(true);
@@ -156,10 +240,7 @@ export class Ledger {
 
   /** Every account owned by `programId`. */
   getProgramAccounts(programId: PublicKey): KeyedAccount[] {
-    return this.svm.getProgramAccounts(toAddress(programId)).map((account) => ({
-      pubkey: new PublicKey(account.address),
-      account: toAccountInfo(account),
-    }));
+    return this.svm.getProgramAccounts(toAddress(programId)).map(toKeyedAccount);
   }
 
   /** Writes an account as given, bypassing the runtime: for states no transaction would produce. */
@@ -172,6 +253,8 @@ export class Ledger {
       programAddress: toAddress(info.owner),
       space: BigInt(info.data.length),
     });
+    const changed = { pubkey, account: this.getAccount(pubkey) };
+    this.notify((observer) => observer.onAccountWritten?.(changed));
   }
 
   /**
@@ -184,8 +267,23 @@ export class Ledger {
     const account: EncodedAccount = existing.exists ? existing : emptySystemAccount(existing.address);
     this.svm.setAccount({ ...account, lamports: lamports(account.lamports + amount) });
     const signature = getBase58Decoder().decode(randomBytes(64));
-    const record = { signature, slot: this.slot, logs: [], computeUnits: 0n, error: null, landed: true, transaction: null };
+    const record: ProcessedTransaction = {
+      signature,
+      slot: this.slot,
+      logs: [],
+      computeUnits: 0n,
+      error: null,
+      landed: true,
+      transaction: null,
+      blockTime: this.svm.getClock().unixTimestamp,
+      fee: 0n,
+      preBalances: [],
+      postBalances: [],
+      loadedAddresses: null,
+    };
     this.records.set(signature, record);
+    const changed = [{ pubkey, account: this.getAccount(pubkey) }];
+    this.notify((observer) => observer.onTransaction?.(record, changed));
     return signature;
   }
 
@@ -193,13 +291,26 @@ export class Ledger {
     return this.svm.getClock().slot;
   }
 
+  /**
+   * Blocks produced: one each time the clock moves, however far. Slots a warp jumps over are
+   * skipped slots, which produce no block on a real cluster either, so a warp does not age the
+   * `lastValidBlockHeight` clients were given by more than one block.
+   */
+  get blockHeight(): bigint {
+    return this.height;
+  }
+
   /** Moves the Clock sysvar to `slot`, its timestamp 400 ms a slot after the start. Never backwards. */
   warpToSlot(slot: bigint): void {
     const clock = this.svm.getClock();
     if (slot < clock.slot) throw new Error(`the clock only moves forward: slot ${slot} is before ${clock.slot}`);
+    const parent = clock.slot;
     clock.slot = slot;
     clock.unixTimestamp = timestampAt(this.origin, slot);
     this.svm.setClock(clock);
+    if (slot === parent) return;
+    this.height += 1n;
+    this.notify((observer) => observer.onSlot?.(slot, parent));
   }
 
   advanceSlots(slots: bigint): void {
@@ -211,8 +322,80 @@ export class Ledger {
     return this.svm.latestBlockhash();
   }
 
+  /** Whether a transaction referencing `blockhash` would be accepted. */
+  isBlockhashValid(blockhash: string): boolean {
+    return this.recentBlockhashes.includes(blockhash);
+  }
+
   minimumBalanceForRentExemption(bytes: number): bigint {
     return this.svm.minimumBalanceForRentExemption(BigInt(bytes));
+  }
+
+  /** The EpochSchedule sysvar, with web3.js's epoch arithmetic. */
+  epochSchedule(): EpochSchedule {
+    const schedule = this.svm.getEpochSchedule();
+    return new EpochSchedule(
+      Number(schedule.slotsPerEpoch),
+      Number(schedule.leaderScheduleSlotOffset),
+      schedule.warmup,
+      Number(schedule.firstNormalEpoch),
+      Number(schedule.firstNormalSlot),
+    );
+  }
+
+  /** Registers an observer of transactions, direct writes and slots; returns its removal. */
+  observe(observer: LedgerObserver): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
+  }
+
+  private notify(call: (observer: LedgerObserver) => void): void {
+    for (const observer of this.observers) call(observer);
+  }
+
+  /**
+   * The lookup-table addresses a v0 message loads. Null for a legacy message, and for one whose
+   * tables are missing or too short: the runtime refuses that transaction before executing it.
+   */
+  private loadedAddresses(message: VersionedMessage): LoadedAddresses | null {
+    if (message.version === "legacy") return null;
+    const tables: AddressLookupTableAccount[] = [];
+    for (const { accountKey } of message.addressTableLookups) {
+      const info = this.getAccount(accountKey);
+      if (info === null) return null;
+      tables.push(new AddressLookupTableAccount({ key: accountKey, state: AddressLookupTableAccount.deserialize(info.data) }));
+    }
+    try {
+      return message.resolveAddressTableLookups(tables);
+    } catch {
+      return null;
+    }
+  }
+
+  private snapshot(message: VersionedMessage, loaded: LoadedAddresses | null): Snapshot[] {
+    return accountKeys(message, loaded).map((pubkey, i): Snapshot => {
+      if (message.isAccountWritable(i)) return { pubkey, writable: true, before: this.getAccount(pubkey) };
+      return { pubkey, writable: false, lamports: this.svm.getBalance(toAddress(pubkey)) ?? 0n };
+    });
+  }
+
+  /** Fills in a landed transaction's fee and balances; returns the accounts it changed. */
+  private settle(processed: ProcessedTransaction, snapshots: Snapshot[]): ChangedAccount[] {
+    const changed: ChangedAccount[] = [];
+    for (const snapshot of snapshots) {
+      if (!snapshot.writable) {
+        processed.preBalances.push(snapshot.lamports);
+        processed.postBalances.push(snapshot.lamports);
+        continue;
+      }
+      const { pubkey, before } = snapshot;
+      const account = this.getAccount(pubkey);
+      processed.preBalances.push(BigInt(before?.lamports ?? 0));
+      processed.postBalances.push(BigInt(account?.lamports ?? 0));
+      if (!sameAccount(before, account)) changed.push({ pubkey, account });
+    }
+    processed.fee = sum(processed.preBalances) - sum(processed.postBalances);
+    return changed;
   }
 
   /** Why the cluster would refuse the transaction before executing it, if it would. */
@@ -279,6 +462,31 @@ function emptySystemAccount(at: Address): EncodedAccount {
     programAddress: toAddress(SystemProgram.programId),
     space: 0n,
   };
+}
+
+/** Every account a message loads, in the RPC's order: its own keys, then the looked-up writable and read-only ones. */
+function accountKeys(message: VersionedMessage, loaded: LoadedAddresses | null): PublicKey[] {
+  const keys = message.getAccountKeys({ accountKeysFromLookups: loaded ?? { writable: [], readonly: [] } });
+  return keys.keySegments().flat();
+}
+
+function sameAccount(a: AccountInfo<Buffer> | null, b: AccountInfo<Buffer> | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.lamports === b.lamports && a.executable === b.executable && a.owner.equals(b.owner) && a.data.equals(b.data);
+}
+
+function sum(values: bigint[]): bigint {
+  return values.reduce((total, value) => total + value, 0n);
+}
+
+function returnDataOf(meta: TransactionMetadata): ReturnData | null {
+  const returned = meta.returnData();
+  const data = Buffer.from(returned.data());
+  return data.length === 0 ? null : { programId: new PublicKey(returned.programId()), data };
+}
+
+function toKeyedAccount(account: EncodedAccount): KeyedAccount {
+  return { pubkey: new PublicKey(account.address), account: toAccountInfo(account) };
 }
 
 function toAccountInfo(account: EncodedAccount): AccountInfo<Buffer> {

@@ -80,7 +80,8 @@ function formatUnits(amount: bigint, decimals: number): string {
   return fraction === "" ? whole : `${whole}.${fraction}`;
 }
 
-function isTokenAccount(info: AccountInfo<Buffer>): boolean {
+/** Whether an account is an SPL token account (of the token program or Token-2022), not a mint. */
+export function isTokenAccount(info: AccountInfo<Buffer>): boolean {
   const ownedByTokenProgram = info.owner.equals(TOKEN_PROGRAM_ID) || info.owner.equals(TOKEN_2022_PROGRAM_ID);
   if (!ownedByTokenProgram || info.data.length < ACCOUNT_SIZE) return false;
   // Longer data is a Token-2022 account or mint with extensions, told apart by the byte after the base layout.

@@ -1,0 +1,138 @@
+// `localnet`: a local Solana cluster process (JSON-RPC and PubSub over one LiteSVM ledger) for the
+// daemons and tools that need a real RPC URL; prints one JSON line on stdout once it serves.
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { Command, InvalidArgumentError } from "commander";
+import { LAMPORTS_PER_SOL, PublicKey } from "@solana/web3.js";
+import type { ProgramToLoad } from "./ledger";
+import type { RequestLogEntry } from "./jsonrpc";
+import { startLocalCluster, type LocalCluster } from "./server";
+
+const ROOT = path.resolve(__dirname, "../../..");
+/** The compute-market program, loaded by default where it has been built. */
+const DEFAULT_PROGRAM_PATH = path.join(ROOT, "target/deploy/compute_market.so");
+const DEFAULT_PROGRAM_IDL = path.join(ROOT, "app/sdk/src/generated/compute_market.json");
+
+interface Funding {
+  pubkey: PublicKey;
+  lamports: bigint;
+}
+
+interface Flags {
+  port: number;
+  host: string;
+  slotMs: number;
+  program: ProgramToLoad[];
+  fund: Funding[];
+  verbose?: boolean;
+}
+
+const command = new Command()
+  .name("localnet")
+  .description("a local Solana cluster on LiteSVM: JSON-RPC on --port, PubSub on it and on the next port")
+  .option("--port <port>", "JSON-RPC port (0: any free pair of ports)", integer, 8899)
+  .option("--host <host>", "address to listen on", "127.0.0.1")
+  .option("--slot-ms <ms>", "milliseconds per slot (0: the clock moves only on localnet_advanceSlots / localnet_warpToSlot)", integer, 400)
+  .option("--program <id=path>", "load a program's .so at an address (repeatable)", collect(programToLoad), [])
+  .option("--fund <pubkey=sol>", "credit SOL to an account at start (repeatable)", collect(funding), [])
+  .option("--verbose", "log every request as a JSON line on stderr")
+  .action(async (flags: Flags) => {
+    const programs = withDefaultProgram(flags.program);
+    const cluster = await startLocalCluster({
+      port: flags.port,
+      host: flags.host,
+      slotMs: flags.slotMs,
+      programs,
+      onRequest: flags.verbose ? logRequest : undefined,
+    });
+    for (const { pubkey, lamports } of flags.fund) cluster.ledger.airdrop(pubkey, lamports);
+    stopOnSignals(cluster);
+    const ready = {
+      event: "ready",
+      url: cluster.url,
+      wsUrl: cluster.wsUrl,
+      programs: programs.map(({ programId, path: file }) => ({ programId: programId.toBase58(), path: file })),
+      funded: flags.fund.map(({ pubkey, lamports }) => ({ pubkey: pubkey.toBase58(), lamports: lamports.toString() })),
+    };
+    process.stdout.write(`${JSON.stringify(ready)}\n`);
+  });
+
+command.parseAsync().catch((error: unknown) => {
+  log("error", "localnet failed to start", { error: error instanceof Error ? error.message : String(error) });
+  process.exit(1);
+});
+
+/** The programs asked for, plus compute-market at its IDL's address if it is built and not already given. */
+function withDefaultProgram(programs: ProgramToLoad[]): ProgramToLoad[] {
+  if (!existsSync(DEFAULT_PROGRAM_PATH) || !existsSync(DEFAULT_PROGRAM_IDL)) return programs;
+  const { address } = JSON.parse(readFileSync(DEFAULT_PROGRAM_IDL, "utf8")) as { address: string };
+  const programId = new PublicKey(address);
+  if (programs.some((program) => program.programId.equals(programId))) return programs;
+  return [...programs, { programId, path: DEFAULT_PROGRAM_PATH }];
+}
+
+function stopOnSignals(cluster: LocalCluster): void {
+  const stop = (signal: string) => {
+    log("info", "stopping", { signal });
+    cluster.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log("error", "failed to stop cleanly", { error: String(error) });
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGINT", () => stop("SIGINT"));
+  process.once("SIGTERM", () => stop("SIGTERM"));
+}
+
+function logRequest(entry: RequestLogEntry): void {
+  log("debug", "request", { ...entry, ms: Math.round(entry.ms * 1000) / 1000 });
+}
+
+/** A JSON log line on stderr, so that stdout carries only the ready line. */
+function log(level: string, msg: string, fields: object): void {
+  process.stderr.write(`${JSON.stringify({ level, time: new Date().toISOString(), msg, ...fields })}\n`);
+}
+
+function integer(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isSafeInteger(parsed) || parsed < 0) throw new InvalidArgumentError("expected a non-negative integer");
+  return parsed;
+}
+
+function collect<T>(parse: (value: string) => T): (value: string, previous: T[]) => T[] {
+  return (value, previous) => [...previous, parse(value)];
+}
+
+function programToLoad(value: string): ProgramToLoad {
+  const [id, file] = splitPair(value, "<programId>=<path.so>");
+  if (!existsSync(file)) throw new InvalidArgumentError(`no such file: ${file}`);
+  return { programId: publicKey(id), path: path.resolve(file) };
+}
+
+function funding(value: string): Funding {
+  const [pubkey, sol] = splitPair(value, "<pubkey>=<sol>");
+  return { pubkey: publicKey(pubkey), lamports: solToLamports(sol) };
+}
+
+function splitPair(value: string, shape: string): [string, string] {
+  const at = value.indexOf("=");
+  if (at <= 0 || at === value.length - 1) throw new InvalidArgumentError(`expected ${shape}`);
+  return [value.slice(0, at), value.slice(at + 1)];
+}
+
+function publicKey(value: string): PublicKey {
+  try {
+    return new PublicKey(value);
+  } catch {
+    throw new InvalidArgumentError(`not a public key: ${value}`);
+  }
+}
+
+/** Decimal SOL to lamports without floating point: "1.5" is 1500000000. */
+function solToLamports(value: string): bigint {
+  const match = /^(\d+)(?:\.(\d{1,9}))?$/.exec(value);
+  if (!match) throw new InvalidArgumentError(`expected an amount of SOL with at most 9 decimals: ${value}`);
+  return BigInt(match[1]) * BigInt(LAMPORTS_PER_SOL) + BigInt((match[2] ?? "").padEnd(9, "0"));
+}

@@ -1,0 +1,308 @@
+// Solana's JSON-RPC HTTP methods over a Ledger, as a pure function from a parsed request (or batch)
+// to its response: the subset web3.js's Connection and Anchor use, in a node's JSON shapes.
+// Commitment options are accepted and ignored: whatever the ledger processed is final at once.
+import { TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID } from "@solana/spl-token";
+import { getBase58Decoder } from "@solana/kit";
+import type { PublicKey, VersionedTransaction } from "@solana/web3.js";
+import { accountEncodingConfig, filtersParam, requestedAccount, requestedKeyedAccount, type AccountEncodingConfig } from "./account-json";
+import { namedError, type TransactionErrorInfo } from "./errors";
+import { feeForMessage } from "./fees";
+import { matchesFilters } from "./filters";
+import {
+  ErrorCode,
+  RpcError,
+  configParam,
+  failure,
+  integerParam,
+  invalidParams,
+  isObject,
+  parseRequest,
+  pubkeyParam,
+  requestId,
+  respond,
+  stringParam,
+  type JsonRpcResponse,
+} from "./jsonrpc";
+import type { Ledger, Simulation } from "./ledger";
+import { isTokenAccount, tokenAccountBalance } from "./tokens";
+import {
+  binaryEncodingParam,
+  decodeMessage,
+  decodeTransaction,
+  signatureStatus,
+  simulationValue,
+  transactionQuery,
+  transactionWithMeta,
+} from "./transaction-json";
+
+/** The Agave release LiteSVM 1.5 runs, reported by getVersion and in every response's context. */
+const SOLANA_CORE_VERSION = "4.3.0";
+/** Blocks a blockhash stays valid for on a real cluster. */
+const BLOCKHASH_VALIDITY = 150;
+/** A node's limits on the number of keys or signatures in one request. */
+const MAX_MULTIPLE_ACCOUNTS = 100;
+const MAX_SIGNATURE_STATUSES = 256;
+const MAX_PRIORITIZATION_FEE_ADDRESSES = 128;
+
+type Method = (ledger: Ledger, params: unknown[]) => unknown;
+
+interface Context<T> {
+  context: { slot: number; apiVersion: string };
+  value: T;
+}
+
+/** Answers one request, or a batch (an array) of them with an array of responses. */
+export function handleRpc(ledger: Ledger, request: unknown): JsonRpcResponse | JsonRpcResponse[] {
+  if (!Array.isArray(request)) return handleOne(ledger, request);
+  if (request.length === 0) return failure(null, { code: ErrorCode.invalidRequest, message: "Invalid Request" });
+  return request.map((one) => handleOne(ledger, one));
+}
+
+function handleOne(ledger: Ledger, value: unknown): JsonRpcResponse {
+  return respond(requestId(isObject(value) ? value.id : null), () => {
+    const { method, params } = parseRequest(value);
+    if (!Object.hasOwn(METHODS, method)) throw new RpcError(ErrorCode.methodNotFound, "Method not found");
+    return METHODS[method](ledger, params);
+  });
+}
+
+function withContext<T>(ledger: Ledger, value: T): Context<T> {
+  return { context: { slot: Number(ledger.slot), apiVersion: SOLANA_CORE_VERSION }, value };
+}
+
+const METHODS: Record<string, Method> = {
+  getHealth: () => "ok",
+  getVersion: () => ({ "solana-core": SOLANA_CORE_VERSION }),
+  getGenesisHash: (ledger) => ledger.genesisHash,
+  getSlot: (ledger) => Number(ledger.slot),
+  getBlockHeight: (ledger) => Number(ledger.blockHeight),
+  getEpochInfo,
+  getLatestBlockhash,
+  isBlockhashValid: (ledger, [blockhash]) => withContext(ledger, ledger.isBlockhashValid(stringParam(blockhash, "blockhash"))),
+  getBalance: (ledger, [pubkey]) => withContext(ledger, ledger.getAccount(pubkeyParam(pubkey, "pubkey"))?.lamports ?? 0),
+  getAccountInfo,
+  getMultipleAccounts,
+  getProgramAccounts,
+  getMinimumBalanceForRentExemption: (ledger, [bytes]) => Number(ledger.minimumBalanceForRentExemption(integerParam(bytes, "data length"))),
+  getTokenAccountBalance,
+  getTokenAccountsByOwner,
+  sendTransaction,
+  simulateTransaction,
+  getSignatureStatuses,
+  getTransaction,
+  requestAirdrop: (ledger, [pubkey, lamports]) => ledger.airdrop(pubkeyParam(pubkey, "pubkey"), BigInt(integerParam(lamports, "lamports"))),
+  getFeeForMessage,
+  getRecentPrioritizationFees,
+  localnet_advanceSlots: (ledger, [slots]) => {
+    ledger.advanceSlots(BigInt(integerParam(slots, "slots")));
+    return Number(ledger.slot);
+  },
+  localnet_warpToSlot,
+};
+
+function getEpochInfo(ledger: Ledger): object {
+  const slot = Number(ledger.slot);
+  const schedule = ledger.epochSchedule();
+  const [epoch, slotIndex] = schedule.getEpochAndSlotIndex(slot);
+  return { absoluteSlot: slot, blockHeight: Number(ledger.blockHeight), epoch, slotIndex, slotsInEpoch: schedule.getSlotsInEpoch(epoch) };
+}
+
+function getLatestBlockhash(ledger: Ledger): Context<{ blockhash: string; lastValidBlockHeight: number }> {
+  return withContext(ledger, latestBlockhash(ledger));
+}
+
+function latestBlockhash(ledger: Ledger): { blockhash: string; lastValidBlockHeight: number } {
+  return { blockhash: ledger.latestBlockhash(), lastValidBlockHeight: Number(ledger.blockHeight) + BLOCKHASH_VALIDITY };
+}
+
+function getAccountInfo(ledger: Ledger, [pubkey, config]: unknown[]): Context<object | null> {
+  const encoding = accountEncodingConfig(configParam(config));
+  const info = ledger.getAccount(pubkeyParam(pubkey, "pubkey"));
+  return withContext(ledger, info && requestedAccount(info, encoding));
+}
+
+function getMultipleAccounts(ledger: Ledger, [pubkeys, config]: unknown[]): Context<(object | null)[]> {
+  if (!Array.isArray(pubkeys)) throw invalidParams("expected an array of public keys");
+  if (pubkeys.length > MAX_MULTIPLE_ACCOUNTS) throw invalidParams(`Too many inputs provided; max ${MAX_MULTIPLE_ACCOUNTS}`);
+  const encoding = accountEncodingConfig(configParam(config));
+  const keys = pubkeys.map((pubkey, i) => pubkeyParam(pubkey, `pubkeys[${i}]`));
+  return withContext(ledger, keys.map((key) => {
+    const info = ledger.getAccount(key);
+    return info && requestedAccount(info, encoding);
+  }));
+}
+
+function getProgramAccounts(ledger: Ledger, [programId, rawConfig]: unknown[]): unknown {
+  const config = configParam(rawConfig);
+  const encoding = accountEncodingConfig(config);
+  const filters = filtersParam(config.filters);
+  const accounts = ledger
+    .getProgramAccounts(pubkeyParam(programId, "program id"))
+    .filter(({ account }) => matchesFilters(account.data, filters))
+    .map(({ pubkey, account }) => requestedKeyedAccount(pubkey, account, encoding));
+  return config.withContext === true ? withContext(ledger, accounts) : accounts;
+}
+
+function getTokenAccountBalance(ledger: Ledger, [pubkey]: unknown[]): unknown {
+  const address = pubkeyParam(pubkey, "pubkey");
+  const info = ledger.getAccount(address);
+  if (info === null) throw invalidParams("could not find account");
+  if (!isTokenAccount(info)) throw invalidParams("not a Token account");
+  return withContext(ledger, tokenAccountBalance(ledger, address));
+}
+
+function getTokenAccountsByOwner(ledger: Ledger, [owner, filter, config]: unknown[]): unknown {
+  const ownerKey = pubkeyParam(owner, "owner");
+  const encoding: AccountEncodingConfig = accountEncodingConfig(configParam(config));
+  const { programId, mint } = tokenAccountsFilter(ledger, filter);
+  // A token account's layout starts with its mint (32 bytes) and its owner.
+  const filters = [{ memcmp: { offset: 32, bytes: ownerKey.toBase58() } }, ...(mint ? [{ memcmp: { offset: 0, bytes: mint.toBase58() } }] : [])];
+  const accounts = ledger
+    .getProgramAccounts(programId)
+    .filter(({ account }) => isTokenAccount(account) && matchesFilters(account.data, filters))
+    .map(({ pubkey, account }) => requestedKeyedAccount(pubkey, account, encoding));
+  return withContext(ledger, accounts);
+}
+
+/** The token program to search and the mint to match, from a `{ mint }` or `{ programId }` filter. */
+function tokenAccountsFilter(ledger: Ledger, filter: unknown): { programId: PublicKey; mint: PublicKey | null } {
+  if (isObject(filter) && "mint" in filter) {
+    const mint = pubkeyParam(filter.mint, "mint");
+    const programId = ledger.getAccount(mint)?.owner;
+    if (!programId || !isTokenProgram(programId)) throw invalidParams("could not find mint");
+    return { programId, mint };
+  }
+  if (isObject(filter) && "programId" in filter) {
+    const programId = pubkeyParam(filter.programId, "programId");
+    if (!isTokenProgram(programId)) throw invalidParams("unrecognized Token program id");
+    return { programId, mint: null };
+  }
+  throw invalidParams("expected a { mint } or { programId } filter");
+}
+
+function isTokenProgram(programId: PublicKey): boolean {
+  return programId.equals(TOKEN_PROGRAM_ID) || programId.equals(TOKEN_2022_PROGRAM_ID);
+}
+
+/**
+ * Executes a transaction as a node's sendTransaction does: the preflight simulation first, unless
+ * skipped, answering its failure with error -32002 and the logs; the transaction is then processed
+ * at once. A transaction the ledger refuses before executing it (bad signature, unknown blockhash)
+ * is answered with an error even when the preflight is skipped: a node would return the signature
+ * of a transaction that never lands, leaving the client to wait for its expiry.
+ */
+function sendTransaction(ledger: Ledger, [encoded, rawConfig]: unknown[]): string {
+  const config = configParam(rawConfig);
+  const transaction = decodeTransaction(encoded, binaryEncodingParam(config.encoding));
+  const skipPreflight = config.skipPreflight === true;
+  const signature = getBase58Decoder().decode(transaction.signatures[0]);
+  if (ledger.getTransaction(signature)) {
+    // Resending a landed transaction is how clients retry; only the preflight reports it.
+    if (skipPreflight) return signature;
+    throw preflightFailure(failedSimulation(namedError("AlreadyProcessed")));
+  }
+  if (!skipPreflight) {
+    const simulation = ledger.simulate(transaction, { sigVerify: true });
+    if (simulation.error) throw preflightFailure(simulation);
+  }
+  const processed = ledger.process(transaction);
+  if (processed.error && !processed.landed) throw preflightFailure(failedSimulation(processed.error, processed.logs));
+  return processed.signature;
+}
+
+function failedSimulation(error: TransactionErrorInfo, logs: string[] = []): Simulation {
+  return { logs, computeUnits: 0n, error, postAccounts: [], returnData: null };
+}
+
+function preflightFailure(simulation: Simulation): RpcError {
+  if (simulation.error?.rpc === "SignatureFailure") {
+    return new RpcError(ErrorCode.transactionSignatureVerificationFailure, "Transaction signature verification failure");
+  }
+  return new RpcError(
+    ErrorCode.sendTransactionPreflightFailure,
+    `Transaction simulation failed: ${simulation.error?.message ?? "unknown error"}`,
+    simulationValue(simulation, null),
+  );
+}
+
+function simulateTransaction(ledger: Ledger, [encoded, rawConfig]: unknown[]): unknown {
+  const config = configParam(rawConfig);
+  const sigVerify = config.sigVerify === true;
+  const replace = config.replaceRecentBlockhash === true;
+  if (sigVerify && replace) throw invalidParams("sigVerify may not be used with replaceRecentBlockhash");
+  const transaction = decodeTransaction(encoded, binaryEncodingParam(config.encoding));
+  const replacement = replace ? replaceBlockhash(ledger, transaction) : null;
+  const requested = simulationAccountsParam(config.accounts);
+  const simulation = ledger.simulate(transaction, { sigVerify });
+  if (sigVerify && simulation.error?.rpc === "SignatureFailure") throw preflightFailure(simulation);
+  const accounts = requested && postSimulationAccounts(ledger, simulation, requested);
+  return withContext(ledger, { ...simulationValue(simulation, accounts), replacementBlockhash: replacement });
+}
+
+function replaceBlockhash(ledger: Ledger, transaction: VersionedTransaction): { blockhash: string; lastValidBlockHeight: number } {
+  const latest = latestBlockhash(ledger);
+  transaction.message.recentBlockhash = latest.blockhash;
+  return latest;
+}
+
+interface SimulationAccounts {
+  addresses: PublicKey[];
+  encoding: AccountEncodingConfig;
+}
+
+function simulationAccountsParam(value: unknown): SimulationAccounts | null {
+  if (value === undefined || value === null) return null;
+  if (!isObject(value) || !Array.isArray(value.addresses)) throw invalidParams("accounts must be { addresses, encoding }");
+  // A node encodes these accounts in base 64 unless asked otherwise.
+  const encoding = accountEncodingConfig({ encoding: value.encoding ?? "base64" });
+  return { addresses: value.addresses.map((address, i) => pubkeyParam(address, `accounts.addresses[${i}]`)), encoding };
+}
+
+/** The requested accounts as the simulated transaction would leave them. */
+function postSimulationAccounts(ledger: Ledger, simulation: Simulation, { addresses, encoding }: SimulationAccounts): (object | null)[] {
+  return addresses.map((address) => {
+    const info = simulation.postAccounts.find(({ pubkey }) => pubkey.equals(address))?.account ?? ledger.getAccount(address);
+    return info && requestedAccount(info, encoding);
+  });
+}
+
+/** Every record is kept, so `searchTransactionHistory` finds nothing more than the default does. */
+function getSignatureStatuses(ledger: Ledger, [signatures]: unknown[]): Context<unknown[]> {
+  if (!Array.isArray(signatures)) throw invalidParams("expected an array of signatures");
+  if (signatures.length > MAX_SIGNATURE_STATUSES) throw invalidParams(`Too many inputs provided; max ${MAX_SIGNATURE_STATUSES}`);
+  return withContext(ledger, signatures.map((signature, i) => {
+    const processed = ledger.getTransaction(stringParam(signature, `signatures[${i}]`));
+    return processed && signatureStatus(processed);
+  }));
+}
+
+/** A transaction the ledger executed; null for an unknown signature, and for an airdrop, which has no transaction. */
+function getTransaction(ledger: Ledger, [signature, config]: unknown[]): unknown {
+  const query = transactionQuery(configParam(config));
+  const processed = ledger.getTransaction(stringParam(signature, "signature"));
+  if (!processed?.transaction) return null;
+  return transactionWithMeta({ ...processed, transaction: processed.transaction }, query);
+}
+
+/** The fee of a message; null when its blockhash has expired, as on a node. */
+function getFeeForMessage(ledger: Ledger, [message]: unknown[]): Context<number | null> {
+  const decoded = decodeMessage(message);
+  return withContext(ledger, ledger.isBlockhashValid(decoded.recentBlockhash) ? Number(feeForMessage(decoded)) : null);
+}
+
+/** No transaction here competes for block space, so there are no recent prioritization fees to report. */
+function getRecentPrioritizationFees(_ledger: Ledger, [addresses]: unknown[]): never[] {
+  if (addresses !== undefined && addresses !== null) {
+    if (!Array.isArray(addresses)) throw invalidParams("expected an array of public keys");
+    if (addresses.length > MAX_PRIORITIZATION_FEE_ADDRESSES) throw invalidParams(`Too many inputs provided; max ${MAX_PRIORITIZATION_FEE_ADDRESSES}`);
+    addresses.forEach((address, i) => pubkeyParam(address, `addresses[${i}]`));
+  }
+  return [];
+}
+
+function localnet_warpToSlot(ledger: Ledger, [slot]: unknown[]): number {
+  const target = BigInt(integerParam(slot, "slot"));
+  if (target < ledger.slot) throw invalidParams(`the clock only moves forward: slot ${target} is before ${ledger.slot}`);
+  ledger.warpToSlot(target);
+  return Number(target);
+}
