@@ -7,5 +7,6 @@ export * from "./instructions";
 export * from "./native";
 export * from "./pda";
 export * from "./rpc/send";
+export * from "./spec";
 export * from "./types";
 export type { ComputeMarket } from "./generated/compute_market";
