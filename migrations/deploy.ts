@@ -30,6 +30,12 @@ interface MigrationFile {
   markets: MarketSpec[];
 }
 
+export interface MigrationStep {
+  step: "config" | "market";
+  action: string;
+  [detail: string]: unknown;
+}
+
 interface Options {
   url: string;
   keypair: string;
@@ -69,7 +75,10 @@ export function marketDifferences(onChain: MarketAccount, spec: MarketSpec): str
   return differences;
 }
 
-async function migrate(options: Options): Promise<void> {
+const printStep = (entry: MigrationStep): void => console.log(JSON.stringify(entry));
+
+/** Brings the cluster in line with the file; returns (and reports, one line each) what it did. */
+async function migrate(options: Options, report: (entry: MigrationStep) => void = printStep): Promise<MigrationStep[]> {
   const connection = new Connection(options.url, "confirmed");
   const wallet = loadKeypair(options.keypair);
   const programId = options.programId ? new PublicKey(options.programId) : DEFAULT_PROGRAM_ID;
@@ -79,7 +88,12 @@ async function migrate(options: Options): Promise<void> {
     throw new Error(`no program is deployed at ${programId.toBase58()} on ${options.url}; deploy target/deploy/compute_market.so first`);
   }
   const client = new ComputeMarketClient(new AnchorProvider(connection, new Wallet(wallet), { commitment: "confirmed" }), { programId });
-  const log = (step: string, detail: Record<string, unknown>) => console.log(JSON.stringify({ step, ...detail }));
+  const steps: MigrationStep[] = [];
+  const log = (step: MigrationStep["step"], detail: { action: string } & Record<string, unknown>) => {
+    const entry: MigrationStep = { step, ...detail };
+    steps.push(entry);
+    report(entry);
+  };
 
   const treasury = new PublicKey(file.treasury ?? wallet.publicKey.toBase58());
   let config = await client.fetchConfig();
@@ -120,6 +134,7 @@ async function migrate(options: Options): Promise<void> {
     if (created.id !== id) throw new Error(`market ${spec.name} was created as id ${created.id}, expected ${id}: markets must be listed in creation order`);
     log("market", { name: spec.name, id: index, address: created.market.toBase58(), action: "created" });
   }
+  return steps;
 }
 
 const program = new Command()

@@ -1,0 +1,119 @@
+// migrations/deploy.ts against the local cluster over real JSON-RPC: it initializes the config and
+// the markets of a file, does nothing on a second run, reports without sending on a dry run, and
+// refuses a cluster where the program is not deployed.
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { AnchorProvider, Wallet } from "@coral-xyz/anchor";
+import { Connection, Keypair, LAMPORTS_PER_SOL, PublicKey } from "@solana/web3.js";
+import { ComputeMarketClient, DEFAULT_PROGRAM_ID } from "@compute-market/sdk";
+import { createMint, startLocalCluster, type LocalCluster } from "@compute-market/localnet";
+import { migrate, type MigrationStep } from "../../migrations/deploy";
+import { PROGRAM_PATH } from "../support/env";
+
+const quiet = (): void => undefined;
+
+function marketEntry(name: string, paymentMint: PublicKey, stakeMint: PublicKey, minStake: string) {
+  return {
+    name,
+    paymentMint: paymentMint.toBase58(),
+    stakeMint: stakeMint.toBase58(),
+    class: { gpuModel: "", minGpuCount: 0, minVramMb: 0, minCpuCores: 1, minMemoryMb: 512 },
+    params: {
+      minStake,
+      jobStakeLock: "1000000",
+      crankFee: "10000",
+      bidWindowSlots: "20",
+      revealWindowSlots: "20",
+      startWindowSlots: "20",
+      challengeWindowSlots: "50",
+      unbondingSlots: "100",
+      slashNoShowBps: 1000,
+      slashTimeoutBps: 5000,
+      slashConsumerShareBps: 5000,
+      defaultReplication: 1,
+    },
+  };
+}
+
+describe("migrations/deploy.ts", () => {
+  let cluster: LocalCluster;
+  let dir: string;
+  let authority: Keypair;
+  let keypairFile: string;
+  let marketsFile: string;
+  let connection: Connection;
+
+  beforeEach(async () => {
+    cluster = await startLocalCluster({ port: 0, slotMs: 0, programs: [{ programId: DEFAULT_PROGRAM_ID, path: PROGRAM_PATH }] });
+    connection = new Connection(cluster.url, "confirmed");
+    dir = mkdtempSync(path.join(os.tmpdir(), "migrate-"));
+    authority = Keypair.generate();
+    cluster.ledger.airdrop(authority.publicKey, 10n * BigInt(LAMPORTS_PER_SOL));
+    keypairFile = path.join(dir, "id.json");
+    writeFileSync(keypairFile, JSON.stringify(Array.from(authority.secretKey)));
+    const usdc = createMint(cluster.ledger, authority, 6);
+    const stake = createMint(cluster.ledger, authority, 6);
+    marketsFile = path.join(dir, "markets.json");
+    writeFileSync(
+      marketsFile,
+      JSON.stringify({ protocolFeeBps: 250, markets: [marketEntry("cpu", usdc, stake, "5000000"), marketEntry("cpu-usdc-stake", usdc, usdc, "7000000")] }),
+    );
+  });
+
+  afterEach(async () => {
+    await cluster.close();
+  });
+
+  const run = (extra: { dryRun?: boolean; programId?: string } = {}): Promise<MigrationStep[]> =>
+    migrate({ url: cluster.url, keypair: keypairFile, markets: marketsFile, ...extra }, quiet);
+  const client = (): ComputeMarketClient => new ComputeMarketClient(new AnchorProvider(connection, new Wallet(authority), { commitment: "confirmed" }));
+
+  it("initializes the config and every market, then leaves them alone on a second run", async () => {
+    // When the migration runs on a fresh cluster
+    const first = await run();
+
+    // Then the config and both markets exist as the file says
+    assert.deepEqual(first.map((s) => [s.step, s.action]), [["config", "initialized"], ["market", "created"], ["market", "created"]]);
+    const config = await client().fetchConfig();
+    assert.ok(config);
+    assert.equal(config.protocolFeeBps, 250);
+    assert.ok(config.treasury.equals(authority.publicKey));
+    const second = await client().fetchMarket(client().marketAddress(1n));
+    assert.equal(second?.params.minStake, 7_000_000n);
+
+    // And a second run changes nothing and pays no fee
+    const lamportsBefore = await connection.getBalance(authority.publicKey);
+    const again = await run();
+    assert.deepEqual(again.map((s) => [s.step, s.action]), [["config", "unchanged"], ["market", "unchanged"], ["market", "unchanged"]]);
+    assert.equal(await connection.getBalance(authority.publicKey), lamportsBefore);
+  });
+
+  it("reports what it would do on a dry run and sends nothing", async () => {
+    const lamportsBefore = await connection.getBalance(authority.publicKey);
+    const steps = await run({ dryRun: true });
+    assert.deepEqual(steps.map((s) => [s.step, s.action]), [["config", "would initialize"], ["market", "would create"], ["market", "would create"]]);
+    assert.equal(await connection.getBalance(authority.publicKey), lamportsBefore);
+    assert.equal(await client().fetchConfig(), null);
+  });
+
+  it("reports a market that differs from the file without touching it", async () => {
+    await run();
+    const edited = JSON.parse(readFileSync(marketsFile, "utf8"));
+    edited.markets[0].params.minStake = "1";
+    writeFileSync(marketsFile, JSON.stringify(edited));
+
+    const steps = await run();
+
+    const market = steps.find((s) => s.step === "market" && s.name === "cpu");
+    assert.equal(market?.action, "differs (markets are immutable)");
+    assert.deepEqual(market?.differences, ["params.minStake 5000000 ≠ 1"]);
+    assert.equal((await client().fetchMarket(client().marketAddress(0n)))?.params.minStake, 5_000_000n);
+  });
+
+  it("refuses a cluster where the program is not deployed", async () => {
+    const elsewhere = Keypair.generate().publicKey.toBase58();
+    await assert.rejects(run({ programId: elsewhere }), new RegExp(`no program is deployed at ${elsewhere}`));
+  });
+});
