@@ -92,6 +92,14 @@ async function run(): Promise<Samples> {
       endpoint: `https://node-${i}.example`,
     });
     recorder.record("register_provider", registered.signature);
+    recorder.record(
+      "update_provider",
+      await provider.client.updateProvider({
+        provider: registered.provider,
+        spec: { gpuModel: "L4", gpuCount: 2, vramMb: 24_576, cpuCores: 16, memoryMb: 65_536, diskGb: 500 },
+        endpoint: `https://node-${i}.example:8443`,
+      }),
+    );
     const rivalRegistered = await rival.client.registerProvider({ market, spec: { cpuCores: 8, memoryMb: 32_768, diskGb: 500, gpuCount: 0, vramMb: 0 }, endpoint: "r" });
     recorder.record("stake", await provider.client.stake({ provider: registered.provider, amount: 50_000n, ownerToken: provider.stake }));
     await rival.client.stake({ provider: rivalRegistered.provider, amount: 50_000n, ownerToken: rival.stake });

@@ -1,7 +1,6 @@
 // The high-level client: one call per action, PDAs derived, inputs checked, errors typed.
 // The provider's wallet acts (authority, provider owner or consumer) and pays fees.
 import { AnchorProvider, Program } from "@coral-xyz/anchor";
-import { sha256 } from "@noble/hashes/sha256";
 import { createAssociatedTokenAccountIdempotentInstruction, getAssociatedTokenAddressSync } from "@solana/spl-token";
 import { PublicKey, type TransactionInstruction } from "@solana/web3.js";
 import {
@@ -37,6 +36,7 @@ import {
   initializeConfigInstruction,
   postJobInstruction,
   registerProviderInstruction,
+  updateProviderInstruction,
   requestUnstakeInstruction,
   stakeInstruction,
   updateConfigInstruction,
@@ -169,10 +169,21 @@ export class ComputeMarketClient {
     const vault = findStakeVaultPda({ provider, programId: this.programId })[0];
     const ix = await registerProviderInstruction(
       this.program,
-      { spec: args.spec, endpointHash: sha256(new TextEncoder().encode(args.endpoint)) },
+      { spec: args.spec, endpoint: args.endpoint },
       { owner: this.wallet, market: args.market, provider, vault, stakeMint: market.stakeMint },
     );
     return { provider, vault, signature: await sendInstructions(this.provider, [ix]) };
+  }
+
+  /** Re-registers the wallet's provider with new hardware or a new endpoint. */
+  async updateProvider(args: { provider: PublicKey; spec: HardwareSpecInput; endpoint: string }): Promise<string> {
+    const provider = await this.requireProvider(args.provider);
+    const ix = await updateProviderInstruction(
+      this.program,
+      { spec: args.spec, endpoint: args.endpoint },
+      { owner: this.wallet, provider: args.provider, market: provider.market },
+    );
+    return sendInstructions(this.provider, [ix]);
   }
 
   async stake(args: { provider: PublicKey; amount: bigint; ownerToken?: PublicKey }): Promise<string> {

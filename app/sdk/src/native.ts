@@ -62,6 +62,25 @@ export function labelText(bytes: readonly number[]): string {
   return String.fromCharCode(...(end === -1 ? bytes : bytes.slice(0, end)));
 }
 
+/** Bytes of a provider's endpoint URL on-chain (the program's `ENDPOINT_LEN`). */
+export const ENDPOINT_LEN = 96;
+
+/** A provider endpoint URL as the program stores it: UTF-8, zero-padded to 96 bytes. */
+export function encodeEndpoint(url: string): number[] {
+  const bytes = new TextEncoder().encode(url);
+  if (bytes.length === 0 || bytes.length > ENDPOINT_LEN) throw new RangeError(`endpoint must be 1 to ${ENDPOINT_LEN} bytes of UTF-8, got ${bytes.length}`);
+  if (bytes.includes(0)) throw new RangeError("endpoint must not contain NUL");
+  const padded = new Array<number>(ENDPOINT_LEN).fill(0);
+  bytes.forEach((byte, i) => (padded[i] = byte));
+  return padded;
+}
+
+/** The endpoint URL of a decoded provider account. */
+export function endpointText(bytes: readonly number[]): string {
+  const end = bytes.indexOf(0);
+  return new TextDecoder().decode(Uint8Array.from(end === -1 ? bytes : bytes.slice(0, end)));
+}
+
 /** The variant name of a decoded Anchor enum, e.g. `{ open: {} }` → "open". */
 export function variantOf<T extends object>(value: T): keyof T & string {
   const [name] = Object.keys(value);

@@ -77,6 +77,7 @@ program_errors! {
     NothingToWithdraw = 6154 : "The provider has no unbonded stake to withdraw.",
     UnbondingNotElapsed = 6155 : "The unbonding delay has not elapsed yet.",
     InvalidHardwareSpec = 6156 : "The hardware spec is inconsistent (GPU memory without GPUs, or zero CPU cores or memory).",
+    InvalidEndpoint = 6157 : "The endpoint must be a non-empty URL of at most 96 bytes, padded with zero bytes.",
     // 6200–6249: jobs
     NotJobConsumer = 6200 : "Only the job's consumer may do this.",
     InvalidJobState = 6201 : "The job is not in a state that allows this.",

@@ -1,7 +1,7 @@
 //! One event per state transition, logged in Anchor's `Program data:` format.
 
 use crate::layout::{Bool, Stored, U16, U64};
-use crate::state::VerificationMode;
+use crate::state::{HardwareSpec, VerificationMode};
 use pinocchio::Address;
 
 crate::event! {
@@ -39,6 +39,14 @@ crate::event! {
         pub provider: Address,
         pub market: Address,
         pub owner: Address,
+    }
+}
+
+crate::event! {
+    /// A provider changed its hardware spec or endpoint.
+    pub struct ProviderUpdated {
+        pub provider: Address,
+        pub spec: HardwareSpec,
     }
 }
 

@@ -28,6 +28,7 @@ pub fn build() -> Value {
         named::<ConfigUpdated>(&mut registry),
         named::<MarketCreated>(&mut registry),
         named::<ProviderRegistered>(&mut registry),
+        named::<ProviderUpdated>(&mut registry),
         named::<StakeDeposited>(&mut registry),
         named::<UnstakeRequested>(&mut registry),
         named::<UnstakeWithdrawn>(&mut registry),

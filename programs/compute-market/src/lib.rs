@@ -87,6 +87,8 @@ program! {
     create_market(CreateMarketAccounts, CreateMarketArgs),
     /// Registers a provider's hardware in a market and creates its stake vault.
     register_provider(RegisterProviderAccounts, RegisterProviderArgs),
+    /// Changes a provider's registered hardware or endpoint.
+    update_provider(UpdateProviderAccounts, UpdateProviderArgs),
     /// Adds tokens to a provider's stake.
     stake(StakeAccounts, StakeArgs),
     /// Starts the unbonding delay for part of a provider's free stake.

@@ -3,6 +3,9 @@ import assert from "node:assert/strict";
 import { Keypair } from "@solana/web3.js";
 import { getAccount } from "@solana/spl-token";
 import {
+  ENDPOINT_LEN,
+  encodeHardwareSpec,
+  endpointText,
   findProviderPda,
   findStakeVaultPda,
   labelText,
@@ -15,7 +18,7 @@ import { assertNothingMoved, expectProgramError, snapshot, withoutSignature } fr
 import { eventsOf } from "../../support/events";
 import { GPU_BOX, setupMarket } from "../../support/fixtures";
 
-const ENDPOINT_HASH = new Uint8Array(32).fill(1);
+const ENDPOINT = "https://node.example";
 
 function addresses(env: TestEnv, market: RegisterProviderAccounts["market"], owner: Actor): RegisterProviderAccounts {
   const provider = findProviderPda({ market, owner: owner.publicKey, programId: env.programId })[0];
@@ -44,6 +47,7 @@ describe("register_provider", () => {
     assert.equal(labelText(state.spec.gpuModel), "H100");
     assert.equal(state.spec.vramMb, GPU_BOX.vramMb);
     assert.equal(state.staked, 0n);
+    assert.equal(endpointText(state.endpoint), "https://gpu.example");
     const vaultAccount = await getAccount(owner.provider.connection, vault);
     assert.ok(vaultAccount.owner.equals(provider));
     assert.ok(vaultAccount.mint.equals(env.stakeMint));
@@ -89,7 +93,7 @@ describe("register_provider", () => {
     const owner = await env.actor();
     const ix = await registerProviderInstruction(
       owner.client.program,
-      { spec: GPU_BOX, endpointHash: ENDPOINT_HASH },
+      { spec: GPU_BOX, endpoint: ENDPOINT },
       { ...addresses(env, market, owner), stakeMint: env.paymentMint },
     );
     await expectProgramError(sendInstructions(owner.provider, [ix]), "WrongMint");
@@ -103,7 +107,7 @@ describe("register_provider", () => {
     const victimAddresses = addresses(env, market, victim);
     const ix = await registerProviderInstruction(
       owner.client.program,
-      { spec: GPU_BOX, endpointHash: ENDPOINT_HASH },
+      { spec: GPU_BOX, endpoint: ENDPOINT },
       { ...victimAddresses, owner: owner.publicKey },
     );
     const before = snapshot(env, [victimAddresses.provider, victimAddresses.vault]);
@@ -117,7 +121,7 @@ describe("register_provider", () => {
     const owner = await env.actor();
     const ix = await registerProviderInstruction(
       owner.client.program,
-      { spec: GPU_BOX, endpointHash: ENDPOINT_HASH },
+      { spec: GPU_BOX, endpoint: ENDPOINT },
       { ...addresses(env, market, owner), vault: Keypair.generate().publicKey },
     );
     await expectProgramError(sendInstructions(owner.provider, [ix]), "InvalidPda");
@@ -129,7 +133,7 @@ describe("register_provider", () => {
     const owner = await env.actor();
     const payer = await env.actor();
     const ix = withoutSignature(
-      await registerProviderInstruction(payer.client.program, { spec: GPU_BOX, endpointHash: ENDPOINT_HASH }, addresses(env, market, owner)),
+      await registerProviderInstruction(payer.client.program, { spec: GPU_BOX, endpoint: ENDPOINT }, addresses(env, market, owner)),
       owner.publicKey,
     );
     await expectProgramError(sendInstructions(payer.provider, [ix]), "MissingSignature");
@@ -142,9 +146,26 @@ describe("register_provider", () => {
     const config = authority.client.configAddress;
     const ix = await registerProviderInstruction(
       owner.client.program,
-      { spec: GPU_BOX, endpointHash: ENDPOINT_HASH },
+      { spec: GPU_BOX, endpoint: ENDPOINT },
       addresses(env, config, owner),
     );
     await expectProgramError(sendInstructions(owner.provider, [ix]), "InvalidAccountData");
+  });
+
+  it("rejects an empty endpoint and one with bytes hidden after its padding", async () => {
+    const env = await TestEnv.create();
+    const { market } = await setupMarket(env);
+    const owner = await env.actor();
+    const hiddenTail = new Array<number>(ENDPOINT_LEN).fill(0);
+    hiddenTail[0] = 0x68;
+    hiddenTail[60] = 0x7a;
+    for (const endpoint of [new Array<number>(ENDPOINT_LEN).fill(0), hiddenTail]) {
+      const ix = await owner.client.program.methods
+        .registerProvider(encodeHardwareSpec(GPU_BOX), endpoint)
+        .accountsPartial(addresses(env, market, owner))
+        .instruction();
+      await expectProgramError(sendInstructions(owner.provider, [ix]), "InvalidEndpoint");
+    }
+    assert.throws(() => registerProviderInstruction(owner.client.program, { spec: GPU_BOX, endpoint: "x".repeat(97) }, addresses(env, market, owner)), /endpoint must be 1 to 96 bytes/);
   });
 });

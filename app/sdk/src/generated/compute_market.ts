@@ -277,14 +277,77 @@ export type ComputeMarket = {
           }
         },
         {
-          "name": "endpointHash",
+          "name": "endpoint",
           "docs": [
-            "sha256 of the provider's public endpoint URL."
+            "The provider's public endpoint URL, UTF-8 padded with zero bytes."
           ],
           "type": {
             "array": [
               "u8",
-              32
+              96
+            ]
+          }
+        }
+      ]
+    },
+    {
+      "name": "updateProvider",
+      "docs": [
+        "Changes a provider's registered hardware or endpoint."
+      ],
+      "discriminator": [
+        52,
+        208,
+        141,
+        191,
+        164,
+        54,
+        108,
+        150
+      ],
+      "accounts": [
+        {
+          "name": "owner",
+          "docs": [
+            "The provider's owner."
+          ],
+          "signer": true
+        },
+        {
+          "name": "provider",
+          "docs": [
+            "The provider account."
+          ],
+          "writable": true
+        },
+        {
+          "name": "market",
+          "docs": [
+            "The provider's market, whose resource class the new spec must meet."
+          ]
+        }
+      ],
+      "args": [
+        {
+          "name": "spec",
+          "docs": [
+            "The hardware now offered."
+          ],
+          "type": {
+            "defined": {
+              "name": "hardwareSpec"
+            }
+          }
+        },
+        {
+          "name": "endpoint",
+          "docs": [
+            "The provider's public endpoint URL, UTF-8 padded with zero bytes."
+          ],
+          "type": {
+            "array": [
+              "u8",
+              96
             ]
           }
         }
@@ -1549,6 +1612,19 @@ export type ComputeMarket = {
       ]
     },
     {
+      "name": "providerUpdated",
+      "discriminator": [
+        143,
+        4,
+        27,
+        180,
+        122,
+        208,
+        164,
+        136
+      ]
+    },
+    {
       "name": "stakeDeposited",
       "discriminator": [
         69,
@@ -1933,6 +2009,11 @@ export type ComputeMarket = {
       "code": 6156,
       "name": "invalidHardwareSpec",
       "msg": "The hardware spec is inconsistent (GPU memory without GPUs, or zero CPU cores or memory)."
+    },
+    {
+      "code": 6157,
+      "name": "invalidEndpoint",
+      "msg": "The endpoint must be a non-empty URL of at most 96 bytes, padded with zero bytes."
     },
     {
       "code": 6200,
@@ -2683,14 +2764,15 @@ export type ComputeMarket = {
             }
           },
           {
-            "name": "endpointHash",
+            "name": "endpoint",
             "docs": [
-              "sha256 of the provider's public endpoint URL (results and logs are served there)."
+              "The provider's public endpoint URL (specs are uploaded, results and logs are served",
+              "there), UTF-8 padded with zero bytes."
             ],
             "type": {
               "array": [
                 "u8",
-                32
+                96
               ]
             }
           },
@@ -3457,6 +3539,29 @@ export type ComputeMarket = {
           {
             "name": "owner",
             "type": "pubkey"
+          }
+        ]
+      }
+    },
+    {
+      "name": "providerUpdated",
+      "docs": [
+        "A provider changed its hardware spec or endpoint."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "provider",
+            "type": "pubkey"
+          },
+          {
+            "name": "spec",
+            "type": {
+              "defined": {
+                "name": "hardwareSpec"
+              }
+            }
           }
         ]
       }

@@ -19,5 +19,6 @@ pub mod reveal_bid;
 pub mod stake;
 pub mod start_job;
 pub mod update_config;
+pub mod update_provider;
 pub mod withdraw_bid;
 pub mod withdraw_unstaked;

@@ -7,7 +7,7 @@ use crate::events::ProviderRegistered;
 use crate::layout::U64;
 use crate::pda::{create_pda_account, expect_pda};
 use crate::runtime::current_slot;
-use crate::state::{seeds, HardwareSpec, Market, Provider};
+use crate::state::{seeds, validate_endpoint, HardwareSpec, Market, Provider, ENDPOINT_LEN};
 use crate::token::{create_vault, TOKEN_PROGRAM_ID};
 use pinocchio::cpi::{Seed, Signer};
 use pinocchio::Address;
@@ -17,8 +17,8 @@ crate::pod_struct! {
     pub struct RegisterProviderArgs {
         /// The hardware offered.
         pub spec: HardwareSpec,
-        /// sha256 of the provider's public endpoint URL.
-        pub endpoint_hash: [u8; 32],
+        /// The provider's public endpoint URL, UTF-8 padded with zero bytes.
+        pub endpoint: [u8; ENDPOINT_LEN],
     }
 }
 
@@ -50,6 +50,7 @@ fn validate(
     require(ix.stake_mint.address() == &market.stake_mint, ErrorCode::WrongMint)?;
     args.spec.validate()?;
     require(market.class.admits(&args.spec), ErrorCode::HardwareBelowMarketClass)?;
+    validate_endpoint(&args.endpoint)?;
     let provider_bump = expect_pda(
         &ix.provider,
         [seeds::PROVIDER, ix.market.address().as_ref(), ix.owner.address().as_ref()],
@@ -93,7 +94,7 @@ pub fn process(ctx: &Context) -> Result<()> {
     provider.vault = *ix.vault.address();
     provider.stake_mint = market.stake_mint;
     provider.spec = args.spec;
-    provider.endpoint_hash = args.endpoint_hash;
+    provider.endpoint = args.endpoint;
     provider.registered_slot = U64::new(current_slot()?);
     provider.invariant()?;
     market.record_provider_registered()?;

@@ -11,4 +11,4 @@ pub use bid::{Bid, BidStatus};
 pub use config::Config;
 pub use job::{Auction, FailurePolicy, Job, JobRequirements, JobState, Progress, RankedBid, VerificationMode};
 pub use market::{Market, MarketParams, ResourceClass};
-pub use provider::{HardwareSpec, Provider, Reputation};
+pub use provider::{validate_endpoint, HardwareSpec, Provider, Reputation, ENDPOINT_LEN};

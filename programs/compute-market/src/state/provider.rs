@@ -25,6 +25,17 @@ crate::pod_struct! {
     }
 }
 
+/// Bytes of a provider's endpoint URL on-chain.
+pub const ENDPOINT_LEN: usize = 96;
+
+/// An endpoint is non-empty and padded canonically: once a zero byte appears, only zeros follow,
+/// so every URL has exactly one encoding.
+pub fn validate_endpoint(endpoint: &[u8; ENDPOINT_LEN]) -> Result<()> {
+    let length = endpoint.iter().position(|&byte| byte == 0).unwrap_or(ENDPOINT_LEN);
+    let padding_is_zero = endpoint[length..].iter().all(|&byte| byte == 0);
+    require(length > 0 && padding_is_zero, ErrorCode::InvalidEndpoint)
+}
+
 impl HardwareSpec {
     /// A spec must describe a machine that can run something: cores, memory, and GPU memory
     /// only when there are GPUs.
@@ -74,8 +85,9 @@ crate::account! {
         pub stake_mint: Address,
         /// Registered hardware.
         pub spec: HardwareSpec,
-        /// sha256 of the provider's public endpoint URL (results and logs are served there).
-        pub endpoint_hash: [u8; 32],
+        /// The provider's public endpoint URL (specs are uploaded, results and logs are served
+        /// there), UTF-8 padded with zero bytes.
+        pub endpoint: [u8; ENDPOINT_LEN],
         /// Tokens in the vault.
         pub staked: U64,
         /// Part of `staked` locked by awarded jobs.
@@ -266,5 +278,21 @@ mod tests {
         spec.validate().unwrap();
         spec.vram_mb.set(1);
         assert_eq!(spec.validate(), Err(err(ErrorCode::InvalidHardwareSpec)));
+    }
+
+    fn endpoint(text: &[u8]) -> [u8; ENDPOINT_LEN] {
+        let mut bytes = [0u8; ENDPOINT_LEN];
+        bytes[..text.len()].copy_from_slice(text);
+        bytes
+    }
+
+    #[test]
+    fn endpoints_are_non_empty_and_canonically_padded() {
+        assert_eq!(validate_endpoint(&endpoint(b"https://node.example")), Ok(()));
+        assert_eq!(validate_endpoint(&[b'x'; ENDPOINT_LEN]), Ok(()));
+        assert_eq!(validate_endpoint(&endpoint(b"")), Err(err(ErrorCode::InvalidEndpoint)));
+        let mut hidden_tail = endpoint(b"https://a");
+        hidden_tail[50] = b'z';
+        assert_eq!(validate_endpoint(&hidden_tail), Err(err(ErrorCode::InvalidEndpoint)));
     }
 }
