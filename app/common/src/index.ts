@@ -5,3 +5,4 @@ export * from "./logger";
 export * from "./metrics";
 export * from "./retry";
 export * from "./shutdown";
+export * from "./market-index";

@@ -5,6 +5,6 @@ export * from "./bots/finalizer";
 export * from "./bots/schedule";
 export * from "./bots/types";
 export * from "./config";
-export * from "./index/market-index";
+export { MarketIndex } from "@compute-market/common";
 export * from "./keeper";
 export * from "./runner";

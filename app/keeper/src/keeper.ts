@@ -9,7 +9,7 @@ import { DeadlineCranker } from "./bots/deadline-cranker";
 import { Finalizer } from "./bots/finalizer";
 import type { Bot } from "./bots/types";
 import type { KeeperConfig } from "./config";
-import { MarketIndex } from "./index/market-index";
+import { MarketIndex } from "@compute-market/common";
 import { Runner } from "./runner";
 
 export interface Keeper {

@@ -4,7 +4,7 @@
 import { PublicKey, type Connection } from "@solana/web3.js";
 import { ComputeMarketError } from "@compute-market/sdk";
 import { Counter, Gauge, Histogram, type HealthReport, type Logger, type Registry } from "@compute-market/common";
-import type { MarketIndex } from "./index/market-index";
+import type { MarketIndex } from "@compute-market/common";
 import type { Action, Bot, MarketView } from "./bots/types";
 
 export interface RunnerOptions {

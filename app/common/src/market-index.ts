@@ -1,10 +1,10 @@
-// The keeper's view of the market: every job, bid and provider account of the program, loaded
+// A daemon's view of the market: every job, bid and provider account of the program, loaded
 // at start, kept current by account and log subscriptions, and rebuilt from the chain on a
 // timer. The chain is the truth; this is a cache that can always be thrown away.
 import type { Program } from "@coral-xyz/anchor";
 import { PublicKey, type AccountInfo, type Connection, type Logs } from "@solana/web3.js";
 import { parseEvents, toNative, type BidAccount, type ComputeMarket, type JobAccount, type ProviderAccount } from "@compute-market/sdk";
-import type { Logger } from "@compute-market/common";
+import type { Logger } from "./logger";
 
 type Indexed = { job: JobAccount; bid: BidAccount; provider: ProviderAccount };
 type Kind = keyof Indexed;

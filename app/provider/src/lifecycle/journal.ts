@@ -1,0 +1,89 @@
+// The node's memory of its jobs, one JSON file per job under <workDir>/jobs. The chain is the
+// truth for everything it can say; the journal keeps only what the chain cannot: a sealed bid's
+// price and salt (written before the bid is sent, or the bid could never be revealed), the
+// consumer and spec of each job (to serve results after the job account is closed), and the
+// output root of a finished run (so a restart commits instead of running again).
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+
+export type JournalPhase =
+  /** A bid is being sent or has been placed. */
+  | "bid"
+  /** The award was acknowledged on-chain. */
+  | "started"
+  /** The container finished and its outputs are hashed and stored. */
+  | "ran"
+  /** The result commitment is on-chain. */
+  | "committed"
+  /** Nothing is left to do; kept so results can still be served. */
+  | "done";
+
+export interface JournalRecord {
+  job: string;
+  consumer: string;
+  /** Hex sha256 of the spec document. */
+  specHash: string;
+  phase: JournalPhase;
+  /** Slot at which the record was last written. */
+  slot: string;
+  /** The bid's price in base units (decimal string: JSON has no bigint). */
+  price: string;
+  /** A sealed bid's salt (hex); the price above is what it commits to. */
+  sealed?: { salt: string };
+  /** Hex output root of a finished run, and how the run ended. */
+  outputRoot?: string;
+  outcome?: { status: "succeeded" | "failed"; reason?: string; exitCode?: number | null; message?: string };
+  /** How many times the container was started for this award (restarts count). */
+  attempts?: number;
+  /** Why the node gave up, when it did. */
+  abandoned?: string;
+  updatedAt: string;
+}
+
+const FILE = /^[1-9A-HJ-NP-Za-km-z]{32,44}\.json$/;
+
+export class JobJournal {
+  private readonly records = new Map<string, JournalRecord>();
+  private readonly dir: string;
+
+  constructor(workDir: string) {
+    this.dir = path.join(workDir, "jobs");
+    mkdirSync(this.dir, { recursive: true });
+    for (const name of readdirSync(this.dir)) {
+      if (!FILE.test(name)) continue;
+      const record = JSON.parse(readFileSync(path.join(this.dir, name), "utf8")) as JournalRecord;
+      this.records.set(record.job, record);
+    }
+  }
+
+  get(job: string): JournalRecord | undefined {
+    return this.records.get(job);
+  }
+
+  all(): ReadonlyMap<string, JournalRecord> {
+    return this.records;
+  }
+
+  /** Writes a record through to disk (temp file, then rename: a crash leaves the old or the new one). */
+  put(record: Omit<JournalRecord, "updatedAt">): JournalRecord {
+    const stored: JournalRecord = { ...record, updatedAt: new Date().toISOString() };
+    const file = path.join(this.dir, `${record.job}.json`);
+    const temp = `${file}.${process.pid}.tmp`;
+    writeFileSync(temp, `${JSON.stringify(stored, null, 2)}\n`);
+    renameSync(temp, file);
+    this.records.set(record.job, stored);
+    return stored;
+  }
+
+  /** Drops a record whose bid never reached the chain. */
+  delete(job: string): void {
+    rmSync(path.join(this.dir, `${job}.json`), { force: true });
+    this.records.delete(job);
+  }
+
+  update(job: string, changes: Partial<Omit<JournalRecord, "job" | "updatedAt">>): JournalRecord {
+    const current = this.records.get(job);
+    if (!current) throw new Error(`no journal record for job ${job}`);
+    return this.put({ ...current, ...changes });
+  }
+}

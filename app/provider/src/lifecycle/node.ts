@@ -1,0 +1,307 @@
+// The provider node's loop: on every tick it reads the chain (through the market index), plans
+// what each job needs (plan.ts) and carries it out — bid, reveal, start, run, commit, withdraw.
+// Each job has at most one action in flight; a failed action is retried with backoff until its
+// deadline passes. Everything it does is decided from the chain and the journal, so a restarted
+// node picks up where the chain says it is and never commits twice (the program refuses it too).
+import { randomBytes } from "node:crypto";
+import { PublicKey, type Connection } from "@solana/web3.js";
+import { sha256 } from "@noble/hashes/sha256";
+import { bytesToHex, hexToBytes } from "@noble/hashes/utils";
+import { ComputeMarketError, type BidAccount, type ComputeMarketClient, type ContainerJobSpec, type JobAccount } from "@compute-market/sdk";
+import { backoffDelay, type Logger, type MarketIndex } from "@compute-market/common";
+import type { JobJournal, JournalRecord } from "./journal";
+import { plan, stateOf, type Action } from "./plan";
+
+/** Why a job is not worth a bid (it stays declined until the node restarts). */
+export class Decline extends Error {
+  constructor(readonly why: string) {
+    super(why);
+    this.name = "Decline";
+  }
+}
+
+/** A failure on the provider's side (daemon down, image gone): worth retrying while time remains. */
+export class ProviderFault extends Error {
+  constructor(message: string, readonly cause?: unknown) {
+    super(message);
+    this.name = "ProviderFault";
+  }
+}
+
+/** What a run produced: the committed root covers the outputs and the run's status record. */
+export interface ExecutionResult {
+  outputRoot: Uint8Array;
+  outcome: NonNullable<JournalRecord["outcome"]>;
+}
+
+/** The parts of the node that touch the world other than the chain. */
+export interface NodePorts {
+  /** The job's spec, fetched and checked against its on-chain hash and requirements; throws Decline. */
+  resolveSpec(job: PublicKey, account: JobAccount): Promise<ContainerJobSpec>;
+  /** Checks that the node can run the spec now (image present, capacity free); throws Decline. */
+  admit(job: PublicKey, account: JobAccount, spec: ContainerJobSpec): Promise<void>;
+  /** The price to bid, or null to pass. */
+  quote(job: PublicKey, account: JobAccount, spec: ContainerJobSpec): bigint | null;
+  /** Reserves the job's resources; released by `release`. */
+  reserve(job: PublicKey, account: JobAccount): void;
+  release(job: PublicKey): void;
+  /** Runs the container, stores the outputs; throws ProviderFault for the node's own failures. */
+  execute(job: PublicKey, spec: ContainerJobSpec, consumer: PublicKey, signal: AbortSignal): Promise<ExecutionResult>;
+  /** The URL the consumer fetches results from. */
+  resultUri(job: PublicKey): string;
+}
+
+export interface NodeOptions {
+  client: ComputeMarketClient;
+  connection: Connection;
+  index: MarketIndex;
+  journal: JobJournal;
+  ports: NodePorts;
+  market: PublicKey;
+  provider: PublicKey;
+  logger: Logger;
+  /** Container runs at once; chain actions are not limited. */
+  maxConcurrentRuns: number;
+}
+
+const RETRY_BASE_MS = 500;
+const RETRY_MAX_MS = 15_000;
+
+export interface NodeStats {
+  bids: number;
+  reveals: number;
+  starts: number;
+  runs: number;
+  commits: number;
+  withdrawals: number;
+  failures: number;
+}
+
+export class ProviderNode {
+  private readonly busy = new Set<string>();
+  private readonly declined = new Set<string>();
+  private readonly retryAt = new Map<string, { at: number; attempt: number }>();
+  private readonly runs = new Map<string, AbortController>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private stopped = false;
+  lastSlot = 0n;
+  lastTickAt = 0;
+  readonly stats: NodeStats = { bids: 0, reveals: 0, starts: 0, runs: 0, commits: 0, withdrawals: 0, failures: 0 };
+
+  constructor(private readonly options: NodeOptions) {
+    // Resources held by jobs remembered mid-way are held again, so a restart cannot overbid.
+    for (const record of options.journal.all().values()) {
+      if (record.phase === "bid" || record.phase === "started" || record.phase === "ran") {
+        const account = options.index.jobs.get(record.job);
+        if (account) options.ports.reserve(new PublicKey(record.job), account);
+      }
+    }
+  }
+
+  /** One pass: plan from the index and start every due action that is not already running. */
+  async tick(): Promise<Action[]> {
+    if (this.stopped) return [];
+    const slot = BigInt(await this.options.connection.getSlot("confirmed"));
+    this.lastSlot = slot;
+    this.lastTickAt = Date.now();
+    const now = Date.now();
+    const blocked = new Set([...this.busy, ...[...this.retryAt].filter(([, r]) => r.at > now).map(([job]) => job)]);
+    const actions = plan({ slot, jobs: this.marketJobs(), bids: this.ownBids(), journal: this.options.journal.all(), busy: blocked, declined: this.declined });
+    for (const action of actions) {
+      if (action.kind === "run" && this.runs.size >= this.options.maxConcurrentRuns) continue;
+      this.launch(action, slot);
+    }
+    return actions;
+  }
+
+  /** Waits for every action in flight; aborts container runs when `abortRuns`. */
+  async stop(abortRuns = true): Promise<void> {
+    this.stopped = true;
+    if (abortRuns) for (const controller of this.runs.values()) controller.abort();
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Resolves when nothing is in flight (for tests and shutdown). */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private marketJobs(): Map<string, JobAccount> {
+    const jobs = new Map<string, JobAccount>();
+    for (const [address, job] of this.options.index.jobs) if (job.market.equals(this.options.market)) jobs.set(address, job);
+    return jobs;
+  }
+
+  private ownBids(): Map<string, BidAccount> {
+    const bids = new Map<string, BidAccount>();
+    for (const bid of this.options.index.bids.values()) if (bid.provider.equals(this.options.provider)) bids.set(bid.job.toBase58(), bid);
+    return bids;
+  }
+
+  private launch(action: Action, slot: bigint): void {
+    this.busy.add(action.job);
+    const log = this.options.logger.child({ job: action.job, action: action.kind });
+    const work = this.perform(action, slot, log)
+      .then(() => {
+        this.retryAt.delete(action.job);
+      })
+      .catch((error: unknown) => this.failed(action, error, log))
+      .finally(() => {
+        this.busy.delete(action.job);
+        this.inFlight.delete(work);
+      });
+    this.inFlight.add(work);
+  }
+
+  private failed(action: Action, error: unknown, log: Logger): void {
+    if (error instanceof Decline) {
+      this.declined.add(action.job);
+      log.info({ why: error.why }, "declined");
+      return;
+    }
+    this.stats.failures += 1;
+    const attempt = (this.retryAt.get(action.job)?.attempt ?? 0) + 1;
+    const delay = backoffDelay(attempt, RETRY_BASE_MS, RETRY_MAX_MS);
+    this.retryAt.set(action.job, { at: Date.now() + delay, attempt });
+    const detail = error instanceof ComputeMarketError ? { error: error.errorName } : { error: error instanceof Error ? error.message : String(error) };
+    log.warn({ ...detail, attempt, retryInMs: delay }, "action failed");
+  }
+
+  private async perform(action: Action, slot: bigint, log: Logger): Promise<void> {
+    const job = new PublicKey(action.job);
+    switch (action.kind) {
+      case "consider":
+        return this.consider(job, slot, log);
+      case "reveal":
+        return this.reveal(job, log);
+      case "start":
+        return this.start(job, slot, log);
+      case "run":
+        return this.run(job, slot, log);
+      case "commit":
+        return this.commit(job, slot, log);
+      case "withdraw":
+        return this.withdraw(job, log);
+      case "forget":
+        return this.forget(job, action.why, log);
+    }
+  }
+
+  private requireJob(job: PublicKey): JobAccount {
+    const account = this.options.index.jobs.get(job.toBase58());
+    if (!account) throw new Error("job is not in the index");
+    return account;
+  }
+
+  private async consider(job: PublicKey, slot: bigint, log: Logger): Promise<void> {
+    const { ports, journal, client } = this.options;
+    const account = this.requireJob(job);
+    const spec = await ports.resolveSpec(job, account);
+    await ports.admit(job, account, spec);
+    const price = ports.quote(job, account, spec);
+    if (price === null) throw new Decline("the strategy passes on this job");
+    ports.reserve(job, account);
+    const base = { job: job.toBase58(), consumer: account.consumer.toBase58(), specHash: bytesToHex(Uint8Array.from(account.specHash)), slot: slot.toString(), price: price.toString() };
+    try {
+      if (account.sealed) {
+        // The salt is on disk before the commitment is sent: without it the bid could never be revealed.
+        const salt = randomBytes(32);
+        journal.put({ ...base, phase: "bid", sealed: { salt: bytesToHex(salt) } });
+        await client.placeSealedBid({ job, price, salt });
+      } else {
+        journal.put({ ...base, phase: "bid" });
+        await client.placeBid({ job, price });
+      }
+    } catch (error) {
+      ports.release(job);
+      journal.delete(job.toBase58());
+      if (error instanceof ComputeMarketError) throw new Decline(`bid refused: ${error.errorName}`);
+      throw error;
+    }
+    this.stats.bids += 1;
+    log.info({ price: price.toString(), sealed: account.sealed }, "bid placed");
+  }
+
+  private async reveal(job: PublicKey, log: Logger): Promise<void> {
+    const record = this.options.journal.get(job.toBase58());
+    if (!record?.sealed) throw new Error("no sealed bid in the journal");
+    await this.options.client.revealBid({ job, price: BigInt(record.price), salt: hexToBytes(record.sealed.salt) });
+    this.stats.reveals += 1;
+    log.info({ price: record.price }, "bid revealed");
+  }
+
+  private async start(job: PublicKey, slot: bigint, log: Logger): Promise<void> {
+    const account = this.requireJob(job);
+    await this.options.client.startJob({ job });
+    this.remember(job, account, { phase: "started", slot: slot.toString() });
+    this.stats.starts += 1;
+    log.info({ commitDeadlineSlot: account.progress.commitDeadlineSlot.toString() }, "job started");
+  }
+
+  private async run(job: PublicKey, slot: bigint, log: Logger): Promise<void> {
+    const { ports } = this.options;
+    const account = this.requireJob(job);
+    const spec = await ports.resolveSpec(job, account).catch((error: unknown) => {
+      throw new ProviderFault(`spec unavailable: ${error instanceof Error ? error.message : String(error)}`, error);
+    });
+    const record = this.remember(job, account, { slot: slot.toString() });
+    const attempts = (record.attempts ?? 0) + 1;
+    this.options.journal.update(job.toBase58(), { attempts });
+    const controller = new AbortController();
+    this.runs.set(job.toBase58(), controller);
+    log.info({ attempt: attempts, image: spec.image }, "run started");
+    try {
+      const result = await ports.execute(job, spec, account.consumer, controller.signal);
+      this.options.journal.update(job.toBase58(), { phase: "ran", outputRoot: bytesToHex(result.outputRoot), outcome: result.outcome });
+      this.stats.runs += 1;
+      log.info({ outcome: result.outcome, outputRoot: bytesToHex(result.outputRoot) }, "run finished");
+    } finally {
+      this.runs.delete(job.toBase58());
+    }
+    // Commit at once rather than on the next tick: the commit deadline is the one that slashes.
+    await this.commit(job, BigInt(await this.options.connection.getSlot("confirmed")), log);
+  }
+
+  private async commit(job: PublicKey, slot: bigint, log: Logger): Promise<void> {
+    const record = this.options.journal.get(job.toBase58());
+    if (!record?.outputRoot) throw new Error("no output root in the journal");
+    const uri = this.options.ports.resultUri(job);
+    await this.options.client.commitResult({ job, outputRoot: hexToBytes(record.outputRoot), resultUriHash: sha256(new TextEncoder().encode(uri)) });
+    this.options.journal.update(job.toBase58(), { phase: "committed", slot: slot.toString() });
+    this.options.ports.release(job);
+    this.stats.commits += 1;
+    log.info({ outputRoot: record.outputRoot, resultUri: uri }, "result committed");
+  }
+
+  private async withdraw(job: PublicKey, log: Logger): Promise<void> {
+    await this.options.client.withdrawBid({ job, market: this.options.market });
+    this.options.ports.release(job);
+    const record = this.options.journal.get(job.toBase58());
+    if (record && record.phase !== "committed") this.options.journal.update(job.toBase58(), { phase: "done" });
+    this.stats.withdrawals += 1;
+    log.info("bid withdrawn");
+  }
+
+  private async forget(job: PublicKey, why: string, log: Logger): Promise<void> {
+    this.options.ports.release(job);
+    const account = this.options.index.jobs.get(job.toBase58());
+    const state = account ? stateOf(account) : "closed";
+    this.options.journal.update(job.toBase58(), { phase: "done" });
+    log.info({ why, state }, "job over");
+  }
+
+  /** The job's journal record, created from the chain when the journal lost it. */
+  private remember(job: PublicKey, account: JobAccount, changes: Partial<JournalRecord>): JournalRecord {
+    const existing = this.options.journal.get(job.toBase58());
+    if (existing) return this.options.journal.update(job.toBase58(), changes);
+    return this.options.journal.put({
+      job: job.toBase58(),
+      consumer: account.consumer.toBase58(),
+      specHash: bytesToHex(Uint8Array.from(account.specHash)),
+      phase: "started",
+      slot: "0",
+      price: "0",
+      ...changes,
+    });
+  }
+}

@@ -1,0 +1,118 @@
+// What the node should do next for each job, as a pure function of the chain (jobs, this node's
+// bids, the slot) and of what it remembers (its journal and its in-flight work). Deadlines are
+// the program's own (src/state/job.rs), so the node never sends what the program would refuse.
+import { variantOf, type BidAccount, type JobAccount } from "@compute-market/sdk";
+import type { JournalRecord } from "./journal";
+
+export type JobStateName = ReturnType<typeof variantOf<JobAccount["state"]>>;
+export type BidStatusName = ReturnType<typeof variantOf<BidAccount["status"]>>;
+
+export type Action =
+  /** An open job this node has not bid on: consider it (spec, image, capacity, price). */
+  | { kind: "consider"; job: string }
+  /** Reveal a sealed bid (its price and salt are in the journal). */
+  | { kind: "reveal"; job: string }
+  /** Acknowledge an award. */
+  | { kind: "start"; job: string }
+  /** Run the container of a started job (first time, or again after a restart). */
+  | { kind: "run"; job: string }
+  /** Post the result commitment of a job whose run finished. */
+  | { kind: "commit"; job: string }
+  /** Take back a bid that can no longer win, releasing its stake lock. */
+  | { kind: "withdraw"; job: string }
+  /** The job is over for this node: release its capacity and close its record. */
+  | { kind: "forget"; job: string; why: string };
+
+export interface PlanInput {
+  slot: bigint;
+  /** Jobs of this node's market, by address. */
+  jobs: ReadonlyMap<string, JobAccount>;
+  /** This node's bids, by job address. */
+  bids: ReadonlyMap<string, BidAccount>;
+  journal: ReadonlyMap<string, JournalRecord>;
+  /** Jobs with an action in flight (a transaction or a container run): left alone this tick. */
+  busy: ReadonlySet<string>;
+  /** Jobs this node looked at and chose not to bid on (until their state changes). */
+  declined: ReadonlySet<string>;
+}
+
+export function stateOf(job: JobAccount): JobStateName {
+  return variantOf(job.state);
+}
+
+export function statusOf(bid: BidAccount): BidStatusName {
+  return variantOf(bid.status);
+}
+
+/** Whether a bid holds the job's current award (the program's `Bid::holds_award`). */
+export function holdsAward(bid: BidAccount, job: JobAccount): boolean {
+  const assigned = ["won", "started", "committed"].includes(statusOf(bid));
+  const running = ["awarded", "running", "committed"].includes(stateOf(job));
+  return assigned && running && bid.awardedSlot === job.progress.awardedSlot;
+}
+
+function canBid(job: JobAccount, slot: bigint): boolean {
+  return stateOf(job) === "open" && slot <= job.bidDeadlineSlot;
+}
+
+function revealDue(job: JobAccount, bid: BidAccount, slot: bigint): boolean {
+  return stateOf(job) === "open" && job.sealed && statusOf(bid) === "sealed" && slot > job.bidDeadlineSlot && slot <= job.revealDeadlineSlot;
+}
+
+/** A bid that can no longer win: its auction ended without it, or its job is gone. */
+function withdrawable(job: JobAccount | undefined, bid: BidAccount, slot: bigint): boolean {
+  if (!job) return true;
+  const status = statusOf(bid);
+  if (holdsAward(bid, job)) return false;
+  if (stateOf(job) === "open") {
+    const ranked = job.auction.ranking.slice(0, job.auction.rankedCount).some((entry) => entry.provider.equals(bid.provider));
+    const auctionEnded = slot > (job.sealed ? job.revealDeadlineSlot : job.bidDeadlineSlot);
+    // A ranked open bid is binding while the auction runs; an unrevealed sealed bid forfeits, so
+    // it is only withdrawn once its reveal window has passed.
+    if (status === "sealed") return slot > job.revealDeadlineSlot;
+    return auctionEnded && !ranked;
+  }
+  // Past the auction, a bid that does not hold the current award only holds stake.
+  return true;
+}
+
+/** Slots a record outlives its bid before it is forgotten, so a bid still on its way to the index is not mistaken for a closed one. */
+export const FORGET_GRACE_SLOTS = 10n;
+
+/** The next action for one job, or null when there is nothing to do now. */
+export function planJob(address: string, input: PlanInput): Action | null {
+  const { slot, busy } = input;
+  if (busy.has(address)) return null;
+  const job = input.jobs.get(address);
+  const bid = input.bids.get(address);
+  const record = input.journal.get(address);
+
+  if (!bid) {
+    if (job && canBid(job, slot) && !record && !input.declined.has(address)) return { kind: "consider", job: address };
+    if (record && record.phase !== "done" && slot > BigInt(record.slot) + FORGET_GRACE_SLOTS) return { kind: "forget", job: address, why: job ? `job is ${stateOf(job)} and this node holds no bid` : "job closed" };
+    return null;
+  }
+  if (withdrawable(job, bid, slot)) return { kind: "withdraw", job: address };
+  if (!job) return null;
+  if (revealDue(job, bid, slot) && record?.sealed) return { kind: "reveal", job: address };
+  if (!holdsAward(bid, job)) return null;
+
+  const status = statusOf(bid);
+  if (status === "won" && slot <= job.progress.startDeadlineSlot) return { kind: "start", job: address };
+  if (status === "started" && slot <= job.progress.commitDeadlineSlot) {
+    if (record?.phase === "ran" && record.outputRoot) return { kind: "commit", job: address };
+    return { kind: "run", job: address };
+  }
+  return null;
+}
+
+/** Every job that needs something, in a stable order: chain jobs, then remembered ones. */
+export function plan(input: PlanInput): Action[] {
+  const addresses = new Set<string>([...input.jobs.keys(), ...input.bids.keys(), ...input.journal.keys()]);
+  const actions: Action[] = [];
+  for (const address of [...addresses].sort()) {
+    const action = planJob(address, input);
+    if (action) actions.push(action);
+  }
+  return actions;
+}

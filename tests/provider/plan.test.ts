@@ -1,0 +1,108 @@
+// The provider node's planner: from jobs, this node's bids, the slot and the journal to the next
+// action of each job, mirroring the program's deadlines.
+import assert from "node:assert/strict";
+import { Keypair, PublicKey } from "@solana/web3.js";
+import type { BidAccount, JobAccount } from "@compute-market/sdk";
+import { FORGET_GRACE_SLOTS, plan, planJob, type PlanInput } from "../../app/provider/src/lifecycle/plan";
+import type { JournalRecord } from "../../app/provider/src/lifecycle/journal";
+
+const ME = Keypair.generate().publicKey;
+const RIVAL = Keypair.generate().publicKey;
+const JOB = Keypair.generate().publicKey.toBase58();
+
+type State = "open" | "awarded" | "running" | "committed";
+type Status = "sealed" | "active" | "won" | "started" | "committed";
+
+function job(state: State, overrides: { sealed?: boolean; ranked?: PublicKey[]; awardedSlot?: bigint } = {}): JobAccount {
+  const ranked = overrides.ranked ?? [];
+  return {
+    state: { [state]: {} },
+    sealed: overrides.sealed ?? false,
+    bidDeadlineSlot: 100n,
+    revealDeadlineSlot: 120n,
+    auction: { rankedCount: ranked.length, ranking: ranked.map((provider) => ({ provider, price: 1n, score: 0n, slot: 0n })) },
+    progress: { awardedSlot: overrides.awardedSlot ?? 130n, startDeadlineSlot: 150n, commitDeadlineSlot: 400n, challengeDeadlineSlot: 0n, started: 0, committed: 0, failed: 0, openDisputes: 0 },
+  } as unknown as JobAccount;
+}
+
+function bid(status: Status, awardedSlot = 130n): BidAccount {
+  return { status: { [status]: {} }, provider: ME, job: new PublicKey(JOB), awardedSlot } as unknown as BidAccount;
+}
+
+function record(phase: JournalRecord["phase"], extra: Partial<JournalRecord> = {}): JournalRecord {
+  return { job: JOB, consumer: RIVAL.toBase58(), specHash: "00", phase, slot: "90", price: "5", updatedAt: "", ...extra };
+}
+
+function input(slot: bigint, parts: { job?: JobAccount; bid?: BidAccount; record?: JournalRecord; busy?: boolean; declined?: boolean }): PlanInput {
+  return {
+    slot,
+    jobs: new Map(parts.job ? [[JOB, parts.job]] : []),
+    bids: new Map(parts.bid ? [[JOB, parts.bid]] : []),
+    journal: new Map(parts.record ? [[JOB, parts.record]] : []),
+    busy: new Set(parts.busy ? [JOB] : []),
+    declined: new Set(parts.declined ? [JOB] : []),
+  };
+}
+
+const kind = (i: PlanInput) => planJob(JOB, i)?.kind ?? null;
+
+describe("provider planner", () => {
+  it("considers an open job while bidding is open, once, and never one it declined or is busy with", () => {
+    assert.equal(kind(input(100n, { job: job("open") })), "consider");
+    assert.equal(kind(input(101n, { job: job("open") })), null);
+    assert.equal(kind(input(50n, { job: job("open"), declined: true })), null);
+    assert.equal(kind(input(50n, { job: job("open"), busy: true })), null);
+    assert.equal(kind(input(50n, { job: job("open"), record: record("bid") })), null);
+  });
+
+  it("reveals a sealed bid only inside the reveal window and only with a salt in the journal", () => {
+    const sealedJob = job("open", { sealed: true });
+    const salted = record("bid", { sealed: { salt: "ab" } });
+    assert.equal(kind(input(100n, { job: sealedJob, bid: bid("sealed"), record: salted })), null);
+    assert.equal(kind(input(101n, { job: sealedJob, bid: bid("sealed"), record: salted })), "reveal");
+    assert.equal(kind(input(120n, { job: sealedJob, bid: bid("sealed"), record: salted })), "reveal");
+    assert.equal(kind(input(110n, { job: sealedJob, bid: bid("sealed"), record: record("bid") })), null);
+    // Past the window an unrevealed bid can only be withdrawn (and forfeits part of its lock).
+    assert.equal(kind(input(121n, { job: sealedJob, bid: bid("sealed"), record: salted })), "withdraw");
+  });
+
+  it("keeps a ranked open bid while the auction runs and withdraws an unranked one after it", () => {
+    assert.equal(kind(input(101n, { job: job("open", { ranked: [ME] }), bid: bid("active") })), null);
+    assert.equal(kind(input(100n, { job: job("open", { ranked: [RIVAL] }), bid: bid("active") })), null);
+    assert.equal(kind(input(101n, { job: job("open", { ranked: [RIVAL] }), bid: bid("active") })), "withdraw");
+  });
+
+  it("withdraws a bid that lost the award, or whose job is gone", () => {
+    assert.equal(kind(input(131n, { job: job("awarded"), bid: bid("active") })), "withdraw");
+    assert.equal(kind(input(131n, { bid: bid("active") })), "withdraw");
+    assert.equal(kind(input(131n, { job: job("awarded"), bid: bid("won", 99n) })), "withdraw");
+  });
+
+  it("starts an award until the start deadline, then leaves it to the cranks", () => {
+    assert.equal(kind(input(150n, { job: job("awarded"), bid: bid("won") })), "start");
+    assert.equal(kind(input(151n, { job: job("awarded"), bid: bid("won") })), null);
+  });
+
+  it("runs a started job, commits once the run is recorded, and never after the commit deadline", () => {
+    const running = job("running");
+    assert.equal(kind(input(200n, { job: running, bid: bid("started"), record: record("started") })), "run");
+    assert.equal(kind(input(200n, { job: running, bid: bid("started") })), "run");
+    assert.equal(kind(input(200n, { job: running, bid: bid("started"), record: record("ran", { outputRoot: "11" }) })), "commit");
+    assert.equal(kind(input(401n, { job: running, bid: bid("started"), record: record("ran", { outputRoot: "11" }) })), null);
+  });
+
+  it("does nothing for a committed bid (no double commit), and forgets a finished job after a grace period", () => {
+    assert.equal(kind(input(300n, { job: job("committed"), bid: bid("committed"), record: record("committed") })), null);
+    const graceEnd = 90n + FORGET_GRACE_SLOTS;
+    assert.equal(kind(input(graceEnd, { record: record("committed") })), null);
+    assert.deepEqual(planJob(JOB, input(graceEnd + 1n, { record: record("committed") })), { kind: "forget", job: JOB, why: "job closed" });
+    assert.equal(kind(input(graceEnd + 1n, { record: record("done") })), null);
+  });
+
+  it("plans every job in a stable order", () => {
+    const other = Keypair.generate().publicKey.toBase58();
+    const i = input(50n, { job: job("open") });
+    (i.jobs as Map<string, JobAccount>).set(other, job("open"));
+    assert.deepEqual(plan(i).map((a) => a.job), [JOB, other].sort());
+  });
+});
