@@ -241,16 +241,18 @@ export class ProviderNode {
   private async run(job: PublicKey, slot: bigint, log: Logger): Promise<void> {
     const { ports } = this.options;
     const account = this.requireJob(job);
-    const spec = await ports.resolveSpec(job, account).catch((error: unknown) => {
-      throw new ProviderFault(`spec unavailable: ${error instanceof Error ? error.message : String(error)}`, error);
-    });
-    const record = this.remember(job, account, { slot: slot.toString() });
-    const attempts = (record.attempts ?? 0) + 1;
-    this.options.journal.update(job.toBase58(), { attempts });
+    // Registered before the first await, so a stop() from now on reaches this run.
     const controller = new AbortController();
     this.runs.set(job.toBase58(), controller);
-    log.info({ attempt: attempts, image: spec.image }, "run started");
     try {
+      const spec = await ports.resolveSpec(job, account).catch((error: unknown) => {
+        throw new ProviderFault(`spec unavailable: ${error instanceof Error ? error.message : String(error)}`, error);
+      });
+      if (controller.signal.aborted) throw new Error("the node is stopping");
+      const record = this.remember(job, account, { slot: slot.toString() });
+      const attempts = (record.attempts ?? 0) + 1;
+      this.options.journal.update(job.toBase58(), { attempts });
+      log.info({ attempt: attempts, image: spec.image }, "run started");
       const result = await ports.execute(job, spec, account.consumer, controller.signal);
       this.options.journal.update(job.toBase58(), { phase: "ran", outputRoot: bytesToHex(result.outputRoot), outcome: result.outcome });
       this.stats.runs += 1;
