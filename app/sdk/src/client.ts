@@ -45,6 +45,7 @@ import {
   type PostJobArgs,
   type UpdateConfigArgs,
 } from "./instructions";
+import { toNative } from "./native";
 import { findBidPda, findConfigPda, findEscrowPda, findJobPda, findMarketPda, findProviderPda, findStakeVaultPda } from "./pda";
 import { sendInstructions } from "./rpc/send";
 import type { HardwareSpecInput, JobRequirementsInput } from "./types";
@@ -474,6 +475,13 @@ export class ComputeMarketClient {
 
   fetchMarket(address: PublicKey): Promise<MarketAccount | null> {
     return fetchMarket(this.program, address);
+  }
+
+  /** Every provider registered in `market`. */
+  async providersOf(market: PublicKey): Promise<{ address: PublicKey; account: ProviderAccount }[]> {
+    // Provider layout: discriminator (8), bump (1), vault bump (1), owner (32), then market.
+    const accounts = await this.program.account.provider.all([{ memcmp: { offset: 42, bytes: market.toBase58() } }]);
+    return accounts.map(({ publicKey, account }) => ({ address: publicKey, account: toNative(account) }));
   }
 
   fetchProvider(address: PublicKey): Promise<ProviderAccount | null> {

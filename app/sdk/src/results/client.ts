@@ -1,0 +1,258 @@
+// The consumer's side of a provider's results server: publish and fetch content-addressed blobs,
+// download a job's results and check them against the on-chain output root, and follow its logs.
+// Browser-safe: global fetch and WebSocket (both injectable), @noble for hashing.
+import { sha256 } from "@noble/hashes/sha256";
+import { bytesToHex } from "@noble/hashes/utils";
+import type { PublicKey } from "@solana/web3.js";
+import { authorizationHeader, encodeCredentials, signChallenge, type SignMessage } from "./auth";
+import { equalBytes, errorText, ResultsHttpError, trimEndpoint } from "./internal";
+import { InvalidResultSetError, manifestEntries, manifestRoot, type ResultManifest } from "./merkle";
+
+export { ResultsHttpError };
+
+/** The results do not match what they claim or what the chain committed; nothing is returned. */
+export class ResultVerificationError extends Error {
+  constructor(readonly reason: string, readonly path?: string) {
+    super(path === undefined ? `result verification failed: ${reason}` : `result verification failed for ${JSON.stringify(path)}: ${reason}`);
+    this.name = "ResultVerificationError";
+  }
+}
+
+export interface HttpOptions {
+  /** Defaults to the global fetch. */
+  fetch?: typeof fetch;
+}
+
+/** Reading a manifest stops past this many bytes. */
+const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
+
+/** Uploads bytes to the provider's public blob store; returns their sha256 hex (the blob's id). */
+export async function uploadBlob(endpoint: string, bytes: Uint8Array, options: HttpOptions = {}): Promise<string> {
+  const id = bytesToHex(sha256(bytes));
+  const url = `${trimEndpoint(endpoint)}/v1/blobs/${id}`;
+  const response = await (options.fetch ?? fetch)(url, { method: "PUT", headers: { "content-type": "application/octet-stream" }, body: bytes });
+  if (!response.ok) throw new ResultsHttpError(response.status, await errorText(response), url);
+  await response.body?.cancel();
+  return id;
+}
+
+/** Downloads a blob and checks it hashes to its id. */
+export async function fetchBlob(endpoint: string, sha256Hex: string, options: HttpOptions & { maxBytes?: number } = {}): Promise<Uint8Array> {
+  const url = `${trimEndpoint(endpoint)}/v1/blobs/${sha256Hex}`;
+  const response = await (options.fetch ?? fetch)(url);
+  if (!response.ok) throw new ResultsHttpError(response.status, await errorText(response), url);
+  const bytes = await readBody(response, options.maxBytes ?? Number.MAX_SAFE_INTEGER, () => new ResultVerificationError(`blob ${sha256Hex} is larger than allowed`));
+  if (bytesToHex(sha256(bytes)) !== sha256Hex) throw new ResultVerificationError(`blob content does not hash to ${sha256Hex}`);
+  return bytes;
+}
+
+export interface AuthOptions extends HttpOptions {
+  /** The provider's results endpoint, e.g. `https://provider.example:8443`. */
+  endpoint: string;
+  /** The job account address. */
+  job: PublicKey | string;
+  /** The consumer wallet that posted the job. */
+  publicKey: PublicKey | string;
+  signMessage: SignMessage;
+}
+
+export interface FetchResultsOptions extends AuthOptions {
+  /** The job's committed output root (32 bytes), read from chain. */
+  expectedRoot: Uint8Array;
+}
+
+export interface JobResults {
+  manifest: ResultManifest;
+  files: Map<string, Uint8Array>;
+}
+
+/**
+ * Downloads the manifest and every file, checking each file's size and sha256 against the
+ * manifest and the manifest's Merkle root against `expectedRoot`. One signed challenge per
+ * request: a browser wallet is asked to sign once for the manifest and once per file.
+ */
+export async function fetchResults(options: FetchResultsOptions): Promise<JobResults> {
+  const job = addressOf(options.job);
+  const base = `${trimEndpoint(options.endpoint)}/v1/jobs/${job}/results`;
+  const manifestResponse = await authorizedGet(options, job, base);
+  const manifestBytes = await readBody(manifestResponse, MAX_MANIFEST_BYTES, () => new ResultVerificationError("the manifest is too large"));
+  const manifest = parseManifest(manifestBytes);
+  checkManifest(manifest, options.expectedRoot);
+
+  const files = new Map<string, Uint8Array>();
+  for (const file of manifest.files) {
+    const url = `${base}/files/${file.path.split("/").map(encodeURIComponent).join("/")}`;
+    const response = await authorizedGet(options, job, url);
+    const bytes = await readBody(response, file.size, () => new ResultVerificationError(`more bytes than the manifest's ${file.size}`, file.path));
+    if (bytes.length !== file.size) throw new ResultVerificationError(`${bytes.length} bytes, the manifest says ${file.size}`, file.path);
+    if (bytesToHex(sha256(bytes)) !== file.sha256) throw new ResultVerificationError("content does not match the manifest's sha256", file.path);
+    files.set(file.path, bytes);
+  }
+  return { manifest, files };
+}
+
+/** Checks the manifest is well formed, that its root is that of its files, and that it is the expected one. */
+export function checkManifest(manifest: ResultManifest, expectedRoot: Uint8Array): void {
+  let root: Uint8Array;
+  try {
+    manifestEntries(manifest);
+    root = manifestRoot(manifest);
+  } catch (error) {
+    if (error instanceof InvalidResultSetError) throw new ResultVerificationError(`malformed manifest: ${error.message}`);
+    throw error;
+  }
+  if (manifest.root !== bytesToHex(root)) throw new ResultVerificationError("the manifest's root is not the root of its files");
+  if (expectedRoot.length !== 32 || !equalBytes(root, expectedRoot)) throw new ResultVerificationError("the results' root is not the expected (on-chain) output root");
+}
+
+/** A log line of the job's container, or of the provider (`system`). */
+export interface JobLogLine {
+  stream: "stdout" | "stderr" | "system";
+  line: string;
+  /** Milliseconds since the epoch. */
+  at: number;
+}
+
+/** The last message: the job has ended with `status`. */
+export interface JobLogEnd {
+  event: "end";
+  status: string;
+}
+
+export type JobLogMessage = JobLogLine | JobLogEnd;
+
+/**
+ * The subset of the WebSocket API used here. Handler parameters are typed `never` so that both the
+ * DOM WebSocket and the `ws` package's class fit; the handlers below read only `data`, `code`,
+ * `reason` and `message`.
+ */
+export interface WebSocketLike {
+  onmessage: ((event: never) => void) | null;
+  onerror: ((event: never) => void) | null;
+  onclose: ((event: never) => void) | null;
+  close(code?: number, reason?: string): void;
+}
+
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+export interface StreamLogsOptions extends AuthOptions {
+  /** Defaults to the global WebSocket; in Node pass e.g. the `ws` package's class. */
+  WebSocket?: WebSocketConstructor;
+  /** Aborting closes the socket and ends the iteration quietly. */
+  signal?: AbortSignal;
+}
+
+type Pending = { kind: "message"; message: JobLogMessage } | { kind: "closed"; code: number; reason: string } | { kind: "failed"; error: Error };
+
+/**
+ * The job's logs: the lines kept so far, then live ones, ending after the `{event: "end"}` message.
+ * Throws if the connection is refused or drops before the job ends.
+ */
+export async function* streamLogs(options: StreamLogsOptions): AsyncGenerator<JobLogMessage, void, undefined> {
+  const Socket = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  if (!Socket) throw new Error("no WebSocket available: pass options.WebSocket (e.g. the ws package) outside browsers");
+  const job = addressOf(options.job);
+  const credentials = await signChallenge({ ...options, job });
+  const url = `${websocketBase(options.endpoint)}/v1/jobs/${job}/logs?auth=${encodeURIComponent(encodeCredentials(credentials))}`;
+
+  const queue: Pending[] = [];
+  let wake: (() => void) | null = null;
+  const push = (item: Pending): void => {
+    queue.push(item);
+    wake?.();
+  };
+  const socket = new Socket(url);
+  const handlers = socket as unknown as {
+    onmessage: (event: { data: unknown }) => void;
+    onerror: (event: { message?: string }) => void;
+    onclose: (event: { code: number; reason: string }) => void;
+  };
+  handlers.onmessage = (event) => {
+    try {
+      push({ kind: "message", message: parseLogMessage(event.data) });
+    } catch (error) {
+      push({ kind: "failed", error: error as Error });
+    }
+  };
+  handlers.onerror = (event) => push({ kind: "failed", error: new Error(`log stream failed: ${event?.message || "connection error"}`) });
+  handlers.onclose = (event) => push({ kind: "closed", code: event.code, reason: event.reason });
+  const onAbort = (): void => push({ kind: "closed", code: 1000, reason: "aborted" });
+  options.signal?.addEventListener("abort", onAbort);
+
+  try {
+    for (;;) {
+      if (options.signal?.aborted) return;
+      const item = queue.shift();
+      if (!item) {
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = null;
+        continue;
+      }
+      if (item.kind === "failed") throw item.error;
+      if (item.kind === "closed") {
+        if (options.signal?.aborted) return;
+        throw new Error(`log stream closed before the job ended (code ${item.code}${item.reason ? `: ${item.reason}` : ""})`);
+      }
+      yield item.message;
+      if ("event" in item.message) return;
+    }
+  } finally {
+    options.signal?.removeEventListener("abort", onAbort);
+    socket.close(1000);
+  }
+}
+
+async function authorizedGet(options: AuthOptions, job: string, url: string): Promise<Response> {
+  const credentials = await signChallenge({ ...options, job });
+  const response = await (options.fetch ?? fetch)(url, { headers: { authorization: authorizationHeader(credentials) } });
+  if (!response.ok) throw new ResultsHttpError(response.status, await errorText(response), url);
+  return response;
+}
+
+/** Reads a body, failing as soon as it passes `maxBytes` rather than buffering whatever a server sends. */
+async function readBody(response: Response, maxBytes: number, tooLarge: () => Error): Promise<Uint8Array> {
+  if (!response.body) return new Uint8Array(0);
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return bytes;
+}
+
+function parseManifest(bytes: Uint8Array): ResultManifest {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes)) as ResultManifest;
+  } catch {
+    throw new ResultVerificationError("the manifest is not JSON");
+  }
+}
+
+function parseLogMessage(data: unknown): JobLogMessage {
+  const text = typeof data === "string" ? data : new TextDecoder().decode(data instanceof ArrayBuffer ? new Uint8Array(data) : (data as Uint8Array));
+  const message = JSON.parse(text) as JobLogMessage;
+  if (message === null || typeof message !== "object") throw new Error("log stream sent a message that is not an object");
+  return message;
+}
+
+function websocketBase(endpoint: string): string {
+  return trimEndpoint(endpoint).replace(/^http(s?):\/\//, "ws$1://");
+}
+
+function addressOf(key: PublicKey | string): string {
+  return typeof key === "string" ? key : key.toBase58();
+}
