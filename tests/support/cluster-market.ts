@@ -41,8 +41,9 @@ export interface ClusterMarket {
   close(): Promise<void>;
 }
 
-export async function startClusterMarket(params: MarketParamsInput = CLUSTER_MARKET_PARAMS): Promise<ClusterMarket> {
-  const cluster = await startLocalCluster({ port: 0, slotMs: 0, programs: [{ programId: DEFAULT_PROGRAM_ID, path: PROGRAM_PATH }] });
+/** `slotMs` 0 stops the clock: slots then move only by `advance`. */
+export async function startClusterMarket(params: MarketParamsInput = CLUSTER_MARKET_PARAMS, slotMs = 0): Promise<ClusterMarket> {
+  const cluster = await startLocalCluster({ port: 0, slotMs, programs: [{ programId: DEFAULT_PROGRAM_ID, path: PROGRAM_PATH }] });
   const connection = new Connection(cluster.url, "confirmed");
   const mintAuthority = Keypair.generate();
   cluster.ledger.airdrop(mintAuthority.publicKey, BigInt(LAMPORTS_PER_SOL));

@@ -3,7 +3,7 @@
 // timer. The chain is the truth; this is a cache that can always be thrown away.
 import type { Program } from "@coral-xyz/anchor";
 import { PublicKey, type AccountInfo, type Connection, type Logs } from "@solana/web3.js";
-import { parseEvents, toNative, type BidAccount, type ComputeMarket, type JobAccount, type ProviderAccount } from "@compute-market/sdk";
+import { parseEvents, toNative, variantOf, type BidAccount, type ComputeMarket, type JobAccount, type ProviderAccount } from "@compute-market/sdk";
 import type { Logger } from "./logger";
 
 type Indexed = { job: JobAccount; bid: BidAccount; provider: ProviderAccount };
@@ -12,6 +12,8 @@ type Kind = keyof Indexed;
 const KINDS: Kind[] = ["job", "bid", "provider"];
 /** Events after which a job's accounts are gone. */
 const CLOSING_EVENTS = new Set(["jobFinalized", "jobExpired", "jobCancelled", "jobRefunded"]);
+/** Events after which one provider's bid on a job is gone. */
+const BID_CLOSING_EVENTS = new Set(["bidWithdrawn", "winnerFailed"]);
 
 export class MarketIndex {
   readonly jobs = new Map<string, JobAccount>();
@@ -60,6 +62,16 @@ export class MarketIndex {
     await Promise.allSettled(ids.map((id, i) => (i % 2 === 0 ? this.connection.removeProgramAccountChangeListener(id) : this.connection.removeOnLogsListener(id))));
   }
 
+  /** Replaces one account with what the chain holds now (or forgets it, when it is gone). */
+  async refresh(kind: Kind, address: PublicKey): Promise<void> {
+    const info = await this.connection.getAccountInfo(address, "confirmed");
+    if (!info || info.owner.toBase58() !== this.program.programId.toBase58()) {
+      this.forget(kind, address);
+      return;
+    }
+    this.apply(address, info);
+  }
+
   /** Forgets an account found closed (e.g. a crank that lost a race to another keeper). */
   forget(kind: Kind, address: PublicKey): void {
     this.mapOf(kind).delete(address.toBase58());
@@ -91,10 +103,19 @@ export class MarketIndex {
 
   private applyLogs(logs: Logs): void {
     if (logs.err) return;
+    // A closed account is no longer the program's, so no account notification reports it:
+    // the events of the instructions that close accounts do.
     for (const event of parseEvents(this.program, logs.logs)) {
-      if (!CLOSING_EVENTS.has(event.name)) continue;
-      const job = (event.data as { job: PublicKey }).job;
-      this.jobs.delete(job.toBase58());
+      const { job, provider } = event.data as { job?: PublicKey; provider?: PublicKey };
+      if (!job) continue;
+      if (BID_CLOSING_EVENTS.has(event.name) && provider) {
+        for (const [address, bid] of this.bids) if (bid.job.equals(job) && bid.provider.equals(provider)) this.bids.delete(address);
+      }
+      if (event.name === "jobFinalized") {
+        // Finalization closes the bids that held the award; losing bids stay until withdrawn.
+        for (const [address, bid] of this.bids) if (bid.job.equals(job) && !["active", "sealed"].includes(variantOf(bid.status))) this.bids.delete(address);
+      }
+      if (CLOSING_EVENTS.has(event.name)) this.jobs.delete(job.toBase58());
     }
   }
 

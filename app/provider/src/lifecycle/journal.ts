@@ -32,6 +32,8 @@ export interface JournalRecord {
   sealed?: { salt: string };
   /** Hex output root of a finished run, and how the run ended. */
   outputRoot?: string;
+  /** Hex sha256 of the result manifest in the blob store. */
+  manifestBlob?: string;
   outcome?: { status: "succeeded" | "failed"; reason?: string; exitCode?: number | null; message?: string };
   /** How many times the container was started for this award (restarts count). */
   attempts?: number;

@@ -12,13 +12,19 @@ import { backoffDelay, type Logger, type MarketIndex } from "@compute-market/com
 import type { JobJournal, JournalRecord } from "./journal";
 import { plan, stateOf, type Action } from "./plan";
 
-/** Why a job is not worth a bid (it stays declined until the node restarts). */
+/**
+ * Why a job is not worth a bid. A lasting decline (bad spec, missing image) holds until the node
+ * restarts; a passing one (no free capacity now) is looked at again a little later.
+ */
 export class Decline extends Error {
-  constructor(readonly why: string) {
+  constructor(readonly why: string, readonly passing = false) {
     super(why);
     this.name = "Decline";
   }
 }
+
+/** How long a job declined for a passing reason waits before it is considered again. */
+const RECONSIDER_MS = 1_000;
 
 /** A failure on the provider's side (daemon down, image gone): worth retrying while time remains. */
 export class ProviderFault extends Error {
@@ -32,6 +38,8 @@ export class ProviderFault extends Error {
 export interface ExecutionResult {
   outputRoot: Uint8Array;
   outcome: NonNullable<JournalRecord["outcome"]>;
+  /** Hex sha256 of the stored manifest, so results can be served after a restart. */
+  manifestBlob?: string;
 }
 
 /** The parts of the node that touch the world other than the chain. */
@@ -155,11 +163,20 @@ export class ProviderNode {
 
   private failed(action: Action, error: unknown, log: Logger): void {
     if (error instanceof Decline) {
-      this.declined.add(action.job);
-      log.info({ why: error.why }, "declined");
+      if (error.passing) {
+        this.retryAt.set(action.job, { at: Date.now() + RECONSIDER_MS, attempt: 0 });
+        log.debug({ why: error.why }, "not now");
+      } else {
+        this.declined.add(action.job);
+        log.info({ why: error.why }, "declined");
+      }
       return;
     }
     this.stats.failures += 1;
+    // The index may be behind the chain (an account closed without a notification): reread both.
+    const job = new PublicKey(action.job);
+    void this.options.index.refresh("job", job).catch(() => undefined);
+    void this.options.index.refresh("bid", this.options.client.bidAddress(job, this.options.provider)).catch(() => undefined);
     const attempt = (this.retryAt.get(action.job)?.attempt ?? 0) + 1;
     const delay = backoffDelay(attempt, RETRY_BASE_MS, RETRY_MAX_MS);
     this.retryAt.set(action.job, { at: Date.now() + delay, attempt });
@@ -254,7 +271,7 @@ export class ProviderNode {
       this.options.journal.update(job.toBase58(), { attempts });
       log.info({ attempt: attempts, image: spec.image }, "run started");
       const result = await ports.execute(job, spec, account.consumer, controller.signal);
-      this.options.journal.update(job.toBase58(), { phase: "ran", outputRoot: bytesToHex(result.outputRoot), outcome: result.outcome });
+      this.options.journal.update(job.toBase58(), { phase: "ran", outputRoot: bytesToHex(result.outputRoot), outcome: result.outcome, manifestBlob: result.manifestBlob });
       this.stats.runs += 1;
       log.info({ outcome: result.outcome, outputRoot: bytesToHex(result.outputRoot) }, "run finished");
     } finally {

@@ -1,0 +1,84 @@
+// The provider node's configuration: defaults < JSON file (--config) < PROVIDER_* environment <
+// flags, as the keeper's. Prices are decimal strings (JSON has no bigint) read as bigint.
+import { z } from "zod";
+
+const bigintString = z.union([z.string().regex(/^\d+$/, "a non-negative integer"), z.number().int().nonnegative(), z.bigint()]).transform((v) => BigInt(v));
+
+const StrategySchema = z.discriminatedUnion("name", [
+  z.object({ name: z.literal("fixed-floor"), price: bigintString }),
+  z.object({
+    name: z.literal("utilisation-markup"),
+    costPerUnitSlot: bigintString,
+    baseMarkupBps: z.coerce.number().int().min(0).max(100_000).default(1_000),
+    utilisationMarkupBps: z.coerce.number().int().min(0).max(100_000).default(5_000),
+    ceiling: z.coerce.number().gt(0).max(1).default(0.9),
+    undercutBps: z.coerce.number().int().min(0).max(10_000).default(100),
+  }),
+]);
+
+const strategyInput = z.union([z.string().transform((v, ctx) => {
+  try {
+    return JSON.parse(v) as unknown;
+  } catch {
+    ctx.addIssue({ code: "custom", message: "strategy must be JSON, e.g. {\"name\":\"fixed-floor\",\"price\":\"1000\"}" });
+    return z.NEVER;
+  }
+}), z.record(z.string(), z.unknown())]);
+
+export const ProviderConfigSchema = z.object({
+  url: z.string().url().default("http://127.0.0.1:8899"),
+  wsUrl: z.string().url().optional(),
+  keypair: z.string().default("~/.config/solana/id.json"),
+  programId: z.string().optional(),
+  market: z.string().optional(),
+  /** The public URL of this node's results server, registered on-chain. */
+  endpoint: z.string().url().optional(),
+  host: z.string().default("127.0.0.1"),
+  port: z.coerce.number().int().min(0).max(65_535).default(9470),
+  statusPort: z.coerce.number().int().min(0).max(65_535).default(9471),
+  workDir: z.string().default("~/.compute-market/provider"),
+  dockerSocket: z.string().default("/var/run/docker.sock"),
+  strategy: strategyInput.pipe(StrategySchema).default({ name: "fixed-floor", price: 1_000_000n }),
+  region: z.coerce.number().int().min(0).max(65_535).default(0),
+  reserveCpuCores: z.coerce.number().int().min(0).default(0),
+  reserveMemoryMb: z.coerce.number().int().min(0).default(512),
+  reserveDiskGb: z.coerce.number().int().min(0).default(5),
+  maxConcurrentJobs: z.coerce.number().int().positive().default(2),
+  /** Other endpoints to fetch specs and inputs from (comma-separated in env and flags). */
+  blobSources: z
+    .union([z.string(), z.array(z.string())])
+    .transform((v) => (Array.isArray(v) ? v : v.split(",").map((s) => s.trim()).filter(Boolean)))
+    .pipe(z.array(z.string().url()))
+    .default([]),
+  maxBlobBytes: z.coerce.number().int().positive().default(256 * 1024 * 1024),
+  tickMs: z.coerce.number().int().positive().default(1_000),
+  resyncMs: z.coerce.number().int().positive().default(30_000),
+  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export type ProviderConfig = z.output<typeof ProviderConfigSchema>;
+
+export const PROVIDER_ENV = {
+  url: "PROVIDER_URL",
+  wsUrl: "PROVIDER_WS_URL",
+  keypair: "PROVIDER_KEYPAIR",
+  programId: "PROVIDER_PROGRAM_ID",
+  market: "PROVIDER_MARKET",
+  endpoint: "PROVIDER_ENDPOINT",
+  host: "PROVIDER_HOST",
+  port: "PROVIDER_PORT",
+  statusPort: "PROVIDER_STATUS_PORT",
+  workDir: "PROVIDER_WORK_DIR",
+  dockerSocket: "PROVIDER_DOCKER_SOCKET",
+  strategy: "PROVIDER_STRATEGY",
+  region: "PROVIDER_REGION",
+  reserveCpuCores: "PROVIDER_RESERVE_CPU_CORES",
+  reserveMemoryMb: "PROVIDER_RESERVE_MEMORY_MB",
+  reserveDiskGb: "PROVIDER_RESERVE_DISK_GB",
+  maxConcurrentJobs: "PROVIDER_MAX_CONCURRENT_JOBS",
+  blobSources: "PROVIDER_BLOB_SOURCES",
+  maxBlobBytes: "PROVIDER_MAX_BLOB_BYTES",
+  tickMs: "PROVIDER_TICK_MS",
+  resyncMs: "PROVIDER_RESYNC_MS",
+  logLevel: "LOG_LEVEL",
+} as const;

@@ -1,0 +1,135 @@
+// The node's world, for real: specs and inputs from the blob store (or fetched from other
+// endpoints), the Docker daemon, the capacity ledger, the pricing strategy and the executor.
+import type Docker from "dockerode";
+import type { PublicKey } from "@solana/web3.js";
+import { bytesToHex, hexToBytes } from "@noble/hashes/utils";
+import { decodeSpec, fetchBlob, type ContainerJobSpec, type JobAccount, type MarketAccount } from "@compute-market/sdk";
+import type { Logger } from "@compute-market/common";
+import { Decline, type ExecutionResult, type NodePorts } from "./lifecycle/node";
+import type { BlobStore } from "./results/store";
+import type { JobLogHub } from "./results/catalog";
+import { executeJob } from "./executor";
+import { isDaemonReachable } from "./runtime";
+
+/** Milliseconds in a slot, to compare a spec's time limit with the job's on-chain duration. */
+export const SLOT_MS = 400;
+
+/** What the ports need of the capacity ledger. */
+export interface Capacity {
+  fits(requirements: JobAccount["requirements"]): boolean;
+  reserve(job: string, requirements: JobAccount["requirements"]): void;
+  release(job: string): void;
+  utilisation(): number;
+}
+
+/** What the ports need of a pricing strategy. */
+export interface Pricing {
+  quote(job: JobAccount, market: MarketAccount, utilisation: number): bigint | null;
+}
+
+export interface PortsOptions {
+  docker: Docker;
+  store: BlobStore;
+  hub: JobLogHub;
+  workDir: string;
+  /** Other endpoints to look for specs and inputs at, after the local store. */
+  blobSources: string[];
+  capacity: Capacity;
+  pricing: Pricing;
+  /** The market account, refreshed by the caller. */
+  market: () => MarketAccount | null;
+  /** This node's public endpoint (results URIs point there). */
+  endpoint: string;
+  logger: Logger;
+  /** Largest spec or input fetched from elsewhere. */
+  maxBlobBytes: number;
+}
+
+/** Why a spec does not fit the job's on-chain requirements, or null when it does. */
+export function specMismatch(spec: ContainerJobSpec, job: Pick<JobAccount, "requirements">): string | null {
+  const r = job.requirements;
+  if (spec.gpus > r.gpuCount) return `the spec asks for ${spec.gpus} GPUs, the job for ${r.gpuCount}`;
+  if (spec.cpus > r.cpuCores) return `the spec asks for ${spec.cpus} CPUs, the job for ${r.cpuCores}`;
+  if (spec.memoryMb > r.memoryMb) return `the spec asks for ${spec.memoryMb} MB, the job for ${r.memoryMb}`;
+  const durationMs = Number(r.maxDurationSlots) * SLOT_MS;
+  if (spec.timeoutSeconds * 1000 > durationMs) return `the spec's time limit ${spec.timeoutSeconds}s exceeds the job's ${durationMs / 1000}s`;
+  return null;
+}
+
+export function createPorts(options: PortsOptions): NodePorts {
+  const { store, docker, capacity, logger } = options;
+
+  /** A blob from the local store, or from the first source that has it (checked, then kept). */
+  const obtain = async (sha256: string): Promise<Uint8Array | null> => {
+    const local = await store.get(sha256);
+    if (local) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of local) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    }
+    for (const source of options.blobSources) {
+      try {
+        const bytes = await fetchBlob(source, sha256, { maxBytes: options.maxBlobBytes });
+        await store.put(bytes, { expectedSha256: sha256 });
+        return bytes;
+      } catch (error) {
+        logger.debug({ source, sha256, error: error instanceof Error ? error.message : String(error) }, "blob not found at source");
+      }
+    }
+    return null;
+  };
+
+  return {
+    async resolveSpec(_job: PublicKey, account: JobAccount): Promise<ContainerJobSpec> {
+      const hash = bytesToHex(Uint8Array.from(account.specHash));
+      const bytes = await obtain(hash);
+      if (!bytes) throw new Decline(`spec ${hash} is not published to this node or its sources`);
+      let spec: ContainerJobSpec;
+      try {
+        spec = decodeSpec(bytes, hexToBytes(hash));
+      } catch (error) {
+        throw new Decline(`spec ${hash} is invalid: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      const mismatch = specMismatch(spec, account);
+      if (mismatch) throw new Decline(mismatch);
+      for (const input of spec.inputs) {
+        if (!(await store.has(input.sha256)) && !(await obtain(input.sha256))) throw new Decline(`input ${input.path} (${input.sha256}) is not available`);
+      }
+      return spec;
+    },
+
+    async admit(_job: PublicKey, account: JobAccount, spec: ContainerJobSpec): Promise<void> {
+      // Not a Decline: the daemon may come back while the job is still open, so this is retried.
+      if (!(await isDaemonReachable(docker, 3_000))) throw new Error("the Docker daemon is not reachable");
+      try {
+        await docker.getImage(spec.image).inspect();
+      } catch {
+        throw new Decline(`image ${spec.image} is not available on this node`);
+      }
+      if (!capacity.fits(account.requirements)) throw new Decline("not enough free capacity", true);
+    },
+
+    quote(_job: PublicKey, account: JobAccount): bigint | null {
+      const market = options.market();
+      if (!market) return null;
+      return options.pricing.quote(account, market, capacity.utilisation());
+    },
+
+    reserve(job: PublicKey, account: JobAccount): void {
+      capacity.reserve(job.toBase58(), account.requirements);
+    },
+
+    release(job: PublicKey): void {
+      capacity.release(job.toBase58());
+    },
+
+    async execute(job: PublicKey, spec: ContainerJobSpec, _consumer: PublicKey, signal: AbortSignal): Promise<ExecutionResult> {
+      const result = await executeJob({ docker, store, hub: options.hub, workDir: options.workDir, logger }, job, spec, signal);
+      return { outputRoot: result.outputRoot, outcome: result.outcome, manifestBlob: await store.put(new TextEncoder().encode(JSON.stringify(result.manifest))) };
+    },
+
+    resultUri(job: PublicKey): string {
+      return `${options.endpoint.replace(/\/+$/, "")}/v1/jobs/${job.toBase58()}/results`;
+    },
+  };
+}

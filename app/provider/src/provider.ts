@@ -1,0 +1,182 @@
+// Assembles a provider node from its configuration: chain connection and wallet, blob store,
+// journal, Docker, capacity and strategy, results server, market index and the lifecycle loop,
+// plus /health and /metrics. `startProvider` is what `provider run` runs and what tests start.
+import { mkdirSync } from "node:fs";
+import { AnchorProvider, Wallet } from "@coral-xyz/anchor";
+import { Connection, PublicKey, type Keypair } from "@solana/web3.js";
+import Docker from "dockerode";
+import { ComputeMarketClient, DEFAULT_PROGRAM_ID, endpointText, labelText, type MarketAccount, type ProviderAccount, type ResultManifest } from "@compute-market/sdk";
+import { Gauge, MarketIndex, createRegistry, expandHome, startStatusServer, type Logger, type StatusServer } from "@compute-market/common";
+import type { ProviderConfig } from "./config";
+import { CapacityLedger } from "./capacity";
+import { detectHardware, specChanges, toHardwareSpec } from "./hardware";
+import { JobJournal } from "./lifecycle/journal";
+import { ProviderNode } from "./lifecycle/node";
+import { createPorts } from "./ports";
+import { JobLogHub } from "./results/catalog";
+import { startResultsServer, type ResultsServer } from "./results/server";
+import { BlobStore } from "./results/store";
+import { cleanupLeftovers, isDaemonReachable } from "./runtime";
+import { createStrategy } from "./strategy";
+
+export interface ProviderNodeHandle {
+  node: ProviderNode;
+  provider: PublicKey;
+  results: ResultsServer;
+  status: StatusServer;
+  stop(): Promise<void>;
+}
+
+/** The client of a configured wallet, on the configured cluster and program. */
+export function clientFor(config: Pick<ProviderConfig, "url" | "wsUrl" | "programId">, wallet: Keypair): ComputeMarketClient {
+  const connection = new Connection(config.url, { commitment: "confirmed", wsEndpoint: config.wsUrl });
+  const programId = config.programId ? new PublicKey(config.programId) : DEFAULT_PROGRAM_ID;
+  return new ComputeMarketClient(new AnchorProvider(connection, new Wallet(wallet), { commitment: "confirmed" }), { programId });
+}
+
+export function requireMarket(config: Pick<ProviderConfig, "market">): PublicKey {
+  if (!config.market) throw new Error("no market configured: pass --market <address> (or PROVIDER_MARKET)");
+  return new PublicKey(config.market);
+}
+
+/** Re-registers when the machine or the endpoint changed since registration. */
+async function reconcileRegistration(client: ComputeMarketClient, config: ProviderConfig, provider: PublicKey, account: ProviderAccount, logger: Logger): Promise<ProviderAccount> {
+  const workDir = expandHome(config.workDir);
+  const wanted = toHardwareSpec(await detectHardware(workDir), { cpuCores: config.reserveCpuCores, memoryMb: config.reserveMemoryMb, diskGb: config.reserveDiskGb }, config.region);
+  const changes = specChanges(account.spec, wanted);
+  const endpoint = config.endpoint ?? endpointText(account.endpoint);
+  if (endpoint !== endpointText(account.endpoint)) changes.push("endpoint");
+  if (changes.length === 0) return account;
+  await client.updateProvider({ provider, spec: wanted, endpoint });
+  logger.info({ changes, spec: wanted, endpoint }, "registration updated");
+  return (await client.fetchProvider(provider)) ?? account;
+}
+
+export async function startProvider(config: ProviderConfig, wallet: Keypair, logger: Logger): Promise<ProviderNodeHandle> {
+  const client = clientFor(config, wallet);
+  const connection = client.provider.connection;
+  const market = requireMarket(config);
+  const provider = client.providerAddress(market);
+  const registered = await client.fetchProvider(provider);
+  if (!registered) throw new Error(`wallet ${wallet.publicKey.toBase58()} is not registered in market ${market.toBase58()}: run \`provider register\` first`);
+  const account = await reconcileRegistration(client, config, provider, registered, logger);
+
+  const workDir = expandHome(config.workDir);
+  mkdirSync(workDir, { recursive: true });
+  const store = await BlobStore.open(`${workDir}/store`);
+  const journal = new JobJournal(workDir);
+  const hub = new JobLogHub();
+  await restoreManifests(journal, store, hub, logger);
+
+  const docker = new Docker({ socketPath: config.dockerSocket });
+  if (await isDaemonReachable(docker)) {
+    const removed = await cleanupLeftovers(docker);
+    if (removed > 0) logger.warn({ removed }, "removed containers left by an earlier run; their jobs run again");
+  } else {
+    logger.error({ socket: config.dockerSocket }, "the Docker daemon is not reachable: no job will be taken until it is");
+  }
+
+  const capacity = new CapacityLedger({ ...account.spec, gpuModel: labelText(account.spec.gpuModel) }, config.maxConcurrentJobs);
+  const strategy = createStrategy(config.strategy);
+  let marketAccount: MarketAccount | null = await client.fetchMarket(market);
+  const endpoint = config.endpoint ?? endpointText(account.endpoint);
+
+  const results = await startResultsServer({
+    host: config.host,
+    port: config.port,
+    store,
+    jobs: hub,
+    maxBlobBytes: config.maxBlobBytes,
+    logger: logger.child({ component: "results" }),
+    consumerOf: async (job) => journal.get(job)?.consumer ?? (await client.fetchJob(new PublicKey(job)).catch(() => null))?.consumer.toBase58() ?? null,
+  });
+
+  const index = new MarketIndex(client.program, connection, logger.child({ component: "index" }));
+  await index.load();
+  index.subscribe();
+  const ports = createPorts({
+    docker,
+    store,
+    hub,
+    workDir,
+    blobSources: config.blobSources,
+    capacity: { fits: (r) => capacity.fits(r), reserve: (job, r) => capacity.reserve(job, r), release: (job) => capacity.release(job), utilisation: () => capacity.utilisation() },
+    pricing: { quote: (job, m, utilisation) => strategy.quote({ job, market: m, utilisation }) },
+    market: () => marketAccount,
+    endpoint,
+    logger,
+    maxBlobBytes: config.maxBlobBytes,
+  });
+  const node = new ProviderNode({ client, connection, index, journal, ports, market, provider, logger: logger.child({ component: "node" }), maxConcurrentRuns: config.maxConcurrentJobs });
+
+  const registry = createRegistry("provider");
+  const gauges = {
+    actions: new Gauge({ name: "provider_actions_total", help: "Lifecycle actions done since start", labelNames: ["kind"], registers: [registry] }),
+    utilisation: new Gauge({ name: "provider_utilisation", help: "Fullest resource dimension held by jobs, 0..1", registers: [registry] }),
+    slot: new Gauge({ name: "provider_slot", help: "Latest slot seen", registers: [registry] }),
+  };
+  let dockerUp = true;
+  const status = await startStatusServer({
+    port: config.statusPort,
+    host: config.host,
+    registry,
+    health: () => {
+      const age = Date.now() - node.lastTickAt;
+      return { healthy: node.lastTickAt > 0 && age < 3 * config.tickMs + 2_000 && dockerUp, details: { lastTickMsAgo: age, docker: dockerUp, slot: node.lastSlot.toString(), jobs: capacity.jobs(), stats: node.stats } };
+    },
+  });
+
+  let ticking = false;
+  const tick = async () => {
+    if (ticking) return;
+    ticking = true;
+    try {
+      dockerUp = await isDaemonReachable(docker, 2_000);
+      await node.tick();
+      for (const [kind, value] of Object.entries(node.stats)) gauges.actions.set({ kind }, value);
+      gauges.utilisation.set(capacity.utilisation());
+      gauges.slot.set(Number(node.lastSlot));
+    } catch (error) {
+      logger.warn({ error: error instanceof Error ? error.message : String(error) }, "tick failed");
+    } finally {
+      ticking = false;
+    }
+  };
+  const ticker = setInterval(() => void tick(), config.tickMs);
+  const resync = setInterval(() => {
+    void index.load().catch((error: unknown) => logger.warn({ error: String(error) }, "resync failed"));
+    void client.fetchMarket(market).then((m) => (marketAccount = m ?? marketAccount)).catch(() => undefined);
+  }, config.resyncMs);
+  void tick();
+  logger.info({ provider: provider.toBase58(), market: market.toBase58(), results: results.url, endpoint, statusPort: status.port, spec: account.spec, strategy: strategy.name }, "provider started");
+
+  return {
+    node,
+    provider,
+    results,
+    status,
+    stop: async () => {
+      clearInterval(ticker);
+      clearInterval(resync);
+      await node.stop(true);
+      await index.stop();
+      await results.close();
+      await status.close();
+    },
+  };
+}
+
+/** Manifests of results already produced, so they are served again after a restart. */
+async function restoreManifests(journal: JobJournal, store: BlobStore, hub: JobLogHub, logger: Logger): Promise<void> {
+  for (const record of journal.all().values()) {
+    if (!record.manifestBlob) continue;
+    const stream = await store.get(record.manifestBlob);
+    if (!stream) {
+      logger.warn({ job: record.job }, "result manifest missing from the store");
+      continue;
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    hub.setManifest(record.job, JSON.parse(Buffer.concat(chunks).toString("utf8")) as ResultManifest);
+  }
+}

@@ -1,0 +1,15 @@
+// Bids one fixed price on every job whose maximum price allows it: predictable, for operators
+// who know their costs and do not chase the market.
+import type { BiddingStrategy, QuoteContext } from "./types";
+
+export class FixedFloorStrategy implements BiddingStrategy {
+  readonly name = "fixed-floor";
+
+  constructor(private readonly price: bigint) {
+    if (price <= 0n) throw new RangeError("fixed-floor price must be positive");
+  }
+
+  quote({ job }: QuoteContext): bigint | null {
+    return this.price <= job.maxPrice ? this.price : null;
+  }
+}
