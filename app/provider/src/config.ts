@@ -16,14 +16,16 @@ const StrategySchema = z.discriminatedUnion("name", [
   }),
 ]);
 
-const strategyInput = z.union([z.string().transform((v, ctx) => {
+/** A strategy given as JSON text (env, flags) or as an object (config file). */
+const strategyInput = z.unknown().transform((value, ctx) => {
+  if (typeof value !== "string") return value;
   try {
-    return JSON.parse(v) as unknown;
+    return JSON.parse(value) as unknown;
   } catch {
-    ctx.addIssue({ code: "custom", message: "strategy must be JSON, e.g. {\"name\":\"fixed-floor\",\"price\":\"1000\"}" });
+    ctx.addIssue({ code: "custom", message: 'strategy must be JSON, e.g. {"name":"fixed-floor","price":"1000"}' });
     return z.NEVER;
   }
-}), z.record(z.string(), z.unknown())]);
+});
 
 export const ProviderConfigSchema = z.object({
   url: z.string().url().default("http://127.0.0.1:8899"),
