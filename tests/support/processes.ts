@@ -18,7 +18,7 @@ export interface Spawned {
 }
 
 /** Runs a TypeScript entry point of the repository with ts-node, as the npm scripts do. */
-function spawnTs(entry: string, args: string[], env: Record<string, string> = {}): Spawned {
+export function spawnTs(entry: string, args: string[], env: Record<string, string> = {}): Spawned {
   const child = spawn(process.execPath, ["-r", "ts-node/register", path.join(ROOT, entry), ...args], {
     cwd: ROOT,
     env: { ...process.env, TS_NODE_PROJECT: path.join(ROOT, "tsconfig.json"), ...env },
@@ -68,4 +68,16 @@ export function startKeeperProcess(url: string, wallet: Keypair, tickMs: number)
   const keypair = path.join(dir, "id.json");
   writeFileSync(keypair, JSON.stringify(Array.from(wallet.secretKey)));
   return spawnTs("app/keeper/src/main.ts", ["run", "--url", url, "--keypair", keypair, "--port", "0", "--tick-ms", String(tickMs)], { LOG_LEVEL: "info" });
+}
+
+/** A provider node process (`provider run`) with its own wallet file and work directory. */
+export function startProviderProcess(options: { url: string; wallet: Keypair; market: string; endpoint: string; port: number; workDir: string; extra?: string[] }): Spawned {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "provider-wallet-"));
+  const keypair = path.join(dir, "id.json");
+  writeFileSync(keypair, JSON.stringify(Array.from(options.wallet.secretKey)));
+  return spawnTs(
+    "app/provider/src/main.ts",
+    ["run", "--url", options.url, "--keypair", keypair, "--market", options.market, "--endpoint", options.endpoint, "--port", String(options.port), "--status-port", "0", "--work-dir", options.workDir, "--tick-ms", "100", ...(options.extra ?? [])],
+    { LOG_LEVEL: "info", PROVIDER_RESERVE_MEMORY_MB: "0", PROVIDER_RESERVE_DISK_GB: "0" },
+  );
 }
