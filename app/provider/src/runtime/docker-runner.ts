@@ -64,9 +64,13 @@ export async function isDaemonReachable(docker: Docker, timeoutMs = 3_000): Prom
   }
 }
 
-/** Removes containers of earlier runs (e.g. left by a crash); returns how many were removed. */
-export async function cleanupLeftovers(docker: Docker, timeoutMs = DEFAULT_DAEMON_TIMEOUT_MS): Promise<number> {
-  const leftovers = await withTimeout(docker.listContainers({ all: true, filters: { label: [JOB_LABEL] } }), timeoutMs, "the container list");
+/**
+ * Removes containers of earlier runs — every job's (a node starting after a crash) or one job's
+ * (before running it again) — and returns how many were removed.
+ */
+export async function cleanupLeftovers(docker: Docker, timeoutMs = DEFAULT_DAEMON_TIMEOUT_MS, job?: string): Promise<number> {
+  const label = job === undefined ? JOB_LABEL : `${JOB_LABEL}=${job}`;
+  const leftovers = await withTimeout(docker.listContainers({ all: true, filters: { label: [label] } }), timeoutMs, "the container list");
   await Promise.all(leftovers.map((c) => withTimeout(docker.getContainer(c.Id).remove({ force: true, v: true }), timeoutMs, "a removal").catch(() => undefined)));
   return leftovers.length;
 }
@@ -127,6 +131,8 @@ export async function runContainer(options: RunOptions): Promise<RunResult> {
 
   let container: Docker.Container | null = null;
   try {
+    // An earlier attempt cut off by a lost daemon connection may still be there.
+    await cleanupLeftovers(docker, daemonTimeoutMs, options.jobId);
     await ensureImage(docker, spec.image, daemonTimeoutMs, options.pullTimeoutMs ?? DEFAULT_PULL_TIMEOUT_MS);
     container = await withTimeout(docker.createContainer(containerOptions(spec, { inputsDir: options.inputsDir, outputDir: options.outputDir }, options.jobId)), daemonTimeoutMs, "container creation");
     const attached = await withTimeout(container.attach({ stream: true, stdout: true, stderr: true }), daemonTimeoutMs, "attach");
