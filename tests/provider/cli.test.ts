@@ -1,0 +1,101 @@
+// The `provider` command line against a local cluster: init creates a wallet and detects the
+// machine, register / stake / unstake / status act on-chain and answer in JSON, and bad input
+// fails with a clear message and a non-zero exit.
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { createTransferInstruction, getAssociatedTokenAddressSync, getOrCreateAssociatedTokenAccount } from "@solana/spl-token";
+import { Keypair, LAMPORTS_PER_SOL, Transaction, sendAndConfirmTransaction } from "@solana/web3.js";
+import { startClusterMarket, type ClusterMarket } from "../support/cluster-market";
+import { spawnTs } from "../support/processes";
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[]): Promise<CliResult> {
+  const spawned = spawnTs("app/provider/src/main.ts", args, { PROVIDER_RESERVE_MEMORY_MB: "0", PROVIDER_RESERVE_DISK_GB: "0" });
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  spawned.child.stdout!.on("data", (chunk: Buffer) => stdout.push(chunk.toString()));
+  spawned.child.stderr!.on("data", (chunk: Buffer) => stderr.push(chunk.toString()));
+  return new Promise((resolve) => spawned.child.once("close", (code) => resolve({ code, stdout: stdout.join(""), stderr: stderr.join("") })));
+}
+
+describe("provider CLI", function () {
+  this.timeout(120_000);
+  let env: ClusterMarket;
+  let dir: string;
+
+  before(async () => {
+    env = await startClusterMarket();
+    dir = mkdtempSync(path.join(os.tmpdir(), "provider-cli-"));
+  });
+  after(async () => {
+    await env.close();
+  });
+
+  it("initializes, registers, stakes, unbonds and reports status", async () => {
+    const keypair = path.join(dir, "wallet", "id.json");
+    const workDir = path.join(dir, "work");
+    const common = ["--url", env.cluster.url, "--keypair", keypair, "--work-dir", workDir, "--json"];
+
+    const init = await cli(["init", ...common]);
+    assert.equal(init.code, 0, init.stderr);
+    const initialized = JSON.parse(init.stdout);
+    assert.equal(initialized.walletCreated, true);
+    assert.ok(existsSync(keypair) && existsSync(workDir));
+    assert.ok(initialized.hardware.cpuCores >= 1);
+    assert.deepEqual(initialized.hardware.gpus, [], "this machine has no NVIDIA GPU");
+    const wallet = Keypair.fromSecretKey(Uint8Array.from(JSON.parse(readFileSync(keypair, "utf8"))));
+    assert.equal(initialized.wallet, wallet.publicKey.toBase58());
+
+    // The operator funds the wallet (SOL for fees, stake tokens).
+    env.cluster.ledger.airdrop(wallet.publicKey, 10n * BigInt(LAMPORTS_PER_SOL));
+    const funder = await env.wallet({ stake: 100_000n });
+    const account = await getOrCreateAssociatedTokenAccount(env.connection, funder.keypair, env.stakeMint, wallet.publicKey);
+    await sendAndConfirmTransaction(env.connection, new Transaction().add(createTransferInstruction(getAssociatedTokenAddressSync(env.stakeMint, funder.keypair.publicKey), account.address, funder.keypair.publicKey, 60_000n)), [funder.keypair]);
+
+    const market = ["--market", env.market.toBase58()];
+    const register = await cli(["register", ...common, ...market, "--endpoint", "https://node.example:9470"]);
+    assert.equal(register.code, 0, register.stderr);
+    assert.equal(JSON.parse(register.stdout).action, "registered");
+    const again = await cli(["register", ...common, ...market, "--endpoint", "https://moved.example:9470"]);
+    assert.equal(JSON.parse(again.stdout).action, "updated");
+
+    const stake = await cli(["stake", ...common, ...market, "--amount", "50000"]);
+    assert.equal(stake.code, 0, stake.stderr);
+    assert.equal(JSON.parse(stake.stdout).staked, "50000");
+
+    const unstake = await cli(["unstake", ...common, ...market, "--amount", "1000"]);
+    assert.equal(unstake.code, 0, unstake.stderr);
+    assert.equal(JSON.parse(unstake.stdout).unbonding, "1000");
+
+    const status = await cli(["status", ...common, ...market]);
+    assert.equal(status.code, 0, status.stderr);
+    const report = JSON.parse(status.stdout);
+    assert.equal(report.endpoint, "https://moved.example:9470");
+    assert.equal(report.staked, "50000");
+    assert.equal(report.gpu, "none");
+  });
+
+  it("fails clearly on bad input", async () => {
+    const keypair = path.join(dir, "other.json");
+    const common = ["--url", env.cluster.url, "--keypair", keypair, "--work-dir", path.join(dir, "w2")];
+    const noWallet = await cli(["status", ...common, "--market", env.market.toBase58()]);
+    assert.equal(noWallet.code, 1);
+    assert.match(noWallet.stderr, /cannot read keypair/);
+    await cli(["init", ...common]);
+    const noMarket = await cli(["stake", ...common, "--amount", "5"]);
+    assert.match(noMarket.stderr, /no market configured: pass --market/);
+    const zero = await cli(["stake", ...common, "--market", env.market.toBase58(), "--amount", "0"]);
+    assert.match(zero.stderr, /--amount must be a positive integer/);
+    const unregistered = await cli(["status", ...common, "--market", env.market.toBase58()]);
+    assert.match(unregistered.stderr, /not registered in market/);
+    const badPort = await cli(["run", ...common, "--market", env.market.toBase58(), "--port", "http"]);
+    assert.match(badPort.stderr, /invalid configuration: port/);
+  });
+});
