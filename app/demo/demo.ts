@@ -1,126 +1,260 @@
-// `npm run demo`: the market's core on an in-process cluster, narrated. Builds nothing itself:
-// the npm script has already built target/deploy/compute_market.so from source.
+// `npm run demo`: the whole market on a local cluster, narrated. The cluster, a keeper and two
+// provider nodes run as separate processes; this process is the market's authority and a
+// consumer that publishes container jobs, follows them live from the program's events,
+// downloads each result and checks it against the on-chain output root, and prints balances.
+// The npm script has already built the program and set up Docker (scripts/setup).
+import { mkdtempSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import os from "node:os";
 import path from "node:path";
-import { Keypair, PublicKey } from "@solana/web3.js";
-import { ComputeMarketClient, DEFAULT_PROGRAM_ID, parseEvents } from "@compute-market/sdk";
-import { createMint, createTokenAccount, Ledger, localProvider, tokenBalance } from "@compute-market/localnet";
+import { AnchorProvider, Wallet } from "@coral-xyz/anchor";
+import { createMint, getAssociatedTokenAddressSync, getOrCreateAssociatedTokenAccount, mintTo } from "@solana/spl-token";
+import { Connection, Keypair, LAMPORTS_PER_SOL, PublicKey } from "@solana/web3.js";
+import { bytesToHex } from "@noble/hashes/utils";
+import Docker from "dockerode";
+import {
+  ComputeMarketClient,
+  fetchResults,
+  keypairSigner,
+  parseEvents,
+  providerEndpoint,
+  publishSpec,
+  type ComputeMarketEvent,
+} from "@compute-market/sdk";
+import { spawnTs, type Spawned } from "@compute-market/common";
+import { demoJobs } from "./jobs";
 
-const PROGRAM_PATH = path.resolve(__dirname, "../../target/deploy/compute_market.so");
-const SOL = 1_000_000_000n;
-const USDC = 1_000_000n; // the payment mint has 6 decimals
-const STAKE = 1_000_000_000n; // the stake mint has 9 decimals
+const ROOT = path.resolve(__dirname, "../..");
+const TEST_IMAGE = "compute-market/busybox:test";
+const SLOT_MS = 100;
+const USDC = 1_000_000n;
+const MARKET_PARAMS = {
+  minStake: 100_000_000n,
+  jobStakeLock: 20_000_000n,
+  crankFee: 10_000n,
+  bidWindowSlots: 20n,
+  revealWindowSlots: 15n,
+  startWindowSlots: 30n,
+  challengeWindowSlots: 20n,
+  unbondingSlots: 100n,
+  slashNoShowBps: 1_000,
+  slashTimeoutBps: 5_000,
+  slashConsumerShareBps: 5_000,
+  defaultReplication: 1,
+};
+const started = Date.now();
 
-function step(text: string): void {
+function say(text: string): void {
   console.log(`\n▸ ${text}`);
 }
 
-function amount(value: bigint, unit: bigint, symbol: string): string {
-  const whole = value / unit;
-  const fraction = (value % unit).toString().padStart(unit.toString().length - 1, "0").replace(/0+$/, "");
-  return `${whole}${fraction ? "." + fraction : ""} ${symbol}`;
+function progress(text: string): void {
+  console.log(`  [${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${text}`);
+}
+
+function usdc(value: bigint): string {
+  const fraction = (value % USDC).toString().padStart(6, "0").replace(/0+$/, "");
+  return `${value / USDC}${fraction ? "." + fraction : ""}`;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.once("error", reject);
+  });
+}
+
+function walletFile(dir: string, name: string, keypair: Keypair): string {
+  const file = path.join(dir, `${name}.json`);
+  writeFileSync(file, JSON.stringify(Array.from(keypair.secretKey)), { mode: 0o600 });
+  return file;
 }
 
 async function main(): Promise<void> {
-  step(`starting an in-process cluster with the program at ${DEFAULT_PROGRAM_ID.toBase58()}`);
-  const ledger = Ledger.create({ programs: [{ programId: DEFAULT_PROGRAM_ID, path: PROGRAM_PATH }] });
-  const mintAuthority = Keypair.generate();
-  ledger.airdrop(mintAuthority.publicKey, 10n * SOL);
-  const usdc = createMint(ledger, mintAuthority, 6);
-  const stakeToken = createMint(ledger, mintAuthority, 9);
-
-  const wallet = (name: string) => {
-    const keypair = Keypair.generate();
-    ledger.airdrop(keypair.publicKey, 10n * SOL);
-    const client = new ComputeMarketClient(localProvider(ledger, keypair));
-    return { name, keypair, client };
+  const processes: Spawned[] = [];
+  const dir = mkdtempSync(path.join(os.tmpdir(), "compute-market-demo-"));
+  const stopAll = async () => {
+    for (const spawned of [...processes].reverse()) await spawned.stop();
   };
-  const authority = wallet("authority");
-  const provider = wallet("provider");
-  const consumer = wallet("consumer");
-  const providerStake = createTokenAccount(ledger, mintAuthority, stakeToken, provider.keypair.publicKey, 50n * STAKE);
-  const consumerUsdc = createTokenAccount(ledger, mintAuthority, usdc, consumer.keypair.publicKey, 100n * USDC);
-  const treasuryUsdc = createTokenAccount(ledger, mintAuthority, usdc, authority.keypair.publicKey);
+  process.once("SIGINT", () => void stopAll().then(() => process.exit(130)));
+  try {
+    const image = (await new Docker().getImage(TEST_IMAGE).inspect().catch(() => {
+      throw new Error(`the local image ${TEST_IMAGE} is missing: run \`bash scripts/docker-up\``);
+    })).Id;
 
-  const balances = (title: string, extra: [string, PublicKey, bigint, string][] = []) => {
-    console.log(`  ${title}`);
-    const rows: [string, PublicKey, bigint, string][] = [
-      ["consumer USDC", consumerUsdc, USDC, "USDC"],
-      ["provider stake tokens", providerStake, STAKE, "STK"],
-      ["treasury USDC", treasuryUsdc, USDC, "USDC"],
-      ...extra,
+    say("starting a local cluster (a process) with the compute-market program");
+    const cluster = spawnTs(ROOT, "app/localnet/src/cli.ts", ["--port", "0", "--slot-ms", String(SLOT_MS)]);
+    processes.push(cluster);
+    const { url } = (await cluster.waitForLine((_l, json) => json?.event === "ready", 60_000)) as { url: string };
+    progress(`JSON-RPC at ${url}, ${SLOT_MS} ms slots`);
+    const connection = new Connection(url, "confirmed");
+    const wallet = async (name: string) => {
+      const keypair = Keypair.generate();
+      await connection.confirmTransaction(await connection.requestAirdrop(keypair.publicKey, 10 * LAMPORTS_PER_SOL));
+      return { name, keypair, file: walletFile(dir, name, keypair), client: new ComputeMarketClient(new AnchorProvider(connection, new Wallet(keypair), { commitment: "confirmed" })) };
+    };
+
+    say("the authority initializes the protocol (2.5 % fee) and opens a CPU market paid in USDC, staked in STK");
+    const authority = await wallet("authority");
+    const payment = await createMint(connection, authority.keypair, authority.keypair.publicKey, null, 6);
+    const stakeMint = await createMint(connection, authority.keypair, authority.keypair.publicKey, null, 6);
+    const fund = async (owner: PublicKey, mint: PublicKey, amount: bigint) => {
+      const account = await getOrCreateAssociatedTokenAccount(connection, authority.keypair, mint, owner);
+      if (amount > 0n) await mintTo(connection, authority.keypair, mint, account.address, authority.keypair, amount);
+      return account.address;
+    };
+    await authority.client.initializeConfig({ protocolFeeBps: 250, treasury: authority.keypair.publicKey });
+    const { market } = await authority.client.createMarket({ class: { minGpuCount: 0, minVramMb: 0, minCpuCores: 1, minMemoryMb: 256 }, params: MARKET_PARAMS, paymentMint: payment, stakeMint });
+    await fund(authority.keypair.publicKey, payment, 0n);
+    progress(`market ${market.toBase58()}`);
+
+    say("a keeper starts (a process): it awards auctions, cranks deadlines and finalizes");
+    const keeper = await wallet("keeper");
+    await fund(keeper.keypair.publicKey, payment, 0n);
+    const keeperProcess = spawnTs(ROOT, "app/keeper/src/main.ts", ["run", "--url", url, "--keypair", keeper.file, "--port", "0", "--tick-ms", "200"], { LOG_LEVEL: "warn" });
+    processes.push(keeperProcess);
+
+    say("two providers register their machines, stake 150 STK each and start their nodes (processes)");
+    const strategies = [
+      { name: "fixed-floor", price: "600000" },
+      { name: "utilisation-markup", costPerUnitSlot: "1500000000", baseMarkupBps: 1000, utilisationMarkupBps: 8000, ceiling: 0.95 },
     ];
-    for (const [label, account, unit, symbol] of rows) {
-      console.log(`    ${label.padEnd(24)} ${amount(tokenBalance(ledger, account), unit, symbol)}`);
+    const providers: { name: string; keypair: Keypair; address: PublicKey }[] = [];
+    for (const [i, strategy] of strategies.entries()) {
+      const operator = await wallet(`provider-${i + 1}`);
+      await fund(operator.keypair.publicKey, stakeMint, 150n * USDC);
+      await fund(operator.keypair.publicKey, payment, 0n);
+      const port = await freePort();
+      const endpoint = `http://127.0.0.1:${port}`;
+      const config = ["--url", url, "--keypair", operator.file, "--market", market.toBase58(), "--work-dir", path.join(dir, `work-${i + 1}`), "--endpoint", endpoint];
+      const { provider } = await operator.client.registerProvider({ market, spec: { cpuCores: 1, memoryMb: 256, diskGb: 1, gpuCount: 0, vramMb: 0 }, endpoint });
+      await operator.client.stake({ provider, amount: 150n * USDC });
+      const node = spawnTs(ROOT, "app/provider/src/main.ts", ["run", ...config, "--port", String(port), "--status-port", "0", "--strategy", JSON.stringify(strategy), "--max-concurrent-jobs", "2", "--tick-ms", "200"], { LOG_LEVEL: "info", PROVIDER_RESERVE_MEMORY_MB: "0", PROVIDER_RESERVE_DISK_GB: "0" });
+      processes.push(node);
+      providers.push({ name: operator.name, keypair: operator.keypair, address: provider });
+      progress(`${operator.name}: ${endpoint}, strategy ${strategy.name}`);
     }
-  };
-  balances("balances at start:");
+    // A node announces itself once its results server listens and its registration is current.
+    await Promise.all(processes.slice(-2).map((node) => node.waitForLine((line) => line.includes('"provider started"'), 60_000)));
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
 
-  step("the authority initializes the protocol (2.5 % fee) and opens an H100 market");
-  await authority.client.initializeConfig({ protocolFeeBps: 250, treasury: authority.keypair.publicKey });
-  const { market } = await authority.client.createMarket({
-    class: { gpuModel: "H100", minGpuCount: 1, minVramMb: 81_920, minCpuCores: 16, minMemoryMb: 65_536 },
-    params: {
-      minStake: 10n * STAKE,
-      jobStakeLock: 5n * STAKE,
-      crankFee: 10_000n,
-      bidWindowSlots: 150n,
-      revealWindowSlots: 100n,
-      startWindowSlots: 50n,
-      challengeWindowSlots: 300n,
-      unbondingSlots: 1_000n,
-      slashNoShowBps: 1_000,
-      slashTimeoutBps: 5_000,
-      slashConsumerShareBps: 5_000,
-      defaultReplication: 1,
-    },
-    paymentMint: usdc,
-    stakeMint: stakeToken,
-  });
-  console.log(`  market ${market.toBase58()}`);
+    say("the consumer publishes four container jobs to the providers and posts them, each escrowing at most 1 USDC");
+    const consumer = await wallet("consumer");
+    await fund(consumer.keypair.publicKey, payment, 10n * USDC);
+    const nameOf = new Map(providers.map((p) => [p.address.toBase58(), p.name]));
+    const jobs = new Map<string, { n: number; title: string }>();
+    const roots = new Map<string, { root: Uint8Array; provider: PublicKey }>();
+    const finished = new Set<string>();
+    const subscription = connection.onLogs(consumer.client.programId, (logs) => {
+      if (logs.err) return;
+      for (const event of parseEvents(consumer.client.program, logs.logs)) report(event);
+    });
+    const report = (event: ComputeMarketEvent) => {
+      const data = event.data as { job?: PublicKey; provider?: PublicKey; price?: bigint; outputRoot?: number[] };
+      const job = data.job ? jobs.get(data.job.toBase58()) : undefined;
+      if (!job || !data.job) return;
+      const who = data.provider ? nameOf.get(data.provider.toBase58()) ?? data.provider.toBase58().slice(0, 6) : "";
+      const label = `job ${job.n}`;
+      switch (event.name) {
+        case "bidPlaced":
+          progress(`${label}: ${who} bids ${(event.data as { sealed: boolean }).sealed ? "a sealed price" : `${usdc(data.price ?? 0n)} USDC`}`);
+          break;
+        case "bidRevealed":
+          progress(`${label}: ${who} reveals ${usdc(data.price ?? 0n)} USDC`);
+          break;
+        case "winnerSelected":
+          progress(`${label}: awarded to ${who} at ${usdc(data.price ?? 0n)} USDC`);
+          break;
+        case "jobStarted":
+          progress(`${label}: ${who} started the container`);
+          break;
+        case "resultCommitted":
+          roots.set(data.job.toBase58(), { root: Uint8Array.from(data.outputRoot ?? []), provider: data.provider! });
+          progress(`${label}: ${who} committed output root ${bytesToHex(Uint8Array.from(data.outputRoot ?? [])).slice(0, 16)}…`);
+          break;
+        case "winnerPaid":
+          progress(`${label}: finalized, ${who} paid ${usdc(data.price ?? 0n)} USDC`);
+          finished.add(data.job.toBase58());
+          break;
+        case "jobExpired":
+        case "jobRefunded":
+          progress(`${label}: ${event.name === "jobExpired" ? "expired" : "refunded"}`);
+          finished.add(data.job.toBase58());
+          break;
+        default:
+          break;
+      }
+    };
 
-  step("a provider registers 8×H100 and stakes 20 STK");
-  const registered = await provider.client.registerProvider({
-    market,
-    spec: { gpuModel: "H100", gpuCount: 8, vramMb: 81_920, cpuCores: 96, memoryMb: 1_048_576, diskGb: 8_000, region: 150 },
-    endpoint: "https://h100-node-1.example/api",
-  });
-  await provider.client.stake({ provider: registered.provider, amount: 20n * STAKE, ownerToken: providerStake });
-  const state = await provider.client.fetchProvider(registered.provider);
-  console.log(`  provider ${registered.provider.toBase58()} staked ${amount(state!.staked, STAKE, "STK")}`);
-  balances("balances:", [["provider stake vault", registered.vault, STAKE, "STK"]]);
+    const endpoints = (await consumer.client.providersOf(market)).map((p) => providerEndpoint(p.account));
+    for (const [i, demo] of demoJobs(image).entries()) {
+      const published = await publishSpec(endpoints, demo.spec, demo.inputs);
+      if (published.failed.length > 0) throw new Error(`publishing failed: ${JSON.stringify(published.failed)}`);
+      const { job } = await consumer.client.postJob({
+        market,
+        specHash: published.specHash,
+        requirements: { cpuCores: 1, memoryMb: 128, maxDurationSlots: 300n },
+        mode: "replicated",
+        replication: 1,
+        onFailure: "refund",
+        maxPrice: USDC,
+        // Open jobs are awarded at once to a bid at or under 0.6 USDC; bidding stays open 6 s.
+        instantPrice: demo.sealed ? 0n : 600_000n,
+        bidWindowSlots: 60n,
+        sealed: demo.sealed,
+      });
+      jobs.set(job.toBase58(), { n: i + 1, title: demo.title });
+      progress(`job ${i + 1} posted: ${demo.title} (${job.toBase58().slice(0, 8)}…)`);
+    }
 
-  step("the consumer posts a job paying at most 12 USDC, escrowing its budget");
-  const posted = await consumer.client.postJob({
-    market,
-    specHash: new Uint8Array(32).fill(42),
-    requirements: { gpuModel: "H100", gpuCount: 1, vramMb: 81_920, cpuCores: 16, memoryMb: 65_536, diskGb: 100, maxDurationSlots: 9_000n },
-    mode: "replicated",
-    replication: 1,
-    onFailure: "refund",
-    maxPrice: 12n * USDC,
-    instantPrice: 0n,
-    bidWindowSlots: 0n,
-    consumerToken: consumerUsdc,
-  });
-  const job = await consumer.client.fetchJob(posted.job);
-  console.log(`  job ${posted.job.toBase58()} open until slot ${job!.bidDeadlineSlot}`);
-  balances("balances:", [["job escrow", posted.escrow, USDC, "USDC"]]);
+    // Results are fetched as soon as each job is committed, from the winner's endpoint.
+    say("the consumer downloads each result and verifies it against the committed output root");
+    const verified = new Set<string>();
+    const deadline = Date.now() + 180_000;
+    const expected = () => [...jobs.keys()].filter((job) => roots.has(job) || !finished.has(job)).length;
+    while ((verified.size < expected() || finished.size < jobs.size) && Date.now() < deadline) {
+      for (const [address, job] of jobs) {
+        if (verified.has(address) || !roots.has(address)) continue;
+        const commitment = roots.get(address)!;
+        const provider = await consumer.client.fetchProvider(commitment.provider);
+        if (!provider) continue;
+        const results = await fetchResults({ endpoint: providerEndpoint(provider), job: address, publicKey: consumer.keypair.publicKey, signMessage: keypairSigner(consumer.keypair), expectedRoot: commitment.root });
+        verified.add(address);
+        const run = JSON.parse(new TextDecoder().decode(results.files.get("run.json"))) as { status: string; reason: string | null; exitCode: number | null; durationMs: number };
+        const outputs = [...results.files].filter(([file]) => file.startsWith("outputs/")).map(([file, bytes]) => `${file.slice(8)} = ${new TextDecoder().decode(bytes).trim()}`);
+        progress(`job ${job.n} verified (${results.manifest.files.length} files match the root): ${run.status}${run.reason ? ` (${run.reason}, exit ${run.exitCode})` : ""}, ${run.durationMs} ms; ${outputs.join("; ") || "no outputs"}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    await connection.removeOnLogsListener(subscription);
+    if (verified.size < expected() || finished.size < jobs.size) throw new Error(`only ${verified.size} of ${expected()} results were verified and ${finished.size} of ${jobs.size} jobs ended in time`);
 
-  step("the consumer changes its mind and cancels: full refund, accounts closed");
-  const signature = await consumer.client.cancelJob({ job: posted.job, consumerToken: consumerUsdc });
-  const events = parseEvents(consumer.client.program, ledger.getTransaction(signature)?.logs ?? []);
-  for (const event of events) console.log(`  event ${event.name}: ${JSON.stringify(event.data, (_, v) => (typeof v === "bigint" ? v.toString() : v))}`);
-  console.log(`  job account closed: ${ledger.getAccount(posted.job) === null}, escrow closed: ${ledger.getAccount(posted.escrow) === null}`);
-
-  step("the provider starts unbonding 5 STK and withdraws after the delay");
-  await provider.client.requestUnstake({ provider: registered.provider, amount: 5n * STAKE });
-  ledger.advanceSlots(1_000n);
-  await provider.client.withdrawUnstaked({ provider: registered.provider, ownerToken: providerStake });
-  balances("final balances:", [["provider stake vault", registered.vault, STAKE, "STK"]]);
-  console.log("\ndone.");
+    say("final balances (USDC)");
+    const balance = async (owner: PublicKey) => BigInt((await connection.getTokenAccountBalance(getAssociatedTokenAddressSync(payment, owner)).catch(() => ({ value: { amount: "0" } }))).value.amount);
+    const rows: [string, PublicKey][] = [["consumer", consumer.keypair.publicKey], ...providers.map((p): [string, PublicKey] => [p.name, p.keypair.publicKey]), ["keeper (crank fees)", keeper.keypair.publicKey], ["treasury (protocol fees)", authority.keypair.publicKey]];
+    let total = 0n;
+    for (const [name, owner] of rows) {
+      const value = await balance(owner);
+      total += value;
+      console.log(`    ${name.padEnd(26)} ${usdc(value).padStart(10)}`);
+    }
+    console.log(`    ${"total".padEnd(26)} ${usdc(total).padStart(10)}   (the consumer started with 10; nothing is lost)`);
+  } catch (error) {
+    // What the daemons said last is usually why.
+    for (const spawned of processes) if (spawned.child.exitCode !== null) console.error(`a process exited with ${spawned.child.exitCode}:\n${spawned.output.slice(-10).join("\n")}`);
+    throw error;
+  } finally {
+    await stopAll();
+  }
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(`\ndemo failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);

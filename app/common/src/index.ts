@@ -1,4 +1,5 @@
 // @compute-market/common: daemon plumbing for the keeper and the provider node (Node-only).
+export * from "./child";
 export * from "./config";
 export * from "./http";
 export * from "./logger";

@@ -4,6 +4,7 @@
 import { execFile } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
+import path from "node:path";
 import type { HardwareSpecInput, ProviderAccount } from "@compute-market/sdk";
 import { labelText } from "@compute-market/sdk";
 
@@ -76,7 +77,7 @@ export async function detectHardware(workDir: string, probes: HardwareProbes = {
   const freeDisk =
     probes.freeDiskBytes ??
     ((dir: string) => {
-      const stats = fs.statfsSync(dir);
+      const stats = fs.statfsSync(existingAncestor(dir));
       return stats.bavail * stats.bsize;
     });
   return {
@@ -86,6 +87,13 @@ export async function detectHardware(workDir: string, probes: HardwareProbes = {
     gpus,
     ...(note ? { gpuNote: note } : {}),
   };
+}
+
+/** The directory itself or its nearest existing parent: the work directory may not exist yet. */
+function existingAncestor(dir: string): string {
+  let current = path.resolve(dir);
+  while (!fs.existsSync(current) && path.dirname(current) !== current) current = path.dirname(current);
+  return current;
 }
 
 /** GPU model names as the chain stores them: printable ASCII, at most 16 characters. */
