@@ -3,7 +3,6 @@
 // (create + start through the same daemon) in the same run. The difference is the node's own
 // work: noticing the award, start_job, fetching the spec and inputs, preparing the run.
 import { mkdtempSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import Docker from "dockerode";
@@ -12,22 +11,12 @@ import { getOrCreateAssociatedTokenAccount, mintTo } from "@solana/spl-token";
 import { Connection, Keypair, LAMPORTS_PER_SOL, type PublicKey } from "@solana/web3.js";
 import { ComputeMarketClient, DEFAULT_PROGRAM_ID, publishSpec, type ContainerJobSpec } from "@compute-market/sdk";
 import { createMint, startLocalCluster } from "@compute-market/localnet";
-import { createLogger } from "@compute-market/common";
+import { createLogger, freePort } from "@compute-market/common";
 import { ProviderConfigSchema, startProvider } from "@compute-market/provider";
 
 const PROGRAM_PATH = path.resolve(__dirname, "../target/deploy/compute_market.so");
 const RUNS = Number(process.env.BENCH_LATENCY_RUNS ?? 10);
 const IMAGE = "compute-market/busybox:test";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.once("error", reject);
-  });
-}
 
 /** Milliseconds at which Docker reports the first container labelled for `job` (or any, when null) started. */
 function startedAt(docker: Docker, label: string): Promise<number> {

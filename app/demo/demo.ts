@@ -4,7 +4,6 @@
 // downloads each result and checks it against the on-chain output root, and prints balances.
 // The npm script has already built the program and set up Docker (scripts/setup).
 import { mkdtempSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { AnchorProvider, Wallet } from "@coral-xyz/anchor";
@@ -21,7 +20,7 @@ import {
   publishSpec,
   type ComputeMarketEvent,
 } from "@compute-market/sdk";
-import { spawnTs, type Spawned } from "@compute-market/common";
+import { freePort, spawnTs, type Spawned } from "@compute-market/common";
 import { demoJobs } from "./jobs";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -55,16 +54,6 @@ function progress(text: string): void {
 function usdc(value: bigint): string {
   const fraction = (value % USDC).toString().padStart(6, "0").replace(/0+$/, "");
   return `${value / USDC}${fraction ? "." + fraction : ""}`;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.once("error", reject);
-  });
 }
 
 function walletFile(dir: string, name: string, keypair: Keypair): string {

@@ -113,10 +113,10 @@ describe("provider node lifecycle", function () {
     return { node: created, index, step };
   }
 
-  async function postJob(sealed = false): Promise<PublicKey> {
+  async function postJob(sealed = false, specHash = Uint8Array.from(Buffer.from("11".repeat(32), "hex"))): Promise<PublicKey> {
     const { job } = await consumer.client.postJob({
       market: env.market,
-      specHash: Uint8Array.from(Buffer.from("11".repeat(32), "hex")),
+      specHash,
       requirements: { cpuCores: 1, memoryMb: 64, maxDurationSlots: 50n },
       mode: "replicated",
       replication: 1,
@@ -240,17 +240,7 @@ describe("provider node lifecycle", function () {
   it("declines a job whose spec it cannot get, and does not ask again", async () => {
     const op = await operator();
     const { node: n, step } = node(op);
-    const { job } = await consumer.client.postJob({
-      market: env.market,
-      specHash: new Uint8Array(32).fill(9),
-      requirements: { cpuCores: 1, memoryMb: 64, maxDurationSlots: 50n },
-      mode: "replicated",
-      replication: 1,
-      onFailure: "refund",
-      maxPrice: 1_000n,
-      instantPrice: 0n,
-      bidWindowSlots: 0n,
-    });
+    const job = await postJob(false, new Uint8Array(32).fill(9));
     await step();
     await step();
     assert.equal(await bidStatus(op, job), null);

@@ -8,11 +8,11 @@ import os from "node:os";
 import path from "node:path";
 import Docker from "dockerode";
 import { getAssociatedTokenAddressSync } from "@solana/spl-token";
-import { ProviderConfigSchema, startProvider, type ProviderConfig, type ProviderNodeHandle } from "@compute-market/provider";
+import { startProvider, type ProviderConfig, type ProviderNodeHandle } from "@compute-market/provider";
 import { shellSpec, testDocker, jobContainers } from "../support/docker";
 import { startDockerProxy } from "../support/docker-proxy";
 import { startProviderProcess, type Spawned } from "../support/processes";
-import { freePort, PROVIDER_MARKET_PARAMS, startProviderMarket, testLogger, until, type ProviderMarket } from "../support/provider-market";
+import { freePort, PROVIDER_MARKET_PARAMS, providerConfig, startProviderMarket, testLogger, until, type ProviderMarket } from "../support/provider-market";
 
 describe("provider failures", function () {
   this.timeout(180_000);
@@ -34,25 +34,10 @@ describe("provider failures", function () {
   });
 
   async function inProcessNode(overrides: Partial<ProviderConfig> = {}): Promise<{ node: ProviderNodeHandle; endpoint: string }> {
-    const port = await freePort();
-    const endpoint = `http://127.0.0.1:${port}`;
-    const config = ProviderConfigSchema.parse({
-      url: market.env.cluster.url,
-      market: market.env.market.toBase58(),
-      endpoint,
-      port,
-      statusPort: 0,
-      workDir: mkdtempSync(path.join(os.tmpdir(), "provider-")),
-      strategy: { name: "fixed-floor", price: "700" },
-      tickMs: 100,
-      logLevel: "silent",
-      reserveMemoryMb: 0,
-      reserveDiskGb: 0,
-      ...overrides,
-    });
+    const config = await providerConfig(market, overrides);
     const node = await startProvider(config, market.operator.keypair, testLogger);
     stoppers.push(() => node.stop());
-    return { node, endpoint };
+    return { node, endpoint: config.endpoint! };
   }
 
   const stakeOf = async () => (await market.operator.client.fetchProvider(market.provider))!;

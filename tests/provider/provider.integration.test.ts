@@ -5,15 +5,12 @@
 // memory limit, output size) is committed and paid with the run record saying why, and a job
 // whose image the node does not have is never bid on.
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import WebSocket from "ws";
 import type { PublicKey } from "@solana/web3.js";
 import { inputEntry, keypairSigner, streamLogs, type ContainerJobSpec, type JobLogMessage, type WebSocketConstructor } from "@compute-market/sdk";
-import { ProviderConfigSchema, startProvider, type ProviderNodeHandle } from "@compute-market/provider";
+import { startProvider, type ProviderNodeHandle } from "@compute-market/provider";
 import { shellSpec, testDocker } from "../support/docker";
-import { freePort, startProviderMarket, testLogger, until, type ProviderMarket } from "../support/provider-market";
+import { providerConfig, startProviderMarket, testLogger, until, type ProviderMarket } from "../support/provider-market";
 
 describe("provider node with Docker, a keeper and a consumer", function () {
   this.timeout(120_000);
@@ -26,22 +23,8 @@ describe("provider node with Docker, a keeper and a consumer", function () {
     ({ image } = await testDocker());
     market = await startProviderMarket();
     // The node registers its results server's URL itself when it starts.
-    const port = await freePort();
-    endpoint = `http://127.0.0.1:${port}`;
-    const config = ProviderConfigSchema.parse({
-      url: market.env.cluster.url,
-      market: market.env.market.toBase58(),
-      endpoint,
-      port,
-      statusPort: 0,
-      workDir: mkdtempSync(path.join(os.tmpdir(), "provider-")),
-      strategy: { name: "fixed-floor", price: "700" },
-      maxConcurrentJobs: 2,
-      tickMs: 100,
-      logLevel: "silent",
-      reserveMemoryMb: 0,
-      reserveDiskGb: 0,
-    });
+    const config = await providerConfig(market);
+    endpoint = config.endpoint!;
     node = await startProvider(config, market.operator.keypair, testLogger);
   });
 

@@ -2,10 +2,13 @@
 // (in-process), a registered and staked operator, a funded consumer, and helpers to publish and
 // post container jobs and to wait on the chain.
 import assert from "node:assert/strict";
-import net from "node:net";
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { PublicKey } from "@solana/web3.js";
 import { fetchResults, keypairSigner, providerEndpoint, publishSpec, variantOf, type BidAccount, type ContainerJobSpec } from "@compute-market/sdk";
-import { createLogger } from "@compute-market/common";
+import { createLogger, freePort } from "@compute-market/common";
+import { ProviderConfigSchema, type ProviderConfig } from "@compute-market/provider";
 import { KeeperConfigSchema, startKeeper, type Keeper } from "@compute-market/keeper";
 import { startClusterMarket, type ClusterMarket, type ClusterWallet } from "./cluster-market";
 
@@ -26,16 +29,6 @@ export const PROVIDER_MARKET_PARAMS = {
 };
 export const testLogger = createLogger("provider-suite", process.env.TEST_LOG_LEVEL ?? "silent");
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.once("error", reject);
-  });
-}
-
 export async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -44,6 +37,28 @@ export async function until<T>(what: string, probe: () => Promise<T | null | und
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+export { freePort };
+
+/** An in-process node's configuration on this market: a free port, its own work dir, fast ticks. */
+export async function providerConfig(market: ProviderMarket, overrides: Partial<ProviderConfig> = {}): Promise<ProviderConfig> {
+  const port = await freePort();
+  return ProviderConfigSchema.parse({
+    url: market.env.cluster.url,
+    market: market.env.market.toBase58(),
+    endpoint: `http://127.0.0.1:${port}`,
+    port,
+    statusPort: 0,
+    workDir: mkdtempSync(path.join(os.tmpdir(), "provider-")),
+    strategy: { name: "fixed-floor", price: "700" },
+    maxConcurrentJobs: 2,
+    tickMs: 100,
+    logLevel: "silent",
+    reserveMemoryMb: 0,
+    reserveDiskGb: 0,
+    ...overrides,
+  });
 }
 
 export interface JobTerms {

@@ -4,6 +4,7 @@ export * from "./config";
 export * from "./http";
 export * from "./logger";
 export * from "./metrics";
+export * from "./net";
 export * from "./retry";
 export * from "./shutdown";
 export * from "./market-index";
