@@ -54,4 +54,14 @@ describe("capacity ledger", () => {
     ledger.reserve("b", need({ cpuCores: 1 }));
     assert.equal(ledger.utilisation(), 1);
   });
+
+  it("follows a machine that lost a GPU, keeping the jobs it holds", () => {
+    const ledger = new CapacityLedger(BOX, 10);
+    ledger.reserve("a", need());
+    ledger.resize({ ...BOX, gpuCount: 1 });
+    assert.equal(ledger.fits(need()), false);
+    assert.equal(ledger.utilisation(), 1);
+    ledger.release("a");
+    assert.equal(ledger.fits(need()), true);
+  });
 });

@@ -34,15 +34,25 @@ export function satisfies(spec: HardwareSpecInput, requirements: Requirements): 
   );
 }
 
+function totalOf(spec: HardwareSpecInput): Resources {
+  return { gpus: spec.gpuCount, cpuCores: spec.cpuCores, memoryMb: spec.memoryMb, diskGb: spec.diskGb };
+}
+
 export class CapacityLedger {
   private readonly held = new Map<string, Resources>();
-  private readonly total: Resources;
+  private total: Resources;
 
   constructor(
-    private readonly spec: HardwareSpecInput,
+    private spec: HardwareSpecInput,
     private readonly maxJobs: number,
   ) {
-    this.total = { gpus: spec.gpuCount, cpuCores: spec.cpuCores, memoryMb: spec.memoryMb, diskGb: spec.diskGb };
+    this.total = totalOf(spec);
+  }
+
+  /** The machine changed (a GPU added or lost): jobs already held stay held. */
+  resize(spec: HardwareSpecInput): void {
+    this.spec = spec;
+    this.total = totalOf(spec);
   }
 
   /** What is not held by any job. */

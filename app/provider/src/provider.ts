@@ -143,9 +143,18 @@ export async function startProvider(config: ProviderConfig, wallet: Keypair, log
     }
   };
   const ticker = setInterval(() => void tick(), config.tickMs);
+  let registration = account;
   const resync = setInterval(() => {
     void index.load().catch((error: unknown) => logger.warn({ error: String(error) }, "resync failed"));
     void client.fetchMarket(market).then((m) => (marketAccount = m ?? marketAccount)).catch(() => undefined);
+    // Hardware can change under a running node (a GPU falls off the bus): register what is there.
+    void reconcileRegistration(client, config, provider, registration, logger)
+      .then((current) => {
+        if (current === registration) return;
+        registration = current;
+        capacity.resize({ ...current.spec, gpuModel: labelText(current.spec.gpuModel) });
+      })
+      .catch((error: unknown) => logger.warn({ error: String(error) }, "re-registration failed"));
   }, config.resyncMs);
   void tick();
   logger.info({ provider: provider.toBase58(), market: market.toBase58(), results: results.url, endpoint, statusPort: status.port, spec: account.spec, strategy: strategy.name }, "provider started");
