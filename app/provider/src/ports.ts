@@ -9,7 +9,10 @@ import { Decline, type ExecutionResult, type NodePorts } from "./lifecycle/node"
 import type { BlobStore } from "./results/store";
 import type { JobLogHub } from "./results/catalog";
 import { executeJob } from "./executor";
-import { isDaemonReachable } from "./runtime";
+import { ensureImage, isDaemonReachable } from "./runtime";
+
+/** How long a pull may take while deciding on a bid. */
+const IMAGE_PULL_TIMEOUT_MS = 120_000;
 
 /** Milliseconds in a slot, to compare a spec's time limit with the job's on-chain duration. */
 export const SLOT_MS = 400;
@@ -102,9 +105,10 @@ export function createPorts(options: PortsOptions): NodePorts {
       // Not a Decline: the daemon may come back while the job is still open, so this is retried.
       if (!(await isDaemonReachable(docker, 3_000))) throw new Error("the Docker daemon is not reachable");
       try {
-        await docker.getImage(spec.image).inspect();
-      } catch {
-        throw new Decline(`image ${spec.image} is not available on this node`);
+        // A registry image pinned by digest is pulled now, while bidding, rather than after the award.
+        await ensureImage(docker, spec.image, 15_000, IMAGE_PULL_TIMEOUT_MS);
+      } catch (error) {
+        throw new Decline(`image ${spec.image} is not available on this node: ${error instanceof Error ? error.message : String(error)}`);
       }
       if (!capacity.fits(account.requirements)) throw new Decline("not enough free capacity", true);
     },

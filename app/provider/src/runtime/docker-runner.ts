@@ -80,7 +80,7 @@ function statusCodeOf(error: unknown): number | undefined {
 }
 
 /** Makes sure the image is present: inspected, else pulled when it names a registry digest. */
-async function ensureImage(docker: Docker, image: string, daemonTimeoutMs: number, pullTimeoutMs: number): Promise<void> {
+export async function ensureImage(docker: Docker, image: string, daemonTimeoutMs: number, pullTimeoutMs: number): Promise<void> {
   try {
     await withTimeout(docker.getImage(image).inspect(), daemonTimeoutMs, "an image inspection");
     return;
