@@ -120,6 +120,8 @@ export function createPorts(options: PortsOptions): NodePorts {
     },
 
     reserve(job: PublicKey, account: JobAccount): void {
+      // Another job may have taken the room since `admit` (considered in the same tick).
+      if (!capacity.fits(account.requirements)) throw new Decline("not enough free capacity", true);
       capacity.reserve(job.toBase58(), account.requirements);
     },
 

@@ -101,7 +101,12 @@ export class ProviderNode {
     for (const record of options.journal.all().values()) {
       if (record.phase === "bid" || record.phase === "started" || record.phase === "ran") {
         const account = options.index.jobs.get(record.job);
-        if (account) options.ports.reserve(new PublicKey(record.job), account);
+        try {
+          if (account) options.ports.reserve(new PublicKey(record.job), account);
+        } catch (error) {
+          // The machine shrank since: the job is still owed, so it keeps its place in the plan.
+          options.logger.warn({ job: record.job, error: error instanceof Error ? error.message : String(error) }, "remembered job exceeds the capacity now");
+        }
       }
     }
   }
@@ -216,7 +221,8 @@ export class ProviderNode {
     const spec = await ports.resolveSpec(job, account);
     await ports.admit(job, account, spec);
     const price = ports.quote(job, account, spec);
-    if (price === null) throw new Decline("the strategy passes on this job");
+    // Passing, not lasting: a strategy may pass because the node is busy, which changes.
+    if (price === null) throw new Decline("the strategy passes on this job", true);
     ports.reserve(job, account);
     const base = { job: job.toBase58(), consumer: account.consumer.toBase58(), specHash: bytesToHex(Uint8Array.from(account.specHash)), slot: slot.toString(), price: price.toString() };
     try {
