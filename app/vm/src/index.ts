@@ -1,0 +1,128 @@
+// The rv32im machine (crates/vm-core) in TypeScript through its WebAssembly build
+// (target/wasm/vm_wasm.wasm, made by scripts/build-vm-wasm): the same code the program runs, so
+// the keeper's and provider's replays cannot disagree with the chain.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+
+/** Machine status, as in the state blob. */
+export enum VmStatus {
+  Running = 0,
+  Halted = 1,
+  Misaligned = 2,
+  IllegalInstruction = 3,
+  AccessFault = 4,
+  Breakpoint = 5,
+}
+
+export const STATE_BYTES = 173;
+export const DEFAULT_WASM_PATH = path.resolve(__dirname, "../../../target/wasm/vm_wasm.wasm");
+
+/** The slice of the WebAssembly API used here (the project's TypeScript libraries omit it). */
+declare const WebAssembly: {
+  instantiate(bytes: Uint8Array, imports: Record<string, unknown>): Promise<{ instance: { exports: unknown } }>;
+};
+
+interface Exports {
+  memory: { buffer: ArrayBuffer };
+  vm_alloc(len: number): number;
+  vm_dealloc(pointer: number, len: number): void;
+  vm_load(code: number, codeLen: number, input: number, inputLen: number): number;
+  vm_free(handle: number): void;
+  vm_run(handle: number, maxSteps: bigint): bigint;
+  vm_steps(handle: number): bigint;
+  vm_status(handle: number): number;
+  vm_exit_code(handle: number): number;
+  vm_state(handle: number, out: number): number;
+  vm_output(handle: number, out: number, capacity: number): number;
+}
+
+/** One WebAssembly instance; machines made from it share its memory. */
+export class VmModule {
+  private constructor(private readonly exports: Exports) {}
+
+  static async load(wasm: Uint8Array = readFileSync(DEFAULT_WASM_PATH)): Promise<VmModule> {
+    const { instance } = await WebAssembly.instantiate(wasm, {});
+    return new VmModule(instance.exports as unknown as Exports);
+  }
+
+  /** A machine at the start of a job: `code` at address 0, `input` length-prefixed in its quarter. */
+  machine(code: Uint8Array, input: Uint8Array): VmMachine {
+    const e = this.exports;
+    const codePointer = this.copyIn(code);
+    const inputPointer = this.copyIn(input);
+    const handle = e.vm_load(codePointer, code.length, inputPointer, input.length);
+    e.vm_dealloc(codePointer, code.length);
+    e.vm_dealloc(inputPointer, input.length);
+    if (handle === 0) throw new RangeError("the code or the input does not fit its 4 MiB region");
+    return new VmMachine(e, handle, (pointer, len) => this.copyOut(pointer, len));
+  }
+
+  private copyIn(bytes: Uint8Array): number {
+    const pointer = this.exports.vm_alloc(Math.max(bytes.length, 1));
+    new Uint8Array(this.exports.memory.buffer, pointer, bytes.length).set(bytes);
+    return pointer;
+  }
+
+  private copyOut(pointer: number, len: number): Uint8Array {
+    // The memory may have grown (a new buffer) since any earlier view was made.
+    return new Uint8Array(this.exports.memory.buffer, pointer, len).slice();
+  }
+}
+
+export class VmMachine {
+  constructor(
+    private readonly e: Exports,
+    private handle: number,
+    private readonly copyOut: (pointer: number, len: number) => Uint8Array,
+  ) {}
+
+  /** Runs up to `maxSteps` more steps without hashing; returns the steps taken. */
+  run(maxSteps: bigint = BigInt("18446744073709551615")): bigint {
+    return this.e.vm_run(this.live(), maxSteps);
+  }
+
+  get steps(): bigint {
+    return this.e.vm_steps(this.live());
+  }
+
+  get status(): VmStatus {
+    return this.e.vm_status(this.live()) as VmStatus;
+  }
+
+  get exitCode(): number {
+    return this.e.vm_exit_code(this.live()) >>> 0;
+  }
+
+  /** The 173-byte state blob and its sha256 (the state hash the chain compares). */
+  state(): { blob: Uint8Array; hash: Uint8Array } {
+    const pointer = this.e.vm_alloc(STATE_BYTES + 32);
+    try {
+      if (this.e.vm_state(this.live(), pointer) !== 1) throw new Error("unknown machine");
+      const bytes = this.copyOut(pointer, STATE_BYTES + 32);
+      return { blob: bytes.subarray(0, STATE_BYTES), hash: bytes.subarray(STATE_BYTES) };
+    } finally {
+      this.e.vm_dealloc(pointer, STATE_BYTES + 32);
+    }
+  }
+
+  /** The bytes the program wrote to its output region (after its length prefix). */
+  output(maxBytes = 4 * 1024 * 1024): Uint8Array {
+    const pointer = this.e.vm_alloc(maxBytes);
+    try {
+      const len = this.e.vm_output(this.live(), pointer, maxBytes);
+      return this.copyOut(pointer, Math.min(len, maxBytes));
+    } finally {
+      this.e.vm_dealloc(pointer, maxBytes);
+    }
+  }
+
+  free(): void {
+    if (this.handle !== 0) this.e.vm_free(this.handle);
+    this.handle = 0;
+  }
+
+  private live(): number {
+    if (this.handle === 0) throw new Error("the machine was freed");
+    return this.handle;
+  }
+}

@@ -1,0 +1,67 @@
+// The rv32im machine's WebAssembly build from TypeScript: the example guests give the host's
+// answers, the state hash is deterministic and matches the native build's, and misuse fails
+// clearly.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { VmModule, VmStatus } from "@compute-market/vm";
+
+const ROOT = path.resolve(__dirname, "../..");
+const guest = (name: string) => readFileSync(path.join(ROOT, "target/guests", `${name}.bin`));
+
+function pseudoRandom(len: number, seed: number): Uint8Array {
+  const bytes = new Uint8Array(len);
+  let state = seed >>> 0;
+  for (let i = 0; i < len; i++) {
+    state ^= state << 13;
+    state >>>= 0;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    state >>>= 0;
+    bytes[i] = state & 0xff;
+  }
+  return bytes;
+}
+
+describe("rv32im machine (WebAssembly)", function () {
+  this.timeout(60_000);
+  let vm: VmModule;
+  before(async () => {
+    vm = await VmModule.load();
+  });
+
+  it("runs the sha256 guest to the digest Node computes", () => {
+    for (const len of [0, 63, 64, 5_000]) {
+      const input = pseudoRandom(len, len + 1);
+      const machine = vm.machine(guest("sha256"), input);
+      machine.run();
+      assert.equal(machine.status, VmStatus.Halted);
+      assert.equal(machine.exitCode, 0);
+      assert.deepEqual(Buffer.from(machine.output()), createHash("sha256").update(input).digest());
+      machine.free();
+    }
+  });
+
+  it("gives the same state hash as the native build at the same step", () => {
+    const input = pseudoRandom(4_096, 99);
+    const machine = vm.machine(guest("sha256"), input);
+    const steps = machine.run(100_000n);
+    assert.equal(steps, 100_000n);
+    const { blob, hash } = machine.state();
+    assert.equal(blob.length, 173);
+    assert.deepEqual(Buffer.from(hash), createHash("sha256").update(blob).digest());
+    // The native build, at the same step of the same program and input.
+    const native = execFileSync(path.join(ROOT, "scripts/cargo"), ["run", "--quiet", "--release", "-p", "vm-core", "--example", "state-at", "--", path.join(ROOT, "target/guests/sha256.bin"), "99", "4096", "100000"], { cwd: ROOT }).toString().trim();
+    assert.equal(Buffer.from(hash).toString("hex"), native);
+    machine.free();
+  });
+
+  it("refuses an oversized image and a freed machine", () => {
+    assert.throws(() => vm.machine(new Uint8Array(4 * 1024 * 1024 + 1), new Uint8Array()), /does not fit/);
+    const machine = vm.machine(guest("montecarlo"), new Uint8Array(8));
+    machine.free();
+    assert.throws(() => machine.run(), /freed/);
+  });
+});
