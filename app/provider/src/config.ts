@@ -1,14 +1,35 @@
 // The provider node's configuration: defaults < JSON file (--config) < PROVIDER_* environment <
 // flags, as the keeper's. Prices are decimal strings (JSON has no bigint) read as bigint.
+import { PublicKey } from "@solana/web3.js";
 import { z } from "zod";
+import type { Reserve } from "./hardware";
 
-const bigintString = z.union([z.string().regex(/^\d+$/, "a non-negative integer"), z.number().int().nonnegative(), z.bigint()]).transform((v) => BigInt(v));
+const U64_MAX = 2n ** 64n - 1n;
+
+/** A price in base units: a decimal string (or a safe integer, or a bigint), positive, within u64. */
+const price = z
+  .union([z.string().regex(/^\d+$/, "must be a decimal integer string"), z.number().int().nonnegative(), z.bigint()])
+  .transform((v) => BigInt(v))
+  .refine((v) => v > 0n, "must be positive")
+  .refine((v) => v <= U64_MAX, "must fit in a u64");
+
+function isAddress(text: string): boolean {
+  try {
+    new PublicKey(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** An account address, base58: a typo fails at start, not at the first RPC call. */
+const address = z.string().refine(isAddress, "must be a base58 account address");
 
 const StrategySchema = z.discriminatedUnion("name", [
-  z.object({ name: z.literal("fixed-floor"), price: bigintString }),
+  z.object({ name: z.literal("fixed-floor"), price }),
   z.object({
     name: z.literal("utilisation-markup"),
-    costPerUnitSlot: bigintString,
+    costPerUnitSlot: price,
     baseMarkupBps: z.coerce.number().int().min(0).max(100_000).default(1_000),
     utilisationMarkupBps: z.coerce.number().int().min(0).max(100_000).default(5_000),
     ceiling: z.coerce.number().gt(0).max(1).default(0.9),
@@ -31,8 +52,9 @@ export const ProviderConfigSchema = z.object({
   url: z.string().url().default("http://127.0.0.1:8899"),
   wsUrl: z.string().url().optional(),
   keypair: z.string().default("~/.config/solana/id.json"),
-  programId: z.string().optional(),
-  market: z.string().optional(),
+  programId: address.optional(),
+  /** The market to provide in; optional here because only chain commands need it. */
+  market: address.optional(),
   /** The public URL of this node's results server, registered on-chain. */
   endpoint: z.string().url().optional(),
   host: z.string().default("127.0.0.1"),
@@ -59,6 +81,11 @@ export const ProviderConfigSchema = z.object({
 });
 
 export type ProviderConfig = z.output<typeof ProviderConfigSchema>;
+
+/** What the operator keeps for the host, as `toHardwareSpec` takes it. */
+export function reserveOf(config: Pick<ProviderConfig, "reserveCpuCores" | "reserveMemoryMb" | "reserveDiskGb">): Reserve {
+  return { cpuCores: config.reserveCpuCores, memoryMb: config.reserveMemoryMb, diskGb: config.reserveDiskGb };
+}
 
 export const PROVIDER_ENV = {
   url: "PROVIDER_URL",

@@ -2,6 +2,11 @@
 // who know their costs and do not chase the market.
 import type { BiddingStrategy, QuoteContext } from "./types";
 
+export interface FixedFloorConfig {
+  /** The price bid on every job, in base units of the payment token. */
+  price: bigint;
+}
+
 export class FixedFloorStrategy implements BiddingStrategy {
   readonly name = "fixed-floor";
 
