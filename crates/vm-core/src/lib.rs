@@ -17,7 +17,9 @@
 
 extern crate alloc;
 
+pub mod commit;
 pub mod decode;
+pub mod dissection;
 pub mod execute;
 pub mod layout;
 pub mod memory;
