@@ -14,20 +14,9 @@ import { MarketIndex, createLogger } from "@compute-market/common";
 import { JobJournal } from "../../app/provider/src/lifecycle/journal";
 import { Decline, ProviderFault, ProviderNode, type ExecutionResult, type NodePorts } from "../../app/provider/src/lifecycle/node";
 import { startClusterMarket, type ClusterMarket, type ClusterWallet } from "../support/cluster-market";
+import { shellSpec } from "../support/docker";
 
-const SPEC: ContainerJobSpec = {
-  version: 1,
-  image: `sha256:${"ab".repeat(32)}`,
-  command: ["sh", "-c", "echo hi > /outputs/hi"],
-  env: {},
-  inputs: [],
-  network: false,
-  gpus: 0,
-  cpus: 1,
-  memoryMb: 64,
-  timeoutSeconds: 10,
-  maxOutputBytes: 1_000_000,
-};
+const SPEC: ContainerJobSpec = shellSpec(`sha256:${"ab".repeat(32)}`, "echo hi > /outputs/hi", { timeoutSeconds: 10 });
 const logger = createLogger("provider-test", "silent");
 
 /** Fakes of the node's world, with counters and hooks the tests steer. */
