@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { VmModule, VmStatus } from "@compute-market/vm";
+import { VmModule, VmStatus, WitnessError } from "@compute-market/vm";
 
 const ROOT = path.resolve(__dirname, "../..");
 const guest = (name: string) => readFileSync(path.join(ROOT, "target/guests", `${name}.bin`));
@@ -63,5 +63,24 @@ describe("rv32im machine (WebAssembly)", function () {
     const machine = vm.machine(guest("montecarlo"), new Uint8Array(8));
     machine.free();
     assert.throws(() => machine.run(), /freed/);
+  });
+
+  it("checks steps from witnesses alone, and refuses a tampered one", () => {
+    const machine = vm.machine(guest("sha256"), pseudoRandom(300, 4));
+    machine.run(500n);
+    for (let i = 0; i < 200; i++) {
+      const pre = machine.state().hash;
+      const witness = machine.witness();
+      machine.step();
+      assert.deepEqual(vm.verifyStep(pre, witness), machine.state().hash, `step ${500 + i}`);
+    }
+    const pre = machine.state().hash;
+    const witness = machine.witness();
+    const tampered = witness.slice();
+    tampered[tampered.length - 1] ^= 1;
+    assert.throws(() => vm.verifyStep(pre, tampered), (error: unknown) => error instanceof WitnessError && error.errorName === "BadProof");
+    assert.throws(() => vm.verifyStep(new Uint8Array(32), witness), (error: unknown) => error instanceof WitnessError && error.errorName === "PreStateMismatch");
+    assert.throws(() => vm.verifyStep(pre, witness.subarray(0, 100)), (error: unknown) => error instanceof WitnessError && error.errorName === "MalformedWitness");
+    machine.free();
   });
 });

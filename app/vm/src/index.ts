@@ -15,6 +15,19 @@ export enum VmStatus {
 }
 
 export const STATE_BYTES = 173;
+/** The largest encoded step witness: the state, a flags byte and two leaves with their paths. */
+export const MAX_WITNESS_BYTES = STATE_BYTES + 1 + 2 * (4 + 32 + 19 * 32);
+
+/** Why a witness does not show a step, as the chain will say it. */
+export type WitnessErrorName = "MalformedWitness" | "PreStateMismatch" | "InvalidState" | "BadProof" | "MissingLeaf";
+const WITNESS_ERRORS: Record<number, WitnessErrorName> = { 1: "MalformedWitness", 2: "PreStateMismatch", 3: "InvalidState", 4: "BadProof", 5: "MissingLeaf" };
+
+export class WitnessError extends Error {
+  constructor(readonly errorName: WitnessErrorName) {
+    super(`the step witness was refused: ${errorName}`);
+    this.name = "WitnessError";
+  }
+}
 export const DEFAULT_WASM_PATH = path.resolve(__dirname, "../../../target/wasm/vm_wasm.wasm");
 
 /** The slice of the WebAssembly API used here (the project's TypeScript libraries omit it). */
@@ -34,6 +47,9 @@ interface Exports {
   vm_exit_code(handle: number): number;
   vm_state(handle: number, out: number): number;
   vm_output(handle: number, out: number, capacity: number): number;
+  vm_step(handle: number): void;
+  vm_witness(handle: number, out: number): number;
+  vm_verify_step(pre: number, witness: number, len: number, out: number): number;
 }
 
 /** One WebAssembly instance; machines made from it share its memory. */
@@ -55,6 +71,24 @@ export class VmModule {
     e.vm_dealloc(inputPointer, input.length);
     if (handle === 0) throw new RangeError("the code or the input does not fit its 4 MiB region");
     return new VmMachine(e, handle, (pointer, len) => this.copyOut(pointer, len));
+  }
+
+  /** The post-state hash of one step, checked from the pre-state hash and an encoded witness alone. */
+  verifyStep(preHash: Uint8Array, witness: Uint8Array): Uint8Array {
+    if (preHash.length !== 32) throw new RangeError("the pre-state hash is 32 bytes");
+    const e = this.exports;
+    const pre = this.copyIn(preHash);
+    const wire = this.copyIn(witness);
+    const out = e.vm_alloc(32);
+    try {
+      const code = e.vm_verify_step(pre, wire, witness.length, out);
+      if (code !== 0) throw new WitnessError(WITNESS_ERRORS[code] ?? "MalformedWitness");
+      return this.copyOut(out, 32);
+    } finally {
+      e.vm_dealloc(pre, 32);
+      e.vm_dealloc(wire, Math.max(witness.length, 1));
+      e.vm_dealloc(out, 32);
+    }
   }
 
   private copyIn(bytes: Uint8Array): number {
@@ -113,6 +147,21 @@ export class VmMachine {
       return this.copyOut(pointer, Math.min(len, maxBytes));
     } finally {
       this.e.vm_dealloc(pointer, maxBytes);
+    }
+  }
+
+  step(): void {
+    this.e.vm_step(this.live());
+  }
+
+  /** The encoded witness of the next step (what a defender or challenger uploads). */
+  witness(): Uint8Array {
+    const pointer = this.e.vm_alloc(MAX_WITNESS_BYTES);
+    try {
+      const len = this.e.vm_witness(this.live(), pointer);
+      return this.copyOut(pointer, len);
+    } finally {
+      this.e.vm_dealloc(pointer, MAX_WITNESS_BYTES);
     }
   }
 

@@ -31,5 +31,5 @@ pub use decode::{decode, Instruction};
 pub use execute::{step, Bus};
 pub use memory::Memory;
 pub use merkle::{Hash, DEPTH, LEAF_BYTES};
-pub use proof::{verify_step, LeafWitness, StepWitness, WitnessError};
+pub use proof::{verify_step, LeafWitness, StepWitness, WitnessError, MAX_WITNESS_BYTES};
 pub use state::{hash_state, Core, LoadError, Machine, Registers, Status, STATE_BYTES};

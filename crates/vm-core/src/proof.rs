@@ -26,6 +26,52 @@ pub struct StepWitness {
     pub data: Option<LeafWitness>,
 }
 
+/// Bytes of the largest encoded witness: the state, a flags byte and two leaves with paths.
+pub const MAX_WITNESS_BYTES: usize = STATE_BYTES + 1 + 2 * LEAF_WITNESS_BYTES;
+const LEAF_WITNESS_BYTES: usize = 4 + LEAF_BYTES + DEPTH * 32;
+
+impl StepWitness {
+    /// The wire form (what a proof buffer holds): the state blob, a flags byte (bit 0: a fetch
+    /// leaf follows, bit 1: a data leaf follows), then each leaf as index (u32 LE), its 32 bytes
+    /// and its 19 siblings, lowest first.
+    pub fn encode(&self) -> alloc::vec::Vec<u8> {
+        let mut bytes = alloc::vec::Vec::with_capacity(MAX_WITNESS_BYTES);
+        bytes.extend_from_slice(&self.state);
+        bytes.push(self.fetch.is_some() as u8 | (self.data.is_some() as u8) << 1);
+        for leaf in [&self.fetch, &self.data].into_iter().flatten() {
+            bytes.extend_from_slice(&leaf.index.to_le_bytes());
+            bytes.extend_from_slice(&leaf.leaf);
+            leaf.siblings.iter().for_each(|s| bytes.extend_from_slice(s));
+        }
+        bytes
+    }
+
+    /// Parses the wire form; `None` when its length or flags do not add up.
+    pub fn decode(bytes: &[u8]) -> Option<StepWitness> {
+        let state: [u8; STATE_BYTES] = bytes.get(..STATE_BYTES)?.try_into().ok()?;
+        let flags = *bytes.get(STATE_BYTES)?;
+        if flags > 3 {
+            return None;
+        }
+        let mut rest = &bytes[STATE_BYTES + 1..];
+        let mut take = |present: bool| -> Option<Option<LeafWitness>> {
+            if !present {
+                return Some(None);
+            }
+            let chunk = rest.get(..LEAF_WITNESS_BYTES)?;
+            rest = &rest[LEAF_WITNESS_BYTES..];
+            let mut siblings = [[0u8; 32]; DEPTH];
+            for (i, sibling) in siblings.iter_mut().enumerate() {
+                sibling.copy_from_slice(&chunk[4 + LEAF_BYTES + 32 * i..4 + LEAF_BYTES + 32 * (i + 1)]);
+            }
+            Some(Some(LeafWitness { index: u32::from_le_bytes(chunk[..4].try_into().ok()?), leaf: chunk[4..4 + LEAF_BYTES].try_into().ok()?, siblings }))
+        };
+        let fetch = take(flags & 1 != 0)?;
+        let data = take(flags & 2 != 0)?;
+        rest.is_empty().then_some(StepWitness { state, fetch, data })
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WitnessError {
     /// The blob does not hash to the claimed pre-state.

@@ -131,6 +131,10 @@ fn tampered_witnesses_are_refused() {
     let pre = machine.state_hash();
     let good = machine.witness();
     assert!(verify_step(&pre, &good).is_ok());
+    let wire = good.encode();
+    assert_eq!(wire.len(), vm_core::MAX_WITNESS_BYTES, "a store away from its code carries two leaves");
+    assert_eq!(vm_core::StepWitness::decode(&wire), Some(good.clone()));
+    assert_eq!(vm_core::StepWitness::decode(&wire[..wire.len() - 1]), None);
 
     let mut wrong_state = good.clone();
     wrong_state.state[4] ^= 1;

@@ -129,3 +129,46 @@ pub unsafe extern "C" fn vm_output(handle: u32, out: *mut u8, capacity: u32) -> 
         len
     })
 }
+
+/// Executes one step.
+#[no_mangle]
+pub extern "C" fn vm_step(handle: u32) {
+    with_machine(handle, (), |m| m.step())
+}
+
+/// Writes the encoded witness of the next step at `out` (room for `MAX_WITNESS_BYTES`); returns
+/// its length, or 0 for an unknown handle.
+///
+/// # Safety
+/// `out` must be valid for `MAX_WITNESS_BYTES` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn vm_witness(handle: u32, out: *mut u8) -> u32 {
+    with_machine(handle, 0, |m| {
+        let wire = m.witness().encode();
+        core::slice::from_raw_parts_mut(out, wire.len()).copy_from_slice(&wire);
+        wire.len() as u32
+    })
+}
+
+/// Checks one step the way the chain will: from the pre-state hash (32 bytes) and an encoded
+/// witness, writes the post-state hash at `out` and returns 0, or an error code: 1 malformed
+/// witness, 2 pre-state mismatch, 3 invalid state, 4 bad proof, 5 missing leaf.
+///
+/// # Safety
+/// `pre` must be valid for 32 bytes, `witness` for `len`, `out` for 32.
+#[no_mangle]
+pub unsafe extern "C" fn vm_verify_step(pre: *const u8, witness: *const u8, len: u32, out: *mut u8) -> u32 {
+    let mut pre_hash = [0u8; 32];
+    pre_hash.copy_from_slice(core::slice::from_raw_parts(pre, 32));
+    let Some(witness) = vm_core::StepWitness::decode(core::slice::from_raw_parts(witness, len as usize)) else { return 1 };
+    match vm_core::verify_step(&pre_hash, &witness) {
+        Ok(post) => {
+            core::slice::from_raw_parts_mut(out, 32).copy_from_slice(&post);
+            0
+        }
+        Err(vm_core::WitnessError::PreStateMismatch) => 2,
+        Err(vm_core::WitnessError::InvalidState) => 3,
+        Err(vm_core::WitnessError::BadProof) => 4,
+        Err(vm_core::WitnessError::MissingLeaf) => 5,
+    }
+}
