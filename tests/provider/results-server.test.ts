@@ -380,6 +380,24 @@ describe("results server", () => {
       assert.equal(await uploadBlob(server.url, big.subarray(0, MAX_BLOB)), sha256Hex(big.subarray(0, MAX_BLOB)));
     });
 
+    it("refuses public uploads with 507 once the store holds its quota, keeping nothing", async () => {
+      // Given a server whose store may hold only 100 bytes more than it holds now
+      await server.close();
+      const quota = (await store.totalBytes()) + 100;
+      server = await startResultsServer({ port: 0, store, jobs: hub, consumerOf, maxBlobBytes: MAX_BLOB, maxStoreBytes: quota });
+      const first = randomBytes(80);
+      const second = randomBytes(80);
+      // When two 80-byte blobs are uploaded
+      assert.equal(await uploadBlob(server.url, first), sha256Hex(first));
+      const refused = await request(`${server.url}/v1/blobs/${sha256Hex(second)}`, { method: "PUT", body: second });
+      // Then the second is refused and not kept, and the first can still be uploaded again
+      assert.equal(refused.status, 507);
+      assert.equal(refused.body.error, "the blob store is full");
+      assert.equal(await store.has(sha256Hex(second)), false);
+      assert.equal(await store.totalBytes(), quota - 20);
+      assert.equal((await request(`${server.url}/v1/blobs/${sha256Hex(first)}`, { method: "PUT", body: first })).status, 200);
+    });
+
     it("lets the client catch a blob altered on the server", async () => {
       const id = await uploadBlob(server.url, new TextEncoder().encode("input data"));
       await fs.writeFile(store.pathOf(id), "other data");

@@ -75,6 +75,8 @@ export const ProviderConfigSchema = z.object({
     .pipe(z.array(z.string().url()))
     .default([]),
   maxBlobBytes: z.coerce.number().int().positive().default(256 * 1024 * 1024),
+  /** Bytes the blob store may hold before public uploads are refused. */
+  maxStoreBytes: z.coerce.number().int().positive().default(20 * 1024 ** 3),
   tickMs: z.coerce.number().int().positive().default(1_000),
   resyncMs: z.coerce.number().int().positive().default(30_000),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -107,6 +109,7 @@ export const PROVIDER_ENV = {
   maxConcurrentJobs: "PROVIDER_MAX_CONCURRENT_JOBS",
   blobSources: "PROVIDER_BLOB_SOURCES",
   maxBlobBytes: "PROVIDER_MAX_BLOB_BYTES",
+  maxStoreBytes: "PROVIDER_MAX_STORE_BYTES",
   tickMs: "PROVIDER_TICK_MS",
   resyncMs: "PROVIDER_RESYNC_MS",
   logLevel: "LOG_LEVEL",

@@ -87,6 +87,7 @@ export async function startProvider(config: ProviderConfig, wallet: Keypair, log
     store,
     jobs: hub,
     maxBlobBytes: config.maxBlobBytes,
+    maxStoreBytes: config.maxStoreBytes,
     logger: logger.child({ component: "results" }),
     consumerOf: async (job) => journal.get(job)?.consumer ?? (await client.fetchJob(new PublicKey(job)).catch(() => null))?.consumer.toBase58() ?? null,
   });

@@ -24,6 +24,8 @@ export interface ResultsServerOptions {
   consumerOf: ConsumerOf;
   /** Largest blob a PUT may upload. */
   maxBlobBytes: number;
+  /** Bytes the store may hold before public uploads are refused (507); unlimited when absent. */
+  maxStoreBytes?: number;
   logger?: Logger;
   /** Nonce book; tests pass one with their own clock. */
   challenges?: ChallengeBook;
@@ -224,6 +226,11 @@ async function putBlob(context: Context, request: http.IncomingMessage, response
   const declared = Number(request.headers["content-length"] ?? NaN);
   if (declared > context.maxBlobBytes) throw new HttpError(413, `blob larger than ${context.maxBlobBytes} bytes`);
   const existed = await context.store.has(sha256);
+  // Uploads are public: a quota keeps anyone from filling the node's disk.
+  if (!existed && context.maxStoreBytes !== undefined) {
+    const incoming = Number.isFinite(declared) ? declared : context.maxBlobBytes;
+    if ((await context.store.totalBytes()) + incoming > context.maxStoreBytes) throw new HttpError(507, "the blob store is full");
+  }
   try {
     // Iterate without destroying the request on failure: the socket must carry the error response.
     const stored = await context.store.ingest(request.iterator({ destroyOnReturn: false }), { expectedSha256: sha256, maxBytes: context.maxBlobBytes });

@@ -73,7 +73,16 @@ export class BlobStore {
   /** Shard directories known to exist, to skip a mkdir per blob. */
   private readonly shards = new Set<string>();
 
+  /** Bytes of all blobs held: walked once when first asked, then kept current by `commit`. */
+  private storedBytes: number | null = null;
+
   private constructor(readonly root: string) {}
+
+  /** Total bytes of the blobs in the store. */
+  async totalBytes(): Promise<number> {
+    if (this.storedBytes === null) this.storedBytes = await directoryBytes(path.join(this.root, "blobs"));
+    return this.storedBytes;
+  }
 
   /** Creates the layout under `root` and clears temp files a crash left behind. */
   static async open(root: string): Promise<BlobStore> {
@@ -149,8 +158,10 @@ export class BlobStore {
       await fs.mkdir(shard, { recursive: true });
       this.shards.add(shard);
     }
+    const replaced = await fs.stat(target).then((stat) => stat.size, () => 0);
     // Same name, same content: replacing an existing blob is harmless and repairs a damaged one.
     await fs.rename(temp, target);
+    if (this.storedBytes !== null) this.storedBytes += digest.size - replaced;
     return digest;
   }
 
@@ -191,6 +202,15 @@ export class BlobStore {
       throw error;
     }
   }
+}
+
+async function directoryBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    total += entry.isDirectory() ? await directoryBytes(full) : (await fs.lstat(full)).size;
+  }
+  return total;
 }
 
 export interface HashOutputOptions {
