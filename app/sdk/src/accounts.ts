@@ -11,6 +11,8 @@ export type MarketAccount = Native<Accounts["market"]>;
 export type ProviderAccount = Native<Accounts["provider"]>;
 export type JobAccount = Native<Accounts["job"]>;
 export type BidAccount = Native<Accounts["bid"]>;
+export type DisputeAccount = Native<Accounts["dispute"]>;
+export type WitnessBufferAccount = Native<Accounts["witnessBuffer"]>;
 
 type AccountName = keyof Accounts;
 
@@ -45,4 +47,12 @@ export function fetchJob(program: Program<ComputeMarket>, address: PublicKey): P
 
 export function fetchBid(program: Program<ComputeMarket>, address: PublicKey): Promise<BidAccount | null> {
   return fetchDecoded(program, "bid", address);
+}
+
+export function fetchDispute(program: Program<ComputeMarket>, address: PublicKey): Promise<DisputeAccount | null> {
+  return fetchDecoded(program, "dispute", address);
+}
+
+export function fetchWitnessBuffer(program: Program<ComputeMarket>, address: PublicKey): Promise<WitnessBufferAccount | null> {
+  return fetchDecoded(program, "witnessBuffer", address);
 }

@@ -6,6 +6,8 @@ import { PublicKey, type TransactionInstruction } from "@solana/web3.js";
 import {
   fetchBid,
   fetchConfig,
+  fetchDispute,
+  type DisputeAccount,
   fetchJob,
   fetchMarket,
   fetchProvider,
@@ -31,7 +33,17 @@ import {
   startJobInstruction,
   withdrawBidInstruction,
   type CommitResultArgs,
+  type CommitVerifiableArgs,
   type FailWinnerAccounts,
+  chooseSegmentInstruction,
+  commitVerifiableInstruction,
+  dissectInstruction,
+  openDisputeInstruction,
+  proveStepInstruction,
+  settleDisputeInstruction,
+  timeoutDisputeInstruction,
+  witnessChunks,
+  writeWitnessInstruction,
   createMarketInstruction,
   initializeConfigInstruction,
   postJobInstruction,
@@ -46,7 +58,18 @@ import {
   type UpdateConfigArgs,
 } from "./instructions";
 import { toNative } from "./native";
-import { findBidPda, findConfigPda, findEscrowPda, findJobPda, findMarketPda, findProviderPda, findStakeVaultPda } from "./pda";
+import {
+  findBidPda,
+  findBondVaultPda,
+  findConfigPda,
+  findDisputePda,
+  findEscrowPda,
+  findJobPda,
+  findMarketPda,
+  findProviderPda,
+  findStakeVaultPda,
+  findWitnessBufferPda,
+} from "./pda";
 import { sendInstructions } from "./rpc/send";
 import type { HardwareSpecInput, JobRequirementsInput } from "./types";
 
@@ -327,6 +350,131 @@ export class ComputeMarketClient {
     const bid = this.bidAddress(args.job, this.providerAddress(job.market));
     const ix = await commitResultInstruction(this.program, args, { owner: this.wallet, market: job.market, job: args.job, bid });
     return sendInstructions(this.provider, [ix]);
+  }
+
+  /** A verifiable job's winner commits the machine's final state and its output proof. */
+  async commitVerifiable(args: CommitVerifiableArgs & { job: PublicKey }): Promise<string> {
+    const job = await this.requireJob(args.job);
+    const bid = this.bidAddress(args.job, this.providerAddress(job.market));
+    const ix = await commitVerifiableInstruction(this.program, args, { owner: this.wallet, market: job.market, job: args.job, bid });
+    return sendInstructions(this.provider, [ix]);
+  }
+
+  // --- disputes (challengers, defenders, cranks) --------------------------------------
+
+  /** The game `challenger` (default: the wallet) plays against `job`'s result. */
+  disputeAddress(job: PublicKey, challenger: PublicKey = this.wallet): PublicKey {
+    return findDisputePda({ job, challenger, programId: this.programId })[0];
+  }
+
+  /** Opens the wallet's game against the result `provider` committed for `job`, posting the bond. */
+  async openDispute(args: { job: PublicKey; provider: PublicKey; challengerToken?: PublicKey }): Promise<{ dispute: PublicKey; signature: string }> {
+    const job = await this.requireJob(args.job);
+    const market = await this.requireMarket(job.market);
+    const dispute = this.disputeAddress(args.job);
+    const ix = await openDisputeInstruction(this.program, {
+      challenger: this.wallet,
+      market: job.market,
+      job: args.job,
+      bid: this.bidAddress(args.job, args.provider),
+      dispute,
+      bondVault: findBondVaultPda({ dispute, programId: this.programId })[0],
+      challengerToken: args.challengerToken ?? getAssociatedTokenAddressSync(market.stakeMint, this.wallet),
+      stakeMint: market.stakeMint,
+    });
+    return { dispute, signature: await sendInstructions(this.provider, [ix]) };
+  }
+
+  /** The defender posts its state hashes at the split points of the disputed interval. */
+  async dissect(args: { dispute: PublicKey; hashes: Uint8Array[] }): Promise<string> {
+    return sendInstructions(this.provider, [await dissectInstruction(this.program, args.hashes, { owner: this.wallet, dispute: args.dispute })]);
+  }
+
+  /** The challenger disputes segment `segment` of the latest dissection. */
+  async chooseSegment(args: { dispute: PublicKey; segment: number }): Promise<string> {
+    return sendInstructions(this.provider, [await chooseSegmentInstruction(this.program, args.segment, { challenger: this.wallet, dispute: args.dispute })]);
+  }
+
+  /** Writes a one-step witness into the wallet's proof buffer, one transaction per chunk. */
+  async writeWitness(args: { dispute: PublicKey; witness: Uint8Array }): Promise<{ buffer: PublicKey; signatures: string[] }> {
+    const buffer = findWitnessBufferPda({ dispute: args.dispute, writer: this.wallet, programId: this.programId })[0];
+    const signatures = [];
+    for (const chunk of witnessChunks(args.witness)) {
+      const ix = await writeWitnessInstruction(this.program, chunk, { writer: this.wallet, dispute: args.dispute, buffer });
+      signatures.push(await sendInstructions(this.provider, [ix]));
+    }
+    return { buffer, signatures };
+  }
+
+  /** Runs the one-step proof from `writer`'s buffer (default: the wallet's). */
+  async proveStep(args: { dispute: PublicKey; writer?: PublicKey }): Promise<string> {
+    const writer = args.writer ?? this.wallet;
+    const buffer = findWitnessBufferPda({ dispute: args.dispute, writer, programId: this.programId })[0];
+    return sendInstructions(this.provider, [await proveStepInstruction(this.program, { prover: this.wallet, dispute: args.dispute, buffer, writer })]);
+  }
+
+  /** Writes the witness and proves the step with it. */
+  async submitProof(args: { dispute: PublicKey; witness: Uint8Array }): Promise<string> {
+    await this.writeWitness(args);
+    return this.proveStep({ dispute: args.dispute });
+  }
+
+  /** Ends a game whose party to move ran out of clock. */
+  async timeoutDispute(args: { dispute: PublicKey }): Promise<string> {
+    return sendInstructions(this.provider, [await timeoutDisputeInstruction(this.program, { cranker: this.wallet, dispute: args.dispute })]);
+  }
+
+  /** Pays out a decided game and closes it (and a refuted job with its last game). */
+  async settleDispute(args: { dispute: PublicKey }): Promise<string> {
+    const dispute = orThrow(await this.fetchDispute(args.dispute), `no dispute at ${args.dispute.toBase58()}`);
+    const job = await this.requireJob(dispute.job);
+    const provider = await this.requireProvider(dispute.provider);
+    const config = await this.requireConfig();
+    const needed: [PublicKey, PublicKey][] = [
+      [job.consumer, job.paymentMint],
+      [dispute.owner, provider.stakeMint],
+      [dispute.challenger, provider.stakeMint],
+      [config.treasury, provider.stakeMint],
+    ];
+    const create: TransactionInstruction[] = [];
+    const [consumerToken, ownerStakeToken, challengerStakeToken, treasuryStakeToken] = await Promise.all(
+      needed.map(async ([owner, mint]) => {
+        const [address, ix] = await this.associatedToken(owner, mint);
+        create.push(...ix);
+        return address;
+      }),
+    );
+    const ix = await settleDisputeInstruction(this.program, {
+      cranker: this.wallet,
+      config: this.configAddress,
+      market: job.market,
+      job: dispute.job,
+      escrow: job.escrow,
+      consumer: job.consumer,
+      consumerToken,
+      bid: dispute.bid,
+      provider: dispute.provider,
+      vault: provider.vault,
+      owner: dispute.owner,
+      ownerStakeToken,
+      challenger: dispute.challenger,
+      challengerStakeToken,
+      treasuryStakeToken,
+      dispute: args.dispute,
+      bondVault: findBondVaultPda({ dispute: args.dispute, programId: this.programId })[0],
+    });
+    return sendInstructions(this.provider, [...dedupe(create), ix]);
+  }
+
+  fetchDispute(address: PublicKey): Promise<DisputeAccount | null> {
+    return fetchDispute(this.program, address);
+  }
+
+  /** Every open or undecided game against `job`. */
+  async disputesOf(job: PublicKey): Promise<{ address: PublicKey; account: DisputeAccount }[]> {
+    // Dispute layout: discriminator (8), bump, vault bump, status, turn (4), then the job.
+    const accounts = await this.program.account.dispute.all([{ memcmp: { offset: 12, bytes: job.toBase58() } }]);
+    return accounts.map(({ publicKey, account }) => ({ address: publicKey, account: toNative(account) }));
   }
 
   // --- cranks (anyone; keepers) --------------------------------------------------------

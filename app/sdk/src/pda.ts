@@ -10,6 +10,9 @@ export const SEEDS = {
   job: "job",
   escrow: "escrow",
   bid: "bid",
+  dispute: "dispute",
+  bond: "bond",
+  witness: "witness",
 } as const;
 
 const encoder = new TextEncoder();
@@ -68,4 +71,16 @@ export function findEscrowPda({ job, programId }: { job: PublicKey; programId: P
 
 export function findBidPda({ job, provider, programId }: { job: PublicKey; provider: PublicKey; programId: PublicKey }): [PublicKey, number] {
   return derive([encoder.encode(SEEDS.bid), job.toBytes(), provider.toBytes()], programId);
+}
+
+export function findDisputePda({ job, challenger, programId }: { job: PublicKey; challenger: PublicKey; programId: PublicKey }): [PublicKey, number] {
+  return derive([encoder.encode(SEEDS.dispute), job.toBytes(), challenger.toBytes()], programId);
+}
+
+export function findBondVaultPda({ dispute, programId }: { dispute: PublicKey; programId: PublicKey }): [PublicKey, number] {
+  return derive([encoder.encode(SEEDS.bond), dispute.toBytes()], programId);
+}
+
+export function findWitnessBufferPda({ dispute, writer, programId }: { dispute: PublicKey; writer: PublicKey; programId: PublicKey }): [PublicKey, number] {
+  return derive([encoder.encode(SEEDS.witness), dispute.toBytes(), writer.toBytes()], programId);
 }

@@ -50,6 +50,15 @@ interface Exports {
   vm_step(handle: number): void;
   vm_witness(handle: number, out: number): number;
   vm_verify_step(pre: number, witness: number, len: number, out: number): number;
+  vm_output_proof(handle: number, out: number): number;
+  vm_program_roots(code: number, codeLen: number, input: number, inputLen: number, out: number): number;
+}
+
+/** The output quarter's root and the two siblings that prove it into a memory root. */
+export interface OutputProof {
+  outputRoot: Uint8Array;
+  heapRoot: Uint8Array;
+  lowNode: Uint8Array;
 }
 
 /** One WebAssembly instance; machines made from it share its memory. */
@@ -71,6 +80,25 @@ export class VmModule {
     e.vm_dealloc(inputPointer, input.length);
     if (handle === 0) throw new RangeError("the code or the input does not fit its 4 MiB region");
     return new VmMachine(e, handle, (pointer, len) => this.copyOut(pointer, len));
+  }
+
+  /** The roots a verifiable job is posted with: its code quarter's and its input quarter's. */
+  programRoots(code: Uint8Array, input: Uint8Array): { codeRoot: Uint8Array; inputRoot: Uint8Array } {
+    const e = this.exports;
+    const codePointer = this.copyIn(code);
+    const inputPointer = this.copyIn(input);
+    const out = e.vm_alloc(64);
+    try {
+      if (e.vm_program_roots(codePointer, code.length, inputPointer, input.length, out) !== 1) {
+        throw new RangeError("the code or the input does not fit its 4 MiB region");
+      }
+      const roots = this.copyOut(out, 64);
+      return { codeRoot: roots.subarray(0, 32), inputRoot: roots.subarray(32) };
+    } finally {
+      e.vm_dealloc(codePointer, Math.max(code.length, 1));
+      e.vm_dealloc(inputPointer, Math.max(input.length, 1));
+      e.vm_dealloc(out, 64);
+    }
   }
 
   /** The post-state hash of one step, checked from the pre-state hash and an encoded witness alone. */
@@ -154,6 +182,18 @@ export class VmMachine {
     this.e.vm_step(this.live());
   }
 
+  /** The output root of the current memory with its proof into the memory root. */
+  outputProof(): OutputProof {
+    const pointer = this.e.vm_alloc(96);
+    try {
+      if (this.e.vm_output_proof(this.live(), pointer) !== 1) throw new Error("unknown machine");
+      const bytes = this.copyOut(pointer, 96);
+      return { outputRoot: bytes.subarray(0, 32), heapRoot: bytes.subarray(32, 64), lowNode: bytes.subarray(64) };
+    } finally {
+      this.e.vm_dealloc(pointer, 96);
+    }
+  }
+
   /** The encoded witness of the next step (what a defender or challenger uploads). */
   witness(): Uint8Array {
     const pointer = this.e.vm_alloc(MAX_WITNESS_BYTES);
@@ -175,3 +215,6 @@ export class VmMachine {
     return this.handle;
   }
 }
+
+export { Replay } from "./replay";
+export { splitPoints, segmentCount, nextMove, type GameView, type GameMove, type Role, type Trace } from "./game";

@@ -70,5 +70,23 @@ pub fn output_in_memory(memory_root: &Hash, output_root: &Hash, heap_root: &Hash
     node_hash(low_node, &node_hash(output_root, heap_root)) == *memory_root
 }
 
+/// What `commit_verifiable` takes besides the state: the output quarter's root and the two
+/// siblings that prove it into the memory root.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutputProof {
+    pub output_root: Hash,
+    pub heap_root: Hash,
+    pub low_node: Hash,
+}
+
+/// The output proof of a (final) memory.
+pub fn output_proof(memory: &mut crate::memory::Memory) -> OutputProof {
+    OutputProof {
+        output_root: memory.node(QUARTER_DEPTH, 2),
+        heap_root: memory.node(QUARTER_DEPTH, 3),
+        low_node: memory.node(QUARTER_DEPTH + 1, 0),
+    }
+}
+
 /// The input quarter starts where the layout says (a compile-time reminder for readers).
 const _: () = assert!(INPUT_START == QUARTER_BYTES);

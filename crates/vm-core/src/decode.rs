@@ -163,7 +163,7 @@ pub fn decode(word: u32) -> Option<Instruction> {
             let (rd, rs1, rs2) = (rd(word), rs1(word), rs2(word));
             match (funct7(word), funct3(word)) {
                 (0x01, f) => {
-                    let op = [MulOp::Mul, MulOp::Mulh, MulOp::Mulhsu, MulOp::Mulhu, MulOp::Div, MulOp::Divu, MulOp::Rem, MulOp::Remu][f as usize];
+                    let op = [MulOp::Mul, MulOp::Mulh, MulOp::Mulhsu, MulOp::Mulhu, MulOp::Div, MulOp::Divu, MulOp::Rem, MulOp::Remu][(f & 7) as usize];
                     MulDiv { op, rd, rs1, rs2 }
                 }
                 (0x00, 0) => Op { op: AluOp::Add, rd, rs1, rs2 },

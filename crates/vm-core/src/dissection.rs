@@ -7,15 +7,28 @@ use alloc::vec::Vec;
 /// The most segments an interval is cut into.
 pub const SEGMENTS: u64 = 16;
 
+/// Segments [lo, hi] is cut into: 16, or one per step when shorter (0 for an empty interval).
+pub fn segments(lo: u64, hi: u64) -> u64 {
+    hi.saturating_sub(lo).min(SEGMENTS)
+}
+
+/// The boundary `j` of [lo, hi] (0 ≤ j ≤ segments): `lo + j·w`, the last one `hi` (it takes the
+/// remainder). `None` past the last boundary. Allocation-free: the chain uses it.
+pub fn boundary(lo: u64, hi: u64, j: u64) -> Option<u64> {
+    let count = segments(lo, hi);
+    if j > count {
+        return None;
+    }
+    if j == count {
+        return Some(hi);
+    }
+    let width = hi.saturating_sub(lo) / count.max(1);
+    Some(lo + j * width)
+}
+
 /// The inner points of [lo, hi] the defender must post hashes for (at most 15, ascending).
 pub fn split_points(lo: u64, hi: u64) -> Vec<u64> {
-    let span = hi.saturating_sub(lo);
-    if span < 2 {
-        return Vec::new();
-    }
-    let segments = span.min(SEGMENTS);
-    let width = span / segments;
-    (1..segments).map(|j| lo + j * width).collect()
+    (1..segments(lo, hi)).filter_map(|j| boundary(lo, hi, j)).collect()
 }
 
 /// The segment a challenger disputes: the first whose left end agrees and right end does not.

@@ -52,16 +52,29 @@ fn mul_div(op: MulOp, a: u32, b: u32) -> u32 {
         MulOp::Div => match (a as i32, b as i32) {
             (_, 0) => u32::MAX,
             (i32::MIN, -1) => i32::MIN as u32,
-            (x, y) => (x / y) as u32,
+            (x, y) => signed_div(x, y),
         },
         MulOp::Divu => a.checked_div(b).unwrap_or(u32::MAX),
         MulOp::Rem => match (a as i32, b as i32) {
             (x, 0) => x as u32,
             (i32::MIN, -1) => 0,
-            (x, y) => (x % y) as u32,
+            (x, y) => signed_rem(x, y),
         },
         MulOp::Remu => a.checked_rem(b).unwrap_or(a),
     }
+}
+
+/// `x / y` rounded toward zero, for `y ≠ 0` and not `i32::MIN / −1`, computed on magnitudes:
+/// the chain's BPF target has no signed division instruction.
+fn signed_div(x: i32, y: i32) -> u32 {
+    let quotient = x.unsigned_abs() / y.unsigned_abs();
+    if (x < 0) != (y < 0) { quotient.wrapping_neg() } else { quotient }
+}
+
+/// `x % y` with the dividend's sign, for `y ≠ 0`, computed on magnitudes (see `signed_div`).
+fn signed_rem(x: i32, y: i32) -> u32 {
+    let remainder = x.unsigned_abs() % y.unsigned_abs();
+    if x < 0 { remainder.wrapping_neg() } else { remainder }
 }
 
 fn branch_taken(kind: BranchKind, a: u32, b: u32) -> bool {
@@ -106,7 +119,8 @@ pub fn step(core: &mut Core, bus: &mut impl Bus) -> Result<(), Missing> {
         stop(core, Status::IllegalInstruction);
         return Ok(());
     };
-    let reg = |core: &Core, r: u8| core.regs[r as usize];
+    // Register numbers are five bits; the mask only tells the compiler so (no bounds check).
+    let reg = |core: &Core, r: u8| core.regs[(r & 31) as usize];
     let mut next = pc.wrapping_add(4);
     let mut write: Option<(u8, u32)> = None;
     match instruction {
@@ -158,10 +172,37 @@ pub fn step(core: &mut Core, bus: &mut impl Bus) -> Result<(), Missing> {
     }
     if let Some((rd, value)) = write {
         if rd != 0 {
-            core.regs[rd as usize] = value;
+            core.regs[(rd & 31) as usize] = value;
         }
     }
     core.pc = next;
     core.steps = core.steps.wrapping_add(1);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{signed_div, signed_rem};
+
+    #[test]
+    fn division_on_magnitudes_matches_signed_division() {
+        let interesting = [i32::MIN, i32::MIN + 1, -65_537, -7, -3, -2, -1, 1, 2, 3, 7, 65_537, i32::MAX - 1, i32::MAX];
+        let mut seed = 0x9e37_79b9u32;
+        let mut values: alloc::vec::Vec<i32> = interesting.to_vec();
+        for _ in 0..2_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            values.push(seed as i32 >> (seed % 31));
+        }
+        for &x in &values {
+            for &y in interesting.iter().chain(values.iter().take(200)) {
+                if y == 0 || (x == i32::MIN && y == -1) {
+                    continue;
+                }
+                assert_eq!(signed_div(x, y), (x / y) as u32, "{x} / {y}");
+                assert_eq!(signed_rem(x, y), (x % y) as u32, "{x} % {y}");
+            }
+        }
+    }
 }

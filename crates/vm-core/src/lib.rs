@@ -25,11 +25,12 @@ pub mod layout;
 pub mod memory;
 pub mod merkle;
 pub mod proof;
+pub mod sha;
 pub mod state;
 
 pub use decode::{decode, Instruction};
 pub use execute::{step, Bus};
 pub use memory::Memory;
 pub use merkle::{Hash, DEPTH, LEAF_BYTES};
-pub use proof::{verify_step, LeafWitness, StepWitness, WitnessError, MAX_WITNESS_BYTES};
+pub use proof::{verify_step, verify_step_wire, LeafWitness, StepWitness, WitnessError, MAX_WITNESS_BYTES};
 pub use state::{hash_state, Core, LoadError, Machine, Registers, Status, STATE_BYTES};

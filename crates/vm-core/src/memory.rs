@@ -132,4 +132,10 @@ impl Memory {
         }
         siblings
     }
+
+    /// The hash of node `index` at `level` (0 = leaf hashes, `DEPTH` = the root).
+    pub fn node(&mut self, level: usize, index: u32) -> Hash {
+        self.root();
+        self.levels[level][index as usize]
+    }
 }

@@ -1,7 +1,7 @@
 //! The memory tree: 2^19 leaves of 32 bytes, leaf hash `sha256(0x00 ‖ leaf)`, node hash
 //! `sha256(0x01 ‖ left ‖ right)`. Level 0 holds leaf hashes, level 19 the root. The empty-subtree
 //! hashes are the hashes of all-zero leaves and of pairs of them, level by level.
-use sha2::{Digest, Sha256};
+use crate::sha::sha256;
 
 pub type Hash = [u8; 32];
 /// Bytes per leaf.
@@ -12,26 +12,20 @@ pub const DEPTH: usize = 19;
 pub const LEAVES: u32 = 1 << DEPTH;
 
 pub fn leaf_hash(leaf: &[u8; LEAF_BYTES]) -> Hash {
-    let mut hasher = Sha256::new();
-    hasher.update([0x00]);
-    hasher.update(leaf);
-    hasher.finalize().into()
+    sha256([&[0x00], leaf])
 }
 
 pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
-    let mut hasher = Sha256::new();
-    hasher.update([0x01]);
-    hasher.update(left);
-    hasher.update(right);
-    hasher.finalize().into()
+    sha256([&[0x01], left, right])
 }
 
 /// The hash of an all-zero subtree at each level, 0 (a zero leaf) to `DEPTH` (an empty memory).
 pub fn empty_hashes() -> [Hash; DEPTH + 1] {
     let mut hashes = [[0u8; 32]; DEPTH + 1];
-    hashes[0] = leaf_hash(&[0u8; LEAF_BYTES]);
-    for level in 1..=DEPTH {
-        hashes[level] = node_hash(&hashes[level - 1], &hashes[level - 1]);
+    let mut below = leaf_hash(&[0u8; LEAF_BYTES]);
+    for hash in hashes.iter_mut() {
+        *hash = below;
+        below = node_hash(&below, &below);
     }
     hashes
 }

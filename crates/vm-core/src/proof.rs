@@ -6,7 +6,7 @@
 use crate::decode::{decode, Instruction, Width};
 use crate::execute::{step, Bus, Missing};
 use crate::layout::MEMORY_BYTES;
-use crate::merkle::{leaf_hash, root_from_path, Hash, DEPTH, LEAF_BYTES};
+use crate::merkle::{leaf_hash, Hash, DEPTH, LEAF_BYTES};
 use crate::state::{hash_state, Core, Machine, Status, STATE_BYTES};
 
 /// A memory leaf and the siblings of its path, lowest first.
@@ -48,32 +48,22 @@ impl StepWitness {
 
     /// Parses the wire form; `None` when its length or flags do not add up.
     pub fn decode(bytes: &[u8]) -> Option<StepWitness> {
-        let state: [u8; STATE_BYTES] = bytes.get(..STATE_BYTES)?.try_into().ok()?;
-        let flags = *bytes.get(STATE_BYTES)?;
-        if flags > 3 {
-            return None;
-        }
-        let mut rest = &bytes[STATE_BYTES + 1..];
-        let mut take = |present: bool| -> Option<Option<LeafWitness>> {
-            if !present {
-                return Some(None);
-            }
-            let chunk = rest.get(..LEAF_WITNESS_BYTES)?;
-            rest = &rest[LEAF_WITNESS_BYTES..];
+        let wire = parse_wire(bytes)?;
+        let [fetch, data] = wire.leaves.map(|leaf| leaf.map(|l| {
             let mut siblings = [[0u8; 32]; DEPTH];
-            for (i, sibling) in siblings.iter_mut().enumerate() {
-                sibling.copy_from_slice(&chunk[4 + LEAF_BYTES + 32 * i..4 + LEAF_BYTES + 32 * (i + 1)]);
+            for (sibling, bytes) in siblings.iter_mut().zip(l.siblings.chunks_exact(32)) {
+                sibling.copy_from_slice(bytes);
             }
-            Some(Some(LeafWitness { index: u32::from_le_bytes(chunk[..4].try_into().ok()?), leaf: chunk[4..4 + LEAF_BYTES].try_into().ok()?, siblings }))
-        };
-        let fetch = take(flags & 1 != 0)?;
-        let data = take(flags & 2 != 0)?;
-        rest.is_empty().then_some(StepWitness { state, fetch, data })
+            LeafWitness { index: l.index, leaf: l.leaf, siblings }
+        }));
+        Some(StepWitness { state: *wire.state, fetch, data })
     }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WitnessError {
+    /// The bytes are not a witness's wire form (length or flags do not add up).
+    Malformed,
     /// The blob does not hash to the claimed pre-state.
     PreStateMismatch,
     /// The blob's status byte is not a status.
@@ -84,59 +74,120 @@ pub enum WitnessError {
     MissingLeaf,
 }
 
-struct WitnessBus {
-    leaves: [Option<LeafWitness>; 2],
+/// A leaf of a witness in wire form, borrowed: its index, a working copy of its bytes (a store
+/// changes them) and its 19 siblings left in place. Keeps the chain's stack small.
+struct WireLeaf<'a> {
+    index: u32,
+    leaf: [u8; LEAF_BYTES],
+    siblings: &'a [u8],
+}
+
+/// The parts of a witness in wire form, without copying the paths.
+struct WireWitness<'a> {
+    state: &'a [u8; STATE_BYTES],
+    leaves: [Option<WireLeaf<'a>>; 2],
+}
+
+fn wire_leaf(bytes: &[u8], present: bool) -> Option<(Option<WireLeaf<'_>>, &[u8])> {
+    if !present {
+        return Some((None, bytes));
+    }
+    let (index, rest) = bytes.split_at_checked(4)?;
+    let (leaf, rest) = rest.split_at_checked(LEAF_BYTES)?;
+    let (siblings, rest) = rest.split_at_checked(DEPTH * 32)?;
+    let index = u32::from_le_bytes(index.try_into().ok()?);
+    Some((Some(WireLeaf { index, leaf: leaf.try_into().ok()?, siblings }), rest))
+}
+
+fn parse_wire(bytes: &[u8]) -> Option<WireWitness<'_>> {
+    let (state, rest) = bytes.split_at_checked(STATE_BYTES)?;
+    let (flags, rest) = rest.split_first()?;
+    if *flags > 3 {
+        return None;
+    }
+    let (fetch, rest) = wire_leaf(rest, flags & 1 != 0)?;
+    let (data, rest) = wire_leaf(rest, flags & 2 != 0)?;
+    rest.is_empty().then_some(WireWitness { state: state.try_into().ok()?, leaves: [fetch, data] })
+}
+
+/// The root over `leaf` at `index` through siblings given as 19 concatenated hashes.
+fn root_from_wire_path(index: u32, leaf: &[u8; LEAF_BYTES], siblings: &[u8]) -> Hash {
+    let mut hash = leaf_hash(leaf);
+    for (level, sibling) in siblings.chunks_exact(32).enumerate() {
+        hash = if (index >> level) & 1 == 0 { node_pair(&hash, sibling) } else { node_pair(sibling, &hash) };
+    }
+    hash
+}
+
+fn node_pair(left: &[u8], right: &[u8]) -> Hash {
+    crate::sha::sha256([&[0x01], left, right])
+}
+
+struct WitnessBus<'a> {
+    leaves: [Option<WireLeaf<'a>>; 2],
     written: Option<usize>,
 }
 
-impl WitnessBus {
+impl WitnessBus<'_> {
     fn slot(&self, address: u32) -> Result<usize, Missing> {
         let index = address / LEAF_BYTES as u32;
         self.leaves.iter().position(|l| l.as_ref().is_some_and(|l| l.index == index)).ok_or(Missing)
     }
+
+    /// The leaf holding `address`; aligned accesses never cross a leaf, and `get` keeps the
+    /// chain's copy of this code free of bounds-check panics.
+    fn leaf_mut(&mut self, address: u32) -> Result<&mut [u8; LEAF_BYTES], Missing> {
+        let slot = self.slot(address)?;
+        self.leaves.get_mut(slot).and_then(|l| l.as_mut()).map(|l| &mut l.leaf).ok_or(Missing)
+    }
 }
 
-impl Bus for WitnessBus {
+impl Bus for WitnessBus<'_> {
     fn read(&mut self, address: u32, width: Width) -> Result<u32, Missing> {
-        let leaf = &self.leaves[self.slot(address)?].as_ref().ok_or(Missing)?.leaf;
+        let leaf = self.leaf_mut(address)?;
         let at = (address as usize) % LEAF_BYTES;
-        Ok((0..width.bytes() as usize).fold(0u32, |value, i| value | (leaf[at + i] as u32) << (8 * i)))
+        let bytes = leaf.get(at..at + width.bytes() as usize).ok_or(Missing)?;
+        Ok(bytes.iter().enumerate().fold(0u32, |value, (i, byte)| value | (*byte as u32) << (8 * i)))
     }
 
     fn write(&mut self, address: u32, width: Width, value: u32) -> Result<(), Missing> {
         let slot = self.slot(address)?;
-        let leaf = &mut self.leaves[slot].as_mut().ok_or(Missing)?.leaf;
+        let leaf = self.leaf_mut(address)?;
         let at = (address as usize) % LEAF_BYTES;
-        for i in 0..width.bytes() as usize {
-            leaf[at + i] = (value >> (8 * i)) as u8;
+        let bytes = leaf.get_mut(at..at + width.bytes() as usize).ok_or(Missing)?;
+        for (i, byte) in bytes.iter_mut().enumerate() {
+            *byte = (value >> (8 * i)) as u8;
         }
         self.written = Some(slot);
         Ok(())
     }
 }
 
-fn proves(root: &Hash, witness: &LeafWitness) -> bool {
-    witness.index < (MEMORY_BYTES / LEAF_BYTES as u32) && root_from_path(witness.index, &leaf_hash(&witness.leaf), &witness.siblings) == *root
-}
-
 /// The post-state hash of one step from `pre`, or why the witness cannot show it.
 pub fn verify_step(pre: &Hash, witness: &StepWitness) -> Result<Hash, WitnessError> {
-    if hash_state(&witness.state) != *pre {
+    verify_step_wire(pre, &witness.encode())
+}
+
+/// [`verify_step`] on a witness in wire form (what a proof buffer holds): the one check the
+/// chain and the bots share. Paths are read in place, never copied, so the chain's stack stays
+/// small; every access is checked, so it cannot panic on untrusted bytes.
+pub fn verify_step_wire(pre: &Hash, bytes: &[u8]) -> Result<Hash, WitnessError> {
+    let witness = parse_wire(bytes).ok_or(WitnessError::Malformed)?;
+    if hash_state(witness.state) != *pre {
         return Err(WitnessError::PreStateMismatch);
     }
-    let (mut core, root) = Core::decode(&witness.state).ok_or(WitnessError::InvalidState)?;
-    for leaf in [&witness.fetch, &witness.data].into_iter().flatten() {
-        if !proves(&root, leaf) {
+    let (mut core, root) = Core::decode(witness.state).ok_or(WitnessError::InvalidState)?;
+    for leaf in witness.leaves.iter().flatten() {
+        let in_memory = leaf.index < (MEMORY_BYTES / LEAF_BYTES as u32);
+        if !in_memory || root_from_wire_path(leaf.index, &leaf.leaf, leaf.siblings) != root {
             return Err(WitnessError::BadProof);
         }
     }
-    let mut bus = WitnessBus { leaves: [witness.fetch.clone(), witness.data.clone()], written: None };
+    let mut bus = WitnessBus { leaves: witness.leaves, written: None };
     step(&mut core, &mut bus).map_err(|Missing| WitnessError::MissingLeaf)?;
-    let new_root = match bus.written {
-        Some(slot) => {
-            let leaf = bus.leaves[slot].as_ref().ok_or(WitnessError::MissingLeaf)?;
-            root_from_path(leaf.index, &leaf_hash(&leaf.leaf), &leaf.siblings)
-        }
+    let new_root = match bus.written.and_then(|slot| bus.leaves.get(slot)) {
+        Some(Some(leaf)) => root_from_wire_path(leaf.index, &leaf.leaf, leaf.siblings),
+        Some(None) => return Err(WitnessError::MissingLeaf),
         None => root,
     };
     Ok(hash_state(&core.encode(&new_root)))

@@ -8,8 +8,6 @@
 //! | 160..168 | `steps` (u64 LE) |
 //! | 168 | status (0 running, 1 halted, 2 misaligned, 3 illegal instruction, 4 access fault, 5 breakpoint) |
 //! | 169..173 | exit code (u32 LE; `a0` at the halting `ecall`, else 0) |
-use sha2::{Digest, Sha256};
-
 use crate::execute::{step, Bus, Missing};
 use crate::layout::{CODE_START, INPUT_START, QUARTER_BYTES};
 use crate::memory::Memory;
@@ -88,7 +86,7 @@ impl Core {
 }
 
 pub fn hash_state(blob: &[u8; STATE_BYTES]) -> Hash {
-    Sha256::digest(blob).into()
+    crate::sha::sha256([blob])
 }
 
 /// A whole machine: core and full memory.

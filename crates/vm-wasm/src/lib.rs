@@ -160,15 +160,52 @@ pub unsafe extern "C" fn vm_witness(handle: u32, out: *mut u8) -> u32 {
 pub unsafe extern "C" fn vm_verify_step(pre: *const u8, witness: *const u8, len: u32, out: *mut u8) -> u32 {
     let mut pre_hash = [0u8; 32];
     pre_hash.copy_from_slice(core::slice::from_raw_parts(pre, 32));
-    let Some(witness) = vm_core::StepWitness::decode(core::slice::from_raw_parts(witness, len as usize)) else { return 1 };
-    match vm_core::verify_step(&pre_hash, &witness) {
+    match vm_core::verify_step_wire(&pre_hash, core::slice::from_raw_parts(witness, len as usize)) {
         Ok(post) => {
             core::slice::from_raw_parts_mut(out, 32).copy_from_slice(&post);
             0
         }
+        Err(vm_core::WitnessError::Malformed) => 1,
         Err(vm_core::WitnessError::PreStateMismatch) => 2,
         Err(vm_core::WitnessError::InvalidState) => 3,
         Err(vm_core::WitnessError::BadProof) => 4,
         Err(vm_core::WitnessError::MissingLeaf) => 5,
     }
+}
+
+/// Writes the output proof of the machine's current memory at `out` (96 bytes): the output
+/// quarter's root, the heap quarter's root and the node over code and input; 1 on success.
+///
+/// # Safety
+/// `out` must be valid for 96 bytes.
+#[no_mangle]
+pub unsafe extern "C" fn vm_output_proof(handle: u32, out: *mut u8) -> u32 {
+    with_machine(handle, 0, |m| {
+        let proof = vm_core::commit::output_proof(&mut m.memory);
+        let out = core::slice::from_raw_parts_mut(out, 96);
+        out[..32].copy_from_slice(&proof.output_root);
+        out[32..64].copy_from_slice(&proof.heap_root);
+        out[64..].copy_from_slice(&proof.low_node);
+        1
+    })
+}
+
+/// Writes the code quarter's root and the input quarter's root of a job at `out` (64 bytes), as
+/// a verifiable job names them when it is posted; 0 when either does not fit its quarter.
+///
+/// # Safety
+/// `code` must be valid for `code_len` bytes, `input` for `input_len`, `out` for 64.
+#[no_mangle]
+pub unsafe extern "C" fn vm_program_roots(code: *const u8, code_len: u32, input: *const u8, input_len: u32, out: *mut u8) -> u32 {
+    let code = core::slice::from_raw_parts(code, code_len as usize);
+    let input = core::slice::from_raw_parts(input, input_len as usize);
+    let (Ok(code_root), Ok(input_root)) =
+        (vm_core::commit::quarter_root(code), vm_core::commit::quarter_root(&vm_core::commit::input_image(input)))
+    else {
+        return 0;
+    };
+    let out = core::slice::from_raw_parts_mut(out, 64);
+    out[..32].copy_from_slice(&code_root);
+    out[32..].copy_from_slice(&input_root);
+    1
 }

@@ -17,3 +17,11 @@ pub const MAX_JOB_DURATION_SLOTS: u64 = 30 * SLOTS_PER_DAY;
 
 /// At most this many providers run one replicated job.
 pub const MAX_REPLICATION: u8 = 7;
+
+/// A provider whose verifiable result is refuted loses its whole per-job stake lock; this share
+/// of it rewards the challenger, the rest goes to the treasury.
+pub const CHALLENGER_REWARD_BPS: u16 = 5_000;
+
+/// A challenger who loses its game forfeits its bond; this share of it goes to the provider (for
+/// the cost of defending), the rest to the treasury.
+pub const PROVIDER_BOND_SHARE_BPS: u16 = 5_000;

@@ -1,7 +1,7 @@
 //! One event per state transition, logged in Anchor's `Program data:` format.
 
 use crate::layout::{Bool, Stored, U16, U64};
-use crate::state::{HardwareSpec, VerificationMode};
+use crate::state::{DisputeStatus, DisputeTurn, HardwareSpec, VerificationMode};
 use pinocchio::Address;
 
 crate::event! {
@@ -225,5 +225,56 @@ crate::event! {
         pub job: Address,
         pub refunded: U64,
         pub crank_fee: U64,
+    }
+}
+
+crate::event! {
+    /// A challenger opened a game against a verifiable result.
+    pub struct DisputeOpened {
+        pub dispute: Address,
+        pub job: Address,
+        pub provider: Address,
+        pub challenger: Address,
+        pub bond: U64,
+        /// The disputed step count: the game runs over [0, steps].
+        pub steps: U64,
+        pub turn: Stored<DisputeTurn>,
+    }
+}
+
+crate::event! {
+    /// A move narrowed (or dissected) the disputed interval.
+    pub struct DisputeMoved {
+        pub dispute: Address,
+        pub lo: U64,
+        pub hi: U64,
+        /// Whose move is next.
+        pub turn: Stored<DisputeTurn>,
+    }
+}
+
+crate::event! {
+    /// A game was decided by the one-step proof or by a clock.
+    pub struct DisputeDecided {
+        pub dispute: Address,
+        pub status: Stored<DisputeStatus>,
+        pub by_timeout: Bool,
+    }
+}
+
+crate::event! {
+    /// A decided game was paid out and closed.
+    pub struct DisputeSettled {
+        pub dispute: Address,
+        pub job: Address,
+        pub status: Stored<DisputeStatus>,
+        pub bond: U64,
+        /// Stake taken from the provider (zero unless its result fell here first).
+        pub slashed: U64,
+        pub to_challenger: U64,
+        pub to_provider: U64,
+        pub to_treasury: U64,
+        /// Payment tokens returned to the consumer.
+        pub refunded: U64,
     }
 }

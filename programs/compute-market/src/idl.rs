@@ -8,7 +8,7 @@ use crate::discriminator::Discriminated;
 use crate::errors::ErrorCode;
 use crate::events::*;
 use crate::layout::{Bool, ByteEnum, Stored};
-use crate::state::{Bid, Config, Job, Market, Provider};
+use crate::state::{Bid, Config, Dispute, Job, Market, Provider, WitnessBuffer};
 use pinocchio::Address;
 use serde_json::{json, Map, Value};
 
@@ -22,6 +22,8 @@ pub fn build() -> Value {
         named::<Provider>(&mut registry),
         named::<Job>(&mut registry),
         named::<Bid>(&mut registry),
+        named::<Dispute>(&mut registry),
+        named::<WitnessBuffer>(&mut registry),
     ];
     let events = vec![
         named::<ConfigInitialized>(&mut registry),
@@ -47,6 +49,10 @@ pub fn build() -> Value {
         named::<WinnerFailed>(&mut registry),
         named::<JobReopened>(&mut registry),
         named::<JobRefunded>(&mut registry),
+        named::<DisputeOpened>(&mut registry),
+        named::<DisputeMoved>(&mut registry),
+        named::<DisputeDecided>(&mut registry),
+        named::<DisputeSettled>(&mut registry),
     ];
     let errors: Vec<Value> = ErrorCode::ALL
         .iter()

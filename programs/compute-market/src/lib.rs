@@ -119,6 +119,22 @@ program! {
     fail_no_show(FailNoShowAccounts, FailNoShowArgs),
     /// Fails and slashes a winner that did not commit in time.
     fail_timeout(FailTimeoutAccounts, FailTimeoutArgs),
+    /// A winner of a verifiable job posts the machine's final state and output root.
+    commit_verifiable(CommitVerifiableAccounts, CommitVerifiableArgs),
+    /// Opens a dissection game against a verifiable result, with a bond.
+    open_dispute(OpenDisputeAccounts, OpenDisputeArgs),
+    /// The provider posts the state hashes inside the disputed interval.
+    dissect(DissectAccounts, DissectArgs),
+    /// The challenger picks the disputed segment.
+    choose_segment(ChooseSegmentAccounts, ChooseSegmentArgs),
+    /// Writes a chunk of a one-step witness into a proof buffer.
+    write_witness(WriteWitnessAccounts, WriteWitnessArgs),
+    /// Checks the one-step proof at a single disputed step and decides the game.
+    prove_step(ProveStepAccounts, ProveStepArgs),
+    /// Ends a game whose party to move ran out of clock.
+    timeout_dispute(TimeoutDisputeAccounts, TimeoutDisputeArgs),
+    /// Pays out a decided game and closes it.
+    settle_dispute(SettleDisputeAccounts, SettleDisputeArgs),
 }
 
 /// Dispatches an instruction and logs a failing instruction's error by name. Always inlined

@@ -669,6 +669,30 @@ export type ComputeMarket = {
             "Sealed-bid (second-price) auction instead of open bidding."
           ],
           "type": "bool"
+        },
+        {
+          "name": "codeRoot",
+          "docs": [
+            "Verifiable jobs: root of the program's code quarter; zero for container jobs."
+          ],
+          "type": {
+            "array": [
+              "u8",
+              32
+            ]
+          }
+        },
+        {
+          "name": "inputRoot",
+          "docs": [
+            "Verifiable jobs: root of the input quarter; zero for container jobs."
+          ],
+          "type": {
+            "array": [
+              "u8",
+              32
+            ]
+          }
         }
       ]
     },
@@ -1489,6 +1513,577 @@ export type ComputeMarket = {
         }
       ],
       "args": []
+    },
+    {
+      "name": "commitVerifiable",
+      "docs": [
+        "A winner of a verifiable job posts the machine's final state and output root."
+      ],
+      "discriminator": [
+        153,
+        194,
+        62,
+        211,
+        111,
+        83,
+        78,
+        242
+      ],
+      "accounts": [
+        {
+          "name": "owner",
+          "docs": [
+            "The winning provider's owner."
+          ],
+          "signer": true
+        },
+        {
+          "name": "market",
+          "docs": [
+            "The job's market (challenge window)."
+          ]
+        },
+        {
+          "name": "job",
+          "docs": [
+            "The job."
+          ],
+          "writable": true
+        },
+        {
+          "name": "bid",
+          "docs": [
+            "The winning bid, which records the commitment."
+          ],
+          "writable": true
+        }
+      ],
+      "args": [
+        {
+          "name": "finalState",
+          "docs": [
+            "The final state blob (173 bytes): pc, registers, memory root, steps, status, exit code."
+          ],
+          "type": {
+            "array": [
+              "u8",
+              173
+            ]
+          }
+        },
+        {
+          "name": "outputRoot",
+          "docs": [
+            "Root of the final memory's output quarter."
+          ],
+          "type": {
+            "array": [
+              "u8",
+              32
+            ]
+          }
+        },
+        {
+          "name": "heapRoot",
+          "docs": [
+            "The output root's sibling: the heap quarter's root."
+          ],
+          "type": {
+            "array": [
+              "u8",
+              32
+            ]
+          }
+        },
+        {
+          "name": "lowNode",
+          "docs": [
+            "The sibling one level up: the node over the code and input quarters."
+          ],
+          "type": {
+            "array": [
+              "u8",
+              32
+            ]
+          }
+        },
+        {
+          "name": "resultUriHash",
+          "docs": [
+            "sha256 of the URI the outputs are served at."
+          ],
+          "type": {
+            "array": [
+              "u8",
+              32
+            ]
+          }
+        }
+      ]
+    },
+    {
+      "name": "openDispute",
+      "docs": [
+        "Opens a dissection game against a verifiable result, with a bond."
+      ],
+      "discriminator": [
+        137,
+        25,
+        99,
+        119,
+        23,
+        223,
+        161,
+        42
+      ],
+      "accounts": [
+        {
+          "name": "challenger",
+          "docs": [
+            "The challenger; pays the bond and the rent of the game and its bond vault."
+          ],
+          "writable": true,
+          "signer": true
+        },
+        {
+          "name": "market",
+          "docs": [
+            "The job's market (stake mint, bond, clocks)."
+          ]
+        },
+        {
+          "name": "job",
+          "docs": [
+            "The disputed job."
+          ],
+          "writable": true
+        },
+        {
+          "name": "bid",
+          "docs": [
+            "The bid holding the disputed commitment."
+          ]
+        },
+        {
+          "name": "dispute",
+          "docs": [
+            "The game PDA `[\"dispute\", job, challenger]`, created here."
+          ],
+          "writable": true
+        },
+        {
+          "name": "bondVault",
+          "docs": [
+            "The bond vault PDA `[\"bond\", dispute]`, created here."
+          ],
+          "writable": true
+        },
+        {
+          "name": "challengerToken",
+          "docs": [
+            "The challenger's stake-mint token account, debited by the bond."
+          ],
+          "writable": true
+        },
+        {
+          "name": "stakeMint",
+          "docs": [
+            "The market's stake mint."
+          ]
+        },
+        {
+          "name": "tokenProgram",
+          "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+        },
+        {
+          "name": "systemProgram",
+          "address": "11111111111111111111111111111111"
+        }
+      ],
+      "args": []
+    },
+    {
+      "name": "dissect",
+      "docs": [
+        "The provider posts the state hashes inside the disputed interval."
+      ],
+      "discriminator": [
+        49,
+        206,
+        187,
+        160,
+        124,
+        134,
+        214,
+        203
+      ],
+      "accounts": [
+        {
+          "name": "owner",
+          "docs": [
+            "The disputed provider's owner."
+          ],
+          "signer": true
+        },
+        {
+          "name": "dispute",
+          "docs": [
+            "The game."
+          ],
+          "writable": true
+        }
+      ],
+      "args": [
+        {
+          "name": "hashes",
+          "docs": [
+            "The state hashes at boundaries 1..segments of [lo, hi], zeros after them."
+          ],
+          "type": {
+            "array": [
+              {
+                "array": [
+                  "u8",
+                  32
+                ]
+              },
+              15
+            ]
+          }
+        }
+      ]
+    },
+    {
+      "name": "chooseSegment",
+      "docs": [
+        "The challenger picks the disputed segment."
+      ],
+      "discriminator": [
+        250,
+        96,
+        97,
+        114,
+        156,
+        248,
+        197,
+        164
+      ],
+      "accounts": [
+        {
+          "name": "challenger",
+          "docs": [
+            "The game's challenger."
+          ],
+          "signer": true
+        },
+        {
+          "name": "dispute",
+          "docs": [
+            "The game."
+          ],
+          "writable": true
+        }
+      ],
+      "args": [
+        {
+          "name": "segment",
+          "docs": [
+            "The disputed segment, 0-based (at most 15)."
+          ],
+          "type": "u8"
+        }
+      ]
+    },
+    {
+      "name": "writeWitness",
+      "docs": [
+        "Writes a chunk of a one-step witness into a proof buffer."
+      ],
+      "discriminator": [
+        90,
+        38,
+        202,
+        112,
+        85,
+        222,
+        197,
+        39
+      ],
+      "accounts": [
+        {
+          "name": "writer",
+          "docs": [
+            "The writer; pays the buffer's rent, returned when the proof is checked."
+          ],
+          "writable": true,
+          "signer": true
+        },
+        {
+          "name": "dispute",
+          "docs": [
+            "The game the witness is for."
+          ]
+        },
+        {
+          "name": "buffer",
+          "docs": [
+            "The proof buffer PDA `[\"witness\", dispute, writer]`, created on the first chunk."
+          ],
+          "writable": true
+        },
+        {
+          "name": "systemProgram",
+          "address": "11111111111111111111111111111111"
+        }
+      ],
+      "args": [
+        {
+          "name": "offset",
+          "docs": [
+            "Where the chunk goes in the witness."
+          ],
+          "type": "u16"
+        },
+        {
+          "name": "len",
+          "docs": [
+            "Bytes of `chunk` that are the witness's (1..=768)."
+          ],
+          "type": "u16"
+        },
+        {
+          "name": "chunk",
+          "docs": [
+            "The chunk, zero-padded."
+          ],
+          "type": {
+            "array": [
+              "u8",
+              768
+            ]
+          }
+        }
+      ]
+    },
+    {
+      "name": "proveStep",
+      "docs": [
+        "Checks the one-step proof at a single disputed step and decides the game."
+      ],
+      "discriminator": [
+        64,
+        25,
+        26,
+        183,
+        166,
+        1,
+        169,
+        230
+      ],
+      "accounts": [
+        {
+          "name": "prover",
+          "docs": [
+            "Whoever submits the proof."
+          ],
+          "signer": true
+        },
+        {
+          "name": "dispute",
+          "docs": [
+            "The game."
+          ],
+          "writable": true
+        },
+        {
+          "name": "buffer",
+          "docs": [
+            "The proof buffer, closed here."
+          ],
+          "writable": true
+        },
+        {
+          "name": "writer",
+          "docs": [
+            "The buffer's writer, who gets its rent back."
+          ],
+          "writable": true
+        }
+      ],
+      "args": []
+    },
+    {
+      "name": "timeoutDispute",
+      "docs": [
+        "Ends a game whose party to move ran out of clock."
+      ],
+      "discriminator": [
+        19,
+        170,
+        251,
+        157,
+        113,
+        142,
+        68,
+        143
+      ],
+      "accounts": [
+        {
+          "name": "cranker",
+          "docs": [
+            "Whoever cranks the clock."
+          ],
+          "signer": true
+        },
+        {
+          "name": "dispute",
+          "docs": [
+            "The game."
+          ],
+          "writable": true
+        }
+      ],
+      "args": []
+    },
+    {
+      "name": "settleDispute",
+      "docs": [
+        "Pays out a decided game and closes it."
+      ],
+      "discriminator": [
+        155,
+        147,
+        5,
+        44,
+        20,
+        204,
+        146,
+        43
+      ],
+      "accounts": [
+        {
+          "name": "cranker",
+          "docs": [
+            "Whoever cranks the settlement."
+          ],
+          "signer": true
+        },
+        {
+          "name": "config",
+          "docs": [
+            "The protocol config (treasury)."
+          ]
+        },
+        {
+          "name": "market",
+          "docs": [
+            "The job's market."
+          ]
+        },
+        {
+          "name": "job",
+          "docs": [
+            "The disputed job."
+          ],
+          "writable": true
+        },
+        {
+          "name": "escrow",
+          "docs": [
+            "The job's escrow (refunded when the provider lost)."
+          ],
+          "writable": true
+        },
+        {
+          "name": "consumer",
+          "docs": [
+            "The job's consumer (rent of a closed job and escrow)."
+          ],
+          "writable": true
+        },
+        {
+          "name": "consumerToken",
+          "docs": [
+            "The consumer's payment-mint token account (refund)."
+          ],
+          "writable": true
+        },
+        {
+          "name": "bid",
+          "docs": [
+            "The provider's bid."
+          ],
+          "writable": true
+        },
+        {
+          "name": "provider",
+          "docs": [
+            "The provider."
+          ],
+          "writable": true
+        },
+        {
+          "name": "vault",
+          "docs": [
+            "The provider's stake vault."
+          ],
+          "writable": true
+        },
+        {
+          "name": "owner",
+          "docs": [
+            "The provider's owner (rent of a closed bid)."
+          ],
+          "writable": true
+        },
+        {
+          "name": "ownerStakeToken",
+          "docs": [
+            "The owner's stake-mint token account (its share of a lost bond)."
+          ],
+          "writable": true
+        },
+        {
+          "name": "challenger",
+          "docs": [
+            "The challenger (rent of the game and its bond vault)."
+          ],
+          "writable": true
+        },
+        {
+          "name": "challengerStakeToken",
+          "docs": [
+            "The challenger's stake-mint token account (bond back and reward)."
+          ],
+          "writable": true
+        },
+        {
+          "name": "treasuryStakeToken",
+          "docs": [
+            "The treasury's stake-mint token account."
+          ],
+          "writable": true
+        },
+        {
+          "name": "dispute",
+          "docs": [
+            "The decided game, closed here."
+          ],
+          "writable": true
+        },
+        {
+          "name": "bondVault",
+          "docs": [
+            "The game's bond vault, closed here."
+          ],
+          "writable": true
+        },
+        {
+          "name": "tokenProgram",
+          "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+        }
+      ],
+      "args": []
     }
   ],
   "accounts": [
@@ -1555,6 +2150,32 @@ export type ComputeMarket = {
         145,
         180,
         88
+      ]
+    },
+    {
+      "name": "dispute",
+      "discriminator": [
+        36,
+        49,
+        241,
+        67,
+        40,
+        36,
+        241,
+        74
+      ]
+    },
+    {
+      "name": "witnessBuffer",
+      "discriminator": [
+        182,
+        77,
+        140,
+        200,
+        122,
+        197,
+        155,
+        107
       ]
     }
   ],
@@ -1857,6 +2478,58 @@ export type ComputeMarket = {
         8,
         167
       ]
+    },
+    {
+      "name": "disputeOpened",
+      "discriminator": [
+        239,
+        222,
+        102,
+        235,
+        193,
+        85,
+        1,
+        214
+      ]
+    },
+    {
+      "name": "disputeMoved",
+      "discriminator": [
+        3,
+        30,
+        243,
+        255,
+        33,
+        191,
+        33,
+        235
+      ]
+    },
+    {
+      "name": "disputeDecided",
+      "discriminator": [
+        178,
+        61,
+        187,
+        30,
+        188,
+        104,
+        151,
+        97
+      ]
+    },
+    {
+      "name": "disputeSettled",
+      "discriminator": [
+        254,
+        31,
+        147,
+        164,
+        50,
+        13,
+        223,
+        158
+      ]
     }
   ],
   "errors": [
@@ -2046,6 +2719,11 @@ export type ComputeMarket = {
       "msg": "The job's requirements are inconsistent or have no duration."
     },
     {
+      "code": 6206,
+      "name": "invalidProgramRoots",
+      "msg": "A verifiable job names its program's code root (non-zero) and input root; a container job names neither."
+    },
+    {
       "code": 6250,
       "name": "biddingClosed",
       "msg": "The job no longer accepts bids."
@@ -2174,6 +2852,111 @@ export type ComputeMarket = {
       "code": 6308,
       "name": "consumerMismatch",
       "msg": "The account is not the job's consumer."
+    },
+    {
+      "code": 6309,
+      "name": "wrongCommitInstruction",
+      "msg": "A verifiable job's result is committed with commit_verifiable, a container job's with commit_result."
+    },
+    {
+      "code": 6310,
+      "name": "invalidFinalState",
+      "msg": "The final state must be a stopped machine after at least one step."
+    },
+    {
+      "code": 6311,
+      "name": "outputNotInFinalState",
+      "msg": "The output root does not prove into the final state's memory root."
+    },
+    {
+      "code": 6350,
+      "name": "notVerifiable",
+      "msg": "Only a verifiable job's committed result can be disputed."
+    },
+    {
+      "code": 6351,
+      "name": "disputeWindowClosed",
+      "msg": "The challenge window has passed."
+    },
+    {
+      "code": 6352,
+      "name": "selfDispute",
+      "msg": "A provider cannot dispute its own result."
+    },
+    {
+      "code": 6353,
+      "name": "notYourTurn",
+      "msg": "It is the other party's move, or the game has ended."
+    },
+    {
+      "code": 6354,
+      "name": "clockExpired",
+      "msg": "The mover's clock has run out: the game ends by timeout_dispute."
+    },
+    {
+      "code": 6355,
+      "name": "clockRunning",
+      "msg": "The party to move still has time on its clock."
+    },
+    {
+      "code": 6356,
+      "name": "invalidDissection",
+      "msg": "A dissection posts one non-zero hash per inner boundary and zeros after them."
+    },
+    {
+      "code": 6357,
+      "name": "invalidSegment",
+      "msg": "The chosen segment is outside the dissection."
+    },
+    {
+      "code": 6358,
+      "name": "proofNotDue",
+      "msg": "The one-step proof is due only when the interval is a single step."
+    },
+    {
+      "code": 6359,
+      "name": "invalidWitnessChunk",
+      "msg": "The chunk is empty or lies outside the witness buffer."
+    },
+    {
+      "code": 6360,
+      "name": "witnessMalformed",
+      "msg": "The witness buffer does not hold a well-formed witness."
+    },
+    {
+      "code": 6361,
+      "name": "witnessPreStateMismatch",
+      "msg": "The witness's state does not hash to the interval's agreed state."
+    },
+    {
+      "code": 6362,
+      "name": "witnessBadProof",
+      "msg": "A witness leaf does not prove against the state's memory root."
+    },
+    {
+      "code": 6363,
+      "name": "witnessMissingLeaf",
+      "msg": "The step touches a memory leaf the witness does not carry."
+    },
+    {
+      "code": 6364,
+      "name": "witnessInvalidState",
+      "msg": "The witness's state has an invalid status byte."
+    },
+    {
+      "code": 6365,
+      "name": "disputeUndecided",
+      "msg": "The game has not been decided yet."
+    },
+    {
+      "code": 6366,
+      "name": "disputeMismatch",
+      "msg": "The account does not belong to this game."
+    },
+    {
+      "code": 6367,
+      "name": "notChallenger",
+      "msg": "Only the game's challenger may do this."
     },
     {
       "code": 6900,
@@ -3229,6 +4012,43 @@ export type ComputeMarket = {
             }
           },
           {
+            "name": "codeRoot",
+            "docs": [
+              "Verifiable jobs: Merkle root of the program's code quarter (zero for container jobs)."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          },
+          {
+            "name": "inputRoot",
+            "docs": [
+              "Verifiable jobs: Merkle root of the input quarter (length-prefixed input)."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          },
+          {
+            "name": "initialStateHash",
+            "docs": [
+              "Verifiable jobs: the machine's first state hash, computed here from the two roots; the",
+              "agreed start of every dispute."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          },
+          {
             "name": "reserved",
             "docs": [
               "Space for fields added by later versions."
@@ -3236,7 +4056,7 @@ export type ComputeMarket = {
             "type": {
               "array": [
                 "u8",
-                128
+                32
               ]
             }
           }
@@ -3437,6 +4257,280 @@ export type ComputeMarket = {
               "array": [
                 "u8",
                 64
+              ]
+            }
+          }
+        ]
+      }
+    },
+    {
+      "name": "disputeStatus",
+      "docs": [
+        "How the game stands."
+      ],
+      "type": {
+        "kind": "enum",
+        "variants": [
+          {
+            "name": "open"
+          },
+          {
+            "name": "providerWon"
+          },
+          {
+            "name": "challengerWon"
+          }
+        ]
+      }
+    },
+    {
+      "name": "disputeTurn",
+      "docs": [
+        "Whose move it is."
+      ],
+      "type": {
+        "kind": "enum",
+        "variants": [
+          {
+            "name": "provider"
+          },
+          {
+            "name": "challenger"
+          },
+          {
+            "name": "proof"
+          }
+        ]
+      }
+    },
+    {
+      "name": "dispute",
+      "docs": [
+        "One challenger's game against a provider's committed final state."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "bump",
+            "docs": [
+              "Canonical bump of the dispute PDA."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "vaultBump",
+            "docs": [
+              "Canonical bump of the bond vault PDA."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "status",
+            "docs": [
+              "How the game stands."
+            ],
+            "type": {
+              "defined": {
+                "name": "disputeStatus"
+              }
+            }
+          },
+          {
+            "name": "turn",
+            "docs": [
+              "Whose move it is."
+            ],
+            "type": {
+              "defined": {
+                "name": "disputeTurn"
+              }
+            }
+          },
+          {
+            "name": "job",
+            "docs": [
+              "The disputed job."
+            ],
+            "type": "pubkey"
+          },
+          {
+            "name": "bid",
+            "docs": [
+              "The provider's bid holding the disputed commitment."
+            ],
+            "type": "pubkey"
+          },
+          {
+            "name": "provider",
+            "docs": [
+              "The provider account."
+            ],
+            "type": "pubkey"
+          },
+          {
+            "name": "owner",
+            "docs": [
+              "The provider's owner, who moves for it."
+            ],
+            "type": "pubkey"
+          },
+          {
+            "name": "challenger",
+            "docs": [
+              "Who opened the game and posted the bond."
+            ],
+            "type": "pubkey"
+          },
+          {
+            "name": "bond",
+            "docs": [
+              "The bond, in the market's stake mint."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "lo",
+            "docs": [
+              "The interval's agreed end: a step and its state hash."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "loHash",
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          },
+          {
+            "name": "hi",
+            "docs": [
+              "The interval's disputed end."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "hiHash",
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          },
+          {
+            "name": "points",
+            "docs": [
+              "The provider's hashes at the inner boundaries of [lo, hi] (valid after `dissect`)."
+            ],
+            "type": {
+              "array": [
+                {
+                  "array": [
+                    "u8",
+                    32
+                  ]
+                },
+                15
+              ]
+            }
+          },
+          {
+            "name": "providerClock",
+            "docs": [
+              "Slots left on each party's clock."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "challengerClock",
+            "type": "u64"
+          },
+          {
+            "name": "turnStartedSlot",
+            "docs": [
+              "When the current turn began."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "graceSlots",
+            "docs": [
+              "A move that leaves the mover fewer slots than this raises its clock to this."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "moves",
+            "docs": [
+              "Moves made (dissections and choices)."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "openedSlot",
+            "docs": [
+              "Slot the game was opened in."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "reserved",
+            "docs": [
+              "Space for fields added by later versions."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                64
+              ]
+            }
+          }
+        ]
+      }
+    },
+    {
+      "name": "witnessBuffer",
+      "docs": [
+        "A proof buffer at `[\"witness\", dispute, writer]`: the one-step witness in its wire form,",
+        "written in chunks. Nothing in it is trusted; `prove_step` checks every byte."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "dispute",
+            "docs": [
+              "The game the witness is for."
+            ],
+            "type": "pubkey"
+          },
+          {
+            "name": "writer",
+            "docs": [
+              "Who wrote it (and gets the rent back)."
+            ],
+            "type": "pubkey"
+          },
+          {
+            "name": "len",
+            "docs": [
+              "Bytes of the witness: the end of the furthest chunk written."
+            ],
+            "type": "u16"
+          },
+          {
+            "name": "bytes",
+            "docs": [
+              "The witness."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                1462
               ]
             }
           }
@@ -4053,6 +5147,170 @@ export type ComputeMarket = {
           },
           {
             "name": "crankFee",
+            "type": "u64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "disputeOpened",
+      "docs": [
+        "A challenger opened a game against a verifiable result."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "dispute",
+            "type": "pubkey"
+          },
+          {
+            "name": "job",
+            "type": "pubkey"
+          },
+          {
+            "name": "provider",
+            "type": "pubkey"
+          },
+          {
+            "name": "challenger",
+            "type": "pubkey"
+          },
+          {
+            "name": "bond",
+            "type": "u64"
+          },
+          {
+            "name": "steps",
+            "docs": [
+              "The disputed step count: the game runs over [0, steps]."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "turn",
+            "type": {
+              "defined": {
+                "name": "disputeTurn"
+              }
+            }
+          }
+        ]
+      }
+    },
+    {
+      "name": "disputeMoved",
+      "docs": [
+        "A move narrowed (or dissected) the disputed interval."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "dispute",
+            "type": "pubkey"
+          },
+          {
+            "name": "lo",
+            "type": "u64"
+          },
+          {
+            "name": "hi",
+            "type": "u64"
+          },
+          {
+            "name": "turn",
+            "docs": [
+              "Whose move is next."
+            ],
+            "type": {
+              "defined": {
+                "name": "disputeTurn"
+              }
+            }
+          }
+        ]
+      }
+    },
+    {
+      "name": "disputeDecided",
+      "docs": [
+        "A game was decided by the one-step proof or by a clock."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "dispute",
+            "type": "pubkey"
+          },
+          {
+            "name": "status",
+            "type": {
+              "defined": {
+                "name": "disputeStatus"
+              }
+            }
+          },
+          {
+            "name": "byTimeout",
+            "type": "bool"
+          }
+        ]
+      }
+    },
+    {
+      "name": "disputeSettled",
+      "docs": [
+        "A decided game was paid out and closed."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "dispute",
+            "type": "pubkey"
+          },
+          {
+            "name": "job",
+            "type": "pubkey"
+          },
+          {
+            "name": "status",
+            "type": {
+              "defined": {
+                "name": "disputeStatus"
+              }
+            }
+          },
+          {
+            "name": "bond",
+            "type": "u64"
+          },
+          {
+            "name": "slashed",
+            "docs": [
+              "Stake taken from the provider (zero unless its result fell here first)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "toChallenger",
+            "type": "u64"
+          },
+          {
+            "name": "toProvider",
+            "type": "u64"
+          },
+          {
+            "name": "toTreasury",
+            "type": "u64"
+          },
+          {
+            "name": "refunded",
+            "docs": [
+              "Payment tokens returned to the consumer."
+            ],
             "type": "u64"
           }
         ]

@@ -7,3 +7,4 @@ export * from "./stake";
 export * from "./update-config";
 export * from "./bids";
 export * from "./lifecycle";
+export * from "./disputes";

@@ -27,6 +27,14 @@ export interface PostJobArgs {
   bidWindowSlots: bigint;
   /** Sealed-bid second-price auction instead of open bidding (default false). */
   sealed?: boolean;
+  /** Verifiable and refereed jobs: the roots of the program's code and input quarters. */
+  program?: VerifiableProgram;
+}
+
+/** What a verifiable job runs, by Merkle root (see `@compute-market/vm`'s `programRoots`). */
+export interface VerifiableProgram {
+  codeRoot: Uint8Array;
+  inputRoot: Uint8Array;
 }
 
 export interface PostJobAccounts {
@@ -63,6 +71,8 @@ export function postJobInstruction(
       u64(args.instantPrice, "instantPrice"),
       u64(args.bidWindowSlots, "bidWindowSlots"),
       args.sealed ?? false,
+      bytes32(args.program?.codeRoot ?? new Uint8Array(32), "codeRoot"),
+      bytes32(args.program?.inputRoot ?? new Uint8Array(32), "inputRoot"),
     )
     .accountsPartial(accounts)
     .instruction();

@@ -48,6 +48,8 @@ pub fn process(ctx: &Context) -> Result<()> {
     require(&bid.job == ix.job.address(), ErrorCode::BidMismatch)?;
     require(&job.market == ix.market.address(), ErrorCode::MarketMismatch)?;
     require(args.output_root != [0u8; 32], ErrorCode::InvalidOutputRoot)?;
+    let mode = job.mode.get().ok_or(ErrorCode::InvalidAccountData)?;
+    require(!mode.is_machine(), ErrorCode::WrongCommitInstruction)?;
 
     bid.advance(&job, BidStatus::Started, BidStatus::Committed)?;
     bid.committed_slot = U64::new(now);

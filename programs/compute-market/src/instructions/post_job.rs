@@ -35,6 +35,10 @@ crate::pod_struct! {
         pub bid_window_slots: U64,
         /// Sealed-bid (second-price) auction instead of open bidding.
         pub sealed: Bool,
+        /// Verifiable jobs: root of the program's code quarter; zero for container jobs.
+        pub code_root: [u8; 32],
+        /// Verifiable jobs: root of the input quarter; zero for container jobs.
+        pub input_root: [u8; 32],
     }
 }
 
@@ -80,6 +84,9 @@ fn validate(
     args.on_failure.get().ok_or(ErrorCode::InvalidEnumValue)?;
     let replication = if args.replication == 0 { market.params.default_replication } else { args.replication };
     require(mode.allows_replication(replication), ErrorCode::InvalidReplication)?;
+    let names_program = args.code_root != [0u8; 32];
+    let canonical_roots = if mode.is_machine() { names_program } else { !names_program && args.input_root == [0u8; 32] };
+    require(canonical_roots, ErrorCode::InvalidProgramRoots)?;
     args.requirements.validate()?;
     let max_price = args.max_price.get();
     require(max_price > 0 && args.instant_price.get() <= max_price, ErrorCode::InvalidPrice)?;
@@ -151,6 +158,11 @@ pub fn process(ctx: &Context) -> Result<()> {
     } else {
         bid_deadline
     });
+    if checked.mode.is_machine() {
+        job.code_root = args.code_root;
+        job.input_root = args.input_root;
+        job.initial_state_hash = vm_core::commit::initial_state_hash(&args.code_root, &args.input_root);
+    }
     job.invariant()?;
 
     JobPosted {

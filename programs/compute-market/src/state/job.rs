@@ -54,6 +54,11 @@ crate::byte_enum! {
 }
 
 impl VerificationMode {
+    /// Whether results are states of the `rv32im` machine, provable step by step.
+    pub fn is_machine(self) -> bool {
+        matches!(self, VerificationMode::Verifiable | VerificationMode::Refereed)
+    }
+
     /// The replication factors each mode allows.
     pub fn allows_replication(self, replication: u8) -> bool {
         match self {
@@ -277,8 +282,15 @@ crate::account! {
         pub auction: Auction,
         /// Deadlines and counts of the awarded run.
         pub progress: Progress,
+        /// Verifiable jobs: Merkle root of the program's code quarter (zero for container jobs).
+        pub code_root: [u8; 32],
+        /// Verifiable jobs: Merkle root of the input quarter (length-prefixed input).
+        pub input_root: [u8; 32],
+        /// Verifiable jobs: the machine's first state hash, computed here from the two roots; the
+        /// agreed start of every dispute.
+        pub initial_state_hash: [u8; 32],
         /// Space for fields added by later versions.
-        pub reserved: [u8; 128],
+        pub reserved: [u8; 32],
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod bid;
 pub mod config;
+pub mod dispute;
 pub mod job;
 pub mod market;
 pub mod provider;
@@ -9,6 +10,7 @@ pub mod seeds;
 
 pub use bid::{Bid, BidStatus};
 pub use config::Config;
+pub use dispute::{Dispute, DisputeStatus, DisputeTurn, WitnessBuffer, MAX_POINTS};
 pub use job::{Auction, FailurePolicy, Job, JobRequirements, JobState, Progress, RankedBid, VerificationMode};
 pub use market::{Market, MarketParams, ResourceClass};
 pub use provider::{validate_endpoint, HardwareSpec, Provider, Reputation, ENDPOINT_LEN};

@@ -14,3 +14,9 @@ pub const JOB: &[u8] = b"job";
 pub const ESCROW: &[u8] = b"escrow";
 /// `["bid", job, provider]`.
 pub const BID: &[u8] = b"bid";
+/// `["dispute", job, challenger]`: one challenger's game against a verifiable result.
+pub const DISPUTE: &[u8] = b"dispute";
+/// `["bond", dispute]`: the token account holding the challenger's bond, owned by the dispute PDA.
+pub const BOND: &[u8] = b"bond";
+/// `["witness", dispute, writer]`: a one-step proof buffer.
+pub const WITNESS: &[u8] = b"witness";

@@ -1,0 +1,94 @@
+//! `commit_verifiable`: a running winner of a verifiable job posts the machine's final state.
+//! The program checks what it can without running the job: the state is stopped and its memory
+//! root holds the claimed output root (two sibling hashes). Whether the state is the right one is
+//! what a dispute decides.
+
+use crate::accounts::{load, load_mut, parse_args, Context};
+use crate::errors::{require, ErrorCode, Result};
+use crate::events::ResultCommitted;
+use crate::layout::U64;
+use crate::runtime::current_slot;
+use crate::state::{Bid, BidStatus, Job, Market};
+use vm_core::commit::output_in_memory;
+use vm_core::state::{hash_state, Core, Status, STATE_BYTES};
+
+crate::pod_struct! {
+    /// Arguments of `commit_verifiable`.
+    pub struct CommitVerifiableArgs {
+        /// The final state blob (173 bytes): pc, registers, memory root, steps, status, exit code.
+        pub final_state: [u8; 173],
+        /// Root of the final memory's output quarter.
+        pub output_root: [u8; 32],
+        /// The output root's sibling: the heap quarter's root.
+        pub heap_root: [u8; 32],
+        /// The sibling one level up: the node over the code and input quarters.
+        pub low_node: [u8; 32],
+        /// sha256 of the URI the outputs are served at.
+        pub result_uri_hash: [u8; 32],
+    }
+}
+
+crate::instruction_accounts! {
+    /// Accounts of `commit_verifiable`.
+    pub struct CommitVerifiableAccounts {
+        /// The winning provider's owner.
+        owner: signer,
+        /// The job's market (challenge window).
+        market: readonly,
+        /// The job.
+        job: writable,
+        /// The winning bid, which records the commitment.
+        bid: writable,
+    }
+}
+
+/// A final state's steps, when it is a stopped machine after at least one step whose memory
+/// holds `output_root`.
+#[inline(always)]
+fn check_final_state(args: &CommitVerifiableArgs) -> Result<u64> {
+    let state: &[u8; STATE_BYTES] = &args.final_state;
+    let (core, memory_root) = Core::decode(state).ok_or(ErrorCode::InvalidFinalState)?;
+    require(core.status != Status::Running && core.steps >= 1, ErrorCode::InvalidFinalState)?;
+    require(
+        output_in_memory(&memory_root, &args.output_root, &args.heap_root, &args.low_node),
+        ErrorCode::OutputNotInFinalState,
+    )?;
+    Ok(core.steps)
+}
+
+pub fn process(ctx: &Context) -> Result<()> {
+    let program_id = ctx.program_id;
+    let ix = CommitVerifiableAccounts::parse(ctx.accounts)?;
+    let args = parse_args::<CommitVerifiableArgs>(ctx.data)?;
+    let now = current_slot()?;
+    let (mut job_view, mut bid_view) = (ix.job, ix.bid);
+    let market = load::<Market>(&ix.market, program_id)?;
+    let mut job = load_mut::<Job>(&mut job_view, program_id)?;
+    let mut bid = load_mut::<Bid>(&mut bid_view, program_id)?;
+    require(ix.owner.address() == &bid.owner, ErrorCode::NotBidOwner)?;
+    require(&bid.job == ix.job.address(), ErrorCode::BidMismatch)?;
+    require(&job.market == ix.market.address(), ErrorCode::MarketMismatch)?;
+    let mode = job.mode.get().ok_or(ErrorCode::InvalidAccountData)?;
+    require(mode.is_machine(), ErrorCode::WrongCommitInstruction)?;
+    let steps = check_final_state(args)?;
+    let final_state_hash = hash_state(&args.final_state);
+
+    bid.advance(&job, BidStatus::Started, BidStatus::Committed)?;
+    bid.committed_slot = U64::new(now);
+    bid.output_root = args.output_root;
+    bid.result_uri_hash = args.result_uri_hash;
+    bid.final_state_hash = final_state_hash;
+    bid.steps = U64::new(steps);
+    job.record_commit(now, market.params.challenge_window_slots.get())?;
+    job.invariant()?;
+
+    ResultCommitted {
+        job: bid.job,
+        provider: bid.provider,
+        output_root: args.output_root,
+        final_state_hash,
+        steps: U64::new(steps),
+    }
+    .emit();
+    Ok(())
+}

@@ -1,0 +1,224 @@
+//! `settle_dispute`: anyone pays out a decided game and closes it.
+//!
+//! - Provider won: the bond is split between the provider's owner and the treasury.
+//! - Challenger won: the bond goes back to the challenger; if the job still stood, the provider's
+//!   whole per-job stake lock is slashed (a share to the challenger, the rest to the treasury),
+//!   the consumer gets the whole escrow back and the job fails. A job refuted by an earlier game
+//!   is not slashed twice: later winners get their bond back only.
+//!
+//! The job (and its winning bid) close with the last game of a refuted job.
+
+use crate::accounts::{load, load_mut, parse_args, Context};
+use crate::constants::{CHALLENGER_REWARD_BPS, PROVIDER_BOND_SHARE_BPS};
+use crate::errors::{require, ErrorCode, Result};
+use crate::events::DisputeSettled;
+use crate::layout::{Stored, U64};
+use crate::math::{bps_of, SafeMath};
+use crate::pda::close_program_account;
+use crate::signer::{JobSigner, ProviderSigner};
+use crate::state::{seeds, Bid, Config, Dispute, DisputeStatus, Job, JobState, Market, Provider};
+use crate::token::{close_vault, expect_token_account, transfer, TOKEN_PROGRAM_ID};
+use pinocchio::cpi::{Seed, Signer};
+use pinocchio::Address;
+
+crate::pod_struct! {
+    /// `settle_dispute` takes no arguments.
+    pub struct SettleDisputeArgs {}
+}
+
+crate::instruction_accounts! {
+    /// Accounts of `settle_dispute`.
+    pub struct SettleDisputeAccounts {
+        /// Whoever cranks the settlement.
+        cranker: signer,
+        /// The protocol config (treasury).
+        config: readonly,
+        /// The job's market.
+        market: readonly,
+        /// The disputed job.
+        job: writable,
+        /// The job's escrow (refunded when the provider lost).
+        escrow: writable,
+        /// The job's consumer (rent of a closed job and escrow).
+        consumer: writable,
+        /// The consumer's payment-mint token account (refund).
+        consumer_token: writable,
+        /// The provider's bid.
+        bid: writable,
+        /// The provider.
+        provider: writable,
+        /// The provider's stake vault.
+        vault: writable,
+        /// The provider's owner (rent of a closed bid).
+        owner: writable,
+        /// The owner's stake-mint token account (its share of a lost bond).
+        owner_stake_token: writable,
+        /// The challenger (rent of the game and its bond vault).
+        challenger: writable,
+        /// The challenger's stake-mint token account (bond back and reward).
+        challenger_stake_token: writable,
+        /// The treasury's stake-mint token account.
+        treasury_stake_token: writable,
+        /// The decided game, closed here.
+        dispute: writable,
+        /// The game's bond vault, closed here.
+        bond_vault: writable,
+        token_program: program = TOKEN_PROGRAM_ID,
+    }
+}
+
+/// Where the tokens go.
+#[derive(Default)]
+struct Payout {
+    slashed: u64,
+    to_challenger_from_stake: u64,
+    to_treasury_from_stake: u64,
+    bond_to_challenger: u64,
+    bond_to_provider: u64,
+    bond_to_treasury: u64,
+    refund: bool,
+}
+
+#[inline(always)]
+fn validate(ix: &SettleDisputeAccounts, config: &Config, job: &Job, provider: &Provider, dispute: &Dispute) -> Result<()> {
+    require(
+        &dispute.job == ix.job.address()
+            && &dispute.bid == ix.bid.address()
+            && &dispute.provider == ix.provider.address()
+            && &dispute.owner == ix.owner.address()
+            && &dispute.challenger == ix.challenger.address(),
+        ErrorCode::DisputeMismatch,
+    )?;
+    require(&job.market == ix.market.address() && &provider.market == ix.market.address(), ErrorCode::MarketMismatch)?;
+    require(ix.escrow.address() == &job.escrow && ix.vault.address() == &provider.vault, ErrorCode::InvalidVault)?;
+    require(ix.consumer.address() == &job.consumer, ErrorCode::ConsumerMismatch)?;
+    expect_token_account(&ix.bond_vault, &provider.stake_mint, ix.dispute.address())?;
+    expect_token_account(&ix.consumer_token, &job.payment_mint, &job.consumer)?;
+    expect_token_account(&ix.owner_stake_token, &provider.stake_mint, &dispute.owner)?;
+    expect_token_account(&ix.challenger_stake_token, &provider.stake_mint, &dispute.challenger)?;
+    expect_token_account(&ix.treasury_stake_token, &provider.stake_mint, &config.treasury).map(|_| ())
+}
+
+/// Decides the payout and updates the job, bid and provider.
+#[inline(always)]
+fn apply(winner: DisputeStatus, bond: u64, job: &mut Job, bid: &mut Bid, provider: &mut Provider) -> Result<Payout> {
+    let mut payout = Payout::default();
+    match winner {
+        DisputeStatus::ProviderWon => {
+            payout.bond_to_provider = bps_of(bond, PROVIDER_BOND_SHARE_BPS)?;
+            payout.bond_to_treasury = bond.safe_sub(payout.bond_to_provider)?;
+            let won = &mut provider.reputation.disputes_won;
+            won.set(won.get().saturating_add(1));
+        }
+        DisputeStatus::ChallengerWon => {
+            payout.bond_to_challenger = bond;
+            if job.state()? == JobState::Committed {
+                let locked = bid.locked.get();
+                payout.slashed = locked;
+                payout.to_challenger_from_stake = bps_of(locked, CHALLENGER_REWARD_BPS)?;
+                payout.to_treasury_from_stake = locked.safe_sub(payout.to_challenger_from_stake)?;
+                provider.slash(locked)?;
+                let lost = &mut provider.reputation.disputes_lost;
+                lost.set(lost.get().saturating_add(1));
+                bid.locked = U64::new(0);
+                job.state.set(JobState::Failed);
+                payout.refund = true;
+            }
+        }
+        DisputeStatus::Open => return Err(ErrorCode::DisputeUndecided.into()),
+    }
+    job.progress.open_disputes = job.progress.open_disputes.safe_sub(1)?;
+    provider.invariant()?;
+    Ok(payout)
+}
+
+/// Seeds of a dispute PDA: `["dispute", job, challenger, bump]`.
+struct DisputeSigner {
+    job: Address,
+    challenger: Address,
+    bump: [u8; 1],
+}
+
+impl DisputeSigner {
+    fn seeds(&self) -> [Seed<'_>; 4] {
+        [Seed::from(seeds::DISPUTE), Seed::from(self.job.as_ref()), Seed::from(self.challenger.as_ref()), Seed::from(&self.bump)]
+    }
+}
+
+pub fn process(ctx: &Context) -> Result<()> {
+    let program_id = ctx.program_id;
+    let ix = SettleDisputeAccounts::parse(ctx.accounts)?;
+    parse_args::<SettleDisputeArgs>(ctx.data)?;
+    let config = load::<Config>(&ix.config, program_id)?;
+    load::<Market>(&ix.market, program_id)?;
+    let (mut job_view, mut bid_view, mut provider_view) = (ix.job, ix.bid, ix.provider);
+
+    let (payout, winner, bond, payment_mint, close_job, job_signer, provider_signer, dispute_signer) = {
+        let dispute = load::<Dispute>(&ix.dispute, program_id)?;
+        let mut job = load_mut::<Job>(&mut job_view, program_id)?;
+        let mut bid = load_mut::<Bid>(&mut bid_view, program_id)?;
+        let mut provider = load_mut::<Provider>(&mut provider_view, program_id)?;
+        validate(&ix, &config, &job, &provider, &dispute)?;
+        let winner = dispute.status()?;
+        let bond = dispute.bond.get();
+        let payout = apply(winner, bond, &mut job, &mut bid, &mut provider)?;
+        let close_job = job.state()? == JobState::Failed && job.progress.open_disputes == 0;
+        let dispute_signer = DisputeSigner { job: dispute.job, challenger: dispute.challenger, bump: [dispute.bump] };
+        (payout, winner, bond, job.payment_mint, close_job, JobSigner::new(&job), ProviderSigner::new(&provider), dispute_signer)
+    };
+
+    let dispute_seeds = dispute_signer.seeds();
+    let bond_signer = [Signer::from(&dispute_seeds)];
+    let bond_moves = [
+        (&ix.challenger_stake_token, payout.bond_to_challenger),
+        (&ix.owner_stake_token, payout.bond_to_provider),
+        (&ix.treasury_stake_token, payout.bond_to_treasury),
+    ];
+    for (to, amount) in bond_moves {
+        if amount > 0 {
+            transfer(&ix.bond_vault, to, &ix.dispute, amount, &bond_signer)?;
+        }
+    }
+    close_vault(&ix.bond_vault, &ix.challenger, &ix.dispute, Signer::from(&dispute_seeds))?;
+
+    let provider_seeds = provider_signer.seeds();
+    let vault_signer = [Signer::from(&provider_seeds)];
+    if payout.to_challenger_from_stake > 0 {
+        transfer(&ix.vault, &ix.challenger_stake_token, &ix.provider, payout.to_challenger_from_stake, &vault_signer)?;
+    }
+    if payout.to_treasury_from_stake > 0 {
+        transfer(&ix.vault, &ix.treasury_stake_token, &ix.provider, payout.to_treasury_from_stake, &vault_signer)?;
+    }
+
+    let mut refunded = 0u64;
+    if payout.refund {
+        let job_seeds = job_signer.seeds();
+        refunded = expect_token_account(&ix.escrow, &payment_mint, ix.job.address())?;
+        if refunded > 0 {
+            transfer(&ix.escrow, &ix.consumer_token, &ix.job, refunded, &[Signer::from(&job_seeds)])?;
+        }
+        close_vault(&ix.escrow, &ix.consumer, &ix.job, Signer::from(&job_seeds))?;
+    }
+
+    DisputeSettled {
+        dispute: *ix.dispute.address(),
+        job: *ix.job.address(),
+        status: Stored::new(winner),
+        bond: U64::new(bond),
+        slashed: U64::new(payout.slashed),
+        to_challenger: U64::new(payout.bond_to_challenger.safe_add(payout.to_challenger_from_stake)?),
+        to_provider: U64::new(payout.bond_to_provider),
+        to_treasury: U64::new(payout.bond_to_treasury.safe_add(payout.to_treasury_from_stake)?),
+        refunded: U64::new(refunded),
+    }
+    .emit();
+
+    let (mut dispute_view, mut challenger_view) = (ix.dispute, ix.challenger);
+    close_program_account(&mut dispute_view, &mut challenger_view)?;
+    if close_job {
+        let (mut owner_view, mut consumer_view) = (ix.owner, ix.consumer);
+        close_program_account(&mut bid_view, &mut owner_view)?;
+        close_program_account(&mut job_view, &mut consumer_view)?;
+    }
+    Ok(())
+}

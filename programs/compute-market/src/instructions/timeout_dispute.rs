@@ -1,0 +1,36 @@
+//! `timeout_dispute`: anyone ends a game whose party to move has run out of clock; the other
+//! party wins. Payouts follow in `settle_dispute`.
+
+use crate::accounts::{load_mut, parse_args, Context};
+use crate::errors::Result;
+use crate::events::DisputeDecided;
+use crate::layout::{Bool, Stored};
+use crate::runtime::current_slot;
+use crate::state::Dispute;
+
+crate::pod_struct! {
+    /// `timeout_dispute` takes no arguments.
+    pub struct TimeoutDisputeArgs {}
+}
+
+crate::instruction_accounts! {
+    /// Accounts of `timeout_dispute`.
+    pub struct TimeoutDisputeAccounts {
+        /// Whoever cranks the clock.
+        cranker: signer,
+        /// The game.
+        dispute: writable,
+    }
+}
+
+pub fn process(ctx: &Context) -> Result<()> {
+    let program_id = ctx.program_id;
+    let ix = TimeoutDisputeAccounts::parse(ctx.accounts)?;
+    parse_args::<TimeoutDisputeArgs>(ctx.data)?;
+    let now = current_slot()?;
+    let mut dispute_view = ix.dispute;
+    let mut dispute = load_mut::<Dispute>(&mut dispute_view, program_id)?;
+    let winner = dispute.decide_by_timeout(now)?;
+    DisputeDecided { dispute: *ix.dispute.address(), status: Stored::new(winner), by_timeout: Bool::new(true) }.emit();
+    Ok(())
+}

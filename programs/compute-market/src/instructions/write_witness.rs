@@ -1,0 +1,83 @@
+//! `write_witness`: writes one chunk of a one-step witness into the writer's proof buffer for a
+//! game, creating the buffer on the first chunk. A witness (up to 1,462 bytes) does not fit one
+//! transaction, so it arrives in chunks; nothing written is trusted (`prove_step` checks it all).
+
+use crate::accounts::{init, load, load_mut, parse_args, Context};
+use crate::errors::{require, ErrorCode, Result};
+use crate::layout::U16;
+use crate::pda::{create_pda_account, expect_pda};
+use crate::state::{seeds, Dispute, DisputeStatus, WitnessBuffer};
+use pinocchio::cpi::{Seed, Signer};
+use vm_core::MAX_WITNESS_BYTES;
+
+/// Bytes per chunk: two chunks hold the largest witness, and one chunk's transaction stays well
+/// under 1,232 bytes.
+pub const WITNESS_CHUNK_BYTES: usize = 768;
+
+crate::pod_struct! {
+    /// Arguments of `write_witness`.
+    pub struct WriteWitnessArgs {
+        /// Where the chunk goes in the witness.
+        pub offset: U16,
+        /// Bytes of `chunk` that are the witness's (1..=768).
+        pub len: U16,
+        /// The chunk, zero-padded.
+        pub chunk: [u8; 768],
+    }
+}
+
+crate::instruction_accounts! {
+    /// Accounts of `write_witness`.
+    pub struct WriteWitnessAccounts {
+        /// The writer; pays the buffer's rent, returned when the proof is checked.
+        writer: signer_writable,
+        /// The game the witness is for.
+        dispute: readonly,
+        /// The proof buffer PDA `["witness", dispute, writer]`, created on the first chunk.
+        buffer: writable,
+        system_program: program = pinocchio_system::ID,
+    }
+}
+
+/// The chunk's range in the buffer, when it is non-empty and inside the witness.
+#[inline(always)]
+fn chunk_range(args: &WriteWitnessArgs) -> Result<(usize, usize)> {
+    let (offset, len) = (args.offset.get() as usize, args.len.get() as usize);
+    let end = offset + len;
+    require(len >= 1 && len <= WITNESS_CHUNK_BYTES && end <= MAX_WITNESS_BYTES, ErrorCode::InvalidWitnessChunk)?;
+    Ok((offset, end))
+}
+
+pub fn process(ctx: &Context) -> Result<()> {
+    let program_id = ctx.program_id;
+    let ix = WriteWitnessAccounts::parse(ctx.accounts)?;
+    let args = parse_args::<WriteWitnessArgs>(ctx.data)?;
+    let (offset, end) = chunk_range(args)?;
+    {
+        let dispute = load::<Dispute>(&ix.dispute, program_id)?;
+        require(dispute.status()? == DisputeStatus::Open, ErrorCode::NotYourTurn)?;
+    }
+    let bump = expect_pda(&ix.buffer, [seeds::WITNESS, ix.dispute.address().as_ref(), ix.writer.address().as_ref()], program_id)?;
+    let mut buffer_view = ix.buffer;
+    let fresh = buffer_view.data_len() == 0;
+    if fresh {
+        let bump_seed = [bump];
+        let buffer_seeds = [
+            Seed::from(seeds::WITNESS),
+            Seed::from(ix.dispute.address().as_ref()),
+            Seed::from(ix.writer.address().as_ref()),
+            Seed::from(&bump_seed),
+        ];
+        create_pda_account(&ix.writer, &ix.buffer, WitnessBuffer::LEN, program_id, Signer::from(&buffer_seeds))?;
+    }
+    let mut buffer = if fresh { init::<WitnessBuffer>(&mut buffer_view)? } else { load_mut::<WitnessBuffer>(&mut buffer_view, program_id)? };
+    if fresh {
+        buffer.dispute = *ix.dispute.address();
+        buffer.writer = *ix.writer.address();
+    }
+    let target = buffer.bytes.get_mut(offset..end).ok_or(ErrorCode::InvalidWitnessChunk)?;
+    let source = args.chunk.get(..end - offset).ok_or(ErrorCode::InvalidWitnessChunk)?;
+    target.copy_from_slice(source);
+    buffer.len = U16::new(buffer.len.get().max(end as u16));
+    Ok(())
+}
