@@ -10,12 +10,20 @@ import { findBidPda, variantOf, type DisputeAccount } from "@compute-market/sdk"
 import { nextMove, Replay, VmModule, type GameView, type Trace } from "@compute-market/vm";
 import { PROVIDER_STAKE, type AuctionSetup } from "./auction";
 import { TestEnv, type Actor } from "./env";
-import { jobInput, setupMarket, setupProvider } from "./fixtures";
+import { jobInput, MARKET_PARAMS, setupMarket, setupProvider } from "./fixtures";
+import type { MarketParamsInput } from "@compute-market/sdk";
 
 const ROOT = path.resolve(__dirname, "../..");
 export const guestCode = (name: string): Uint8Array => new Uint8Array(readFileSync(path.join(ROOT, "target/guests", `${name}.bin`)));
 
 let vmModule: Promise<VmModule> | undefined;
+/** Every replay the fixtures made: each holds a machine (16 MiB and its tree) until freed. */
+const replays: Replay[] = [];
+
+/** Frees the machines of every replay made so far (call after each test). */
+export function freeReplays(): void {
+  for (const replay of replays.splice(0)) replay.free();
+}
 export function vm(): Promise<VmModule> {
   return (vmModule ??= VmModule.load());
 }
@@ -64,6 +72,21 @@ export class LyingTrace implements Trace {
   }
 }
 
+/** A challenger that accepts the honest run up to step `target` and disputes every state after
+ * it: against an honest defender the game ends at [target, target + 1], where the defender's
+ * proof must make the program compute the same post-state as the native machine. */
+export class TargetingChallenger implements Trace {
+  constructor(private readonly honest: Replay, private readonly target: bigint) {}
+
+  hashAt(step: bigint): Uint8Array {
+    return step <= this.target ? this.honest.hashAt(step) : sha256(new TextEncoder().encode("dispute"), u64le(step));
+  }
+
+  witnessAt(step: bigint): Uint8Array {
+    return this.honest.witnessAt(step);
+  }
+}
+
 /** A challenger that disputes an honest result by coin flips: it agrees with each posted point
  * or not at random, so it picks random segments (and may even submit the honest proof). */
 export class RandomChallenger implements Trace {
@@ -105,10 +128,15 @@ export function honestClaim(honest: Replay): Claim {
 }
 
 /** A verifiable job of `guest` on `input`, awarded to provider 0 and started (not committed). */
-export async function setupVerifiableJob(options: { guest: string; input: Uint8Array; challengers?: number }): Promise<Omit<VerifiableSetup, "claim" | "claimHash">> {
+export async function setupVerifiableJob(options: {
+  guest: string;
+  input: Uint8Array;
+  challengers?: number;
+  params?: Partial<MarketParamsInput>;
+}): Promise<Omit<VerifiableSetup, "claim" | "claimHash">> {
   const module = await vm();
   const env = await TestEnv.create();
-  const { authority, market } = await setupMarket(env);
+  const { authority, market } = await setupMarket(env, { ...MARKET_PARAMS, ...options.params });
   const providers = [];
   for (let i = 0; i < 1 + (options.challengers ?? 2); i++) providers.push(await setupProvider(env, market, PROVIDER_STAKE));
   const consumer = await env.actor();
@@ -121,6 +149,7 @@ export async function setupVerifiableJob(options: { guest: string; input: Uint8A
   await consumer.client.award({ job });
   await providers[0].owner.client.startJob({ job });
   const honest = new Replay(module, code, options.input);
+  replays.push(honest);
   const steps = honest.final().steps;
   const bid = findBidPda({ job, provider: providers[0].provider, programId: env.programId })[0];
   return { env, authority, market, consumer, providers, job, escrow, code, input: options.input, honest, steps, bid };

@@ -67,7 +67,9 @@ export class VmModule {
 
   static async load(wasm: Uint8Array = readFileSync(DEFAULT_WASM_PATH)): Promise<VmModule> {
     const { instance } = await WebAssembly.instantiate(wasm, {});
-    return new VmModule(instance.exports as unknown as Exports);
+    const raw = instance.exports as unknown as Exports;
+    // Pointers are unsigned: past 2 GiB of WebAssembly memory an i32 result reads as negative.
+    return new VmModule({ ...raw, vm_alloc: (len: number) => raw.vm_alloc(len) >>> 0 });
   }
 
   /** A machine at the start of a job: `code` at address 0, `input` length-prefixed in its quarter. */
