@@ -1847,7 +1847,7 @@ export type ComputeMarket = {
         {
           "name": "len",
           "docs": [
-            "Bytes of `chunk` that are the witness's (1..=768)."
+            "Bytes of `chunk` that are the witness's (1..=880)."
           ],
           "type": "u16"
         },
@@ -1859,7 +1859,7 @@ export type ComputeMarket = {
           "type": {
             "array": [
               "u8",
-              768
+              880
             ]
           }
         }

@@ -11,7 +11,7 @@ export const STATE_BYTES = 173;
 /** Inner boundaries one dissection posts at most. */
 export const MAX_DISSECTION_POINTS = 15;
 /** Bytes of one `write_witness` chunk. */
-export const WITNESS_CHUNK_BYTES = 768;
+export const WITNESS_CHUNK_BYTES = 880;
 /** The largest witness: the state, a flags byte and two leaves with their 19-hash paths. */
 export const MAX_WITNESS_BYTES = STATE_BYTES + 1 + 2 * (4 + 32 + 19 * 32);
 

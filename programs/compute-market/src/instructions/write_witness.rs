@@ -10,19 +10,20 @@ use crate::state::{seeds, Dispute, DisputeStatus, WitnessBuffer};
 use pinocchio::cpi::{Seed, Signer};
 use vm_core::MAX_WITNESS_BYTES;
 
-/// Bytes per chunk: two chunks hold the largest witness, and one chunk's transaction stays well
-/// under 1,232 bytes.
-pub const WITNESS_CHUNK_BYTES: usize = 768;
+/// Bytes per chunk: one chunk holds the witness of any step without a data access (818 bytes),
+/// two hold the largest (1,462), and a chunk's transaction with a compute-budget instruction
+/// stays under 1,232 bytes.
+pub const WITNESS_CHUNK_BYTES: usize = 880;
 
 crate::pod_struct! {
     /// Arguments of `write_witness`.
     pub struct WriteWitnessArgs {
         /// Where the chunk goes in the witness.
         pub offset: U16,
-        /// Bytes of `chunk` that are the witness's (1..=768).
+        /// Bytes of `chunk` that are the witness's (1..=880).
         pub len: U16,
         /// The chunk, zero-padded.
-        pub chunk: [u8; 768],
+        pub chunk: [u8; 880],
     }
 }
 
