@@ -62,11 +62,18 @@ interface GameRow {
   seconds: string;
 }
 
+/** CU samples per instruction, from every game played here. */
+const perInstruction = new Map<string, number[]>();
+function sampleUnits(env: TestEnv, instruction: string, signature: string): void {
+  perInstruction.set(instruction, [...(perInstruction.get(instruction) ?? []), programUnits(env, signature)]);
+}
+
 async function fullGames(): Promise<GameRow[]> {
   const input = pseudoRandom(64 * 1024, 7);
   const rows: GameRow[] = [];
   const row = (name: string, setup: VerifiableSetup, record: GameRecord, extra: string[], seconds: number): GameRow => {
     const all = [...extra, ...record.signatures];
+    record.moves.forEach((m) => sampleUnits(setup.env, m.instruction, m.signature));
     const units = all.map((s) => programUnits(setup.env, s));
     return {
       game: name,
@@ -82,11 +89,15 @@ async function fullGames(): Promise<GameRow[]> {
   {
     const started = await setupVerifiableJob({ guest: "sha256", input, params: PARAMS });
     const setup = await commit(started, wrongExitCode(honestClaim(started.honest)));
+    sampleUnits(setup.env, "post_job (verifiable: initial state hash computed)", setup.postSignature);
+    sampleUnits(setup.env, "commit_verifiable (output root checked)", setup.commitSignature);
     const t0 = performance.now();
     const { challenger, dispute, signature } = await openBy(setup, 1);
     const liar = new LyingTrace(setup.honest, setup.steps / 2n, setup.steps, setup.claimHash);
     const record = await playGame(setup.env, dispute, { actor: setup.providers[0].owner, trace: liar }, { actor: challenger, trace: setup.honest }, setup.authority);
     const settled = await setup.authority.client.settleDispute({ dispute });
+    sampleUnits(setup.env, "open_dispute", signature);
+    sampleUnits(setup.env, "settle_dispute (challenger won: slash, refund, close job)", settled);
     rows.push(row("cheating provider (step T/2) vs honest challenger", setup, record, [signature, settled], (performance.now() - t0) / 1000));
     freeReplays();
   }
@@ -103,6 +114,7 @@ async function fullGames(): Promise<GameRow[]> {
       setup.authority,
     );
     const settled = await setup.authority.client.settleDispute({ dispute });
+    sampleUnits(setup.env, "settle_dispute (provider won: bond split)", settled);
     rows.push(row("honest provider vs challenger disputing step T/2", setup, record, [signature, settled], (performance.now() - t0) / 1000));
     freeReplays();
   }
@@ -185,6 +197,9 @@ async function proofCosts(): Promise<Record<string, string | number>[]> {
 async function main(): Promise<void> {
   console.log("\nDissection game, full (LiteSVM; total CU summed over open_dispute, every move, witness chunks, prove_step and settle_dispute)\n");
   console.table(await fullGames());
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  console.log("\nDispute instructions (CU from the runtime; the games above)\n");
+  console.table([...perInstruction].map(([instruction, units]) => ({ instruction, samples: units.length, min: Math.min(...units), median: median(units), max: Math.max(...units) })));
   console.log("\nOne-step proof by instruction kind (honest defender; CU of the prove_step transaction)\n");
   console.table(await proofCosts());
 }

@@ -119,6 +119,9 @@ export interface VerifiableSetup extends AuctionSetup {
   /** What the provider committed. */
   claim: Claim;
   claimHash: Uint8Array;
+  /** Signatures of the job's post and of its commitment. */
+  postSignature: string;
+  commitSignature: string;
 }
 
 /** The honest commitment of a run. */
@@ -133,7 +136,7 @@ export async function setupVerifiableJob(options: {
   input: Uint8Array;
   challengers?: number;
   params?: Partial<MarketParamsInput>;
-}): Promise<Omit<VerifiableSetup, "claim" | "claimHash">> {
+}): Promise<Omit<VerifiableSetup, "claim" | "claimHash" | "commitSignature">> {
   const module = await vm();
   const env = await TestEnv.create();
   const { authority, market } = await setupMarket(env, { ...MARKET_PARAMS, ...options.params });
@@ -142,7 +145,7 @@ export async function setupVerifiableJob(options: {
   const consumer = await env.actor();
   const code = guestCode(options.guest);
   const program = module.programRoots(code, options.input);
-  const { job, escrow } = await consumer.client.postJob(jobInput(market, { consumerToken: consumer.paymentToken, mode: "verifiable", program }));
+  const { job, escrow, signature: postSignature } = await consumer.client.postJob(jobInput(market, { consumerToken: consumer.paymentToken, mode: "verifiable", program }));
   await providers[0].owner.client.placeBid({ job, price: 1_500_000n });
   const posted = await consumer.client.fetchJob(job);
   env.ledger.warpToSlot(posted!.bidDeadlineSlot + 1n);
@@ -152,13 +155,13 @@ export async function setupVerifiableJob(options: {
   replays.push(honest);
   const steps = honest.final().steps;
   const bid = findBidPda({ job, provider: providers[0].provider, programId: env.programId })[0];
-  return { env, authority, market, consumer, providers, job, escrow, code, input: options.input, honest, steps, bid };
+  return { env, authority, market, consumer, providers, job, escrow, code, input: options.input, honest, steps, bid, postSignature };
 }
 
 /** Commits `claim` for provider 0. */
-export async function commit(setup: Omit<VerifiableSetup, "claim" | "claimHash">, claim: Claim): Promise<VerifiableSetup> {
-  await setup.providers[0].owner.client.commitVerifiable({ job: setup.job, ...claim, resultUriHash: new Uint8Array(32).fill(1) });
-  return { ...setup, claim, claimHash: sha256(claim.finalState) };
+export async function commit(setup: Omit<VerifiableSetup, "claim" | "claimHash" | "commitSignature">, claim: Claim): Promise<VerifiableSetup> {
+  const commitSignature = await setup.providers[0].owner.client.commitVerifiable({ job: setup.job, ...claim, resultUriHash: new Uint8Array(32).fill(1) });
+  return { ...setup, claim, claimHash: sha256(claim.finalState), commitSignature };
 }
 
 /** A dishonest claim: the honest final state with another exit code (memory and output intact). */
@@ -190,6 +193,8 @@ export interface GameRecord {
   rounds: number;
   transactions: number;
   signatures: string[];
+  /** Each transaction with the instruction it carried. */
+  moves: { instruction: string; signature: string }[];
   byTimeout: boolean;
 }
 
@@ -199,32 +204,38 @@ export interface GameRecord {
  * `timeout_dispute`.
  */
 export async function playGame(env: TestEnv, dispute: PublicKey, defender: Player, challenger: Player, cranker: Actor): Promise<GameRecord> {
-  const signatures: string[] = [];
+  const moves: { instruction: string; signature: string }[] = [];
+  const record = (instruction: string, ...sent: string[]) => sent.forEach((signature) => moves.push({ instruction, signature }));
   let rounds = 0;
   let byTimeout = false;
   for (let guard = 0; guard < 64; guard++) {
     const account = await cranker.client.fetchDispute(dispute);
     assert.ok(account, "the game exists until it is settled");
     const status = variantOf(account.status);
-    if (status !== "open") return { winner: status as GameRecord["winner"], rounds, transactions: signatures.length, signatures, byTimeout };
+    if (status !== "open") {
+      const signatures = moves.map((m) => m.signature);
+      return { winner: status as GameRecord["winner"], rounds, transactions: signatures.length, signatures, moves, byTimeout };
+    }
     const game = gameView(account);
     const defenderMove = defender.trace ? nextMove("defender", game, defender.trace) : { kind: "wait" as const };
     const challengerMove = challenger.trace ? nextMove("challenger", game, challenger.trace) : { kind: "wait" as const };
     if (defenderMove.kind === "dissect") {
-      signatures.push(await defender.actor.client.dissect({ dispute, hashes: defenderMove.hashes }));
+      record("dissect", await defender.actor.client.dissect({ dispute, hashes: defenderMove.hashes }));
       rounds++;
     } else if (challengerMove.kind === "choose") {
-      signatures.push(await challenger.actor.client.chooseSegment({ dispute, segment: challengerMove.segment }));
+      record("choose_segment", await challenger.actor.client.chooseSegment({ dispute, segment: challengerMove.segment }));
     } else if (defenderMove.kind === "prove") {
       const { signatures: written } = await defender.actor.client.writeWitness({ dispute, witness: defenderMove.witness });
-      signatures.push(...written, await defender.actor.client.proveStep({ dispute }));
+      record("write_witness", ...written);
+      record("prove_step", await defender.actor.client.proveStep({ dispute }));
     } else if (challengerMove.kind === "prove") {
       const { signatures: written } = await challenger.actor.client.writeWitness({ dispute, witness: challengerMove.witness });
-      signatures.push(...written, await challenger.actor.client.proveStep({ dispute }));
+      record("write_witness", ...written);
+      record("prove_step", await challenger.actor.client.proveStep({ dispute }));
     } else {
       const clock = game.turn === "challenger" ? account.challengerClock : account.providerClock;
       env.ledger.warpToSlot(account.turnStartedSlot + clock + 1n);
-      signatures.push(await cranker.client.timeoutDispute({ dispute }));
+      record("timeout_dispute", await cranker.client.timeoutDispute({ dispute }));
       byTimeout = true;
     }
   }
