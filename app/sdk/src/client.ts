@@ -71,6 +71,7 @@ import {
   findWitnessBufferPda,
 } from "./pda";
 import { sendInstructions } from "./rpc/send";
+import type { MachineRoots } from "./verifiable";
 import type { HardwareSpecInput, JobRequirementsInput } from "./types";
 
 /** The program's address in the bundled IDL (localnet). */
@@ -268,6 +269,20 @@ export class ComputeMarketClient {
       },
     );
     return { job, escrow, nonce, signature: await sendInstructions(this.provider, [ix]) };
+  }
+
+  /**
+   * Posts a verifiable job: `code` (an rv32im image linked for the machine's layout) run on
+   * `input`, named by their quarter roots, which `machine` computes (a `VmModule`). The spec hash
+   * commits to whatever spec document the caller published (`specHash`).
+   */
+  async postVerifiableJob(
+    input: Omit<PostJobInput, "mode" | "replication" | "program"> & { code: Uint8Array; input: Uint8Array; machine: MachineRoots; refereed?: boolean },
+  ): Promise<{ job: PublicKey; escrow: PublicKey; nonce: bigint; signature: string; codeRoot: Uint8Array; inputRoot: Uint8Array }> {
+    const { code, input: bytes, machine, refereed, ...rest } = input;
+    const program = machine.programRoots(code, bytes);
+    const posted = await this.postJob({ ...rest, mode: refereed ? "refereed" : "verifiable", replication: refereed ? 2 : 1, program });
+    return { ...posted, ...program };
   }
 
   /** Cancels an open job: the whole escrow comes back and the rent of both accounts too. */

@@ -12,3 +12,4 @@ export * from "./spec";
 export * from "./types";
 export type { ComputeMarket } from "./generated/compute_market";
 export * from "./publish";
+export * from "./verifiable";

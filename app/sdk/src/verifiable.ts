@@ -1,0 +1,68 @@
+// Consumer-side helpers for verifiable jobs: what the machine must provide (roots), checking an
+// output against the on-chain commitment, and reading a dispute's standing. Browser-safe: the
+// machine itself (its WebAssembly build, `@compute-market/vm`) is passed in, never imported.
+import type { BidAccount, DisputeAccount } from "./accounts";
+import { variantOf } from "./native";
+
+/** What the SDK needs of the machine: the roots of a job's code and input quarters. A
+ * `VmModule` of `@compute-market/vm` is one. */
+export interface MachineRoots {
+  programRoots(code: Uint8Array, input: Uint8Array): { codeRoot: Uint8Array; inputRoot: Uint8Array };
+}
+
+const equal = (a: ArrayLike<number>, b: ArrayLike<number>): boolean => a.length === b.length && Array.from(a).every((v, i) => v === b[i]);
+
+/** The root of the output quarter holding `output` (length-prefixed, like the input quarter). */
+export function outputRoot(machine: MachineRoots, output: Uint8Array): Uint8Array {
+  return machine.programRoots(new Uint8Array(0), output).inputRoot;
+}
+
+/** Why an output does not match a verifiable commitment. */
+export class OutputMismatchError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "OutputMismatchError";
+  }
+}
+
+/**
+ * Checks output bytes against a provider's verifiable commitment: their quarter's root must be
+ * the committed output root, which the program proved to lie in the committed final state's
+ * memory. The result is final once the job finalizes (no game open or lost).
+ */
+export function verifyOutput(machine: MachineRoots, bid: Pick<BidAccount, "outputRoot" | "finalStateHash">, output: Uint8Array): void {
+  if (equal(bid.finalStateHash, new Uint8Array(32))) throw new OutputMismatchError("the bid holds no verifiable commitment");
+  const root = outputRoot(machine, output);
+  if (!equal(root, bid.outputRoot)) throw new OutputMismatchError("the output's root is not the committed output root");
+}
+
+/** A dispute's standing at `slot`, for people and dashboards. */
+export interface DisputeStanding {
+  status: "open" | "providerWon" | "challengerWon";
+  /** Whose move it is while open: the provider dissects, the challenger chooses, or the one-step proof is due. */
+  turn: "provider" | "challenger" | "proof";
+  /** The disputed interval of steps. */
+  interval: [bigint, bigint];
+  /** Slots left to the party to move (0 once it may be timed out). */
+  slotsLeft: bigint;
+  /** First slot in which `timeout_dispute` succeeds if the party to move stays silent. */
+  timeoutSlot: bigint;
+  /** Dissection rounds left at most: 16-way splits, the last segment taking the remainder. */
+  roundsLeft: number;
+}
+
+export function disputeStanding(dispute: DisputeAccount, slot: bigint): DisputeStanding {
+  const turn = variantOf(dispute.turn) as DisputeStanding["turn"];
+  const clock = turn === "challenger" ? dispute.challengerClock : dispute.providerClock;
+  const timeoutSlot = dispute.turnStartedSlot + clock + 1n;
+  let roundsLeft = 0;
+  for (let span = dispute.hi - dispute.lo; span > 1n; span = span < 16n ? 1n : span - 15n * (span / 16n)) roundsLeft++;
+  return {
+    status: variantOf(dispute.status) as DisputeStanding["status"],
+    turn,
+    interval: [dispute.lo, dispute.hi],
+    slotsLeft: slot >= timeoutSlot ? 0n : timeoutSlot - slot - 1n,
+    timeoutSlot,
+    roundsLeft,
+  };
+}
