@@ -10,7 +10,7 @@ import { findBidPda, variantOf, type DisputeAccount } from "@compute-market/sdk"
 import { nextMove, Replay, VmModule, type GameView, type Trace } from "@compute-market/vm";
 import { PROVIDER_STAKE, type AuctionSetup } from "./auction";
 import { TestEnv, type Actor } from "./env";
-import { jobInput, MARKET_PARAMS, setupMarket, setupProvider } from "./fixtures";
+import { jobInput, MARKET_PARAMS, setupMarket, setupProvider, type ProviderSetup } from "./fixtures";
 import type { MarketParamsInput } from "@compute-market/sdk";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -241,3 +241,44 @@ export async function playGame(env: TestEnv, dispute: PublicKey, defender: Playe
   }
   throw new Error("the game did not end within 64 moves");
 }
+
+export interface RefereedSetup extends Omit<VerifiableSetup, "claim" | "claimHash" | "commitSignature"> {
+  /** The two winners' bids, in ranking order (provider 0, then provider 1). */
+  bids: [PublicKey, PublicKey];
+}
+
+/** A refereed job of `guest` on `input`: providers 0 and 1 win (in that order) and start. */
+export async function setupRefereedJob(options: { guest: string; input: Uint8Array }): Promise<RefereedSetup> {
+  const module = await vm();
+  const env = await TestEnv.create();
+  const { authority, market } = await setupMarket(env);
+  const providers: ProviderSetup[] = [];
+  for (let i = 0; i < 3; i++) providers.push(await setupProvider(env, market, PROVIDER_STAKE));
+  const consumer = await env.actor();
+  const code = guestCode(options.guest);
+  const { job, escrow, signature: postSignature } = await consumer.client.postVerifiableJob({
+    ...jobInput(market, { consumerToken: consumer.paymentToken }),
+    code,
+    input: options.input,
+    machine: module,
+    refereed: true,
+  });
+  await providers[0].owner.client.placeBid({ job, price: 1_500_000n });
+  await providers[1].owner.client.placeBid({ job, price: 1_600_000n });
+  const posted = await consumer.client.fetchJob(job);
+  env.ledger.warpToSlot(posted!.bidDeadlineSlot + 1n);
+  await consumer.client.award({ job });
+  for (const provider of providers.slice(0, 2)) await provider.owner.client.startJob({ job });
+  const honest = new Replay(module, code, options.input);
+  replays.push(honest);
+  const steps = honest.final().steps;
+  const bids = [0, 1].map((i) => findBidPda({ job, provider: providers[i].provider, programId: env.programId })[0]) as [PublicKey, PublicKey];
+  return { env, authority, market, consumer, providers, job, escrow, code, input: options.input, honest, steps, bid: bids[0], bids, postSignature };
+}
+
+/** Commits `claim` for provider `index`. */
+export async function commitFor(setup: RefereedSetup, index: number, claim: Claim): Promise<string> {
+  return setup.providers[index].owner.client.commitVerifiable({ job: setup.job, ...claim, resultUriHash: new Uint8Array(32).fill(index + 1) });
+}
+
+export const claimHash = (claim: Claim): Uint8Array => sha256(claim.finalState);

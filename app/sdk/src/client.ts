@@ -40,7 +40,9 @@ import {
   dissectInstruction,
   openDisputeInstruction,
   proveStepInstruction,
+  refereeInstruction,
   settleDisputeInstruction,
+  settleRefereeInstruction,
   timeoutDisputeInstruction,
   witnessChunks,
   writeWitnessInstruction,
@@ -439,9 +441,64 @@ export class ComputeMarketClient {
     return sendInstructions(this.provider, [await timeoutDisputeInstruction(this.program, { cranker: this.wallet, dispute: args.dispute })]);
   }
 
-  /** Pays out a decided game and closes it (and a refuted job with its last game). */
+  /**
+   * Opens the game between a refereed job's two winners, whose final states differ: the
+   * first-ranked winner defends, the second-ranked winner's owner challenges. Returns the game.
+   */
+  async referee(args: { job: PublicKey }): Promise<{ dispute: PublicKey; signature: string }> {
+    const job = await this.requireJob(args.job);
+    const [first, second] = job.auction.ranking.slice(0, 2).map((entry) => this.bidAddress(args.job, entry.provider));
+    const challengerBid = orThrow(await this.fetchBid(second), `no second winner's bid at ${second.toBase58()}`);
+    const dispute = this.disputeAddress(args.job, challengerBid.owner);
+    const ix = await refereeInstruction(this.program, { cranker: this.wallet, market: job.market, job: args.job, defenderBid: first, challengerBid: second, dispute });
+    return { dispute, signature: await sendInstructions(this.provider, [ix]) };
+  }
+
+  /** Pays out a decided referee game: the loser is slashed and its bid refuted. */
+  async settleReferee(args: { dispute: PublicKey }): Promise<string> {
+    const dispute = orThrow(await this.fetchDispute(args.dispute), `no dispute at ${args.dispute.toBase58()}`);
+    const job = await this.requireJob(dispute.job);
+    const config = await this.requireConfig();
+    const challengerBidAddress = this.bidAddress(dispute.job, job.auction.ranking[1].provider);
+    const [defenderBid, challengerBid] = await Promise.all([this.fetchBid(dispute.bid), this.fetchBid(challengerBidAddress)]);
+    const [defender, challenger] = await Promise.all([this.requireProvider(dispute.provider), this.requireProvider(job.auction.ranking[1].provider)]);
+    const needed: [PublicKey, PublicKey][] = [
+      [orThrow(defenderBid, "no defender bid").owner, defender.stakeMint],
+      [orThrow(challengerBid, "no challenger bid").owner, challenger.stakeMint],
+      [config.treasury, defender.stakeMint],
+    ];
+    const create: TransactionInstruction[] = [];
+    const [defenderOwnerToken, challengerOwnerToken, treasuryStakeToken] = await Promise.all(
+      needed.map(async ([owner, mint]) => {
+        const [address, ix] = await this.associatedToken(owner, mint);
+        create.push(...ix);
+        return address;
+      }),
+    );
+    const ix = await settleRefereeInstruction(this.program, {
+      cranker: this.wallet,
+      config: this.configAddress,
+      job: dispute.job,
+      dispute: args.dispute,
+      payer: dispute.payer,
+      defenderBid: dispute.bid,
+      defenderProvider: dispute.provider,
+      defenderVault: defender.vault,
+      defenderOwnerToken,
+      challengerBid: challengerBidAddress,
+      challengerProvider: job.auction.ranking[1].provider,
+      challengerVault: challenger.vault,
+      challengerOwnerToken,
+      treasuryStakeToken,
+    });
+    return sendInstructions(this.provider, [...dedupe(create), ix]);
+  }
+
+  /** Pays out a decided game and closes it (and a refuted job with its last game). A referee
+   * game is settled by `settleReferee`. */
   async settleDispute(args: { dispute: PublicKey }): Promise<string> {
     const dispute = orThrow(await this.fetchDispute(args.dispute), `no dispute at ${args.dispute.toBase58()}`);
+    if (dispute.refereed) return this.settleReferee(args);
     const job = await this.requireJob(dispute.job);
     const provider = await this.requireProvider(dispute.provider);
     const config = await this.requireConfig();

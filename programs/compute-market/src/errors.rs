@@ -136,6 +136,9 @@ program_errors! {
     DisputeUndecided = 6365 : "The game has not been decided yet.",
     DisputeMismatch = 6366 : "The account does not belong to this game.",
     NotChallenger = 6367 : "Only the game's challenger may do this.",
+    NotRefereed = 6368 : "Only a refereed job's winners play a referee game.",
+    ResultsAgree = 6369 : "The two winners committed the same final state: there is nothing to referee.",
+    ResultsDiffer = 6370 : "The winners' final states differ: a referee game must decide first.",
     // 6900–6999: arithmetic
     MathOverflow = 6900 : "An arithmetic operation overflowed.",
 }

@@ -135,6 +135,10 @@ program! {
     timeout_dispute(TimeoutDisputeAccounts, TimeoutDisputeArgs),
     /// Pays out a decided game and closes it.
     settle_dispute(SettleDisputeAccounts, SettleDisputeArgs),
+    /// Opens the game between a refereed job's two winners when their results differ.
+    referee(RefereeAccounts, RefereeArgs),
+    /// Pays out a decided referee game: the loser is slashed and its bid refuted.
+    settle_referee(SettleRefereeAccounts, SettleRefereeArgs),
 }
 
 /// Dispatches an instruction and logs a failing instruction's error by name. Always inlined

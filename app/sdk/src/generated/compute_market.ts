@@ -2084,6 +2084,171 @@ export type ComputeMarket = {
         }
       ],
       "args": []
+    },
+    {
+      "name": "referee",
+      "docs": [
+        "Opens the game between a refereed job's two winners when their results differ."
+      ],
+      "discriminator": [
+        102,
+        122,
+        253,
+        130,
+        67,
+        107,
+        154,
+        170
+      ],
+      "accounts": [
+        {
+          "name": "cranker",
+          "docs": [
+            "Whoever opens the game; pays its rent, returned at settlement."
+          ],
+          "writable": true,
+          "signer": true
+        },
+        {
+          "name": "market",
+          "docs": [
+            "The job's market (clocks)."
+          ]
+        },
+        {
+          "name": "job",
+          "docs": [
+            "The refereed job."
+          ],
+          "writable": true
+        },
+        {
+          "name": "defenderBid",
+          "docs": [
+            "The first-ranked winner's bid: its claim is defended."
+          ]
+        },
+        {
+          "name": "challengerBid",
+          "docs": [
+            "The second-ranked winner's bid: its owner challenges."
+          ]
+        },
+        {
+          "name": "dispute",
+          "docs": [
+            "The game PDA `[\"dispute\", job, challenger's owner]`, created here."
+          ],
+          "writable": true
+        },
+        {
+          "name": "systemProgram",
+          "address": "11111111111111111111111111111111"
+        }
+      ],
+      "args": []
+    },
+    {
+      "name": "settleReferee",
+      "docs": [
+        "Pays out a decided referee game: the loser is slashed and its bid refuted."
+      ],
+      "discriminator": [
+        170,
+        61,
+        138,
+        13,
+        166,
+        127,
+        17,
+        117
+      ],
+      "accounts": [
+        {
+          "name": "cranker",
+          "docs": [
+            "Whoever cranks the settlement."
+          ],
+          "signer": true
+        },
+        {
+          "name": "config",
+          "docs": [
+            "The protocol config (treasury)."
+          ]
+        },
+        {
+          "name": "job",
+          "docs": [
+            "The refereed job."
+          ],
+          "writable": true
+        },
+        {
+          "name": "dispute",
+          "docs": [
+            "The decided game, closed here."
+          ],
+          "writable": true
+        },
+        {
+          "name": "payer",
+          "docs": [
+            "Who paid the game's rent (gets it back)."
+          ],
+          "writable": true
+        },
+        {
+          "name": "defenderBid",
+          "docs": [
+            "The defending winner's bid, provider, stake vault and owner's stake-mint token account."
+          ],
+          "writable": true
+        },
+        {
+          "name": "defenderProvider",
+          "writable": true
+        },
+        {
+          "name": "defenderVault",
+          "writable": true
+        },
+        {
+          "name": "defenderOwnerToken",
+          "writable": true
+        },
+        {
+          "name": "challengerBid",
+          "docs": [
+            "The challenging winner's bid, provider, stake vault and owner's stake-mint token account."
+          ],
+          "writable": true
+        },
+        {
+          "name": "challengerProvider",
+          "writable": true
+        },
+        {
+          "name": "challengerVault",
+          "writable": true
+        },
+        {
+          "name": "challengerOwnerToken",
+          "writable": true
+        },
+        {
+          "name": "treasuryStakeToken",
+          "docs": [
+            "The treasury's stake-mint token account."
+          ],
+          "writable": true
+        },
+        {
+          "name": "tokenProgram",
+          "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+        }
+      ],
+      "args": []
     }
   ],
   "accounts": [
@@ -2957,6 +3122,21 @@ export type ComputeMarket = {
       "code": 6367,
       "name": "notChallenger",
       "msg": "Only the game's challenger may do this."
+    },
+    {
+      "code": 6368,
+      "name": "notRefereed",
+      "msg": "Only a refereed job's winners play a referee game."
+    },
+    {
+      "code": 6369,
+      "name": "resultsAgree",
+      "msg": "The two winners committed the same final state: there is nothing to referee."
+    },
+    {
+      "code": 6370,
+      "name": "resultsDiffer",
+      "msg": "The winners' final states differ: a referee game must decide first."
     },
     {
       "code": 6900,
@@ -4085,6 +4265,9 @@ export type ComputeMarket = {
           },
           {
             "name": "committed"
+          },
+          {
+            "name": "refuted"
           }
         ]
       }
@@ -4478,6 +4661,21 @@ export type ComputeMarket = {
             "type": "u64"
           },
           {
+            "name": "refereed",
+            "docs": [
+              "A refereed job's game between its two winners: no bond, the challenger's stake lock",
+              "is at risk instead (settled by `settle_referee`)."
+            ],
+            "type": "bool"
+          },
+          {
+            "name": "payer",
+            "docs": [
+              "Who paid the game's rent, and gets it back at settlement."
+            ],
+            "type": "pubkey"
+          },
+          {
             "name": "reserved",
             "docs": [
               "Space for fields added by later versions."
@@ -4485,7 +4683,7 @@ export type ComputeMarket = {
             "type": {
               "array": [
                 "u8",
-                64
+                31
               ]
             }
           }

@@ -144,3 +144,31 @@ export interface SettleDisputeAccounts {
 export function settleDisputeInstruction(program: Program<ComputeMarket>, accounts: SettleDisputeAccounts): Promise<TransactionInstruction> {
   return program.methods.settleDispute().accountsPartial(accounts).instruction();
 }
+
+export function refereeInstruction(
+  program: Program<ComputeMarket>,
+  accounts: { cranker: PublicKey; market: PublicKey; job: PublicKey; defenderBid: PublicKey; challengerBid: PublicKey; dispute: PublicKey },
+): Promise<TransactionInstruction> {
+  return program.methods.referee().accountsPartial(accounts).instruction();
+}
+
+export interface SettleRefereeAccounts {
+  cranker: PublicKey;
+  config: PublicKey;
+  job: PublicKey;
+  dispute: PublicKey;
+  payer: PublicKey;
+  defenderBid: PublicKey;
+  defenderProvider: PublicKey;
+  defenderVault: PublicKey;
+  defenderOwnerToken: PublicKey;
+  challengerBid: PublicKey;
+  challengerProvider: PublicKey;
+  challengerVault: PublicKey;
+  challengerOwnerToken: PublicKey;
+  treasuryStakeToken: PublicKey;
+}
+
+export function settleRefereeInstruction(program: Program<ComputeMarket>, accounts: SettleRefereeAccounts): Promise<TransactionInstruction> {
+  return program.methods.settleReferee().accountsPartial(accounts).instruction();
+}

@@ -1,8 +1,10 @@
 //! `finalize`: once the challenge window has passed with no dispute, anyone settles the job:
 //! each winner is paid its awarded price and unlocked, the treasury takes the protocol fee, the
 //! cranking keeper its fee, the consumer the rest; every account of the job is closed and its
-//! rent returned. Until the replicated-majority rule lands, winners whose output roots differ
-//! are not paid: the consumer is refunded and nobody is slashed.
+//! rent returned. Until the replicated-majority rule lands, container winners whose output roots
+//! differ are not paid: the consumer is refunded and nobody is slashed. A refereed job's winners
+//! must agree on the final state, or have played their referee game: the refuted winner is not
+//! paid and its share goes back to the consumer.
 
 use crate::accounts::{load, load_mut, parse_args, Context};
 use crate::errors::{require, ErrorCode, Result};
@@ -60,15 +62,25 @@ fn validate(ix: &FinalizeAccounts, config: &Config, job: &Job, now: u64) -> Resu
     job.check_finalize(now)
 }
 
-/// Checks one winner's four accounts against the job; returns its output root.
+/// What finalize needs of one winner's commitment.
+struct Commitment {
+    output_root: [u8; 32],
+    final_state_hash: [u8; 32],
+    /// Lost a referee game: not paid, not compared.
+    refuted: bool,
+}
+
+/// Checks one winner's four accounts against the job; returns its commitment.
 #[inline(always)]
-fn check_winner(winner: &[AccountView], job: &Job, job_address: &pinocchio::Address, program_id: &pinocchio::Address) -> Result<[u8; 32]> {
+fn check_winner(winner: &[AccountView], job: &Job, job_address: &pinocchio::Address, program_id: &pinocchio::Address) -> Result<Commitment> {
     let bid = load::<Bid>(&winner[0], program_id)?;
     require(&bid.job == job_address, ErrorCode::BidMismatch)?;
-    require(bid.holds_award(job)? && bid.status()? == BidStatus::Committed, ErrorCode::NotAssignedWinner)?;
+    let status = bid.status()?;
+    let refuted = status == BidStatus::Refuted && bid.awarded_slot.get() == job.progress.awarded_slot.get();
+    require(refuted || (bid.holds_award(job)? && status == BidStatus::Committed), ErrorCode::NotAssignedWinner)?;
     require(winner[1].address() == &bid.provider && winner[3].address() == &bid.owner, ErrorCode::BidMismatch)?;
     expect_token_account(&winner[2], &job.payment_mint, &bid.owner)?;
-    Ok(bid.output_root)
+    Ok(Commitment { output_root: bid.output_root, final_state_hash: bid.final_state_hash, refuted })
 }
 
 pub fn process(ctx: &Context) -> Result<()> {
@@ -85,17 +97,23 @@ pub fn process(ctx: &Context) -> Result<()> {
         validate(&ix, &config, &job, now)?;
         let winners = job.replication as usize;
         require(remaining.len() / PER_WINNER >= winners, ErrorCode::WinnersMissing)?;
-        let mut first_root = [0u8; 32];
+        // Machine results are compared by final state (a refuted one is left out, and differing
+        // ones must be refereed first); container results by output root.
+        let machine = job.mode.get().is_some_and(|mode| mode.is_machine());
+        let mut first: Option<[u8; 32]> = None;
         let mut agreed = true;
         for (i, winner) in remaining.chunks_exact(PER_WINNER).take(winners).enumerate() {
             // Each winner once: the bids are distinct PDAs, so distinct addresses suffice.
             let repeated = remaining.chunks_exact(PER_WINNER).take(i).any(|earlier| earlier[0].address() == winner[0].address());
             require(!repeated, ErrorCode::WinnersMissing)?;
-            let root = check_winner(winner, &job, ix.job.address(), program_id)?;
-            if i == 0 {
-                first_root = root;
+            let commitment = check_winner(winner, &job, ix.job.address(), program_id)?;
+            if commitment.refuted {
+                continue;
             }
-            agreed &= root == first_root;
+            let key = if machine { commitment.final_state_hash } else { commitment.output_root };
+            let same = *first.get_or_insert(key) == key;
+            require(same || !machine, ErrorCode::ResultsDiffer)?;
+            agreed &= same;
         }
         job.state.set(crate::state::JobState::Finalized);
         (JobSigner::new(&job), winners, job.protocol_fee_bps.get(), job.crank_fee.get(), agreed, job.payment_mint)
@@ -110,8 +128,9 @@ pub fn process(ctx: &Context) -> Result<()> {
             let bid = load::<Bid>(&bid_view, program_id)?;
             let mut provider = load_mut::<Provider>(&mut provider_view, program_id)?;
             provider.unlock(bid.locked.get())?;
-            let price = if agreed { bid.awarded_price.get() } else { 0 };
-            if agreed {
+            let paid = agreed && bid.status()? == BidStatus::Committed;
+            let price = if paid { bid.awarded_price.get() } else { 0 };
+            if paid {
                 provider.record_completed();
             }
             provider.invariant()?;
@@ -125,7 +144,7 @@ pub fn process(ctx: &Context) -> Result<()> {
         }
         paid = paid.safe_add(price)?;
         fees = fees.safe_add(fee)?;
-        if agreed {
+        if price > 0 {
             WinnerPaid { job: *ix.job.address(), provider: provider_address, price: U64::new(price), fee: U64::new(fee) }.emit();
         }
         close_program_account(&mut bid_view, &mut owner_view)?;

@@ -30,3 +30,5 @@ pub mod write_witness;
 pub mod prove_step;
 pub mod timeout_dispute;
 pub mod settle_dispute;
+pub mod referee;
+pub mod settle_referee;

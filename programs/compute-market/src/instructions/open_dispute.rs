@@ -98,6 +98,7 @@ pub fn process(ctx: &Context) -> Result<()> {
     dispute.owner = owner;
     dispute.challenger = *ix.challenger.address();
     dispute.bond = U64::new(bond);
+    dispute.payer = *ix.challenger.address();
     dispute.open(initial_hash, steps, final_hash, market.params.challenge_window_slots.get(), now)?;
 
     let mut job_view = ix.job;

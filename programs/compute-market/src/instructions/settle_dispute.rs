@@ -81,6 +81,7 @@ struct Payout {
 
 #[inline(always)]
 fn validate(ix: &SettleDisputeAccounts, config: &Config, job: &Job, provider: &Provider, dispute: &Dispute) -> Result<()> {
+    require(!dispute.refereed.get(), ErrorCode::DisputeMismatch)?;
     require(
         &dispute.job == ix.job.address()
             && &dispute.bid == ix.bid.address()

@@ -20,6 +20,9 @@ crate::byte_enum! {
         Started = 3,
         /// The provider posted its result commitment.
         Committed = 4,
+        /// Refereed jobs: the commitment lost the game against the other winner's; the lock was
+        /// slashed and the bid is not paid.
+        Refuted = 5,
     }
 }
 

@@ -82,8 +82,13 @@ crate::account! {
         pub moves: u8,
         /// Slot the game was opened in.
         pub opened_slot: U64,
+        /// A refereed job's game between its two winners: no bond, the challenger's stake lock
+        /// is at risk instead (settled by `settle_referee`).
+        pub refereed: crate::layout::Bool,
+        /// Who paid the game's rent, and gets it back at settlement.
+        pub payer: Address,
         /// Space for fields added by later versions.
-        pub reserved: [u8; 64],
+        pub reserved: [u8; 31],
     }
 }
 

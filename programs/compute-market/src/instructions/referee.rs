@@ -1,0 +1,108 @@
+//! `referee`: when the two winners of a refereed job committed different final states, anyone
+//! opens the game between them: the first-ranked winner defends its claim, the second-ranked
+//! winner's owner challenges it. No bond: the challenger's per-job stake lock is what it risks.
+//! The job cannot finalize until the game is settled (`settle_referee`).
+
+use crate::accounts::{init, load, load_mut, parse_args, Context};
+use crate::errors::{require, ErrorCode, Result};
+use crate::events::DisputeOpened;
+use crate::layout::{Bool, U64};
+use crate::math::SafeMath;
+use crate::pda::{create_pda_account, expect_pda};
+use crate::runtime::current_slot;
+use crate::state::{seeds, Bid, BidStatus, Dispute, Job, JobState, Market, VerificationMode};
+use pinocchio::cpi::{Seed, Signer};
+
+crate::pod_struct! {
+    /// `referee` takes no arguments.
+    pub struct RefereeArgs {}
+}
+
+crate::instruction_accounts! {
+    /// Accounts of `referee`.
+    pub struct RefereeAccounts {
+        /// Whoever opens the game; pays its rent, returned at settlement.
+        cranker: signer_writable,
+        /// The job's market (clocks).
+        market: readonly,
+        /// The refereed job.
+        job: writable,
+        /// The first-ranked winner's bid: its claim is defended.
+        defender_bid: readonly,
+        /// The second-ranked winner's bid: its owner challenges.
+        challenger_bid: readonly,
+        /// The game PDA `["dispute", job, challenger's owner]`, created here.
+        dispute: writable,
+        system_program: program = pinocchio_system::ID,
+    }
+}
+
+/// Checks the two commitments against the job; returns the defender's (steps, final hash).
+#[inline(always)]
+fn validate(ix: &RefereeAccounts, job: &Job, defender: &Bid, challenger: &Bid) -> Result<()> {
+    require(&job.market == ix.market.address(), ErrorCode::MarketMismatch)?;
+    require(job.mode.get() == Some(VerificationMode::Refereed), ErrorCode::NotRefereed)?;
+    require(job.state()? == JobState::Committed, ErrorCode::InvalidJobState)?;
+    require(&defender.job == ix.job.address() && &challenger.job == ix.job.address(), ErrorCode::BidMismatch)?;
+    // The ranking fixes the roles, so a job has exactly one referee game.
+    let first = job.auction.at(0).map(|entry| entry.provider);
+    let second = job.auction.at(1).map(|entry| entry.provider);
+    require(first == Some(defender.provider) && second == Some(challenger.provider), ErrorCode::WrongWinner)?;
+    for bid in [defender, challenger] {
+        require(bid.holds_award(job)? && bid.status()? == BidStatus::Committed, ErrorCode::NotAssignedWinner)?;
+    }
+    require(defender.final_state_hash != challenger.final_state_hash, ErrorCode::ResultsAgree)
+}
+
+pub fn process(ctx: &Context) -> Result<()> {
+    let program_id = ctx.program_id;
+    let ix = RefereeAccounts::parse(ctx.accounts)?;
+    parse_args::<RefereeArgs>(ctx.data)?;
+    let now = current_slot()?;
+    let market = load::<Market>(&ix.market, program_id)?;
+    let (initial_hash, defender, challenger) = {
+        let job = load::<Job>(&ix.job, program_id)?;
+        let defender = load::<Bid>(&ix.defender_bid, program_id)?;
+        let challenger = load::<Bid>(&ix.challenger_bid, program_id)?;
+        validate(&ix, &job, &defender, &challenger)?;
+        (job.initial_state_hash, *defender, *challenger)
+    };
+    let bump = expect_pda(&ix.dispute, [seeds::DISPUTE, ix.job.address().as_ref(), challenger.owner.as_ref()], program_id)?;
+    let bump_seed = [bump];
+    let dispute_seeds = [
+        Seed::from(seeds::DISPUTE),
+        Seed::from(ix.job.address().as_ref()),
+        Seed::from(challenger.owner.as_ref()),
+        Seed::from(&bump_seed),
+    ];
+    create_pda_account(&ix.cranker, &ix.dispute, Dispute::LEN, program_id, Signer::from(&dispute_seeds))?;
+
+    let mut dispute_view = ix.dispute;
+    let mut dispute = init::<Dispute>(&mut dispute_view)?;
+    dispute.bump = bump;
+    dispute.job = *ix.job.address();
+    dispute.bid = *ix.defender_bid.address();
+    dispute.provider = defender.provider;
+    dispute.owner = defender.owner;
+    dispute.challenger = challenger.owner;
+    dispute.bond = U64::new(0);
+    dispute.refereed = Bool::new(true);
+    dispute.payer = *ix.cranker.address();
+    dispute.open(initial_hash, defender.steps.get(), defender.final_state_hash, market.params.challenge_window_slots.get(), now)?;
+
+    let mut job_view = ix.job;
+    let mut job = load_mut::<Job>(&mut job_view, program_id)?;
+    job.progress.open_disputes = job.progress.open_disputes.safe_add(1)?;
+
+    DisputeOpened {
+        dispute: *ix.dispute.address(),
+        job: dispute.job,
+        provider: defender.provider,
+        challenger: dispute.challenger,
+        bond: dispute.bond,
+        steps: defender.steps,
+        turn: dispute.turn,
+    }
+    .emit();
+    Ok(())
+}
