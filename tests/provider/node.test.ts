@@ -17,7 +17,7 @@ import { startClusterMarket, type ClusterMarket, type ClusterWallet } from "../s
 import { shellSpec } from "../support/docker";
 
 const SPEC: ContainerJobSpec = shellSpec(`sha256:${"ab".repeat(32)}`, "echo hi > /outputs/hi", { timeoutSeconds: 10 });
-const logger = createLogger("provider-test", "silent");
+const logger = createLogger("provider-test", (process.env.TEST_LOG as "silent") ?? "silent");
 
 /** Fakes of the node's world, with counters and hooks the tests steer. */
 class FakePorts implements NodePorts {
@@ -102,13 +102,13 @@ describe("provider node lifecycle", function () {
     return { node: created, index, step };
   }
 
-  async function postJob(sealed = false, specHash = Uint8Array.from(Buffer.from("11".repeat(32), "hex"))): Promise<PublicKey> {
+  async function postJob(sealed = false, specHash = Uint8Array.from(Buffer.from("11".repeat(32), "hex")), replication = 1): Promise<PublicKey> {
     const { job } = await consumer.client.postJob({
       market: env.market,
       specHash,
       requirements: { cpuCores: 1, memoryMb: 64, maxDurationSlots: 50n },
       mode: "replicated",
-      replication: 1,
+      replication,
       onFailure: "refund",
       maxPrice: 1_000n,
       instantPrice: 0n,
@@ -175,6 +175,31 @@ describe("provider node lifecycle", function () {
     const bid = await op.owner.client.fetchBid(op.owner.client.bidAddress(job, op.provider));
     assert.equal(bid!.awardedPrice, 800n, "the winner is paid the second price");
     assert.equal((await rival.owner.client.fetchProvider(rival.provider))!.locked, 0n, "the loser's stake lock is released");
+  });
+
+  it("seals its result when other winners run the job too, and reveals it once all committed", async () => {
+    const ops = [await operator(), await operator()];
+    const nodes = ops.map((op) => node(op));
+    const job = await postJob(false, undefined, 2);
+    for (const n of nodes) await n.step();
+    env.advance(21n);
+    await env.authority.client.award({ job });
+    for (const n of nodes) await n.step();
+    await nodes[0].step();
+    assert.equal(await bidStatus(ops[0], job), "committed");
+    const sealed = await ops[0].owner.client.fetchBid(ops[0].owner.client.bidAddress(job, ops[0].provider));
+    assert.deepEqual(sealed!.outputRoot, new Array(32).fill(0), "the root stays hidden while another winner runs");
+    assert.notDeepEqual(sealed!.resultCommitment, new Array(32).fill(0));
+    await nodes[1].step();
+    for (const n of nodes) await n.step();
+    for (const op of ops) {
+      const bid = await op.owner.client.fetchBid(op.owner.client.bidAddress(job, op.provider));
+      assert.equal(bid!.revealed, true);
+      assert.deepEqual(Uint8Array.from(bid!.outputRoot), sha256(job.toBytes()));
+    }
+    env.advance(6n);
+    await env.authority.client.finalize({ job });
+    for (const op of ops) assert.equal(env.paymentBalance(op.owner.keypair.publicKey), 500n, "both winners agree and are paid");
   });
 
   it("retries a run after a provider-side fault", async () => {

@@ -13,20 +13,22 @@ const JOB = Keypair.generate().publicKey.toBase58();
 type State = "open" | "awarded" | "running" | "committed";
 type Status = "sealed" | "active" | "won" | "started" | "committed";
 
-function job(state: State, overrides: { sealed?: boolean; ranked?: PublicKey[]; awardedSlot?: bigint } = {}): JobAccount {
+function job(state: State, overrides: { sealed?: boolean; ranked?: PublicKey[]; awardedSlot?: bigint; replication?: number } = {}): JobAccount {
   const ranked = overrides.ranked ?? [];
   return {
     state: { [state]: {} },
+    mode: { replicated: {} },
+    replication: overrides.replication ?? 1,
     sealed: overrides.sealed ?? false,
     bidDeadlineSlot: 100n,
     revealDeadlineSlot: 120n,
     auction: { rankedCount: ranked.length, ranking: ranked.map((provider) => ({ provider, price: 1n, score: 0n, slot: 0n })) },
-    progress: { awardedSlot: overrides.awardedSlot ?? 130n, startDeadlineSlot: 150n, commitDeadlineSlot: 400n, challengeDeadlineSlot: 0n, started: 0, committed: 0, failed: 0, openDisputes: 0 },
+    progress: { awardedSlot: overrides.awardedSlot ?? 130n, startDeadlineSlot: 150n, commitDeadlineSlot: 400n, challengeDeadlineSlot: 500n, started: 0, committed: 0, failed: 0, openDisputes: 0 },
   } as unknown as JobAccount;
 }
 
-function bid(status: Status, awardedSlot = 130n): BidAccount {
-  return { status: { [status]: {} }, provider: ME, job: new PublicKey(JOB), awardedSlot } as unknown as BidAccount;
+function bid(status: Status, awardedSlot = 130n, revealed = false): BidAccount {
+  return { status: { [status]: {} }, provider: ME, job: new PublicKey(JOB), awardedSlot, revealed } as unknown as BidAccount;
 }
 
 function record(phase: JournalRecord["phase"], extra: Partial<JournalRecord> = {}): JournalRecord {
@@ -64,6 +66,18 @@ describe("provider planner", () => {
     assert.equal(kind(input(110n, { job: sealedJob, bid: bid("sealed"), record: record("bid") })), null);
     // Past the window an unrevealed bid can only be withdrawn (and forfeits part of its lock).
     assert.equal(kind(input(121n, { job: sealedJob, bid: bid("sealed"), record: salted })), "withdraw");
+  });
+
+  it("reveals a sealed result once every winner committed, before the challenge deadline, only with its salt journaled", () => {
+    const several = job("committed", { replication: 3 });
+    const sealedResult = record("committed", { outputRoot: "11", resultSalt: "22" });
+    assert.equal(kind(input(450n, { job: several, bid: bid("committed"), record: sealedResult })), "reveal-result");
+    assert.equal(kind(input(499n, { job: several, bid: bid("committed"), record: sealedResult })), "reveal-result");
+    assert.equal(kind(input(500n, { job: several, bid: bid("committed"), record: sealedResult })), null, "the reveal window is closed");
+    assert.equal(kind(input(450n, { job: several, bid: bid("committed", 130n, true), record: sealedResult })), null, "already revealed");
+    assert.equal(kind(input(450n, { job: several, bid: bid("committed"), record: record("committed", { outputRoot: "11" }) })), null, "no salt");
+    assert.equal(kind(input(450n, { job: job("running", { replication: 3 }), bid: bid("committed"), record: sealedResult })), null, "others still run");
+    assert.equal(kind(input(450n, { job: job("committed"), bid: bid("committed"), record: sealedResult })), null, "a single winner commits openly");
   });
 
   it("keeps a ranked open bid while the auction runs and withdraws an unranked one after it", () => {

@@ -36,7 +36,10 @@ import {
   type CommitVerifiableArgs,
   type FailWinnerAccounts,
   chooseSegmentInstruction,
+  commitSealedResultInstruction,
   commitVerifiableInstruction,
+  resultCommitment,
+  revealResultInstruction,
   dissectInstruction,
   openDisputeInstruction,
   proveStepInstruction,
@@ -59,7 +62,7 @@ import {
   type PostJobArgs,
   type UpdateConfigArgs,
 } from "./instructions";
-import { toNative } from "./native";
+import { toNative, variantOf } from "./native";
 import {
   findBidPda,
   findBondVaultPda,
@@ -369,6 +372,29 @@ export class ComputeMarketClient {
     return sendInstructions(this.provider, [ix]);
   }
 
+  /**
+   * A winner of a replicated job with several winners seals its output root with a secret salt
+   * (keep the salt: the root is revealed with it once every winner committed).
+   */
+  async commitSealedResult(args: { job: PublicKey; outputRoot: Uint8Array; salt: Uint8Array; resultUriHash: Uint8Array }): Promise<string> {
+    const job = await this.requireJob(args.job);
+    const provider = this.providerAddress(job.market);
+    const commitment = resultCommitment(args.outputRoot, args.salt, provider);
+    const ix = await commitSealedResultInstruction(
+      this.program,
+      { commitment, resultUriHash: args.resultUriHash },
+      { owner: this.wallet, market: job.market, job: args.job, bid: this.bidAddress(args.job, provider) },
+    );
+    return sendInstructions(this.provider, [ix]);
+  }
+
+  /** Reveals a sealed output root (after every winner committed, before the challenge deadline). */
+  async revealResult(args: { job: PublicKey; outputRoot: Uint8Array; salt: Uint8Array }): Promise<string> {
+    const job = await this.requireJob(args.job);
+    const bid = this.bidAddress(args.job, this.providerAddress(job.market));
+    return sendInstructions(this.provider, [await revealResultInstruction(this.program, args, { owner: this.wallet, job: args.job, bid })]);
+  }
+
   /** A verifiable job's winner commits the machine's final state and its output proof. */
   async commitVerifiable(args: CommitVerifiableArgs & { job: PublicKey }): Promise<string> {
     const job = await this.requireJob(args.job);
@@ -596,7 +622,19 @@ export class ComputeMarketClient {
     for (const entry of job.auction.ranking.slice(0, job.replication)) {
       const bidAddress = this.bidAddress(args.job, entry.provider);
       const bid = orThrow(await this.fetchBid(bidAddress), `no winning bid at ${bidAddress.toBase58()}`);
-      winners.push({ bid: bidAddress, provider: entry.provider, ownerToken: await token(bid.owner), owner: bid.owner });
+      const provider = await this.requireProvider(entry.provider);
+      winners.push({ bid: bidAddress, provider: entry.provider, ownerToken: await token(bid.owner), owner: bid.owner, vault: provider.vault });
+    }
+    // Sealed results may slash (minority, unrevealed): the market and the stake-mint accounts.
+    let slashes;
+    if (job.replication >= 2 && variantOf(job.mode) === "replicated") {
+      const market = await this.requireMarket(job.market);
+      const stake = async (owner: PublicKey) => {
+        const [address, ix] = await this.associatedToken(owner, market.stakeMint);
+        create.push(...ix);
+        return address;
+      };
+      slashes = { market: job.market, consumerStakeToken: await stake(job.consumer), treasuryStakeToken: await stake(config.treasury) };
     }
     const ix = await finalizeInstruction(
       this.program,
@@ -611,8 +649,12 @@ export class ComputeMarketClient {
         treasuryToken: await token(config.treasury),
       },
       winners,
+      slashes,
     );
-    return sendInstructions(this.provider, [...dedupe(create), ix]);
+    // Missing token accounts are created first, in their own transaction: with several winners
+    // the settlement alone nearly fills one.
+    if (create.length > 0) await sendInstructions(this.provider, dedupe(create));
+    return sendInstructions(this.provider, [ix]);
   }
 
   /** Fails a winner that did not start in time (slash, then reopen or refund). */

@@ -117,6 +117,10 @@ program_errors! {
     WrongCommitInstruction = 6309 : "A verifiable job's result is committed with commit_verifiable, a container job's with commit_result.",
     InvalidFinalState = 6310 : "The final state must be a stopped machine after at least one step.",
     OutputNotInFinalState = 6311 : "The output root does not prove into the final state's memory root.",
+    InvalidResultCommitment = 6312 : "The sealed result commitment must not be zero.",
+    RevealNotOpen = 6313 : "Results are revealed only once every winner committed, until the challenge deadline.",
+    ResultAlreadyRevealed = 6314 : "The result was already revealed.",
+    ResultCommitmentMismatch = 6315 : "The revealed output root and salt do not match the sealed result.",
     // 6350–6399: disputes
     NotVerifiable = 6350 : "Only a verifiable job's committed result can be disputed.",
     DisputeWindowClosed = 6351 : "The challenge window has passed.",

@@ -278,3 +278,22 @@ crate::event! {
         pub refunded: U64,
     }
 }
+
+crate::event! {
+    /// A winner of a replicated job revealed its sealed output root.
+    pub struct ResultRevealed {
+        pub job: Address,
+        pub provider: Address,
+        pub output_root: [u8; 32],
+    }
+}
+
+crate::event! {
+    /// A replicated job's winner was slashed at settlement: in the minority, or never revealed.
+    pub struct WinnerSlashed {
+        pub job: Address,
+        pub provider: Address,
+        pub slashed: U64,
+        pub unrevealed: Bool,
+    }
+}

@@ -53,6 +53,8 @@ pub fn build() -> Value {
         named::<DisputeMoved>(&mut registry),
         named::<DisputeDecided>(&mut registry),
         named::<DisputeSettled>(&mut registry),
+        named::<ResultRevealed>(&mut registry),
+        named::<WinnerSlashed>(&mut registry),
     ];
     let errors: Vec<Value> = ErrorCode::ALL
         .iter()

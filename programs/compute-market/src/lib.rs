@@ -139,6 +139,10 @@ program! {
     referee(RefereeAccounts, RefereeArgs),
     /// Pays out a decided referee game: the loser is slashed and its bid refuted.
     settle_referee(SettleRefereeAccounts, SettleRefereeArgs),
+    /// A winner of a replicated job with several winners posts its sealed result.
+    commit_sealed_result(CommitSealedResultAccounts, CommitSealedResultArgs),
+    /// A winner reveals its sealed output root once every winner committed.
+    reveal_result(RevealResultAccounts, RevealResultArgs),
 }
 
 /// Dispatches an instruction and logs a failing instruction's error by name. Always inlined

@@ -35,12 +35,9 @@ describe("commit_result", () => {
     assert.equal(event.name, "resultCommitted");
   });
 
-  it("opens the challenge window only when every winner committed", async () => {
+  it("refuses the open form for a job with several winners, which seal their results", async () => {
     const setup = await running({ job: { replication: 2 } }, [1_000n, 2_000n]);
-    await setup.providers[0].owner.client.commitResult({ job: setup.job, ...RESULT });
-    assert.equal(variantOf((await setup.consumer.client.fetchJob(setup.job))!.state), "running");
-    await setup.providers[1].owner.client.commitResult({ job: setup.job, ...RESULT });
-    assert.equal(variantOf((await setup.consumer.client.fetchJob(setup.job))!.state), "committed");
+    await expectProgramError(setup.providers[0].owner.client.commitResult({ job: setup.job, ...RESULT }), "WrongCommitInstruction");
   });
 
   it("rejects a commitment after the commit deadline", async () => {

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { getAssociatedTokenAddressSync } from "@solana/spl-token";
 import { Keypair, PublicKey } from "@solana/web3.js";
 import { failTimeoutInstruction, findBidPda, sendInstructions, variantOf, type FailWinnerAccounts } from "@compute-market/sdk";
+import { commitResults } from "../../support/results";
 import { assertNothingMoved, expectProgramError, snapshot } from "../../support/assertions";
 import { assertLedgerInvariants, awarded, endAuction, PROVIDER_STAKE, setupAuction, type AuctionSetup } from "../../support/auction";
 import type { Actor } from "../../support/env";
@@ -32,7 +33,7 @@ async function overdue(
   const setup = await setupAuction(options);
   await awarded(setup, prices);
   for (const i of started) await setup.providers[i].owner.client.startJob({ job: setup.job });
-  for (const i of committed) await setup.providers[i].owner.client.commitResult({ job: setup.job, ...RESULT });
+  await commitResults(setup, committed.map(() => RESULT.outputRoot), undefined, committed);
   const job = await setup.consumer.client.fetchJob(setup.job);
   setup.env.ledger.warpToSlot(job!.progress.commitDeadlineSlot + after);
   return { setup, keeper: await setup.env.actor() };

@@ -5,7 +5,8 @@ import { getAssociatedTokenAddressSync } from "@solana/spl-token";
 import { Keypair, PublicKey } from "@solana/web3.js";
 import { findBidPda, finalizeInstruction, sendInstructions, type FinalizeAccounts, type FinalizeWinner } from "@compute-market/sdk";
 import { assertNothingMoved, expectProgramError, snapshot } from "../../support/assertions";
-import { assertLedgerInvariants, awarded, setupAuction, type AuctionSetup } from "../../support/auction";
+import { assertLedgerInvariants, awarded, PROVIDER_STAKE, setupAuction, type AuctionSetup } from "../../support/auction";
+import { commitResults } from "../../support/results";
 import type { Actor } from "../../support/env";
 import { eventsOf } from "../../support/events";
 import { escrowFor, MARKET_PARAMS, PROTOCOL_FEE_BPS } from "../../support/fixtures";
@@ -23,9 +24,7 @@ async function committed(
   const setup = await setupAuction(options);
   await awarded(setup, prices);
   for (let i = 0; i < roots.length; i++) await setup.providers[i].owner.client.startJob({ job: setup.job });
-  for (let i = 0; i < roots.length; i++) {
-    await setup.providers[i].owner.client.commitResult({ job: setup.job, outputRoot: roots[i], resultUriHash: new Uint8Array(32) });
-  }
+  await commitResults(setup, roots);
   if (windowPassed) setup.env.ledger.advanceSlots(MARKET_PARAMS.challengeWindowSlots);
   return setup;
 }
@@ -45,7 +44,15 @@ async function accountsFor(setup: AuctionSetup, keeper: Actor): Promise<{ accoun
       consumerToken: setup.consumer.paymentToken,
       treasuryToken: setup.authority.paymentToken,
     },
-    winners: [{ bid: findBidPda({ job: setup.job, provider, programId: setup.env.programId })[0], provider, ownerToken: owner.paymentToken, owner: owner.publicKey }],
+    winners: [
+      {
+        bid: findBidPda({ job: setup.job, provider, programId: setup.env.programId })[0],
+        provider,
+        ownerToken: owner.paymentToken,
+        owner: owner.publicKey,
+        vault: setup.providers[0].vault,
+      },
+    ],
   };
 }
 
@@ -90,7 +97,7 @@ describe("finalize", () => {
     assert.equal(setup.env.tokenBalance(ata(setup, setup.providers[1].owner.publicKey)), 1_200_000n);
   });
 
-  it("pays nobody and refunds the consumer when replicated results differ", async () => {
+  it("pays nobody, slashes nobody and refunds the consumer when no strict majority of results agrees", async () => {
     const setup = await committed({ job: { replication: 2 } }, [1_000_000n, 1_200_000n], [ROOT, new Uint8Array(32).fill(0x22)]);
     const keeper = await setup.env.actor();
     const before = setup.env.tokenBalance(setup.consumer.paymentToken);
@@ -99,7 +106,44 @@ describe("finalize", () => {
     assert.equal(setup.env.tokenBalance(setup.consumer.paymentToken), before + escrowFor(2_000_000n, 2n) - MARKET_PARAMS.crankFee);
     const finalized = eventsOf(setup.env, keeper.client.program, signature).find((e) => e.name === "jobFinalized");
     assert.equal(finalized?.name === "jobFinalized" && finalized.data.outputsAgreed, false);
-    for (const { owner, provider } of setup.providers.slice(0, 2)) assert.equal((await owner.client.fetchProvider(provider))?.locked, 0n);
+    for (const { owner, provider, vault } of setup.providers.slice(0, 2)) {
+      const state = await owner.client.fetchProvider(provider);
+      assert.equal(state?.locked, 0n);
+      assert.equal(setup.env.tokenBalance(vault), state?.staked, "nobody slashed");
+      assert.equal(state?.staked, PROVIDER_STAKE);
+    }
+  });
+
+  it("pays the majority of a replicated job and lightly slashes the minority", async () => {
+    const other = new Uint8Array(32).fill(0x22);
+    const setup = await committed({ providers: 3, job: { replication: 3 } }, [1_000_000n, 1_100_000n, 1_200_000n], [ROOT, other, ROOT]);
+    const keeper = await setup.env.actor();
+    const consumerStake = getAssociatedTokenAddressSync(setup.env.stakeMint, setup.consumer.publicKey, true);
+    const signature = await keeper.client.finalize({ job: setup.job });
+    assert.equal(setup.env.tokenBalance(ata(setup, setup.providers[0].owner.publicKey)), 1_000_000n);
+    assert.equal(setup.env.tokenBalance(ata(setup, setup.providers[1].owner.publicKey)), 0n, "the minority is not paid");
+    assert.equal(setup.env.tokenBalance(ata(setup, setup.providers[2].owner.publicKey)), 1_200_000n);
+    const slash = (MARKET_PARAMS.jobStakeLock * BigInt(MARKET_PARAMS.slashNoShowBps)) / 10_000n;
+    assert.equal(setup.env.tokenBalance(setup.providers[1].vault), PROVIDER_STAKE - slash, "the minority loses the light slash");
+    assert.equal(setup.env.tokenBalance(consumerStake), (slash * BigInt(MARKET_PARAMS.slashConsumerShareBps)) / 10_000n);
+    assert.equal(setup.env.tokenBalance(setup.providers[0].vault), PROVIDER_STAKE);
+    const slashed = eventsOf(setup.env, keeper.client.program, signature).filter((e) => e.name === "winnerSlashed");
+    assert.equal(slashed.length, 1);
+    await assertLedgerInvariants(setup);
+  });
+
+  it("slashes hard a winner that never revealed its sealed result", async () => {
+    const setup = await setupAuction({ providers: 3, job: { replication: 3 } });
+    await awarded(setup, [1_000_000n, 1_100_000n, 1_200_000n]);
+    for (let i = 0; i < 3; i++) await setup.providers[i].owner.client.startJob({ job: setup.job });
+    await commitResults(setup, [ROOT, ROOT, ROOT], [true, true, false]);
+    setup.env.ledger.advanceSlots(MARKET_PARAMS.challengeWindowSlots);
+    const keeper = await setup.env.actor();
+    await keeper.client.finalize({ job: setup.job });
+    const slash = (MARKET_PARAMS.jobStakeLock * BigInt(MARKET_PARAMS.slashTimeoutBps)) / 10_000n;
+    assert.equal(setup.env.tokenBalance(setup.providers[2].vault), PROVIDER_STAKE - slash);
+    assert.equal(setup.env.tokenBalance(ata(setup, setup.providers[2].owner.publicKey)), 0n);
+    assert.equal(setup.env.tokenBalance(ata(setup, setup.providers[0].owner.publicKey)), 1_000_000n, "two of three is a majority");
   });
 
   it("rejects a settlement before the challenge window has passed", async () => {

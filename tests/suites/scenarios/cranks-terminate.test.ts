@@ -263,7 +263,7 @@ describe("cranks terminate every job", () => {
       for (const { job } of [runningJob, committedJob]) await w.providers[0].owner.client.startJob({ job });
       for (const i of [0, 1]) await w.providers[i].owner.client.startJob({ job: replicated.job });
       await w.providers[0].owner.client.commitResult({ job: committedJob.job, ...RESULT });
-      await w.providers[0].owner.client.commitResult({ job: replicated.job, ...RESULT });
+      await w.providers[0].owner.client.commitSealedResult({ job: replicated.job, outputRoot: RESULT.outputRoot, salt: new Uint8Array(32).fill(5), resultUriHash: RESULT.resultUriHash });
       const all = [empty, ranked, awardedJob, runningJob, committedJob, replicated, sealed];
       const states = await Promise.all(all.map(async ({ job }) => variantOf((await w.consumer.client.fetchJob(job))!.state)));
       assert.deepEqual(states, ["open", "open", "awarded", "running", "committed", "running", "open"]);

@@ -32,6 +32,9 @@ export interface JournalRecord {
   sealed?: { salt: string };
   /** Hex output root of a finished run, and how the run ended. */
   outputRoot?: string;
+  /** Jobs with several winners: the salt (hex) the result was sealed with, written before the
+   * sealed commitment is sent (or it could never be revealed). */
+  resultSalt?: string;
   /** Hex sha256 of the result manifest in the blob store. */
   manifestBlob?: string;
   outcome?: { status: "succeeded" | "failed"; reason?: string; exitCode?: number | null; message?: string };

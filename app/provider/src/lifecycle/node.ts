@@ -10,7 +10,7 @@ import { bytesToHex, hexToBytes } from "@noble/hashes/utils";
 import { ComputeMarketError, type BidAccount, type ComputeMarketClient, type ContainerJobSpec, type JobAccount } from "@compute-market/sdk";
 import { backoffDelay, type Logger, type MarketIndex } from "@compute-market/common";
 import type { JobJournal, JournalRecord } from "./journal";
-import { plan, stateOf, type Action } from "./plan";
+import { plan, sealsResults, stateOf, type Action } from "./plan";
 
 /**
  * Why a job is not worth a bid. A lasting decline (bad spec, missing image) holds until the node
@@ -202,6 +202,8 @@ export class ProviderNode {
         return this.run(job, slot, log);
       case "commit":
         return this.commit(job, slot, log);
+      case "reveal-result":
+        return this.revealResult(job, log);
       case "withdraw":
         return this.withdraw(job, log);
       case "forget":
@@ -291,11 +293,29 @@ export class ProviderNode {
     const record = this.options.journal.get(job.toBase58());
     if (!record?.outputRoot) throw new Error("no output root in the journal");
     const uri = this.options.ports.resultUri(job);
-    await this.options.client.commitResult({ job, outputRoot: hexToBytes(record.outputRoot), resultUriHash: sha256(new TextEncoder().encode(uri)) });
+    const resultUriHash = sha256(new TextEncoder().encode(uri));
+    const account = await this.options.client.fetchJob(job);
+    if (account && sealsResults(account)) {
+      // Several winners seal their roots; the salt is journaled first so the result can always
+      // be revealed, even after a crash right after the commitment lands.
+      const salt = record.resultSalt ?? bytesToHex(randomBytes(32));
+      if (!record.resultSalt) this.options.journal.update(job.toBase58(), { resultSalt: salt });
+      await this.options.client.commitSealedResult({ job, outputRoot: hexToBytes(record.outputRoot), salt: hexToBytes(salt), resultUriHash });
+    } else {
+      await this.options.client.commitResult({ job, outputRoot: hexToBytes(record.outputRoot), resultUriHash });
+    }
     this.options.journal.update(job.toBase58(), { phase: "committed", slot: slot.toString() });
     this.options.ports.release(job);
     this.stats.commits += 1;
     log.info({ outputRoot: record.outputRoot, resultUri: uri }, "result committed");
+  }
+
+  private async revealResult(job: PublicKey, log: Logger): Promise<void> {
+    const record = this.options.journal.get(job.toBase58());
+    if (!record?.resultSalt || !record.outputRoot) throw new Error("no sealed result in the journal");
+    await this.options.client.revealResult({ job, outputRoot: hexToBytes(record.outputRoot), salt: hexToBytes(record.resultSalt) });
+    this.stats.reveals += 1;
+    log.info({ outputRoot: record.outputRoot }, "result revealed");
   }
 
   private async withdraw(job: PublicKey, log: Logger): Promise<void> {

@@ -18,6 +18,8 @@ export type Action =
   | { kind: "run"; job: string }
   /** Post the result commitment of a job whose run finished. */
   | { kind: "commit"; job: string }
+  /** Reveal a sealed result once every winner committed (its root and salt are in the journal). */
+  | { kind: "reveal-result"; job: string }
   /** Take back a bid that can no longer win, releasing its stake lock. */
   | { kind: "withdraw"; job: string }
   /** The job is over for this node: release its capacity and close its record. */
@@ -49,6 +51,16 @@ export function holdsAward(bid: BidAccount, job: JobAccount): boolean {
   const assigned = ["won", "started", "committed"].includes(statusOf(bid));
   const running = ["awarded", "running", "committed"].includes(stateOf(job));
   return assigned && running && bid.awardedSlot === job.progress.awardedSlot;
+}
+
+/** Whether the job's winners seal their results (replicated, several winners): the program's
+ * `Job::sealed_results`. */
+export function sealsResults(job: Pick<JobAccount, "mode" | "replication">): boolean {
+  return variantOf(job.mode) === "replicated" && job.replication >= 2;
+}
+
+function resultRevealDue(job: JobAccount, bid: BidAccount, slot: bigint): boolean {
+  return sealsResults(job) && stateOf(job) === "committed" && statusOf(bid) === "committed" && !bid.revealed && slot < job.progress.challengeDeadlineSlot;
 }
 
 function canBid(job: JobAccount, slot: bigint): boolean {
@@ -98,6 +110,7 @@ export function planJob(address: string, input: PlanInput): Action | null {
   if (!holdsAward(bid, job)) return null;
 
   const status = statusOf(bid);
+  if (resultRevealDue(job, bid, slot) && record?.resultSalt && record.outputRoot) return { kind: "reveal-result", job: address };
   if (status === "won" && slot <= job.progress.startDeadlineSlot) return { kind: "start", job: address };
   if (status === "started" && slot <= job.progress.commitDeadlineSlot) {
     if (record?.phase === "ran" && record.outputRoot) return { kind: "commit", job: address };

@@ -2249,6 +2249,141 @@ export type ComputeMarket = {
         }
       ],
       "args": []
+    },
+    {
+      "name": "commitSealedResult",
+      "docs": [
+        "A winner of a replicated job with several winners posts its sealed result."
+      ],
+      "discriminator": [
+        127,
+        66,
+        185,
+        171,
+        62,
+        240,
+        146,
+        91
+      ],
+      "accounts": [
+        {
+          "name": "owner",
+          "docs": [
+            "The winning provider's owner."
+          ],
+          "signer": true
+        },
+        {
+          "name": "market",
+          "docs": [
+            "The job's market (challenge window, which is also the reveal window)."
+          ]
+        },
+        {
+          "name": "job",
+          "docs": [
+            "The job."
+          ],
+          "writable": true
+        },
+        {
+          "name": "bid",
+          "docs": [
+            "The winning bid, which records the sealed result."
+          ],
+          "writable": true
+        }
+      ],
+      "args": [
+        {
+          "name": "commitment",
+          "docs": [
+            "sha256(\"result\" ‖ output root ‖ salt ‖ provider), non-zero."
+          ],
+          "type": {
+            "array": [
+              "u8",
+              32
+            ]
+          }
+        },
+        {
+          "name": "resultUriHash",
+          "docs": [
+            "sha256 of the URI the outputs are served at."
+          ],
+          "type": {
+            "array": [
+              "u8",
+              32
+            ]
+          }
+        }
+      ]
+    },
+    {
+      "name": "revealResult",
+      "docs": [
+        "A winner reveals its sealed output root once every winner committed."
+      ],
+      "discriminator": [
+        251,
+        165,
+        27,
+        86,
+        52,
+        234,
+        133,
+        173
+      ],
+      "accounts": [
+        {
+          "name": "owner",
+          "docs": [
+            "The winning provider's owner."
+          ],
+          "signer": true
+        },
+        {
+          "name": "job",
+          "docs": [
+            "The job."
+          ]
+        },
+        {
+          "name": "bid",
+          "docs": [
+            "The winning bid."
+          ],
+          "writable": true
+        }
+      ],
+      "args": [
+        {
+          "name": "outputRoot",
+          "docs": [
+            "The output root (non-zero)."
+          ],
+          "type": {
+            "array": [
+              "u8",
+              32
+            ]
+          }
+        },
+        {
+          "name": "salt",
+          "docs": [
+            "The salt the result was sealed with."
+          ],
+          "type": {
+            "array": [
+              "u8",
+              32
+            ]
+          }
+        }
+      ]
     }
   ],
   "accounts": [
@@ -2695,6 +2830,32 @@ export type ComputeMarket = {
         223,
         158
       ]
+    },
+    {
+      "name": "resultRevealed",
+      "discriminator": [
+        109,
+        13,
+        202,
+        85,
+        148,
+        63,
+        148,
+        192
+      ]
+    },
+    {
+      "name": "winnerSlashed",
+      "discriminator": [
+        168,
+        5,
+        106,
+        77,
+        140,
+        32,
+        68,
+        212
+      ]
     }
   ],
   "errors": [
@@ -3032,6 +3193,26 @@ export type ComputeMarket = {
       "code": 6311,
       "name": "outputNotInFinalState",
       "msg": "The output root does not prove into the final state's memory root."
+    },
+    {
+      "code": 6312,
+      "name": "invalidResultCommitment",
+      "msg": "The sealed result commitment must not be zero."
+    },
+    {
+      "code": 6313,
+      "name": "revealNotOpen",
+      "msg": "Results are revealed only once every winner committed, until the challenge deadline."
+    },
+    {
+      "code": 6314,
+      "name": "resultAlreadyRevealed",
+      "msg": "The result was already revealed."
+    },
+    {
+      "code": 6315,
+      "name": "resultCommitmentMismatch",
+      "msg": "The revealed output root and salt do not match the sealed result."
     },
     {
       "code": 6350,
@@ -4432,6 +4613,26 @@ export type ComputeMarket = {
             "type": "u64"
           },
           {
+            "name": "resultCommitment",
+            "docs": [
+              "Replicated jobs with several winners: sha256(\"result\" ‖ output root ‖ salt ‖ provider),",
+              "committed before any root is revealed, so no winner can copy another's."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          },
+          {
+            "name": "revealed",
+            "docs": [
+              "Whether the sealed result was revealed (then `output_root` holds it)."
+            ],
+            "type": "bool"
+          },
+          {
             "name": "reserved",
             "docs": [
               "Space for fields added by later versions."
@@ -4439,7 +4640,7 @@ export type ComputeMarket = {
             "type": {
               "array": [
                 "u8",
-                64
+                31
               ]
             }
           }
@@ -5510,6 +5711,61 @@ export type ComputeMarket = {
               "Payment tokens returned to the consumer."
             ],
             "type": "u64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "resultRevealed",
+      "docs": [
+        "A winner of a replicated job revealed its sealed output root."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "job",
+            "type": "pubkey"
+          },
+          {
+            "name": "provider",
+            "type": "pubkey"
+          },
+          {
+            "name": "outputRoot",
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          }
+        ]
+      }
+    },
+    {
+      "name": "winnerSlashed",
+      "docs": [
+        "A replicated job's winner was slashed at settlement: in the minority, or never revealed."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "job",
+            "type": "pubkey"
+          },
+          {
+            "name": "provider",
+            "type": "pubkey"
+          },
+          {
+            "name": "slashed",
+            "type": "u64"
+          },
+          {
+            "name": "unrevealed",
+            "type": "bool"
           }
         ]
       }

@@ -3,6 +3,7 @@
 import type { Program } from "@coral-xyz/anchor";
 import type { AccountMeta, PublicKey, TransactionInstruction } from "@solana/web3.js";
 import type { ComputeMarket } from "../generated/compute_market";
+import { sha256 } from "@noble/hashes/sha256";
 import { bytes32, u64 } from "../native";
 
 export interface AwardAccounts {
@@ -15,6 +16,34 @@ export interface WinnerAccounts {
   owner: PublicKey;
   job: PublicKey;
   bid: PublicKey;
+}
+
+/** A sealed replicated result: binds the output root to a secret salt and to the provider. */
+export function resultCommitment(outputRoot: Uint8Array, salt: Uint8Array, provider: PublicKey): Uint8Array {
+  return sha256(new Uint8Array([...new TextEncoder().encode("result"), ...bytes32ToArray(outputRoot, "outputRoot"), ...bytes32ToArray(salt, "salt"), ...provider.toBytes()]));
+}
+
+function bytes32ToArray(value: Uint8Array, field: string): number[] {
+  return bytes32(value, field);
+}
+
+export function commitSealedResultInstruction(
+  program: Program<ComputeMarket>,
+  args: { commitment: Uint8Array; resultUriHash: Uint8Array },
+  accounts: WinnerAccounts & { market: PublicKey },
+): Promise<TransactionInstruction> {
+  return program.methods
+    .commitSealedResult(bytes32(args.commitment, "commitment"), bytes32(args.resultUriHash, "resultUriHash"))
+    .accountsPartial(accounts)
+    .instruction();
+}
+
+export function revealResultInstruction(
+  program: Program<ComputeMarket>,
+  args: { outputRoot: Uint8Array; salt: Uint8Array },
+  accounts: WinnerAccounts,
+): Promise<TransactionInstruction> {
+  return program.methods.revealResult(bytes32(args.outputRoot, "outputRoot"), bytes32(args.salt, "salt")).accountsPartial(accounts).instruction();
 }
 
 export interface CommitResultArgs {
@@ -43,6 +72,17 @@ export interface FinalizeWinner {
   /** The winner's owner's payment-mint token account, paid the price. */
   ownerToken: PublicKey;
   owner: PublicKey;
+  /** The provider's stake vault (slashed when a sealed result is in the minority or unrevealed). */
+  vault: PublicKey;
+}
+
+/** What `finalize` needs for a job with sealed results: where slashes go. */
+export interface FinalizeSlashAccounts {
+  market: PublicKey;
+  /** The consumer's stake-mint token account (its share of slashes). */
+  consumerStakeToken: PublicKey;
+  /** The treasury's stake-mint token account. */
+  treasuryStakeToken: PublicKey;
 }
 
 export interface ExpireJobAccounts {
@@ -105,8 +145,10 @@ export function finalizeInstruction(
   program: Program<ComputeMarket>,
   accounts: FinalizeAccounts,
   winners: FinalizeWinner[],
+  slashes?: FinalizeSlashAccounts,
 ): Promise<TransactionInstruction> {
-  const remaining = winners.flatMap((w) => [w.bid, w.provider, w.ownerToken, w.owner].map(writable));
+  const remaining = winners.flatMap((w) => [w.bid, w.provider, w.ownerToken, w.owner, w.vault].map(writable));
+  if (slashes) remaining.push(...[slashes.market, slashes.consumerStakeToken, slashes.treasuryStakeToken].map(writable));
   return program.methods.finalize().accountsPartial(accounts).remainingAccounts(remaining).instruction();
 }
 

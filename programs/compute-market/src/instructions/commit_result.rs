@@ -1,4 +1,5 @@
-//! `commit_result`: a running winner posts its result commitment before the commit deadline.
+//! `commit_result`: the running winner of a single-provider container job posts its output root
+//! before the commit deadline (several winners seal theirs: `commit_sealed_result`).
 
 use crate::accounts::{load, load_mut, parse_args, Context};
 use crate::errors::{require, ErrorCode, Result};
@@ -49,7 +50,7 @@ pub fn process(ctx: &Context) -> Result<()> {
     require(&job.market == ix.market.address(), ErrorCode::MarketMismatch)?;
     require(args.output_root != [0u8; 32], ErrorCode::InvalidOutputRoot)?;
     let mode = job.mode.get().ok_or(ErrorCode::InvalidAccountData)?;
-    require(!mode.is_machine(), ErrorCode::WrongCommitInstruction)?;
+    require(!mode.is_machine() && !job.sealed_results(), ErrorCode::WrongCommitInstruction)?;
 
     bid.advance(&job, BidStatus::Started, BidStatus::Committed)?;
     bid.committed_slot = U64::new(now);

@@ -32,3 +32,5 @@ pub mod timeout_dispute;
 pub mod settle_dispute;
 pub mod referee;
 pub mod settle_referee;
+pub mod commit_sealed_result;
+pub mod reveal_result;

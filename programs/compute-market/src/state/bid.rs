@@ -66,8 +66,13 @@ crate::account! {
         pub final_state_hash: [u8; 32],
         /// Verifiable jobs: machine steps to the final state.
         pub steps: U64,
+        /// Replicated jobs with several winners: sha256("result" ‖ output root ‖ salt ‖ provider),
+        /// committed before any root is revealed, so no winner can copy another's.
+        pub result_commitment: [u8; 32],
+        /// Whether the sealed result was revealed (then `output_root` holds it).
+        pub revealed: crate::layout::Bool,
         /// Space for fields added by later versions.
-        pub reserved: [u8; 64],
+        pub reserved: [u8; 31],
     }
 }
 
@@ -76,6 +81,12 @@ crate::account! {
 pub fn bid_commitment(price: u64, salt: &[u8; 32], provider: &Address) -> [u8; 32] {
     let price_bytes = price.to_le_bytes();
     sha256([&price_bytes, salt, provider.as_ref()])
+}
+
+/// The sealed form of a replicated result: binds the root to a secret salt and to the provider,
+/// so a commitment can neither be guessed from the root nor copied by another winner.
+pub fn result_commitment(output_root: &[u8; 32], salt: &[u8; 32], provider: &Address) -> [u8; 32] {
+    sha256([b"result", output_root, salt, provider.as_ref()])
 }
 
 impl Bid {

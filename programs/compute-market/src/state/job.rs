@@ -324,6 +324,12 @@ impl Job {
         Ok(())
     }
 
+    /// Replicated jobs with several winners commit sealed results and reveal them once all have
+    /// committed (commit–reveal), so no winner can copy another's output root.
+    pub fn sealed_results(&self) -> bool {
+        self.mode.get() == Some(VerificationMode::Replicated) && self.replication >= 2
+    }
+
     /// The slot after which the auction can be closed: the end of bidding, or of revealing.
     pub fn auction_end(&self) -> u64 {
         if self.sealed.get() {
