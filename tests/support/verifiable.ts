@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { PublicKey } from "@solana/web3.js";
-import { findBidPda, variantOf, type DisputeAccount } from "@compute-market/sdk";
+import { DEFAULT_MAX_STEPS, findBidPda, variantOf, type DisputeAccount } from "@compute-market/sdk";
 import { nextMove, Replay, VmModule, type GameView, type Trace } from "@compute-market/vm";
 import { PROVIDER_STAKE, type AuctionSetup } from "./auction";
 import { TestEnv, type Actor } from "./env";
@@ -136,6 +136,8 @@ export async function setupVerifiableJob(options: {
   input: Uint8Array;
   challengers?: number;
   params?: Partial<MarketParamsInput>;
+  /** The job's step limit (default: the SDK's). */
+  maxSteps?: bigint;
 }): Promise<Omit<VerifiableSetup, "claim" | "claimHash" | "commitSignature">> {
   const module = await vm();
   const env = await TestEnv.create();
@@ -144,7 +146,7 @@ export async function setupVerifiableJob(options: {
   for (let i = 0; i < 1 + (options.challengers ?? 2); i++) providers.push(await setupProvider(env, market, PROVIDER_STAKE));
   const consumer = await env.actor();
   const code = guestCode(options.guest);
-  const program = module.programRoots(code, options.input);
+  const program = { ...module.programRoots(code, options.input), maxSteps: options.maxSteps ?? DEFAULT_MAX_STEPS };
   const { job, escrow, signature: postSignature } = await consumer.client.postJob(jobInput(market, { consumerToken: consumer.paymentToken, mode: "verifiable", program }));
   await providers[0].owner.client.placeBid({ job, price: 1_500_000n });
   const posted = await consumer.client.fetchJob(job);

@@ -77,6 +77,7 @@ import {
 } from "./pda";
 import { sendInstructions } from "./rpc/send";
 import type { MachineRoots } from "./verifiable";
+import { DEFAULT_MAX_STEPS, machineSpec, machineSpecHash, type MachineJobSpec } from "./machine-spec";
 import type { HardwareSpecInput, JobRequirementsInput } from "./types";
 
 /** The program's address in the bundled IDL (localnet). */
@@ -278,16 +279,26 @@ export class ComputeMarketClient {
 
   /**
    * Posts a verifiable job: `code` (an rv32im image linked for the machine's layout) run on
-   * `input`, named by their quarter roots, which `machine` computes (a `VmModule`). The spec hash
-   * commits to whatever spec document the caller published (`specHash`).
+   * `input` for at most `maxSteps` steps (default 2^32), named by their quarter roots, which
+   * `machine` computes (a `VmModule`). The spec hash defaults to that of the job's machine spec
+   * (`machineSpec(code, input)`), which `publishMachineJob` publishes with the code and input.
    */
   async postVerifiableJob(
-    input: Omit<PostJobInput, "mode" | "replication" | "program"> & { code: Uint8Array; input: Uint8Array; machine: MachineRoots; refereed?: boolean },
-  ): Promise<{ job: PublicKey; escrow: PublicKey; nonce: bigint; signature: string; codeRoot: Uint8Array; inputRoot: Uint8Array }> {
-    const { code, input: bytes, machine, refereed, ...rest } = input;
-    const program = machine.programRoots(code, bytes);
-    const posted = await this.postJob({ ...rest, mode: refereed ? "refereed" : "verifiable", replication: refereed ? 2 : 1, program });
-    return { ...posted, ...program };
+    input: Omit<PostJobInput, "mode" | "replication" | "program" | "specHash"> & {
+      code: Uint8Array;
+      input: Uint8Array;
+      machine: MachineRoots;
+      maxSteps?: bigint;
+      refereed?: boolean;
+      specHash?: Uint8Array;
+    },
+  ): Promise<{ job: PublicKey; escrow: PublicKey; nonce: bigint; signature: string; codeRoot: Uint8Array; inputRoot: Uint8Array; spec: MachineJobSpec }> {
+    const { code, input: bytes, machine, maxSteps, refereed, specHash, ...rest } = input;
+    const spec = machineSpec(code, bytes);
+    const roots = machine.programRoots(code, bytes);
+    const program = { ...roots, maxSteps: maxSteps ?? DEFAULT_MAX_STEPS };
+    const posted = await this.postJob({ ...rest, specHash: specHash ?? machineSpecHash(spec), mode: refereed ? "refereed" : "verifiable", replication: refereed ? 2 : 1, program });
+    return { ...posted, ...roots, spec };
   }
 
   /** Cancels an open job: the whole escrow comes back and the rent of both accounts too. */

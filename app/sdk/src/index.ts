@@ -9,6 +9,7 @@ export * from "./pda";
 export * from "./results";
 export * from "./rpc/send";
 export * from "./spec";
+export * from "./machine-spec";
 export * from "./types";
 export type { ComputeMarket } from "./generated/compute_market";
 export * from "./publish";

@@ -86,6 +86,7 @@ program_errors! {
     InvalidBidWindow = 6204 : "The bid window is outside the bounds fixed in the program.",
     InvalidJobRequirements = 6205 : "The job's requirements are inconsistent or have no duration.",
     InvalidProgramRoots = 6206 : "A verifiable job names its program's code root (non-zero) and input root; a container job names neither.",
+    InvalidStepLimit = 6207 : "A verifiable job names a step limit of at least one step; a container job names none.",
     // 6250–6299: auction
     BiddingClosed = 6250 : "The job no longer accepts bids.",
     PriceAboveMax = 6251 : "The bid's price is zero or above the job's maximum price.",
@@ -115,7 +116,7 @@ program_errors! {
     InvalidOutputRoot = 6307 : "The output root must not be zero.",
     ConsumerMismatch = 6308 : "The account is not the job's consumer.",
     WrongCommitInstruction = 6309 : "A verifiable job's result is committed with commit_verifiable, a container job's with commit_result.",
-    InvalidFinalState = 6310 : "The final state must be a stopped machine after at least one step.",
+    InvalidFinalState = 6310 : "The final state must be after at least one step and within the step limit, and stopped unless it is at the limit.",
     OutputNotInFinalState = 6311 : "The output root does not prove into the final state's memory root.",
     InvalidResultCommitment = 6312 : "The sealed result commitment must not be zero.",
     RevealNotOpen = 6313 : "Results are revealed only once every winner committed, until the challenge deadline.",

@@ -53,7 +53,7 @@ describe("transaction sizes of verifiable-job instructions", () => {
             maxPrice: 10n,
             instantPrice: 0n,
             bidWindowSlots: 0n,
-            program: { codeRoot: hash(2), inputRoot: hash(3) },
+            program: { codeRoot: hash(2), inputRoot: hash(3), maxSteps: 2n ** 64n - 1n },
           },
           { consumer: payer.publicKey, config: key(), market: key(), job: key(), escrow: key(), consumerToken: key(), paymentMint: key() },
         ),

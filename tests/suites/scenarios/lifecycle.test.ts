@@ -25,7 +25,7 @@ describe("core lifecycle", () => {
     // And the consumers post three jobs, two of which are cancelled
     const a1 = await alice.client.postJob(jobInput(market, { consumerToken: alice.paymentToken }));
     const a2 = await alice.client.postJob(jobInput(market, { maxPrice: 750_000n, replication: 2, consumerToken: alice.paymentToken }));
-    const b1 = await bob.client.postJob(jobInput(market, { mode: "verifiable", maxPrice: 5_000n, consumerToken: bob.paymentToken, program: { codeRoot: new Uint8Array(32).fill(3), inputRoot: new Uint8Array(32).fill(4) } }));
+    const b1 = await bob.client.postJob(jobInput(market, { mode: "verifiable", maxPrice: 5_000n, consumerToken: bob.paymentToken, program: { codeRoot: new Uint8Array(32).fill(3), inputRoot: new Uint8Array(32).fill(4), maxSteps: 1_000n } }));
     const escrows = [a1.escrow, a2.escrow, b1.escrow];
     assert.equal(total(escrows), escrowFor(2_000_000n) + escrowFor(750_000n, 2n) + escrowFor(5_000n));
     assert.equal(total([...wallets, ...escrows]), start);

@@ -693,6 +693,13 @@ export type ComputeMarket = {
               32
             ]
           }
+        },
+        {
+          "name": "maxSteps",
+          "docs": [
+            "Verifiable jobs: the most steps a run takes (at least one); zero for container jobs."
+          ],
+          "type": "u64"
         }
       ]
     },
@@ -3050,6 +3057,11 @@ export type ComputeMarket = {
       "msg": "A verifiable job names its program's code root (non-zero) and input root; a container job names neither."
     },
     {
+      "code": 6207,
+      "name": "invalidStepLimit",
+      "msg": "A verifiable job names a step limit of at least one step; a container job names none."
+    },
+    {
       "code": 6250,
       "name": "biddingClosed",
       "msg": "The job no longer accepts bids."
@@ -3187,7 +3199,7 @@ export type ComputeMarket = {
     {
       "code": 6310,
       "name": "invalidFinalState",
-      "msg": "The final state must be a stopped machine after at least one step."
+      "msg": "The final state must be after at least one step and within the step limit, and stopped unless it is at the limit."
     },
     {
       "code": 6311,
@@ -4410,6 +4422,14 @@ export type ComputeMarket = {
             }
           },
           {
+            "name": "maxSteps",
+            "docs": [
+              "Verifiable jobs: the most steps a run takes. A run still going at the limit ends",
+              "there (so a provider is never owed a state it cannot reach); zero for container jobs."
+            ],
+            "type": "u64"
+          },
+          {
             "name": "reserved",
             "docs": [
               "Space for fields added by later versions."
@@ -4417,7 +4437,7 @@ export type ComputeMarket = {
             "type": {
               "array": [
                 "u8",
-                32
+                24
               ]
             }
           }

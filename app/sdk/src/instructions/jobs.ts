@@ -27,14 +27,16 @@ export interface PostJobArgs {
   bidWindowSlots: bigint;
   /** Sealed-bid second-price auction instead of open bidding (default false). */
   sealed?: boolean;
-  /** Verifiable and refereed jobs: the roots of the program's code and input quarters. */
+  /** Verifiable and refereed jobs: the program's code and input roots and its step limit. */
   program?: VerifiableProgram;
 }
 
-/** What a verifiable job runs, by Merkle root (see `@compute-market/vm`'s `programRoots`). */
+/** What a verifiable job runs, by Merkle root (see `@compute-market/vm`'s `programRoots`), and
+ * for how many steps at most: a run still going at `maxSteps` ends there. */
 export interface VerifiableProgram {
   codeRoot: Uint8Array;
   inputRoot: Uint8Array;
+  maxSteps: bigint;
 }
 
 export interface PostJobAccounts {
@@ -73,6 +75,7 @@ export function postJobInstruction(
       args.sealed ?? false,
       bytes32(args.program?.codeRoot ?? new Uint8Array(32), "codeRoot"),
       bytes32(args.program?.inputRoot ?? new Uint8Array(32), "inputRoot"),
+      u64(args.program?.maxSteps ?? 0n, "maxSteps"),
     )
     .accountsPartial(accounts)
     .instruction();

@@ -1,6 +1,6 @@
 //! `commit_verifiable`: a running winner of a verifiable job posts the machine's final state.
-//! The program checks what it can without running the job: the state is stopped and its memory
-//! root holds the claimed output root (two sibling hashes). Whether the state is the right one is
+//! The program checks what it can without running the job: the state is stopped (or at the job's
+//! step limit) and its memory root holds the claimed output root (two sibling hashes). Whether the state is the right one is
 //! what a dispute decides.
 
 use crate::accounts::{load, load_mut, parse_args, Context};
@@ -42,13 +42,14 @@ crate::instruction_accounts! {
     }
 }
 
-/// A final state's steps, when it is a stopped machine after at least one step whose memory
-/// holds `output_root`.
+/// A final state's steps, when it is a machine after at least one step and at most `max_steps`,
+/// stopped or else exactly at the limit, whose memory holds `output_root`.
 #[inline(always)]
-fn check_final_state(args: &CommitVerifiableArgs) -> Result<u64> {
+fn check_final_state(args: &CommitVerifiableArgs, max_steps: u64) -> Result<u64> {
     let state: &[u8; STATE_BYTES] = &args.final_state;
     let (core, memory_root) = Core::decode(state).ok_or(ErrorCode::InvalidFinalState)?;
-    require(core.status != Status::Running && core.steps >= 1, ErrorCode::InvalidFinalState)?;
+    let ended = core.status != Status::Running || core.steps == max_steps;
+    require(ended && core.steps >= 1 && core.steps <= max_steps, ErrorCode::InvalidFinalState)?;
     require(
         output_in_memory(&memory_root, &args.output_root, &args.heap_root, &args.low_node),
         ErrorCode::OutputNotInFinalState,
@@ -70,7 +71,7 @@ pub fn process(ctx: &Context) -> Result<()> {
     require(&job.market == ix.market.address(), ErrorCode::MarketMismatch)?;
     let mode = job.mode.get().ok_or(ErrorCode::InvalidAccountData)?;
     require(mode.is_machine(), ErrorCode::WrongCommitInstruction)?;
-    let steps = check_final_state(args)?;
+    let steps = check_final_state(args, job.max_steps.get())?;
     let final_state_hash = hash_state(&args.final_state);
 
     bid.advance(&job, BidStatus::Started, BidStatus::Committed)?;

@@ -39,6 +39,8 @@ crate::pod_struct! {
         pub code_root: [u8; 32],
         /// Verifiable jobs: root of the input quarter; zero for container jobs.
         pub input_root: [u8; 32],
+        /// Verifiable jobs: the most steps a run takes (at least one); zero for container jobs.
+        pub max_steps: U64,
     }
 }
 
@@ -87,6 +89,8 @@ fn validate(
     let names_program = args.code_root != [0u8; 32];
     let canonical_roots = if mode.is_machine() { names_program } else { !names_program && args.input_root == [0u8; 32] };
     require(canonical_roots, ErrorCode::InvalidProgramRoots)?;
+    let step_limit_given = args.max_steps.get() != 0;
+    require(step_limit_given == mode.is_machine(), ErrorCode::InvalidStepLimit)?;
     args.requirements.validate()?;
     let max_price = args.max_price.get();
     require(max_price > 0 && args.instant_price.get() <= max_price, ErrorCode::InvalidPrice)?;
@@ -162,6 +166,7 @@ pub fn process(ctx: &Context) -> Result<()> {
         job.code_root = args.code_root;
         job.input_root = args.input_root;
         job.initial_state_hash = vm_core::commit::initial_state_hash(&args.code_root, &args.input_root);
+        job.max_steps = args.max_steps;
     }
     job.invariant()?;
 

@@ -289,8 +289,11 @@ crate::account! {
         /// Verifiable jobs: the machine's first state hash, computed here from the two roots; the
         /// agreed start of every dispute.
         pub initial_state_hash: [u8; 32],
+        /// Verifiable jobs: the most steps a run takes. A run still going at the limit ends
+        /// there (so a provider is never owed a state it cannot reach); zero for container jobs.
+        pub max_steps: U64,
         /// Space for fields added by later versions.
-        pub reserved: [u8; 32],
+        pub reserved: [u8; 24],
     }
 }
 
