@@ -12,7 +12,7 @@ import { bytesToHex } from "@noble/hashes/utils";
 import { variantOf, type ContainerJobSpec, type JobAccount } from "@compute-market/sdk";
 import { MarketIndex, createLogger } from "@compute-market/common";
 import { JobJournal } from "../../app/provider/src/lifecycle/journal";
-import { Decline, ProviderFault, ProviderNode, type ExecutionResult, type NodePorts } from "../../app/provider/src/lifecycle/node";
+import { Decline, ProviderFault, ProviderNode, type ExecutionResult, type JobWork, type NodePorts } from "../../app/provider/src/lifecycle/node";
 import { startClusterMarket, type ClusterMarket, type ClusterWallet } from "../support/cluster-market";
 import { shellSpec } from "../support/docker";
 
@@ -27,15 +27,15 @@ class FakePorts implements NodePorts {
   price = 500n;
   /** When set, execute waits for it (a container that is still running). */
   hold: Promise<void> | null = null;
-  resolveSpec = async (_job: PublicKey, account: JobAccount): Promise<ContainerJobSpec> => {
+  resolveSpec = async (_job: PublicKey, account: JobAccount): Promise<JobWork> => {
     if (bytesToHex(Uint8Array.from(account.specHash)) !== "11".repeat(32)) throw new Decline("unknown spec");
-    return SPEC;
+    return { kind: "container", spec: SPEC };
   };
   admit = async (): Promise<void> => undefined;
   quote = (): bigint | null => this.price;
   reserve = (job: PublicKey): void => void this.reserved.add(job.toBase58());
   release = (job: PublicKey): void => void this.reserved.delete(job.toBase58());
-  execute = async (job: PublicKey, _spec: ContainerJobSpec, _consumer: PublicKey, signal: AbortSignal): Promise<ExecutionResult> => {
+  execute = async (job: PublicKey, _account: JobAccount, _work: JobWork, signal: AbortSignal): Promise<ExecutionResult> => {
     this.executions += 1;
     if (this.faultsToThrow > 0) {
       this.faultsToThrow -= 1;

@@ -37,6 +37,7 @@ export interface ClusterMarket {
   /** A new wallet with SOL and `payment` / `stake` tokens in its associated accounts. */
   wallet(tokens?: { payment?: bigint; stake?: bigint }): Promise<ClusterWallet>;
   paymentBalance(owner: PublicKey): bigint;
+  stakeBalance(owner: PublicKey): bigint;
   advance(slots: bigint): void;
   close(): Promise<void>;
 }
@@ -76,6 +77,7 @@ export async function startClusterMarket(params: MarketParamsInput = CLUSTER_MAR
     stakeMint,
     wallet,
     paymentBalance: (owner) => tokenBalance(cluster.ledger, getAssociatedTokenAddressSync(paymentMint, owner)),
+    stakeBalance: (owner) => tokenBalance(cluster.ledger, getAssociatedTokenAddressSync(stakeMint, owner)),
     advance: (slots) => cluster.ledger.advanceSlots(slots),
     close: () => cluster.close(),
   };

@@ -8,3 +8,4 @@ export * from "./net";
 export * from "./retry";
 export * from "./shutdown";
 export * from "./market-index";
+export * from "./games";

@@ -1,15 +1,16 @@
-// A daemon's view of the market: every job, bid and provider account of the program, loaded
+// A daemon's view of the market: every job, bid, provider and dispute account of the program, loaded
 // at start, kept current by account and log subscriptions, and rebuilt from the chain on a
 // timer. The chain is the truth; this is a cache that can always be thrown away.
 import type { Program } from "@coral-xyz/anchor";
 import { PublicKey, type AccountInfo, type Connection, type Logs } from "@solana/web3.js";
-import { parseEvents, toNative, variantOf, type BidAccount, type ComputeMarket, type JobAccount, type ProviderAccount } from "@compute-market/sdk";
+import { parseEvents, toNative, variantOf, type BidAccount, type ComputeMarket, type DisputeAccount, type JobAccount, type ProviderAccount } from "@compute-market/sdk";
 import type { Logger } from "./logger";
 
-type Indexed = { job: JobAccount; bid: BidAccount; provider: ProviderAccount };
-type Kind = keyof Indexed;
+type Indexed = { job: JobAccount; bid: BidAccount; provider: ProviderAccount; dispute: DisputeAccount };
+export type IndexedKind = keyof Indexed;
+type Kind = IndexedKind;
 
-const KINDS: Kind[] = ["job", "bid", "provider"];
+const KINDS: Kind[] = ["job", "bid", "provider", "dispute"];
 /** Events after which a job's accounts are gone. */
 const CLOSING_EVENTS = new Set(["jobFinalized", "jobExpired", "jobCancelled", "jobRefunded"]);
 /** Events after which one provider's bid on a job is gone. */
@@ -19,6 +20,7 @@ export class MarketIndex {
   readonly jobs = new Map<string, JobAccount>();
   readonly bids = new Map<string, BidAccount>();
   readonly providers = new Map<string, ProviderAccount>();
+  readonly disputes = new Map<string, DisputeAccount>();
   private subscriptions: number[] = [];
   private discriminators = new Map<string, Kind>();
   loadedAt = 0;
@@ -36,16 +38,18 @@ export class MarketIndex {
 
   /** Replaces the whole index with what the chain holds now. */
   async load(): Promise<void> {
-    const [jobs, bids, providers] = await Promise.all([
+    const [jobs, bids, providers, disputes] = await Promise.all([
       this.program.account.job.all(),
       this.program.account.bid.all(),
       this.program.account.provider.all(),
+      this.program.account.dispute.all(),
     ]);
     this.replace(this.jobs, jobs.map((a) => [a.publicKey, toNative(a.account)]));
     this.replace(this.bids, bids.map((a) => [a.publicKey, toNative(a.account)]));
     this.replace(this.providers, providers.map((a) => [a.publicKey, toNative(a.account)]));
+    this.replace(this.disputes, disputes.map((a) => [a.publicKey, toNative(a.account)]));
     this.loadedAt = Date.now();
-    this.logger.debug({ jobs: this.jobs.size, bids: this.bids.size, providers: this.providers.size }, "index loaded");
+    this.logger.debug(this.counts(), "index loaded");
   }
 
   /** Follows account changes and closing events until `stop`. */
@@ -82,8 +86,13 @@ export class MarketIndex {
     return [...this.bids].filter(([, bid]) => bid.job.equals(job)).map(([address, bid]) => [new PublicKey(address), bid]);
   }
 
+  /** The games played over one job. */
+  disputesOf(job: PublicKey): [PublicKey, DisputeAccount][] {
+    return [...this.disputes].filter(([, dispute]) => dispute.job.equals(job)).map(([address, dispute]) => [new PublicKey(address), dispute]);
+  }
+
   counts(): Record<Kind, number> {
-    return { job: this.jobs.size, bid: this.bids.size, provider: this.providers.size };
+    return { job: this.jobs.size, bid: this.bids.size, provider: this.providers.size, dispute: this.disputes.size };
   }
 
   private apply(address: PublicKey, info: AccountInfo<Buffer>): void {
@@ -106,7 +115,8 @@ export class MarketIndex {
     // A closed account is no longer the program's, so no account notification reports it:
     // the events of the instructions that close accounts do.
     for (const event of parseEvents(this.program, logs.logs)) {
-      const { job, provider } = event.data as { job?: PublicKey; provider?: PublicKey };
+      const { job, provider, dispute } = event.data as { job?: PublicKey; provider?: PublicKey; dispute?: PublicKey };
+      if (event.name === "disputeSettled" && dispute) this.disputes.delete(dispute.toBase58());
       if (!job) continue;
       if (BID_CLOSING_EVENTS.has(event.name) && provider) {
         for (const [address, bid] of this.bids) if (bid.job.equals(job) && bid.provider.equals(provider)) this.bids.delete(address);
@@ -120,7 +130,8 @@ export class MarketIndex {
   }
 
   private mapOf(kind: Kind): Map<string, Indexed[Kind]> {
-    return (kind === "job" ? this.jobs : kind === "bid" ? this.bids : this.providers) as Map<string, Indexed[Kind]>;
+    const maps: { [K in Kind]: Map<string, Indexed[K]> } = { job: this.jobs, bid: this.bids, provider: this.providers, dispute: this.disputes };
+    return maps[kind] as Map<string, Indexed[Kind]>;
   }
 
   private replace<T>(map: Map<string, T>, entries: [PublicKey, T][]): void {

@@ -14,8 +14,32 @@ export const KeeperConfigSchema = z.object({
   bots: z
     .union([z.string(), z.array(z.string())])
     .transform((v) => (Array.isArray(v) ? v : v.split(",").map((s) => s.trim()).filter(Boolean)))
-    .pipe(z.array(z.enum(["auction-closer", "deadline-cranker", "finalizer"])))
-    .default(["auction-closer", "deadline-cranker", "finalizer"]),
+    .pipe(z.array(z.enum(["auction-closer", "deadline-cranker", "finalizer", "dispute-cranker", "challenger"])))
+    .default(["auction-closer", "deadline-cranker", "finalizer", "dispute-cranker", "challenger"]),
+  /** Share of verifiable results the challenger replays, 0..1 (a fixed sample by job). */
+  challengeSample: z.coerce.number().min(0).max(1).default(1),
+  /** Results claiming more steps than this are not replayed. */
+  maxReplaySteps: z
+    .union([z.string(), z.number(), z.bigint()])
+    .transform((v, ctx) => {
+      try {
+        const steps = BigInt(v);
+        if (steps > 0n) return steps;
+      } catch {
+        // reported below
+      }
+      ctx.addIssue({ code: "custom", message: "must be a positive integer" });
+      return z.NEVER;
+    })
+    .default(1n << 32n),
+  /** Endpoints (providers' public blob stores, mirrors) to fetch verifiable programs from, after the winner's own. */
+  blobSources: z
+    .union([z.string(), z.array(z.string())])
+    .transform((v) => (Array.isArray(v) ? v : v.split(",").map((s) => s.trim()).filter(Boolean)))
+    .pipe(z.array(z.string().url()))
+    .default([]),
+  /** Job replays kept in memory at once (each holds a 16 MiB machine). */
+  replayCacheSize: z.coerce.number().int().positive().default(4),
   dryRun: z.union([z.boolean(), z.enum(["true", "false"]).transform((v) => v === "true")]).default(false),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
 });
@@ -34,5 +58,9 @@ export const KEEPER_ENV = {
   concurrency: "KEEPER_CONCURRENCY",
   bots: "KEEPER_BOTS",
   dryRun: "KEEPER_DRY_RUN",
+  challengeSample: "KEEPER_CHALLENGE_SAMPLE",
+  maxReplaySteps: "KEEPER_MAX_REPLAY_STEPS",
+  blobSources: "KEEPER_BLOB_SOURCES",
+  replayCacheSize: "KEEPER_REPLAY_CACHE_SIZE",
   logLevel: "LOG_LEVEL",
 } as const;

@@ -2,28 +2,46 @@
 // server. `startKeeper` is what the CLI runs and what tests start in-process.
 import { AnchorProvider, Wallet } from "@coral-xyz/anchor";
 import { Connection, PublicKey, type Keypair } from "@solana/web3.js";
-import { ComputeMarketClient, DEFAULT_PROGRAM_ID } from "@compute-market/sdk";
-import { createLogger, createRegistry, startStatusServer, type Logger, type StatusServer } from "@compute-market/common";
+import { ComputeMarketClient, DEFAULT_PROGRAM_ID, providerEndpoint, type BidAccount } from "@compute-market/sdk";
+import { createLogger, createRegistry, endpointBlobSource, MarketIndex, ReplayCache, startStatusServer, type Logger, type StatusServer } from "@compute-market/common";
+import { VmModule } from "@compute-market/vm";
 import { AuctionCloser } from "./bots/auction-closer";
+import { Challenger } from "./bots/challenger";
 import { DeadlineCranker } from "./bots/deadline-cranker";
+import { DisputeCranker } from "./bots/dispute-cranker";
 import { Finalizer } from "./bots/finalizer";
 import type { Bot } from "./bots/types";
 import type { KeeperConfig } from "./config";
-import { MarketIndex } from "@compute-market/common";
 import { Runner } from "./runner";
+import { Verifier } from "./verification";
 
 export interface Keeper {
   index: MarketIndex;
   runner: Runner;
   status: StatusServer;
+  /** Replays of verifiable results (the challenger's). */
+  verifier: Verifier;
   stop(): Promise<void>;
 }
 
-function botsFor(names: KeeperConfig["bots"], client: ComputeMarketClient): Bot[] {
+/** The machine and the replays, loaded on first need: a keeper of container markets never loads them. */
+function lazyMachine(config: KeeperConfig): { vm: () => Promise<VmModule>; replays: () => Promise<ReplayCache>; free(): void } {
+  let vm: Promise<VmModule> | undefined;
+  let replays: Promise<ReplayCache> | undefined;
+  return {
+    vm: () => (vm ??= VmModule.load()),
+    replays: () => (replays ??= (vm ??= VmModule.load()).then((module) => new ReplayCache({ vm: module, capacity: config.replayCacheSize }))),
+    free: () => void replays?.then((cache) => cache.clear()),
+  };
+}
+
+function botsFor(names: KeeperConfig["bots"], client: ComputeMarketClient, verifier: Verifier, config: KeeperConfig, replays: () => Promise<ReplayCache>): Bot[] {
   const all: Record<KeeperConfig["bots"][number], () => Bot> = {
     "auction-closer": () => new AuctionCloser(client),
     "deadline-cranker": () => new DeadlineCranker(client),
     finalizer: () => new Finalizer(client),
+    "dispute-cranker": () => new DisputeCranker(client),
+    challenger: () => new Challenger({ client, verifier, replays, sample: config.challengeSample }),
   };
   return names.map((name) => all[name]());
 }
@@ -36,7 +54,19 @@ export async function startKeeper(config: KeeperConfig, wallet: Keypair, logger:
   const index = new MarketIndex(client.program, connection, logger.child({ component: "index" }));
   await index.load();
   index.subscribe();
-  const runner = new Runner(connection, index, botsFor(config.bots, client), config, logger.child({ component: "runner" }), registry);
+  const machine = lazyMachine(config);
+  const sources = (bid: BidAccount) => {
+    const winner = index.providers.get(bid.provider.toBase58());
+    return [...(winner ? [providerEndpoint(winner)] : []), ...config.blobSources];
+  };
+  const verifier = new Verifier({
+    vm: machine.vm,
+    replays: machine.replays,
+    sources: (_job, bid) => endpointBlobSource(() => sources(bid), (endpoint, sha256, error) => logger.debug({ endpoint, sha256, err: String(error) }, "blob not at source")),
+    maxReplaySteps: config.maxReplaySteps,
+    logger: logger.child({ component: "verifier" }),
+  });
+  const runner = new Runner(connection, index, botsFor(config.bots, client, verifier, config, machine.replays), config, logger.child({ component: "runner" }), registry);
   const status = await startStatusServer({ port: config.port, host: config.host, registry, health: () => runner.health() });
   runner.start();
   logger.info({ keeper: wallet.publicKey.toBase58(), programId: programId.toBase58(), statusPort: status.port, bots: config.bots }, "keeper started");
@@ -44,10 +74,12 @@ export async function startKeeper(config: KeeperConfig, wallet: Keypair, logger:
     index,
     runner,
     status,
+    verifier,
     stop: async () => {
       await runner.stop();
       await index.stop();
       await status.close();
+      machine.free();
     },
   };
 }

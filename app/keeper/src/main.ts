@@ -4,7 +4,7 @@ import { createLogger, handleShutdown, loadConfig, loadKeypair, redact } from "@
 import { KEEPER_ENV, KeeperConfigSchema } from "./config";
 import { startKeeper, type Keeper } from "./keeper";
 
-const program = new Command().name("keeper").description("compute-market keeper: awards auctions, cranks deadlines, settles jobs");
+const program = new Command().name("keeper").description("compute-market keeper: awards auctions, cranks deadlines, settles jobs, challenges wrong verifiable results");
 
 program
   .command("run")
@@ -16,7 +16,10 @@ program
   .option("--program-id <address>", "program address (default: the IDL's)")
   .option("--port <port>", "port of /health and /metrics (0: any free port)")
   .option("--tick-ms <ms>", "interval between ticks")
-  .option("--bots <list>", "comma-separated bots: auction-closer,deadline-cranker,finalizer")
+  .option("--bots <list>", "comma-separated bots: auction-closer,deadline-cranker,finalizer,dispute-cranker,challenger")
+  .option("--challenge-sample <share>", "share of verifiable results to replay, 0..1 (default 1: all)")
+  .option("--max-replay-steps <steps>", "replay no result claiming more steps than this")
+  .option("--blob-sources <urls>", "comma-separated endpoints to fetch verifiable programs from")
   .option("--dry-run", "log the cranks that are due without sending them")
   .action(async (flags: Record<string, string | boolean | undefined>) => {
     const { config: file, ...rest } = flags;

@@ -91,7 +91,11 @@ export class Runner {
     return {
       slot,
       jobs: [...this.index.jobs].map(([address, job]) => [new PublicKey(address), job] as [PublicKey, typeof job]),
+      job: (address) => this.index.jobs.get(address.toBase58()),
       bidsOf: (job) => this.index.bidsOf(job),
+      disputes: [...this.index.disputes].map(([address, dispute]) => [new PublicKey(address), dispute] as [PublicKey, typeof dispute]),
+      disputesOf: (job) => this.index.disputesOf(job),
+      provider: (address) => this.index.providers.get(address.toBase58()),
     };
   }
 
@@ -120,7 +124,8 @@ export class Runner {
       outcome = this.isLostRace(bot, error) ? "lost_race" : "failed";
       if (outcome === "lost_race") {
         log.debug({ err: describe(error) }, "another keeper got there first");
-        this.index.forget("job", action.job);
+        if (action.stale) void this.index.refresh(action.stale.kind, action.stale.address).catch(() => undefined);
+        else this.index.forget("job", action.job);
       } else {
         log.warn({ err: describe(error) }, "crank failed");
       }

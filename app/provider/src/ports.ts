@@ -3,9 +3,10 @@
 import type Docker from "dockerode";
 import type { PublicKey } from "@solana/web3.js";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils";
-import { decodeSpec, fetchBlob, type ContainerJobSpec, type JobAccount, type MarketAccount } from "@compute-market/sdk";
+import { decodeSpec, fetchBlob, resolveMachineProgram, variantOf, type ContainerJobSpec, type JobAccount, type MachineProgram, type MarketAccount } from "@compute-market/sdk";
 import type { Logger } from "@compute-market/common";
-import { Decline, type ExecutionResult, type NodePorts } from "./lifecycle/node";
+import { Decline, type ExecutionResult, type JobWork, type NodePorts } from "./lifecycle/node";
+import { executeMachineJob, type MachineRuntime } from "./machine";
 import type { BlobStore } from "./results/store";
 import type { JobLogHub } from "./results/catalog";
 import { executeJob } from "./executor";
@@ -46,6 +47,20 @@ export interface PortsOptions {
   logger: Logger;
   /** Largest spec or input fetched from elsewhere. */
   maxBlobBytes: number;
+  /** The machine that runs verifiable jobs. */
+  machine: MachineRuntime;
+}
+
+/** The ports and the program lookup the node's game player needs too. */
+export type Ports = NodePorts & {
+  /** A verifiable job's program from the store (or the blob sources), checked against the job. */
+  machineProgram(job: PublicKey, account: JobAccount): Promise<MachineProgram>;
+};
+
+/** Whether a job runs on the machine (verifiable or refereed) rather than in a container. */
+export function isMachineJob(job: Pick<JobAccount, "mode">): boolean {
+  const mode = variantOf(job.mode);
+  return mode === "verifiable" || mode === "refereed";
 }
 
 /** Why a spec does not fit the job's on-chain requirements, or null when it does. */
@@ -59,7 +74,7 @@ export function specMismatch(spec: ContainerJobSpec, job: Pick<JobAccount, "requ
   return null;
 }
 
-export function createPorts(options: PortsOptions): NodePorts {
+export function createPorts(options: PortsOptions): Ports {
   const { store, docker, capacity, logger } = options;
 
   /** A blob from the local store, or from the first source that has it (checked, then kept). */
@@ -82,26 +97,46 @@ export function createPorts(options: PortsOptions): NodePorts {
     return null;
   };
 
+  const machineProgram = async (job: PublicKey, account: JobAccount): Promise<MachineProgram> =>
+    resolveMachineProgram((sha256) => obtain(sha256), { address: job.toBase58(), account }, await options.machine.vm());
+
+  const containerSpec = async (account: JobAccount): Promise<ContainerJobSpec> => {
+    const hash = bytesToHex(Uint8Array.from(account.specHash));
+    const bytes = await obtain(hash);
+    if (!bytes) throw new Decline(`spec ${hash} is not published to this node or its sources`);
+    let spec: ContainerJobSpec;
+    try {
+      spec = decodeSpec(bytes, hexToBytes(hash));
+    } catch (error) {
+      throw new Decline(`spec ${hash} is invalid: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    const mismatch = specMismatch(spec, account);
+    if (mismatch) throw new Decline(mismatch);
+    for (const input of spec.inputs) {
+      if (!(await store.has(input.sha256)) && !(await obtain(input.sha256))) throw new Decline(`input ${input.path} (${input.sha256}) is not available`);
+    }
+    return spec;
+  };
+
   return {
-    async resolveSpec(_job: PublicKey, account: JobAccount): Promise<ContainerJobSpec> {
-      const hash = bytesToHex(Uint8Array.from(account.specHash));
-      const bytes = await obtain(hash);
-      if (!bytes) throw new Decline(`spec ${hash} is not published to this node or its sources`);
-      let spec: ContainerJobSpec;
+    machineProgram,
+
+    async resolveSpec(job: PublicKey, account: JobAccount): Promise<JobWork> {
+      if (!isMachineJob(account)) return { kind: "container", spec: await containerSpec(account) };
       try {
-        spec = decodeSpec(bytes, hexToBytes(hash));
+        return { kind: "machine", program: await machineProgram(job, account) };
       } catch (error) {
-        throw new Decline(`spec ${hash} is invalid: ${error instanceof Error ? error.message : String(error)}`);
+        throw new Decline(error instanceof Error ? error.message : String(error));
       }
-      const mismatch = specMismatch(spec, account);
-      if (mismatch) throw new Decline(mismatch);
-      for (const input of spec.inputs) {
-        if (!(await store.has(input.sha256)) && !(await obtain(input.sha256))) throw new Decline(`input ${input.path} (${input.sha256}) is not available`);
-      }
-      return spec;
     },
 
-    async admit(_job: PublicKey, account: JobAccount, spec: ContainerJobSpec): Promise<void> {
+    async admit(_job: PublicKey, account: JobAccount, work: JobWork): Promise<void> {
+      // The machine runs in-process: no daemon, no image.
+      if (work.kind === "machine") {
+        if (!capacity.fits(account.requirements)) throw new Decline("not enough free capacity", true);
+        return;
+      }
+      const spec = work.spec;
       // Not a Decline: the daemon may come back while the job is still open, so this is retried.
       if (!(await isDaemonReachable(docker, 3_000))) throw new Error("the Docker daemon is not reachable");
       try {
@@ -129,8 +164,9 @@ export function createPorts(options: PortsOptions): NodePorts {
       capacity.release(job.toBase58());
     },
 
-    async execute(job: PublicKey, spec: ContainerJobSpec, _consumer: PublicKey, signal: AbortSignal): Promise<ExecutionResult> {
-      const result = await executeJob({ docker, store, hub: options.hub, workDir: options.workDir, logger }, job, spec, signal);
+    async execute(job: PublicKey, account: JobAccount, work: JobWork, signal: AbortSignal): Promise<ExecutionResult> {
+      if (work.kind === "machine") return executeMachineJob({ runtime: options.machine, store, hub: options.hub }, job, account, work.program, signal);
+      const result = await executeJob({ docker, store, hub: options.hub, workDir: options.workDir, logger }, job, work.spec, signal);
       return { outputRoot: result.outputRoot, outcome: result.outcome, manifestBlob: await store.put(new TextEncoder().encode(JSON.stringify(result.manifest))) };
     },
 

@@ -11,7 +11,9 @@ import type { ProviderConfig } from "./config";
 import { CapacityLedger } from "./capacity";
 import { detectHardware, specChanges, toHardwareSpec } from "./hardware";
 import { JobJournal } from "./lifecycle/journal";
+import { GamePlayer } from "./lifecycle/games";
 import { ProviderNode } from "./lifecycle/node";
+import { lazyMachineRuntime } from "./machine";
 import { createPorts } from "./ports";
 import { JobLogHub } from "./results/catalog";
 import { startResultsServer, type ResultsServer } from "./results/server";
@@ -21,6 +23,8 @@ import { createStrategy } from "./strategy";
 
 export interface ProviderNodeHandle {
   node: ProviderNode;
+  /** The node's side of dissection games over its verifiable results. */
+  games: GamePlayer;
   provider: PublicKey;
   results: ResultsServer;
   status: StatusServer;
@@ -95,6 +99,7 @@ export async function startProvider(config: ProviderConfig, wallet: Keypair, log
   const index = new MarketIndex(client.program, connection, logger.child({ component: "index" }));
   await index.load();
   index.subscribe();
+  const machine = lazyMachineRuntime(config.replayCacheSize);
   const ports = createPorts({
     docker,
     store,
@@ -107,8 +112,10 @@ export async function startProvider(config: ProviderConfig, wallet: Keypair, log
     endpoint,
     logger,
     maxBlobBytes: config.maxBlobBytes,
+    machine,
   });
   const node = new ProviderNode({ client, connection, index, journal, ports, market, provider, logger: logger.child({ component: "node" }), maxConcurrentRuns: config.maxConcurrentJobs });
+  const games = new GamePlayer({ client, index, replays: machine.replays, program: ports.machineProgram, logger: logger.child({ component: "games" }) });
 
   const registry = createRegistry("provider");
   const gauges = {
@@ -123,7 +130,7 @@ export async function startProvider(config: ProviderConfig, wallet: Keypair, log
     registry,
     health: () => {
       const age = Date.now() - node.lastTickAt;
-      return { healthy: node.lastTickAt > 0 && age < 3 * config.tickMs + 2_000 && dockerUp, details: { lastTickMsAgo: age, docker: dockerUp, slot: node.lastSlot.toString(), jobs: capacity.jobs(), stats: node.stats } };
+      return { healthy: node.lastTickAt > 0 && age < 3 * config.tickMs + 2_000 && dockerUp, details: { lastTickMsAgo: age, docker: dockerUp, slot: node.lastSlot.toString(), jobs: capacity.jobs(), stats: node.stats, games: games.stats } };
     },
   });
 
@@ -134,7 +141,9 @@ export async function startProvider(config: ProviderConfig, wallet: Keypair, log
     try {
       dockerUp = await isDaemonReachable(docker, 2_000);
       await node.tick();
+      games.tick();
       for (const [kind, value] of Object.entries(node.stats)) gauges.actions.set({ kind }, value);
+      for (const [kind, value] of Object.entries(games.stats)) gauges.actions.set({ kind: `game_${kind}` }, value);
       gauges.utilisation.set(capacity.utilisation());
       gauges.slot.set(Number(node.lastSlot));
     } catch (error) {
@@ -162,6 +171,7 @@ export async function startProvider(config: ProviderConfig, wallet: Keypair, log
 
   return {
     node,
+    games,
     provider,
     results,
     status,
@@ -169,6 +179,8 @@ export async function startProvider(config: ProviderConfig, wallet: Keypair, log
       clearInterval(ticker);
       clearInterval(resync);
       await node.stop(true);
+      await games.stop();
+      await machine.close();
       await index.stop();
       await results.close();
       await status.close();

@@ -12,7 +12,7 @@ export class Finalizer implements Bot {
   plan(view: MarketView): Action[] {
     const actions: Action[] = [];
     for (const [job, state] of view.jobs) {
-      if (finalizeDue(state, view.slot)) {
+      if (finalizeDue(state, view.slot, view.bidsOf(job).map(([, bid]) => bid))) {
         actions.push({ key: `finalize:${job.toBase58()}`, kind: "finalize", job, send: () => this.client.finalize({ job }) });
       }
     }

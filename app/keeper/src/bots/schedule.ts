@@ -46,7 +46,42 @@ export function timeoutDue(job: JobAccount, bid: BidAccount, slot: bigint): bool
   return state === "running" && slot > job.progress.commitDeadlineSlot && holdsAward(bid, job) && variantOf(bid.status) !== "committed";
 }
 
-/** The challenge window passed with no dispute open. */
-export function finalizeDue(job: JobAccount, slot: bigint): boolean {
-  return stateOf(job) === "committed" && slot >= job.progress.challengeDeadlineSlot && job.progress.openDisputes === 0;
+/** Whether the job runs on the machine (verifiable or refereed), so its winners commit final states. */
+export function isMachineJob(job: Pick<JobAccount, "mode">): boolean {
+  const mode = variantOf(job.mode);
+  return mode === "verifiable" || mode === "refereed";
+}
+
+const hex = (bytes: ArrayLike<number>): string => Buffer.from(Uint8Array.from(bytes)).toString("hex");
+
+/** The committed final state hashes of a machine job's current winners, refuted ones left out. */
+function standingStates(job: JobAccount, bids: readonly BidAccount[]): Set<string> {
+  return new Set(bids.filter((bid) => holdsAward(bid, job) && variantOf(bid.status) === "committed").map((bid) => hex(bid.finalStateHash)));
+}
+
+/**
+ * The challenge window passed with no dispute open, and a machine job's standing winners agree
+ * (the program refuses to pay differing final states until a referee game has refuted one).
+ */
+export function finalizeDue(job: JobAccount, slot: bigint, bids: readonly BidAccount[] = []): boolean {
+  const ready = stateOf(job) === "committed" && slot >= job.progress.challengeDeadlineSlot && job.progress.openDisputes === 0;
+  return ready && (!isMachineJob(job) || standingStates(job, bids).size <= 1);
+}
+
+/**
+ * A refereed job whose two winners committed different final states, with no game between them
+ * yet: `referee` opens it (the first-ranked defends). Returns the two bids, ranking order.
+ */
+export function refereeDue(job: JobAccount, bids: readonly BidAccount[], hasGame: boolean): [BidAccount, BidAccount] | null {
+  if (variantOf(job.mode) !== "refereed" || stateOf(job) !== "committed" || hasGame || job.auction.rankedCount < 2) return null;
+  const [first, second] = job.auction.ranking.slice(0, 2).map((entry) => bids.find((bid) => bid.provider.equals(entry.provider)));
+  if (!first || !second) return null;
+  const committed = (bid: BidAccount) => holdsAward(bid, job) && variantOf(bid.status) === "committed";
+  if (!committed(first) || !committed(second) || hex(first.finalStateHash) === hex(second.finalStateHash)) return null;
+  return [first, second];
+}
+
+/** A committed verifiable result still open to challenge at `slot`. */
+export function challengeOpen(job: JobAccount, bid: BidAccount, slot: bigint): boolean {
+  return variantOf(job.mode) === "verifiable" && stateOf(job) === "committed" && slot < job.progress.challengeDeadlineSlot && holdsAward(bid, job) && variantOf(bid.status) === "committed";
 }

@@ -1,13 +1,18 @@
 // What every bot is: a pure planner from the market's state to the cranks due now. The runner
 // owns the connection, the index, sending, races, health and shutdown.
 import type { PublicKey } from "@solana/web3.js";
-import type { BidAccount, JobAccount, ProgramErrorName } from "@compute-market/sdk";
+import type { IndexedKind } from "@compute-market/common";
+import type { BidAccount, DisputeAccount, JobAccount, ProgramErrorName, ProviderAccount } from "@compute-market/sdk";
 
 /** What a bot sees: the indexed accounts and the cluster's current slot. */
 export interface MarketView {
   slot: bigint;
   jobs: Iterable<[PublicKey, JobAccount]>;
+  job(address: PublicKey): JobAccount | undefined;
   bidsOf(job: PublicKey): [PublicKey, BidAccount][];
+  disputes: Iterable<[PublicKey, DisputeAccount]>;
+  disputesOf(job: PublicKey): [PublicKey, DisputeAccount][];
+  provider(address: PublicKey): ProviderAccount | undefined;
 }
 
 /** One crank a keeper can send. */
@@ -17,6 +22,8 @@ export interface Action {
   /** For logs and metrics, e.g. "award". */
   kind: string;
   job: PublicKey;
+  /** The account a lost race makes stale, re-read from the chain then (default: the job, forgotten). */
+  stale?: { kind: IndexedKind; address: PublicKey };
   /** Sends it; resolves to the signature. */
   send(): Promise<string>;
 }

@@ -37,6 +37,10 @@ export interface JournalRecord {
   resultSalt?: string;
   /** Hex sha256 of the result manifest in the blob store. */
   manifestBlob?: string;
+  /** Verifiable jobs: the final state blob and the output root's two siblings (hex), committed
+   * by `commit_verifiable`, and the hex sha256 of the output bytes in the blob store. */
+  machine?: { finalState: string; heapRoot: string; lowNode: string };
+  outputBlob?: string;
   outcome?: { status: "succeeded" | "failed"; reason?: string; exitCode?: number | null; message?: string };
   /** How many times the container was started for this award (restarts count). */
   attempts?: number;

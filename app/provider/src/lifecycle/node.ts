@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { PublicKey, type Connection } from "@solana/web3.js";
 import { sha256 } from "@noble/hashes/sha256";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils";
-import { ComputeMarketError, type BidAccount, type ComputeMarketClient, type ContainerJobSpec, type JobAccount } from "@compute-market/sdk";
+import { ComputeMarketError, type BidAccount, type ComputeMarketClient, type ContainerJobSpec, type JobAccount, type MachineProgram } from "@compute-market/sdk";
 import { backoffDelay, type Logger, type MarketIndex } from "@compute-market/common";
 import type { JobJournal, JournalRecord } from "./journal";
 import { plan, sealsResults, stateOf, type Action } from "./plan";
@@ -34,27 +34,41 @@ export class ProviderFault extends Error {
   }
 }
 
+/** What a job runs: a container, or a verifiable job's program on the machine. */
+export type JobWork = { kind: "container"; spec: ContainerJobSpec } | { kind: "machine"; program: MachineProgram };
+
+/** A verifiable run's end, as `commit_verifiable` takes it (the output root is the result's). */
+export interface MachineCommitment {
+  finalState: Uint8Array;
+  heapRoot: Uint8Array;
+  lowNode: Uint8Array;
+}
+
 /** What a run produced: the committed root covers the outputs and the run's status record. */
 export interface ExecutionResult {
   outputRoot: Uint8Array;
   outcome: NonNullable<JournalRecord["outcome"]>;
   /** Hex sha256 of the stored manifest, so results can be served after a restart. */
   manifestBlob?: string;
+  /** Verifiable jobs: the final state and the output root's path into it. */
+  machine?: MachineCommitment;
+  /** Verifiable jobs: hex sha256 of the output bytes in the blob store. */
+  outputBlob?: string;
 }
 
 /** The parts of the node that touch the world other than the chain. */
 export interface NodePorts {
-  /** The job's spec, fetched and checked against its on-chain hash and requirements; throws Decline. */
-  resolveSpec(job: PublicKey, account: JobAccount): Promise<ContainerJobSpec>;
-  /** Checks that the node can run the spec now (image present, capacity free); throws Decline. */
-  admit(job: PublicKey, account: JobAccount, spec: ContainerJobSpec): Promise<void>;
+  /** The job's spec (or program), fetched and checked against the job's on-chain commitments; throws Decline. */
+  resolveSpec(job: PublicKey, account: JobAccount): Promise<JobWork>;
+  /** Checks that the node can run the work now (image present, capacity free); throws Decline. */
+  admit(job: PublicKey, account: JobAccount, work: JobWork): Promise<void>;
   /** The price to bid, or null to pass. */
-  quote(job: PublicKey, account: JobAccount, spec: ContainerJobSpec): bigint | null;
+  quote(job: PublicKey, account: JobAccount, work: JobWork): bigint | null;
   /** Reserves the job's resources; released by `release`. */
   reserve(job: PublicKey, account: JobAccount): void;
   release(job: PublicKey): void;
-  /** Runs the container, stores the outputs; throws ProviderFault for the node's own failures. */
-  execute(job: PublicKey, spec: ContainerJobSpec, consumer: PublicKey, signal: AbortSignal): Promise<ExecutionResult>;
+  /** Runs the work, stores the outputs; throws ProviderFault for the node's own failures. */
+  execute(job: PublicKey, account: JobAccount, work: JobWork, signal: AbortSignal): Promise<ExecutionResult>;
   /** The URL the consumer fetches results from. */
   resultUri(job: PublicKey): string;
 }
@@ -220,9 +234,9 @@ export class ProviderNode {
   private async consider(job: PublicKey, slot: bigint, log: Logger): Promise<void> {
     const { ports, journal, client } = this.options;
     const account = this.requireJob(job);
-    const spec = await ports.resolveSpec(job, account);
-    await ports.admit(job, account, spec);
-    const price = ports.quote(job, account, spec);
+    const work = await ports.resolveSpec(job, account);
+    await ports.admit(job, account, work);
+    const price = ports.quote(job, account, work);
     // Passing, not lasting: a strategy may pass because the node is busy, which changes.
     if (price === null) throw new Decline("the strategy passes on this job", true);
     ports.reserve(job, account);
@@ -270,16 +284,23 @@ export class ProviderNode {
     const controller = new AbortController();
     this.runs.set(job.toBase58(), controller);
     try {
-      const spec = await ports.resolveSpec(job, account).catch((error: unknown) => {
+      const work = await ports.resolveSpec(job, account).catch((error: unknown) => {
         throw new ProviderFault(`spec unavailable: ${error instanceof Error ? error.message : String(error)}`, error);
       });
       if (controller.signal.aborted) throw new Error("the node is stopping");
       const record = this.remember(job, account, { slot: slot.toString() });
       const attempts = (record.attempts ?? 0) + 1;
       this.options.journal.update(job.toBase58(), { attempts });
-      log.info({ attempt: attempts, image: spec.image }, "run started");
-      const result = await ports.execute(job, spec, account.consumer, controller.signal);
-      this.options.journal.update(job.toBase58(), { phase: "ran", outputRoot: bytesToHex(result.outputRoot), outcome: result.outcome, manifestBlob: result.manifestBlob });
+      log.info({ attempt: attempts, ...(work.kind === "container" ? { image: work.spec.image } : { machine: work.program.spec.machine, maxSteps: account.maxSteps.toString() }) }, "run started");
+      const result = await ports.execute(job, account, work, controller.signal);
+      this.options.journal.update(job.toBase58(), {
+        phase: "ran",
+        outputRoot: bytesToHex(result.outputRoot),
+        outcome: result.outcome,
+        manifestBlob: result.manifestBlob,
+        outputBlob: result.outputBlob,
+        machine: result.machine && { finalState: bytesToHex(result.machine.finalState), heapRoot: bytesToHex(result.machine.heapRoot), lowNode: bytesToHex(result.machine.lowNode) },
+      });
       this.stats.runs += 1;
       log.info({ outcome: result.outcome, outputRoot: bytesToHex(result.outputRoot) }, "run finished");
     } finally {
@@ -295,7 +316,10 @@ export class ProviderNode {
     const uri = this.options.ports.resultUri(job);
     const resultUriHash = sha256(new TextEncoder().encode(uri));
     const account = await this.options.client.fetchJob(job);
-    if (account && sealsResults(account)) {
+    if (record.machine) {
+      const { finalState, heapRoot, lowNode } = record.machine;
+      await this.options.client.commitVerifiable({ job, finalState: hexToBytes(finalState), outputRoot: hexToBytes(record.outputRoot), heapRoot: hexToBytes(heapRoot), lowNode: hexToBytes(lowNode), resultUriHash });
+    } else if (account && sealsResults(account)) {
       // Several winners seal their roots; the salt is journaled first so the result can always
       // be revealed, even after a crash right after the commitment lands.
       const salt = record.resultSalt ?? bytesToHex(randomBytes(32));

@@ -1,0 +1,171 @@
+// The verifiable-compute daemons against a running local cluster: a provider node runs a
+// verifiable job and commits its final state; the keeper's challenger replays every committed
+// result and plays a game against a wrong one to the end; the node defends its results; both
+// resume a game from the chain after a restart at any point; a refereed job's two winners play
+// their game themselves. Payouts are checked to the token.
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import type { PublicKey } from "@solana/web3.js";
+import { variantOf, verifyOutput } from "@compute-market/sdk";
+import { Replay } from "@compute-market/vm";
+import { until } from "../../support/provider-market";
+import { honestClaim, LyingTrace, RandomChallenger, vm, wrongExitCode, type Claim } from "../../support/verifiable";
+import { closedJob, gameDecided, scriptedPlayer, startVerifiableMarket, VERIFIABLE_MARKET_PARAMS, type VerifiableMarket } from "../../support/verifiable-market";
+
+const LOCK = VERIFIABLE_MARKET_PARAMS.jobStakeLock;
+const INPUT = new Uint8Array(2_000).map((_, i) => (i * 131 + 7) & 0xff);
+const sha256 = (bytes: Uint8Array): Uint8Array => new Uint8Array(createHash("sha256").update(bytes).digest());
+const hashOf = (claim: Claim): Uint8Array => sha256(claim.finalState);
+
+/** A scripted provider that wins `job` and commits `edit(honest claim)`; returns the honest replay. */
+async function commitAs(market: VerifiableMarket, owner: Awaited<ReturnType<VerifiableMarket["scriptedProvider"]>>["owner"], job: PublicKey, code: Uint8Array, edit: (claim: Claim) => Claim): Promise<{ honest: Replay; claim: Claim }> {
+  await owner.client.placeBid({ job, price: 600n });
+  await until("the award", async () => variantOf((await market.job(job))!.state) === "awarded");
+  await owner.client.startJob({ job });
+  const honest = new Replay(await vm(), code, INPUT);
+  const claim = edit(honestClaim(honest));
+  await owner.client.commitVerifiable({ job, ...claim, resultUriHash: new Uint8Array(32).fill(9) });
+  return { honest, claim };
+}
+
+describe("verifiable-compute daemons", function () {
+  this.timeout(180_000);
+  let market: VerifiableMarket;
+  const replays: Replay[] = [];
+  beforeEach(async () => {
+    market = await startVerifiableMarket();
+  });
+  afterEach(async () => {
+    await market.close();
+    for (const replay of replays.splice(0)) replay.free();
+  });
+
+  it("an honest node runs a verifiable job, the challenger verifies it, and it finalizes and pays", async () => {
+    const { keeper } = await market.keeper();
+    const node = await market.providerNode();
+    const handle = await node.start();
+    const before = market.env.paymentBalance(market.consumer.keypair.publicKey);
+    const { job } = await market.post("sha256", INPUT);
+    const bidAddress = market.consumer.client.bidAddress(job, handle.provider);
+    const bid = await until("the node's commitment", async () => {
+      const account = await market.consumer.client.fetchBid(bidAddress);
+      return account && variantOf(account.status) === "committed" ? account : null;
+    });
+    // The committed output is the program's: sha256 of the input, proven into the final state.
+    verifyOutput(await vm(), bid, sha256(INPUT));
+    await closedJob(market, job);
+    assert.equal(keeper.verifier.counts.agrees, 1, "the challenger replayed the result and agreed");
+    assert.equal(keeper.verifier.counts.wrong, 0);
+    assert.equal(market.env.paymentBalance(node.owner.keypair.publicKey), 700n, "the node is paid its bid");
+    assert.ok(market.env.paymentBalance(market.consumer.keypair.publicKey) < before);
+    assert.equal(handle.node.stats.commits, 1);
+  });
+
+  it("the challenger catches a wrong result, wins the game and the consumer is refunded to the token", async () => {
+    const { keeper, wallet } = await market.keeper();
+    const cheater = await market.scriptedProvider();
+    const consumerBefore = market.env.paymentBalance(market.consumer.keypair.publicKey);
+    const keeperBefore = market.env.stakeBalance(wallet.keypair.publicKey);
+    const { job, code } = await market.post("sha256", INPUT);
+    const { honest, claim } = await commitAs(market, cheater.owner, job, code, wrongExitCode);
+    replays.push(honest);
+    const steps = honest.final().steps;
+    // The cheater defends its claim with made-up states after the last honest step, and never proves.
+    const defender = scriptedPlayer({ wallet: cheater.owner, role: "defender", trace: () => new LyingTrace(honest, steps - 1n, steps, hashOf(claim)), proves: false });
+    try {
+      const game = await market.gameOf(job);
+      assert.ok(game.account.challenger.equals(wallet.keypair.publicKey), "the keeper opened the game");
+      assert.equal(await gameDecided(market, game.address), "challengerWon");
+      await closedJob(market, job);
+    } finally {
+      await defender.stop();
+    }
+    assert.ok(defender.moves.length >= 1, "the cheater dissected");
+    assert.equal(keeper.verifier.counts.wrong, 1);
+    assert.equal(market.env.paymentBalance(market.consumer.keypair.publicKey), consumerBefore, "the whole escrow is back");
+    assert.equal(market.env.stakeBalance(wallet.keypair.publicKey), keeperBefore + LOCK / 2n, "the bond back and half the slashed lock");
+    const provider = await market.consumer.client.fetchProvider(cheater.provider);
+    assert.equal(provider!.staked, 50_000n - LOCK, "the cheater's lock is slashed");
+  });
+
+  it("a keeper restarted mid-game resumes it from the chain and wins", async () => {
+    const first = await market.keeper();
+    const cheater = await market.scriptedProvider();
+    const { job, code } = await market.post("sha256", INPUT);
+    const { honest, claim } = await commitAs(market, cheater.owner, job, code, wrongExitCode);
+    replays.push(honest);
+    const steps = honest.final().steps;
+    const defender = scriptedPlayer({ wallet: cheater.owner, role: "defender", trace: () => new LyingTrace(honest, steps - 1n, steps, hashOf(claim)), proves: false });
+    try {
+      const game = await market.gameOf(job);
+      // Stopped once it has chosen a segment: its replay and verdicts are gone with it.
+      await until("the keeper's first choice", async () => ((await market.consumer.client.fetchDispute(game.address))?.moves ?? 0) >= 2);
+      await first.keeper.stop();
+      const resumed = await until("the game to wait on the challenger", async () => {
+        const account = await market.consumer.client.fetchDispute(game.address);
+        return account && variantOf(account.turn) !== "provider" ? account : null;
+      });
+      assert.equal(variantOf(resumed.status), "open", "the game waits for the stopped keeper");
+      await market.keeper(first.wallet);
+      assert.equal(await gameDecided(market, game.address), "challengerWon");
+      await closedJob(market, job);
+    } finally {
+      await defender.stop();
+    }
+  });
+
+  it("an honest node defends its result against a random challenger, also across its own restart", async () => {
+    await market.keeper(undefined, { bots: ["auction-closer", "deadline-cranker", "finalizer", "dispute-cranker"] });
+    const node = await market.providerNode();
+    let handle = await node.start();
+    const challenger = await market.challenger();
+    const challengerBefore = market.env.stakeBalance(challenger.keypair.publicKey);
+    const { job, code } = await market.post("sha256", INPUT);
+    const bidAddress = market.consumer.client.bidAddress(job, handle.provider);
+    await until("the node's commitment", async () => variantOf((await market.consumer.client.fetchBid(bidAddress))?.status ?? { none: {} }) === "committed");
+    const honest = new Replay(await vm(), code, INPUT);
+    replays.push(honest);
+    const { dispute } = await challenger.client.openDispute({ job, provider: handle.provider });
+    const random = scriptedPlayer({ wallet: challenger, role: "challenger", trace: () => new RandomChallenger(honest, 7) });
+    try {
+      // The node has dissected once: restart it with nothing but its work directory.
+      await until("the node's first dissection", async () => ((await market.consumer.client.fetchDispute(dispute))?.moves ?? 0) >= 1);
+      await handle.stop();
+      handle = await node.start();
+      assert.equal(await gameDecided(market, dispute), "providerWon");
+      await closedJob(market, job);
+    } finally {
+      await random.stop();
+    }
+    assert.equal(market.env.stakeBalance(challenger.keypair.publicKey), challengerBefore - LOCK, "the challenger lost its bond");
+    assert.equal(market.env.stakeBalance(node.owner.keypair.publicKey), 100_000n - 50_000n + LOCK / 2n, "half the bond to the node's owner");
+    assert.equal(market.env.paymentBalance(node.owner.keypair.publicKey), 700n, "and the job is paid");
+    assert.ok(handle.games.stats.moves + handle.games.stats.proofs >= 1, "the restarted node kept playing");
+  });
+
+  it("a refereed job: the honest second winner's node challenges the first's wrong result and wins it", async () => {
+    await market.keeper(undefined, { bots: ["auction-closer", "deadline-cranker", "finalizer", "dispute-cranker"] });
+    const node = await market.providerNode();
+    const handle = await node.start();
+    const cheater = await market.scriptedProvider();
+    const { job, code } = await market.post("sha256", INPUT, { refereed: true });
+    // The cheater bids lower, so it ranks first and defends; the node's result is the challenge.
+    const { honest, claim } = await commitAs(market, cheater.owner, job, code, wrongExitCode);
+    replays.push(honest);
+    const steps = honest.final().steps;
+    const defender = scriptedPlayer({ wallet: cheater.owner, role: "defender", trace: () => new LyingTrace(honest, steps - 1n, steps, hashOf(claim)), proves: false });
+    try {
+      const game = await market.gameOf(job);
+      assert.ok(game.account.refereed, "the keeper opened the referee game");
+      assert.ok(game.account.challenger.equals(node.owner.keypair.publicKey), "the second winner challenges");
+      assert.equal(await gameDecided(market, game.address), "challengerWon");
+      await closedJob(market, job);
+    } finally {
+      await defender.stop();
+    }
+    assert.ok(handle.games.stats.moves >= 1, "the node chose segments");
+    assert.equal(market.env.paymentBalance(node.owner.keypair.publicKey), 700n, "only the honest winner is paid");
+    const slashed = await market.consumer.client.fetchProvider(cheater.provider);
+    assert.equal(slashed!.staked, 50_000n - LOCK, "the first winner's lock is slashed");
+  });
+});
