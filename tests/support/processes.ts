@@ -28,8 +28,8 @@ function walletFile(wallet: Keypair, prefix: string): string {
 }
 
 /** A keeper daemon with its own wallet file; its status port is chosen by the system. */
-export function startKeeperProcess(url: string, wallet: Keypair, tickMs: number): Spawned {
-  return spawnTs("app/keeper/src/main.ts", ["run", "--url", url, "--keypair", walletFile(wallet, "keeper-"), "--port", "0", "--tick-ms", String(tickMs)], { LOG_LEVEL: "info" });
+export function startKeeperProcess(url: string, wallet: Keypair, tickMs: number, extra: string[] = []): Spawned {
+  return spawnTs("app/keeper/src/main.ts", ["run", "--url", url, "--keypair", walletFile(wallet, "keeper-"), "--port", "0", "--tick-ms", String(tickMs), ...extra], { LOG_LEVEL: "info" });
 }
 
 /** A provider node process (`provider run`) with its own wallet file and work directory. */

@@ -54,8 +54,8 @@ export interface VerifiableMarket {
   close(): Promise<void>;
 }
 
-export async function startVerifiableMarket(): Promise<VerifiableMarket> {
-  const env = await startClusterMarket(VERIFIABLE_MARKET_PARAMS, SLOT_MS);
+export async function startVerifiableMarket(params: Partial<typeof VERIFIABLE_MARKET_PARAMS> = {}): Promise<VerifiableMarket> {
+  const env = await startClusterMarket({ ...VERIFIABLE_MARKET_PARAMS, ...params }, SLOT_MS);
   const store = await BlobStore.open(mkdtempSync(path.join(os.tmpdir(), "mirror-")));
   const mirror = await startResultsServer({ host: "127.0.0.1", port: 0, store, jobs: new JobLogHub(), consumerOf: async () => null, maxBlobBytes: 16 * 1024 * 1024, logger: testLogger });
   const consumer = await env.wallet({ payment: 100_000_000n });
