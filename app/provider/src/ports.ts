@@ -170,8 +170,10 @@ export function createPorts(options: PortsOptions): Ports {
       return { outputRoot: result.outputRoot, outcome: result.outcome, manifestBlob: await store.put(new TextEncoder().encode(JSON.stringify(result.manifest))) };
     },
 
-    resultUri(job: PublicKey): string {
-      return `${options.endpoint.replace(/\/+$/, "")}/v1/jobs/${job.toBase58()}/results`;
+    resultUri(job: PublicKey, account?: JobAccount): string {
+      // A verifiable job's result is its output, served to anyone; a container job's, to its consumer.
+      const resource = account && isMachineJob(account) ? "output" : "results";
+      return `${options.endpoint.replace(/\/+$/, "")}/v1/jobs/${job.toBase58()}/${resource}`;
     },
   };
 }

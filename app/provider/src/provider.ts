@@ -93,6 +93,7 @@ export async function startProvider(config: ProviderConfig, wallet: Keypair, log
     maxBlobBytes: config.maxBlobBytes,
     maxStoreBytes: config.maxStoreBytes,
     logger: logger.child({ component: "results" }),
+    outputOf: async (job) => journal.get(job)?.outputBlob ?? null,
     consumerOf: async (job) => journal.get(job)?.consumer ?? (await client.fetchJob(new PublicKey(job)).catch(() => null))?.consumer.toBase58() ?? null,
   });
 

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import type { PublicKey } from "@solana/web3.js";
-import { variantOf, verifyOutput } from "@compute-market/sdk";
+import { fetchVerifiableOutput, variantOf, verifyOutput } from "@compute-market/sdk";
 import { Replay } from "@compute-market/vm";
 import { until } from "../../support/provider-market";
 import { honestClaim, LyingTrace, RandomChallenger, vm, wrongExitCode, type Claim } from "../../support/verifiable";
@@ -51,8 +51,12 @@ describe("verifiable-compute daemons", function () {
       const account = await market.consumer.client.fetchBid(bidAddress);
       return account && variantOf(account.status) === "committed" ? account : null;
     });
-    // The committed output is the program's: sha256 of the input, proven into the final state.
+    // The committed output is the program's: sha256 of the input, proven into the final state,
+    // served by the node to anyone and checked against the commitment.
     verifyOutput(await vm(), bid, sha256(INPUT));
+    const output = await fetchVerifiableOutput({ endpoint: node.config.endpoint!, job, bid, machine: await vm() });
+    assert.deepEqual(output, sha256(INPUT));
+    await assert.rejects(fetchVerifiableOutput({ endpoint: node.config.endpoint!, job, bid: { ...bid, outputRoot: new Array(32).fill(7) }, machine: await vm() }), /OutputMismatchError|not the committed output root/);
     await closedJob(market, job);
     assert.equal(keeper.verifier.counts.agrees, 1, "the challenger replayed the result and agreed");
     assert.equal(keeper.verifier.counts.wrong, 0);

@@ -70,7 +70,7 @@ export interface NodePorts {
   /** Runs the work, stores the outputs; throws ProviderFault for the node's own failures. */
   execute(job: PublicKey, account: JobAccount, work: JobWork, signal: AbortSignal): Promise<ExecutionResult>;
   /** The URL the consumer fetches results from. */
-  resultUri(job: PublicKey): string;
+  resultUri(job: PublicKey, account?: JobAccount): string;
 }
 
 export interface NodeOptions {
@@ -313,9 +313,9 @@ export class ProviderNode {
   private async commit(job: PublicKey, slot: bigint, log: Logger): Promise<void> {
     const record = this.options.journal.get(job.toBase58());
     if (!record?.outputRoot) throw new Error("no output root in the journal");
-    const uri = this.options.ports.resultUri(job);
-    const resultUriHash = sha256(new TextEncoder().encode(uri));
     const account = await this.options.client.fetchJob(job);
+    const uri = this.options.ports.resultUri(job, account ?? undefined);
+    const resultUriHash = sha256(new TextEncoder().encode(uri));
     if (record.machine) {
       const { finalState, heapRoot, lowNode } = record.machine;
       await this.options.client.commitVerifiable({ job, finalState: hexToBytes(finalState), outputRoot: hexToBytes(record.outputRoot), heapRoot: hexToBytes(heapRoot), lowNode: hexToBytes(lowNode), resultUriHash });

@@ -1,6 +1,7 @@
 // The provider's results server: a public content-addressed blob store (job specs and inputs that
-// consumers publish), the challenge for wallet auth, and, for the job's consumer only, the result
-// manifest, the result files and a WebSocket of the job's logs. One http.Server; WebSockets are
+// consumers publish), verifiable jobs' outputs (public, like their programs), the challenge for
+// wallet auth, and, for the job's consumer only, the result manifest, the result files and a
+// WebSocket of the job's logs. One http.Server; WebSockets are
 // accepted by hand on `upgrade` so a refused one gets a plain HTTP error before any handshake.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -22,6 +23,8 @@ export interface ResultsServerOptions {
   store: BlobStore;
   jobs: ResultsCatalog;
   consumerOf: ConsumerOf;
+  /** A verifiable job's output: its blob id (sha256 hex), or null when this node ran no such job. */
+  outputOf?: (job: string) => Promise<string | null>;
   /** Largest blob a PUT may upload. */
   maxBlobBytes: number;
   /** Bytes the store may hold before public uploads are refused (507); unlimited when absent. */
@@ -54,7 +57,8 @@ type Route =
   | { kind: "challenge"; job: string }
   | { kind: "results"; job: string }
   | { kind: "file"; job: string; path: string }
-  | { kind: "logs"; job: string };
+  | { kind: "logs"; job: string }
+  | { kind: "output"; job: string };
 
 const MAX_HEADER_BYTES = 16 * 1024;
 /** A slow WebSocket reader is dropped rather than buffered without bound. */
@@ -66,6 +70,7 @@ const ALLOWED_METHODS: Record<Route["kind"], string[]> = {
   results: ["GET"],
   file: ["GET", "HEAD"],
   logs: ["GET"],
+  output: ["GET", "HEAD"],
 };
 const CORS_HEADERS = {
   // Auth is a per-request signature, not a cookie, so any origin may call.
@@ -163,6 +168,12 @@ async function handleRequest(context: Context, request: http.IncomingMessage, re
         return await sendManifest(context, request, response, route.job);
       case "file":
         return await sendFile(context, request, response, route.job, route.path, method === "HEAD");
+      case "output": {
+        // A verifiable job's output is public like its program: anyone may replay it.
+        const blob = await context.outputOf?.(route.job);
+        if (!blob) throw new HttpError(404, "no verifiable output for this job here");
+        return await getBlob(context, response, blob, method === "HEAD");
+      }
       case "logs":
         throw new HttpError(426, "the logs are a WebSocket: connect with an Upgrade request", { upgrade: "websocket" });
     }
@@ -197,6 +208,7 @@ function matchRoute(pathname: string): Route {
     if (action === "challenge" && segments.length === 5) return { kind: "challenge", job: id };
     if (action === "results" && segments.length === 5) return { kind: "results", job: id };
     if (action === "logs" && segments.length === 5) return { kind: "logs", job: id };
+    if (action === "output" && segments.length === 5) return { kind: "output", job: id };
     if (action === "results" && sub === "files" && rest.length > 0) return { kind: "file", job: id, path: decodeFilePath(rest) };
   }
   throw new HttpError(404, "no such route");

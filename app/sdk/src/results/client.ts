@@ -4,6 +4,8 @@
 import { sha256 } from "@noble/hashes/sha256";
 import { bytesToHex } from "@noble/hashes/utils";
 import type { PublicKey } from "@solana/web3.js";
+import type { BidAccount } from "../accounts";
+import { verifyOutput, type MachineRoots } from "../verifiable";
 import { authorizationHeader, encodeCredentials, signChallenge, type SignMessage } from "./auth";
 import { equalBytes, errorText, ResultsHttpError, trimEndpoint } from "./internal";
 import { InvalidResultSetError, manifestEntries, manifestRoot, type ResultManifest } from "./merkle";
@@ -43,6 +45,26 @@ export async function fetchBlob(endpoint: string, sha256Hex: string, options: Ht
   if (!response.ok) throw new ResultsHttpError(response.status, await errorText(response), url);
   const bytes = await readBody(response, options.maxBytes ?? Number.MAX_SAFE_INTEGER, () => new ResultVerificationError(`blob ${sha256Hex} is larger than allowed`));
   if (bytesToHex(sha256(bytes)) !== sha256Hex) throw new ResultVerificationError(`blob content does not hash to ${sha256Hex}`);
+  return bytes;
+}
+
+/** The largest verifiable output: the output quarter less its length prefix. */
+const MAX_VERIFIABLE_OUTPUT_BYTES = 4 * 1024 * 1024 - 4;
+
+/**
+ * Downloads a verifiable job's output from a provider's endpoint (public: anyone can replay the
+ * job) and checks it against the provider's commitment: its quarter root must be the committed
+ * output root, which the program proved into the committed final state. Throws
+ * OutputMismatchError (from `verifyOutput`) when it is not the committed output.
+ */
+export async function fetchVerifiableOutput(
+  options: HttpOptions & { endpoint: string; job: PublicKey | string; bid: Pick<BidAccount, "outputRoot" | "finalStateHash">; machine: MachineRoots },
+): Promise<Uint8Array> {
+  const url = `${trimEndpoint(options.endpoint)}/v1/jobs/${options.job.toString()}/output`;
+  const response = await (options.fetch ?? fetch)(url);
+  if (!response.ok) throw new ResultsHttpError(response.status, await errorText(response), url);
+  const bytes = await readBody(response, MAX_VERIFIABLE_OUTPUT_BYTES, () => new ResultVerificationError("the output is larger than the output quarter"));
+  verifyOutput(options.machine, options.bid, bytes);
   return bytes;
 }
 
