@@ -1,7 +1,9 @@
 // `npm run demo`: the whole market on a local cluster, narrated. The cluster, a keeper and two
 // provider nodes run as separate processes; this process is the market's authority and a
 // consumer that publishes container jobs, follows them live from the program's events,
-// downloads each result and checks it against the on-chain output root, and prints balances.
+// downloads each result and checks it against the on-chain output root; then posts verifiable
+// jobs, one of them won by a dishonest provider whom the keeper catches (verifiable.ts); and
+// prints balances.
 // The npm script has already built the program and set up Docker (scripts/setup).
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -22,6 +24,7 @@ import {
 } from "@compute-market/sdk";
 import { freePort, spawnTs, type Spawned } from "@compute-market/common";
 import { demoJobs } from "./jobs";
+import { verifiableDemo } from "./verifiable";
 
 const ROOT = path.resolve(__dirname, "../..");
 const TEST_IMAGE = "compute-market/busybox:test";
@@ -34,7 +37,8 @@ const MARKET_PARAMS = {
   bidWindowSlots: 20n,
   revealWindowSlots: 15n,
   startWindowSlots: 30n,
-  challengeWindowSlots: 20n,
+  // Also each side's clock in a dissection game: 5 s a move.
+  challengeWindowSlots: 50n,
   unbondingSlots: 100n,
   slashNoShowBps: 1_000,
   slashTimeoutBps: 5_000,
@@ -100,12 +104,6 @@ async function main(): Promise<void> {
     await fund(authority.keypair.publicKey, payment, 0n);
     progress(`market ${market.toBase58()}`);
 
-    say("a keeper starts (a process): it awards auctions, cranks deadlines and finalizes");
-    const keeper = await wallet("keeper");
-    await fund(keeper.keypair.publicKey, payment, 0n);
-    const keeperProcess = spawnTs(ROOT, "app/keeper/src/main.ts", ["run", "--url", url, "--keypair", keeper.file, "--port", "0", "--tick-ms", "200"], { LOG_LEVEL: "warn" });
-    processes.push(keeperProcess);
-
     say("two providers register their machines, stake 150 STK each and start their nodes (processes)");
     const strategies = [
       { name: "fixed-floor", price: "600000" },
@@ -128,6 +126,14 @@ async function main(): Promise<void> {
     }
     // A node announces itself once its results server listens and its registration is current.
     await Promise.all(processes.slice(-2).map((node) => node.waitForLine((line) => line.includes('"provider started"'), 60_000)));
+    const endpoints = (await authority.client.providersOf(market)).map((p) => providerEndpoint(p.account));
+
+    say("a keeper starts (a process): it awards auctions, cranks deadlines, finalizes, and replays every verifiable result, with 100 STK for challenge bonds");
+    const keeper = await wallet("keeper");
+    await fund(keeper.keypair.publicKey, payment, 0n);
+    await fund(keeper.keypair.publicKey, stakeMint, 100n * USDC);
+    const keeperProcess = spawnTs(ROOT, "app/keeper/src/main.ts", ["run", "--url", url, "--keypair", keeper.file, "--port", "0", "--tick-ms", "200", "--blob-sources", endpoints.join(",")], { LOG_LEVEL: "warn" });
+    processes.push(keeperProcess);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
 
     say("the consumer publishes four container jobs to the providers and posts them, each escrowing at most 1 USDC");
@@ -178,7 +184,6 @@ async function main(): Promise<void> {
       }
     };
 
-    const endpoints = (await consumer.client.providersOf(market)).map((p) => providerEndpoint(p.account));
     for (const [i, demo] of demoJobs(image).entries()) {
       const published = await publishSpec(endpoints, demo.spec, demo.inputs);
       if (published.failed.length > 0) throw new Error(`publishing failed: ${JSON.stringify(published.failed)}`);
@@ -221,6 +226,25 @@ async function main(): Promise<void> {
     await connection.removeOnLogsListener(subscription);
     if (verified.size < expected() || finished.size < jobs.size) throw new Error(`only ${verified.size} of ${expected()} results were verified and ${finished.size} of ${jobs.size} jobs ended in time`);
 
+    const mallory = await wallet("mallory");
+    await fund(mallory.keypair.publicKey, stakeMint, 150n * USDC);
+    await fund(mallory.keypair.publicKey, payment, 0n);
+    const { provider: malloryProvider } = await mallory.client.registerProvider({ market, spec: { cpuCores: 1, memoryMb: 256, diskGb: 1, gpuCount: 0, vramMb: 0 }, endpoint: "http://127.0.0.1:1" });
+    await mallory.client.stake({ provider: malloryProvider, amount: 150n * USDC });
+    nameOf.set(malloryProvider.toBase58(), "mallory");
+    await verifiableDemo({
+      root: ROOT,
+      connection,
+      market,
+      consumer,
+      mallory: { ...mallory, address: malloryProvider },
+      endpoints,
+      nameOf: (provider) => nameOf.get(provider.toBase58()) ?? provider.toBase58().slice(0, 6),
+      say,
+      progress,
+      usdc,
+    });
+
     say("final balances (USDC)");
     const balance = async (owner: PublicKey) => BigInt((await connection.getTokenAccountBalance(getAssociatedTokenAddressSync(payment, owner)).catch(() => ({ value: { amount: "0" } }))).value.amount);
     const rows: [string, PublicKey][] = [["consumer", consumer.keypair.publicKey], ...providers.map((p): [string, PublicKey] => [p.name, p.keypair.publicKey]), ["keeper (crank fees)", keeper.keypair.publicKey], ["treasury (protocol fees)", authority.keypair.publicKey]];
@@ -231,6 +255,12 @@ async function main(): Promise<void> {
       console.log(`    ${name.padEnd(26)} ${usdc(value).padStart(10)}`);
     }
     console.log(`    ${"total".padEnd(26)} ${usdc(total).padStart(10)}   (the consumer started with 10; nothing is lost)`);
+    say("stake (STK): the keeper's bounty came out of mallory's slashed lock, the rest went to the treasury");
+    const stake = async (owner: PublicKey) => BigInt((await connection.getTokenAccountBalance(getAssociatedTokenAddressSync(stakeMint, owner)).catch(() => ({ value: { amount: "0" } }))).value.amount);
+    const staked = async (address: PublicKey) => (await authority.client.fetchProvider(address))?.staked ?? 0n;
+    console.log(`    ${"keeper (wallet)".padEnd(26)} ${usdc(await stake(keeper.keypair.publicKey)).padStart(10)}   (started with 100)`);
+    console.log(`    ${"mallory (staked)".padEnd(26)} ${usdc(await staked(malloryProvider)).padStart(10)}   (staked 150)`);
+    console.log(`    ${"treasury (wallet)".padEnd(26)} ${usdc(await stake(authority.keypair.publicKey)).padStart(10)}`);
   } catch (error) {
     // What the daemons said last is usually why.
     for (const spawned of processes) if (spawned.child.exitCode !== null) console.error(`a process exited with ${spawned.child.exitCode}:\n${spawned.output.slice(-10).join("\n")}`);
