@@ -14,7 +14,7 @@ use crate::errors::{require, ErrorCode, Result};
 use crate::events::DisputeSettled;
 use crate::layout::{Stored, U64};
 use crate::math::{bps_of, SafeMath};
-use crate::pda::close_program_account;
+use crate::pda::{close_program_account, expect_pda};
 use crate::signer::{JobSigner, ProviderSigner};
 use crate::state::{seeds, Bid, Config, Dispute, DisputeStatus, Job, JobState, Market, Provider};
 use crate::token::{close_vault, expect_token_account, transfer, TOKEN_PROGRAM_ID};
@@ -80,7 +80,7 @@ struct Payout {
 }
 
 #[inline(always)]
-fn validate(ix: &SettleDisputeAccounts, config: &Config, job: &Job, provider: &Provider, dispute: &Dispute) -> Result<()> {
+fn validate(ix: &SettleDisputeAccounts, config: &Config, job: &Job, provider: &Provider, dispute: &Dispute, program_id: &Address) -> Result<()> {
     require(!dispute.refereed.get(), ErrorCode::DisputeMismatch)?;
     require(
         &dispute.job == ix.job.address()
@@ -93,6 +93,9 @@ fn validate(ix: &SettleDisputeAccounts, config: &Config, job: &Job, provider: &P
     require(&job.market == ix.market.address() && &provider.market == ix.market.address(), ErrorCode::MarketMismatch)?;
     require(ix.escrow.address() == &job.escrow && ix.vault.address() == &provider.vault, ErrorCode::InvalidVault)?;
     require(ix.consumer.address() == &job.consumer, ErrorCode::ConsumerMismatch)?;
+    // The game's own vault, not any token account the game's address owns: the bond is in it.
+    let vault_bump = expect_pda(&ix.bond_vault, [seeds::BOND, ix.dispute.address().as_ref()], program_id).map_err(|_| ErrorCode::InvalidVault)?;
+    require(vault_bump == dispute.vault_bump, ErrorCode::InvalidVault)?;
     expect_token_account(&ix.bond_vault, &provider.stake_mint, ix.dispute.address())?;
     expect_token_account(&ix.consumer_token, &job.payment_mint, &job.consumer)?;
     expect_token_account(&ix.owner_stake_token, &provider.stake_mint, &dispute.owner)?;
@@ -159,7 +162,7 @@ pub fn process(ctx: &Context) -> Result<()> {
         let mut job = load_mut::<Job>(&mut job_view, program_id)?;
         let mut bid = load_mut::<Bid>(&mut bid_view, program_id)?;
         let mut provider = load_mut::<Provider>(&mut provider_view, program_id)?;
-        validate(&ix, &config, &job, &provider, &dispute)?;
+        validate(&ix, &config, &job, &provider, &dispute, program_id)?;
         let winner = dispute.status()?;
         let bond = dispute.bond.get();
         let payout = apply(winner, bond, &mut job, &mut bid, &mut provider)?;

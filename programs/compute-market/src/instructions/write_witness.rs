@@ -79,6 +79,8 @@ pub fn process(ctx: &Context) -> Result<()> {
     let target = buffer.bytes.get_mut(offset..end).ok_or(ErrorCode::InvalidWitnessChunk)?;
     let source = args.chunk.get(..end - offset).ok_or(ErrorCode::InvalidWitnessChunk)?;
     target.copy_from_slice(source);
-    buffer.len = U16::new(buffer.len.get().max(end as u16));
+    // A chunk at offset 0 starts the witness afresh (a shorter one may replace a longer one);
+    // later chunks extend it.
+    buffer.len = U16::new(if offset == 0 { end as u16 } else { buffer.len.get().max(end as u16) });
     Ok(())
 }
