@@ -52,6 +52,29 @@ interface Exports {
   vm_verify_step(pre: number, witness: number, len: number, out: number): number;
   vm_output_proof(handle: number, out: number): number;
   vm_program_roots(code: number, codeLen: number, input: number, inputLen: number, out: number): number;
+  vm_replay_new(code: number, codeLen: number, input: number, inputLen: number, interval: bigint): number;
+  vm_replay_seek(handle: number, step: bigint): bigint;
+  vm_replay_state_at(handle: number, step: bigint, out: number): number;
+  vm_replay_hash_at(handle: number, step: bigint, out: number): number;
+  vm_replay_witness_at(handle: number, step: bigint, out: number): number;
+  vm_replay_stats(handle: number, out: number): number;
+}
+
+const U64_MAX = BigInt("18446744073709551615");
+
+/** What a replay holds (crates/vm-core/src/replay.rs). */
+export interface ReplayStats {
+  /** Steps between snapshots. */
+  interval: bigint;
+  snapshots: number;
+  /** Leaves held by the snapshots' undo/redo logs and the open journal (36 bytes each). */
+  journalLeaves: number;
+  /** Bytes held by the snapshots and their logs (besides the machine's 16 MiB and its tree). */
+  bytes: number;
+  /** Builds of the memory tree (1 once a state was hashed: it is updated, never rebuilt). */
+  treeBuilds: number;
+  leafHashes: bigint;
+  nodeHashes: bigint;
 }
 
 /** The output quarter's root and the two siblings that prove it into a memory root. */
@@ -82,6 +105,22 @@ export class VmModule {
     e.vm_dealloc(inputPointer, input.length);
     if (handle === 0) throw new RangeError("the code or the input does not fit its 4 MiB region");
     return new VmMachine(e, handle, (pointer, len) => this.copyOut(pointer, len));
+  }
+
+  /**
+   * A replay of a job with a snapshot every `interval` steps (0n: vm-core's default, 2^18): the
+   * raw handle behind `Replay`, which most callers want instead.
+   */
+  replay(code: Uint8Array, input: Uint8Array, interval = 0n): VmReplay {
+    if (interval < 0n || interval > U64_MAX) throw new RangeError("the snapshot interval is a u64");
+    const e = this.exports;
+    const codePointer = this.copyIn(code);
+    const inputPointer = this.copyIn(input);
+    const handle = e.vm_replay_new(codePointer, code.length, inputPointer, input.length, interval);
+    e.vm_dealloc(codePointer, Math.max(code.length, 1));
+    e.vm_dealloc(inputPointer, Math.max(input.length, 1));
+    if (handle === 0) throw new RangeError("the code or the input does not fit its 4 MiB region");
+    return new VmReplay(e, handle, (pointer, len) => this.copyOut(pointer, len));
   }
 
   /** The roots a verifiable job is posted with: its code quarter's and its input quarter's. */
@@ -138,10 +177,12 @@ export class VmMachine {
     private readonly e: Exports,
     private handle: number,
     private readonly copyOut: (pointer: number, len: number) => Uint8Array,
+    /** Told when `free` released the handle (a replay's machine frees the replay). */
+    private readonly onFree?: () => void,
   ) {}
 
   /** Runs up to `maxSteps` more steps without hashing; returns the steps taken. */
-  run(maxSteps: bigint = BigInt("18446744073709551615")): bigint {
+  run(maxSteps: bigint = U64_MAX): bigint {
     return this.e.vm_run(this.live(), maxSteps);
   }
 
@@ -210,6 +251,7 @@ export class VmMachine {
   free(): void {
     if (this.handle !== 0) this.e.vm_free(this.handle);
     this.handle = 0;
+    this.onFree?.();
   }
 
   private live(): number {
@@ -218,5 +260,94 @@ export class VmMachine {
   }
 }
 
-export { Replay } from "./replay";
+/**
+ * A replay's handle: seeks both ways over snapshots kept every C steps. `machine` is its working
+ * machine at the step last sought (reading it is free; its `run` and `step` go through the replay).
+ */
+export class VmReplay {
+  readonly machine: VmMachine;
+
+  constructor(
+    private readonly e: Exports,
+    private handle: number,
+    private readonly copyOut: (pointer: number, len: number) => Uint8Array,
+  ) {
+    // Freeing either frees both: they are one handle.
+    this.machine = new VmMachine(e, handle, copyOut, () => (this.handle = 0));
+  }
+
+  /** Moves to `step` (to the stop, if the run stops earlier); returns the step reached. */
+  seek(step: bigint): bigint {
+    return this.e.vm_replay_seek(this.live(), clampStep(step));
+  }
+
+  /** The state blob and hash at `step`. */
+  state(step: bigint): { blob: Uint8Array; hash: Uint8Array } {
+    return this.call(STATE_BYTES + 32, (out) => this.e.vm_replay_state_at(this.live(), clampStep(step), out), (bytes) => ({
+      blob: bytes.subarray(0, STATE_BYTES),
+      hash: bytes.subarray(STATE_BYTES),
+    }));
+  }
+
+  /** The state hash at `step`. */
+  hash(step: bigint): Uint8Array {
+    return this.call(32, (out) => this.e.vm_replay_hash_at(this.live(), clampStep(step), out), (bytes) => bytes);
+  }
+
+  /** The encoded witness of the step from `step` to `step + 1`. */
+  witness(step: bigint): Uint8Array {
+    const pointer = this.e.vm_alloc(MAX_WITNESS_BYTES);
+    try {
+      const len = this.e.vm_replay_witness_at(this.live(), clampStep(step), pointer);
+      if (len === 0) throw new Error("unknown replay");
+      return this.copyOut(pointer, len);
+    } finally {
+      this.e.vm_dealloc(pointer, MAX_WITNESS_BYTES);
+    }
+  }
+
+  stats(): ReplayStats {
+    return this.call(56, (out) => this.e.vm_replay_stats(this.live(), out), (bytes) => {
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const field = (i: number) => view.getBigUint64(8 * i, true);
+      return {
+        interval: field(0),
+        snapshots: Number(field(1)),
+        journalLeaves: Number(field(2)),
+        bytes: Number(field(3)),
+        treeBuilds: Number(field(4)),
+        leafHashes: field(5),
+        nodeHashes: field(6),
+      };
+    });
+  }
+
+  free(): void {
+    this.machine.free();
+  }
+
+  /** Calls `write` with a scratch buffer of `len` bytes, then `read` on it if `write` returned 1. */
+  private call<T>(len: number, write: (out: number) => number, read: (bytes: Uint8Array) => T): T {
+    const pointer = this.e.vm_alloc(len);
+    try {
+      if (write(pointer) !== 1) throw new Error("unknown replay");
+      return read(this.copyOut(pointer, len));
+    } finally {
+      this.e.vm_dealloc(pointer, len);
+    }
+  }
+
+  private live(): number {
+    if (this.handle === 0) throw new Error("the replay was freed");
+    return this.handle;
+  }
+}
+
+/** A step as the module takes it: a u64 (steps past u64 are past any stop). */
+function clampStep(step: bigint): bigint {
+  if (step < 0n) throw new RangeError("steps are not negative");
+  return step > U64_MAX ? U64_MAX : step;
+}
+
+export { Replay, type ReplayOptions } from "./replay";
 export { splitPoints, segmentCount, nextMove, type GameView, type GameMove, type Role, type Trace } from "./game";

@@ -13,6 +13,8 @@
 //!   (integers little-endian), hashed with sha256 ([`state`]).
 //! - **One step** can be checked from the pre-state blob and at most two leaves with their Merkle
 //!   paths ([`proof`]), which is what the chain does in a dispute.
+//! - **Off-chain**, a [`replay::Replay`] answers for the state at any step of a run from
+//!   snapshots every C steps (not built for the chain).
 #![no_std]
 
 extern crate alloc;
@@ -25,12 +27,17 @@ pub mod layout;
 pub mod memory;
 pub mod merkle;
 pub mod proof;
+// Off-chain only: the program checks one step, it never replays.
+#[cfg(not(target_arch = "bpf"))]
+pub mod replay;
 pub mod sha;
 pub mod state;
 
 pub use decode::{decode, Instruction};
 pub use execute::{step, Bus};
-pub use memory::Memory;
+pub use memory::{Memory, TreeStats};
 pub use merkle::{Hash, DEPTH, LEAF_BYTES};
 pub use proof::{verify_step, verify_step_wire, LeafWitness, StepWitness, WitnessError, MAX_WITNESS_BYTES};
+#[cfg(not(target_arch = "bpf"))]
+pub use replay::{Replay, ReplayStats, DEFAULT_INTERVAL};
 pub use state::{hash_state, Core, LoadError, Machine, Registers, Status, STATE_BYTES};

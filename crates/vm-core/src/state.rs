@@ -9,7 +9,7 @@
 //! | 168 | status (0 running, 1 halted, 2 misaligned, 3 illegal instruction, 4 access fault, 5 breakpoint) |
 //! | 169..173 | exit code (u32 LE; `a0` at the halting `ecall`, else 0) |
 use crate::execute::{step, Bus, Missing};
-use crate::layout::{CODE_START, INPUT_START, QUARTER_BYTES};
+use crate::layout::{CODE_START, INPUT_START, OUTPUT_START, QUARTER_BYTES};
 use crate::memory::Memory;
 use crate::merkle::Hash;
 
@@ -140,6 +140,14 @@ impl Machine {
 
     pub fn state_hash(&mut self) -> Hash {
         hash_state(&self.state_blob())
+    }
+
+    /// The bytes the program wrote to its output quarter after the length prefix; a length past
+    /// the quarter is cut at its end (a program may write any length).
+    pub fn output(&self) -> &[u8] {
+        let header = self.memory.bytes(OUTPUT_START, 4);
+        let len = u32::from_le_bytes([header[0], header[1], header[2], header[3]]).min(QUARTER_BYTES - 4);
+        self.memory.bytes(OUTPUT_START + 4, len as usize)
     }
 }
 
