@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { VmModule, VmStatus, WitnessError } from "@compute-market/vm";
+import { Replay, VmModule, VmStatus, WitnessError } from "@compute-market/vm";
 
 const ROOT = path.resolve(__dirname, "../..");
 const guest = (name: string) => readFileSync(path.join(ROOT, "target/guests", `${name}.bin`));
@@ -56,6 +56,32 @@ describe("rv32im machine (WebAssembly)", function () {
     const native = execFileSync(path.join(ROOT, "scripts/cargo"), ["run", "--quiet", "--release", "-p", "vm-core", "--example", "state-at", "--", path.join(ROOT, "target/guests/sha256.bin"), "99", "4096", "100000"], { cwd: ROOT }).toString().trim();
     assert.equal(Buffer.from(hash).toString("hex"), native);
     machine.free();
+  });
+
+  it("a replay answers states and witnesses at any step, in any order, as a fresh machine does", () => {
+    const input = pseudoRandom(3_000, 9);
+    const replay = new Replay(vm, guest("sha256"), input, { interval: 1_000n });
+    try {
+      const total = replay.final().steps;
+      // Forward, backward, across snapshots, at them, at the stop and past it.
+      const steps = [total, 0n, 999n, 1_000n, 1_001n, total / 2n, 5n, total - 1n, total + 10n, 2_500n, 1n];
+      for (const step of steps) {
+        const fresh = vm.machine(guest("sha256"), input);
+        try {
+          fresh.run(step);
+          assert.deepEqual(replay.stateAt(step).blob, fresh.state().blob, `state at step ${step}`);
+          if (step < total) assert.deepEqual(replay.witnessAt(step), fresh.witness(), `witness of step ${step}`);
+        } finally {
+          fresh.free();
+        }
+      }
+      const stats = replay.stats;
+      assert.equal(stats.treeBuilds, 1, "the memory tree is built once, then updated");
+      assert.ok(stats.snapshots >= Number(total / 1_000n), "a snapshot every interval");
+    } finally {
+      replay.free();
+    }
+    assert.throws(() => replay.hashAt(0n), /freed/);
   });
 
   it("refuses an oversized image and a freed machine", () => {
