@@ -24,8 +24,9 @@ export const VERIFIABLE_MARKET_PARAMS = {
   bidWindowSlots: 10n,
   revealWindowSlots: 10n,
   startWindowSlots: 40n,
-  // Each side's clock too: 4 s a move at 50 ms slots, far above a move's cost here.
-  challengeWindowSlots: 80n,
+  // Each side's clock too: 8 s a move at 50 ms slots, far above a move's cost here, and above a
+  // node's restart (index load, Docker check, results server) on a loaded 2-core machine.
+  challengeWindowSlots: 160n,
   unbondingSlots: 10n,
   slashNoShowBps: 1_000,
   slashTimeoutBps: 5_000,

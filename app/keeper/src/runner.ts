@@ -87,14 +87,27 @@ export class Runner {
     }
   }
 
+  /** One tick's view: accounts grouped by job once, so every bot's lookups are map reads. */
   private view(slot: bigint): MarketView {
+    const byJob = <T extends { job: PublicKey }>(accounts: Map<string, T>): Map<string, [PublicKey, T][]> => {
+      const groups = new Map<string, [PublicKey, T][]>();
+      for (const [address, account] of accounts) {
+        const key = account.job.toBase58();
+        const group = groups.get(key) ?? [];
+        group.push([new PublicKey(address), account]);
+        groups.set(key, group);
+      }
+      return groups;
+    };
+    const bids = byJob(this.index.bids);
+    const disputes = byJob(this.index.disputes);
     return {
       slot,
       jobs: [...this.index.jobs].map(([address, job]) => [new PublicKey(address), job] as [PublicKey, typeof job]),
       job: (address) => this.index.jobs.get(address.toBase58()),
-      bidsOf: (job) => this.index.bidsOf(job),
-      disputes: [...this.index.disputes].map(([address, dispute]) => [new PublicKey(address), dispute] as [PublicKey, typeof dispute]),
-      disputesOf: (job) => this.index.disputesOf(job),
+      bidsOf: (job) => bids.get(job.toBase58()) ?? [],
+      disputes: [...disputes.values()].flat(),
+      disputesOf: (job) => disputes.get(job.toBase58()) ?? [],
       provider: (address) => this.index.providers.get(address.toBase58()),
     };
   }
