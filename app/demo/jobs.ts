@@ -9,10 +9,10 @@ export interface DemoJob {
   sealed: boolean;
 }
 
-/** Deterministic pseudo-random bytes, so the demo's digests are the same on every run. */
-function dataset(size: number): Uint8Array {
+/** Deterministic pseudo-random bytes (xorshift from `seed`), so the demo's digests are the same on every run. */
+export function dataset(size: number, seed = 0x2545f491): Uint8Array {
   const bytes = new Uint8Array(size);
-  let state = 0x2545f491;
+  let state = seed;
   for (let i = 0; i < size; i++) {
     state ^= state << 13;
     state ^= state >>> 17;

@@ -12,6 +12,7 @@ import { bytesToHex } from "@noble/hashes/utils";
 import { fetchVerifiableOutput, parseEvents, providerEndpoint, publishMachineJob, variantOf, type ComputeMarketClient, type ComputeMarketEvent } from "@compute-market/sdk";
 import { disputeStatus, playMove } from "@compute-market/common";
 import { Replay, VmModule, type Trace } from "@compute-market/vm";
+import { dataset } from "./jobs";
 
 export interface DemoContext {
   root: string;
@@ -25,19 +26,6 @@ export interface DemoContext {
   say(text: string): void;
   progress(text: string): void;
   usdc(value: bigint): string;
-}
-
-/** Deterministic input bytes (xorshift), the same on every run. */
-function input(size: number): Uint8Array {
-  const bytes = new Uint8Array(size);
-  let state = 0x9e3779b9;
-  for (let i = 0; i < size; i++) {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    bytes[i] = state & 0xff;
-  }
-  return bytes;
 }
 
 /** The cheat's story: every state of the honest run, but a different final one. */
@@ -67,7 +55,7 @@ export async function verifiableDemo(ctx: DemoContext): Promise<void> {
   const { consumer, market, progress } = ctx;
   const vm = await VmModule.load();
   const code = new Uint8Array(readFileSync(path.join(ctx.root, "target/guests/sha256.bin")));
-  const data = input(64 * 1024);
+  const data = dataset(64 * 1024, 0x9e3779b9);
   const labels = new Map<string, string>();
   const subscription = ctx.connection.onLogs(consumer.client.programId, (logs) => {
     if (!logs.err) for (const event of parseEvents(consumer.client.program, logs.logs)) narrate(event);

@@ -3,6 +3,7 @@
 // wallets, in-process keepers and provider nodes, and scripted players for the sides a real node
 // would never take (a provider that commits a wrong state, a challenger that disputes at random).
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -11,10 +12,10 @@ import { providerEndpoint, publishMachineJob, variantOf, type DisputeAccount, ty
 import { disputeStatus, playMove, type Logger } from "@compute-market/common";
 import { KeeperConfigSchema, startKeeper, type Keeper, type KeeperConfig } from "@compute-market/keeper";
 import { BlobStore, JobLogHub, ProviderConfigSchema, startProvider, startResultsServer, type ProviderConfig, type ProviderNodeHandle, type ResultsServer } from "@compute-market/provider";
-import type { Role, Trace } from "@compute-market/vm";
+import { Replay, type Role, type Trace } from "@compute-market/vm";
 import { startClusterMarket, type ClusterMarket, type ClusterWallet } from "./cluster-market";
 import { freePort, testLogger, until } from "./provider-market";
-import { guestCode, vm } from "./verifiable";
+import { guestCode, honestClaim, LyingTrace, vm, wrongExitCode } from "./verifiable";
 
 export const SLOT_MS = 50;
 export const VERIFIABLE_MARKET_PARAMS = {
@@ -174,6 +175,24 @@ export function scriptedPlayer(options: { wallet: ClusterWallet; role: Role; tra
       await loop;
     },
   };
+}
+
+/**
+ * A provider that cheats: it wins `job` (bidding 600), commits the honest final state with another
+ * exit code, and defends that claim with the honest states up to the last step and made-up ones
+ * after it, never proving. Returns the honest replay (free it) and the running defender (stop it).
+ */
+export async function cheat(market: VerifiableMarket, owner: ClusterWallet, job: PublicKey, code: Uint8Array, input: Uint8Array, timeoutMs = 30_000): Promise<{ honest: Replay; defender: ReturnType<typeof scriptedPlayer> }> {
+  await owner.client.placeBid({ job, price: 600n });
+  await until("the award", async () => variantOf((await market.job(job))!.state) === "awarded", timeoutMs);
+  await owner.client.startJob({ job });
+  const honest = new Replay(await vm(), code, input);
+  const claim = wrongExitCode(honestClaim(honest));
+  await owner.client.commitVerifiable({ job, ...claim, resultUriHash: new Uint8Array(32).fill(9) });
+  const steps = honest.final().steps;
+  const claimed = new Uint8Array(createHash("sha256").update(claim.finalState).digest());
+  const defender = scriptedPlayer({ wallet: owner, role: "defender", trace: () => new LyingTrace(honest, steps - 1n, steps, claimed), proves: false });
+  return { honest, defender };
 }
 
 /** Waits until `job`'s account is closed (finalized, refunded). */

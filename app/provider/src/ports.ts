@@ -3,7 +3,7 @@
 import type Docker from "dockerode";
 import type { PublicKey } from "@solana/web3.js";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils";
-import { decodeSpec, fetchBlob, resolveMachineProgram, variantOf, type ContainerJobSpec, type JobAccount, type MachineProgram, type MarketAccount } from "@compute-market/sdk";
+import { decodeSpec, fetchBlob, isMachineJob, resolveMachineProgram, type ContainerJobSpec, type JobAccount, type MachineProgram, type MarketAccount } from "@compute-market/sdk";
 import type { Logger } from "@compute-market/common";
 import { Decline, type ExecutionResult, type JobWork, type NodePorts } from "./lifecycle/node";
 import { executeMachineJob, type MachineRuntime } from "./machine";
@@ -57,11 +57,7 @@ export type Ports = NodePorts & {
   machineProgram(job: PublicKey, account: JobAccount): Promise<MachineProgram>;
 };
 
-/** Whether a job runs on the machine (verifiable or refereed) rather than in a container. */
-export function isMachineJob(job: Pick<JobAccount, "mode">): boolean {
-  const mode = variantOf(job.mode);
-  return mode === "verifiable" || mode === "refereed";
-}
+
 
 /** Why a spec does not fit the job's on-chain requirements, or null when it does. */
 export function specMismatch(spec: ContainerJobSpec, job: Pick<JobAccount, "requirements">): string | null {

@@ -5,28 +5,15 @@
 // their game themselves. Payouts are checked to the token.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import type { PublicKey } from "@solana/web3.js";
 import { fetchVerifiableOutput, variantOf, verifyOutput } from "@compute-market/sdk";
 import { Replay } from "@compute-market/vm";
 import { until } from "../../support/provider-market";
-import { honestClaim, LyingTrace, RandomChallenger, vm, wrongExitCode, type Claim } from "../../support/verifiable";
-import { closedJob, gameDecided, scriptedPlayer, startVerifiableMarket, VERIFIABLE_MARKET_PARAMS, type VerifiableMarket } from "../../support/verifiable-market";
+import { RandomChallenger, vm } from "../../support/verifiable";
+import { cheat, closedJob, gameDecided, scriptedPlayer, startVerifiableMarket, VERIFIABLE_MARKET_PARAMS, type VerifiableMarket } from "../../support/verifiable-market";
 
 const LOCK = VERIFIABLE_MARKET_PARAMS.jobStakeLock;
 const INPUT = new Uint8Array(2_000).map((_, i) => (i * 131 + 7) & 0xff);
 const sha256 = (bytes: Uint8Array): Uint8Array => new Uint8Array(createHash("sha256").update(bytes).digest());
-const hashOf = (claim: Claim): Uint8Array => sha256(claim.finalState);
-
-/** A scripted provider that wins `job` and commits `edit(honest claim)`; returns the honest replay. */
-async function commitAs(market: VerifiableMarket, owner: Awaited<ReturnType<VerifiableMarket["scriptedProvider"]>>["owner"], job: PublicKey, code: Uint8Array, edit: (claim: Claim) => Claim): Promise<{ honest: Replay; claim: Claim }> {
-  await owner.client.placeBid({ job, price: 600n });
-  await until("the award", async () => variantOf((await market.job(job))!.state) === "awarded");
-  await owner.client.startJob({ job });
-  const honest = new Replay(await vm(), code, INPUT);
-  const claim = edit(honestClaim(honest));
-  await owner.client.commitVerifiable({ job, ...claim, resultUriHash: new Uint8Array(32).fill(9) });
-  return { honest, claim };
-}
 
 describe("verifiable-compute daemons", function () {
   this.timeout(180_000);
@@ -71,11 +58,9 @@ describe("verifiable-compute daemons", function () {
     const consumerBefore = market.env.paymentBalance(market.consumer.keypair.publicKey);
     const keeperBefore = market.env.stakeBalance(wallet.keypair.publicKey);
     const { job, code } = await market.post("sha256", INPUT);
-    const { honest, claim } = await commitAs(market, cheater.owner, job, code, wrongExitCode);
-    replays.push(honest);
-    const steps = honest.final().steps;
     // The cheater defends its claim with made-up states after the last honest step, and never proves.
-    const defender = scriptedPlayer({ wallet: cheater.owner, role: "defender", trace: () => new LyingTrace(honest, steps - 1n, steps, hashOf(claim)), proves: false });
+    const { honest, defender } = await cheat(market, cheater.owner, job, code, INPUT);
+    replays.push(honest);
     try {
       const game = await market.gameOf(job);
       assert.ok(game.account.challenger.equals(wallet.keypair.publicKey), "the keeper opened the game");
@@ -96,10 +81,8 @@ describe("verifiable-compute daemons", function () {
     const first = await market.keeper();
     const cheater = await market.scriptedProvider();
     const { job, code } = await market.post("sha256", INPUT);
-    const { honest, claim } = await commitAs(market, cheater.owner, job, code, wrongExitCode);
+    const { honest, defender } = await cheat(market, cheater.owner, job, code, INPUT);
     replays.push(honest);
-    const steps = honest.final().steps;
-    const defender = scriptedPlayer({ wallet: cheater.owner, role: "defender", trace: () => new LyingTrace(honest, steps - 1n, steps, hashOf(claim)), proves: false });
     try {
       const game = await market.gameOf(job);
       // Stopped once it has chosen a segment: its replay and verdicts are gone with it.
@@ -154,10 +137,8 @@ describe("verifiable-compute daemons", function () {
     const cheater = await market.scriptedProvider();
     const { job, code } = await market.post("sha256", INPUT, { refereed: true });
     // The cheater bids lower, so it ranks first and defends; the node's result is the challenge.
-    const { honest, claim } = await commitAs(market, cheater.owner, job, code, wrongExitCode);
+    const { honest, defender } = await cheat(market, cheater.owner, job, code, INPUT);
     replays.push(honest);
-    const steps = honest.final().steps;
-    const defender = scriptedPlayer({ wallet: cheater.owner, role: "defender", trace: () => new LyingTrace(honest, steps - 1n, steps, hashOf(claim)), proves: false });
     try {
       const game = await market.gameOf(job);
       assert.ok(game.account.refereed, "the keeper opened the referee game");

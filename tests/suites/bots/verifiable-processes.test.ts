@@ -7,12 +7,10 @@ import { variantOf } from "@compute-market/sdk";
 import { Replay } from "@compute-market/vm";
 import { startKeeperProcess, startProviderProcess, type Spawned } from "../../support/processes";
 import { until } from "../../support/provider-market";
-import { honestClaim, LyingTrace, RandomChallenger, vm, wrongExitCode, type Claim } from "../../support/verifiable";
-import { closedJob, gameDecided, scriptedPlayer, startVerifiableMarket, type VerifiableMarket } from "../../support/verifiable-market";
-import { createHash } from "node:crypto";
+import { RandomChallenger, vm } from "../../support/verifiable";
+import { cheat, closedJob, gameDecided, scriptedPlayer, startVerifiableMarket, type VerifiableMarket } from "../../support/verifiable-market";
 
 const INPUT = new Uint8Array(3_000).map((_, i) => (i * 37 + 11) & 0xff);
-const hashOf = (claim: Claim): Uint8Array => new Uint8Array(createHash("sha256").update(claim.finalState).digest());
 
 /** Moves made in a game so far. */
 async function moves(market: VerifiableMarket, dispute: PublicKey): Promise<number> {
@@ -45,15 +43,8 @@ describe("verifiable-compute daemons killed mid-game", function () {
     await keeper.waitForLine((_line, json) => json?.msg === "keeper started", 60_000);
     const cheater = await market.scriptedProvider();
     const { job, code } = await market.post("sha256", INPUT);
-    await cheater.owner.client.placeBid({ job, price: 600n });
-    await until("the award", async () => variantOf((await market.job(job))!.state) === "awarded", 60_000);
-    await cheater.owner.client.startJob({ job });
-    const honest = new Replay(await vm(), code, INPUT);
+    const { honest, defender } = await cheat(market, cheater.owner, job, code, INPUT, 60_000);
     replays.push(honest);
-    const claim = wrongExitCode(honestClaim(honest));
-    const steps = honest.final().steps;
-    await cheater.owner.client.commitVerifiable({ job, ...claim, resultUriHash: new Uint8Array(32).fill(1) });
-    const defender = scriptedPlayer({ wallet: cheater.owner, role: "defender", trace: () => new LyingTrace(honest, steps - 1n, steps, hashOf(claim)), proves: false });
     try {
       const game = await market.gameOf(job, 60_000);
       await until("the keeper's first choice", async () => (await moves(market, game.address)) >= 2, 60_000);

@@ -1,7 +1,9 @@
 // The keeper's schedule: each crank is planned exactly when the program would accept it.
 import assert from "node:assert/strict";
 import { PublicKey } from "@solana/web3.js";
-import { awardDue, expiryDue, finalizeDue, noShowDue, timeoutDue } from "@compute-market/keeper";
+import { awardDue, challengeOpen, expiryDue, finalizeDue, noShowDue, refereeDue, timeoutDue } from "@compute-market/keeper";
+import { expectProgramError } from "../../support/assertions";
+import { commitFor, freeReplays, honestClaim, setupRefereedJob, wrongExitCode } from "../../support/verifiable";
 import { awarded, bid, endAuction, setupAuction, type AuctionSetup } from "../../support/auction";
 import { MARKET_PARAMS } from "../../support/fixtures";
 
@@ -85,5 +87,29 @@ describe("keeper schedule", () => {
     assert.equal(finalizeDue(job, job.progress.challengeDeadlineSlot), true);
     setup.env.ledger.warpToSlot(job.progress.challengeDeadlineSlot);
     await setup.consumer.client.finalize({ job: setup.job, consumerToken: setup.consumer.paymentToken });
+  });
+
+  it("plans a referee game, not a settlement, when a refereed job's winners differ, as the program decides", async () => {
+    const setup = await setupRefereedJob({ guest: "sha256", input: new TextEncoder().encode("schedule") });
+    try {
+      const honest = honestClaim(setup.honest);
+      const bidsNow = async () => (await Promise.all(setup.bids.map((bid) => setup.consumer.client.fetchBid(bid)))).filter((bid) => bid !== null);
+      await commitFor(setup, 0, honest);
+      let job = (await setup.consumer.client.fetchJob(setup.job))!;
+      assert.equal(refereeDue(job, await bidsNow(), false), null, "not before both committed");
+      await commitFor(setup, 1, wrongExitCode(honest));
+      job = (await setup.consumer.client.fetchJob(setup.job))!;
+      const bids = await bidsNow();
+      const due = refereeDue(job, bids, false);
+      assert.ok(due && due[0].provider.equals(setup.providers[0].provider), "the first-ranked defends");
+      assert.equal(refereeDue(job, bids, true), null, "not twice");
+      assert.equal(finalizeDue(job, job.progress.challengeDeadlineSlot, bids), false, "differing states are not paid");
+      setup.env.ledger.warpToSlot(job.progress.challengeDeadlineSlot);
+      await expectProgramError(setup.authority.client.finalize({ job: setup.job }), "ResultsDiffer");
+      await setup.authority.client.referee({ job: setup.job });
+      assert.equal(challengeOpen(job, bids[0], job.progress.challengeDeadlineSlot - 1n), false, "outsiders do not challenge refereed jobs");
+    } finally {
+      freeReplays();
+    }
   });
 });

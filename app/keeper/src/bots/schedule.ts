@@ -1,6 +1,6 @@
 // When each crank is due, as pure functions of a job and the slot. They mirror the program's
 // own checks (src/state/job.rs), so a keeper does not send what would be refused.
-import { variantOf, type BidAccount, type JobAccount } from "@compute-market/sdk";
+import { isMachineJob, variantOf, type BidAccount, type JobAccount } from "@compute-market/sdk";
 
 export type JobStateName = ReturnType<typeof variantOf<JobAccount["state"]>>;
 
@@ -46,11 +46,6 @@ export function timeoutDue(job: JobAccount, bid: BidAccount, slot: bigint): bool
   return state === "running" && slot > job.progress.commitDeadlineSlot && holdsAward(bid, job) && variantOf(bid.status) !== "committed";
 }
 
-/** Whether the job runs on the machine (verifiable or refereed), so its winners commit final states. */
-export function isMachineJob(job: Pick<JobAccount, "mode">): boolean {
-  const mode = variantOf(job.mode);
-  return mode === "verifiable" || mode === "refereed";
-}
 
 const hex = (bytes: ArrayLike<number>): string => Buffer.from(Uint8Array.from(bytes)).toString("hex");
 
