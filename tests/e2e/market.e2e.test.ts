@@ -18,7 +18,8 @@ const PARAMS = {
   crankFee: 1_000n,
   bidWindowSlots: 250n,
   revealWindowSlots: 10n,
-  startWindowSlots: 50n,
+  // 4 s: the scripted providers poll 50 jobs one RPC at a time on a shared 2-core machine.
+  startWindowSlots: 100n,
   challengeWindowSlots: 10n,
   unbondingSlots: 10n,
   slashNoShowBps: 1_000,

@@ -184,7 +184,9 @@ export function scriptedPlayer(options: { wallet: ClusterWallet; role: Role; tra
  */
 export async function cheat(market: VerifiableMarket, owner: ClusterWallet, job: PublicKey, code: Uint8Array, input: Uint8Array, timeoutMs = 30_000): Promise<{ honest: Replay; defender: ReturnType<typeof scriptedPlayer> }> {
   await owner.client.placeBid({ job, price: 600n });
-  await until("the award", async () => variantOf((await market.job(job))!.state) === "awarded", timeoutMs);
+  // Its own award: with two winners the other may start first, moving the job on to running.
+  const provider = owner.client.providerAddress(market.env.market);
+  await until("the award", async () => variantOf((await owner.client.fetchBid(owner.client.bidAddress(job, provider)))?.status ?? { none: {} }) === "won", timeoutMs);
   await owner.client.startJob({ job });
   const honest = new Replay(await vm(), code, input);
   const claim = wrongExitCode(honestClaim(honest));
