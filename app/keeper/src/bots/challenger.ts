@@ -58,7 +58,7 @@ export class Challenger implements Bot {
       const bid = view.bidsOf(game.job).find(([address]) => address.equals(game.bid))?.[1];
       if (!state || !bid) continue;
       actions.push({
-        key: `move:${dispute.toBase58()}:${game.moves}:${variantKey(game)}`,
+        key: `move:${dispute.toBase58()}:${game.moves}:${intervalKey(game)}`,
         kind: "dispute_move",
         job: game.job,
         stale: { kind: "dispute", address: dispute },
@@ -76,6 +76,6 @@ export class Challenger implements Bot {
   }
 }
 
-function variantKey(game: DisputeAccount): string {
+function intervalKey(game: DisputeAccount): string {
   return `${game.lo}-${game.hi}`;
 }
