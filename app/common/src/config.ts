@@ -4,13 +4,21 @@ import { readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Keypair } from "@solana/web3.js";
-import type { z } from "zod";
+import { z } from "zod";
 
 /** Each config field: its environment variable. CLI flags are passed in already parsed. */
 export type EnvBindings<T> = { [K in keyof T]?: string };
 
 export function expandHome(file: string): string {
   return file.startsWith("~/") ? path.join(os.homedir(), file.slice(2)) : file;
+}
+
+/** A list of `item`s, given as an array (JSON file) or comma-separated (environment, flags). */
+export function listOf<T extends z.ZodType<unknown, string>>(item: T) {
+  return z
+    .union([z.string(), z.array(z.string())])
+    .transform((v) => (Array.isArray(v) ? v : v.split(",").map((s) => s.trim()).filter(Boolean)))
+    .pipe(z.array(item));
 }
 
 /** Merges the layers and validates; an invalid value fails with the field's name. */

@@ -1,5 +1,6 @@
 // The keeper's configuration: defaults < JSON file (--config) < KEEPER_* environment < flags.
 import { z } from "zod";
+import { listOf } from "@compute-market/common";
 
 export const KeeperConfigSchema = z.object({
   url: z.string().url().default("http://127.0.0.1:8899"),
@@ -11,10 +12,7 @@ export const KeeperConfigSchema = z.object({
   tickMs: z.coerce.number().int().positive().default(1_000),
   resyncMs: z.coerce.number().int().positive().default(30_000),
   concurrency: z.coerce.number().int().positive().default(8),
-  bots: z
-    .union([z.string(), z.array(z.string())])
-    .transform((v) => (Array.isArray(v) ? v : v.split(",").map((s) => s.trim()).filter(Boolean)))
-    .pipe(z.array(z.enum(["auction-closer", "deadline-cranker", "finalizer", "dispute-cranker", "challenger"])))
+  bots: listOf(z.enum(["auction-closer", "deadline-cranker", "finalizer", "dispute-cranker", "challenger"]))
     .default(["auction-closer", "deadline-cranker", "finalizer", "dispute-cranker", "challenger"]),
   /** Share of verifiable results the challenger replays, 0..1 (a fixed sample by job). */
   challengeSample: z.coerce.number().min(0).max(1).default(1),
@@ -33,10 +31,7 @@ export const KeeperConfigSchema = z.object({
     })
     .default(1n << 32n),
   /** Endpoints (providers' public blob stores, mirrors) to fetch verifiable programs from, after the winner's own. */
-  blobSources: z
-    .union([z.string(), z.array(z.string())])
-    .transform((v) => (Array.isArray(v) ? v : v.split(",").map((s) => s.trim()).filter(Boolean)))
-    .pipe(z.array(z.string().url()))
+  blobSources: listOf(z.string().url())
     .default([]),
   /** Job replays kept in memory at once (each holds a 16 MiB machine). */
   replayCacheSize: z.coerce.number().int().positive().default(4),

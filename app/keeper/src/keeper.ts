@@ -3,8 +3,7 @@
 import { AnchorProvider, Wallet } from "@coral-xyz/anchor";
 import { Connection, PublicKey, type Keypair } from "@solana/web3.js";
 import { ComputeMarketClient, DEFAULT_PROGRAM_ID, providerEndpoint, type BidAccount } from "@compute-market/sdk";
-import { createLogger, createRegistry, endpointBlobSource, MarketIndex, ReplayCache, startStatusServer, type Logger, type StatusServer } from "@compute-market/common";
-import { VmModule } from "@compute-market/vm";
+import { createLogger, createRegistry, endpointBlobSource, lazyMachineRuntime, MarketIndex, startStatusServer, type Logger, type ReplayCache, type StatusServer } from "@compute-market/common";
 import { AuctionCloser } from "./bots/auction-closer";
 import { Challenger } from "./bots/challenger";
 import { DeadlineCranker } from "./bots/deadline-cranker";
@@ -22,17 +21,6 @@ export interface Keeper {
   /** Replays of verifiable results (the challenger's). */
   verifier: Verifier;
   stop(): Promise<void>;
-}
-
-/** The machine and the replays, loaded on first need: a keeper of container markets never loads them. */
-function lazyMachine(config: KeeperConfig): { vm: () => Promise<VmModule>; replays: () => Promise<ReplayCache>; free(): void } {
-  let vm: Promise<VmModule> | undefined;
-  let replays: Promise<ReplayCache> | undefined;
-  return {
-    vm: () => (vm ??= VmModule.load()),
-    replays: () => (replays ??= (vm ??= VmModule.load()).then((module) => new ReplayCache({ vm: module, capacity: config.replayCacheSize }))),
-    free: () => void replays?.then((cache) => cache.clear()),
-  };
 }
 
 function botsFor(names: KeeperConfig["bots"], client: ComputeMarketClient, verifier: Verifier, config: KeeperConfig, replays: () => Promise<ReplayCache>): Bot[] {
@@ -54,7 +42,7 @@ export async function startKeeper(config: KeeperConfig, wallet: Keypair, logger:
   const index = new MarketIndex(client.program, connection, logger.child({ component: "index" }));
   await index.load();
   index.subscribe();
-  const machine = lazyMachine(config);
+  const machine = lazyMachineRuntime(config.replayCacheSize);
   const sources = (bid: BidAccount) => {
     const winner = index.providers.get(bid.provider.toBase58());
     return [...(winner ? [providerEndpoint(winner)] : []), ...config.blobSources];
@@ -79,7 +67,7 @@ export async function startKeeper(config: KeeperConfig, wallet: Keypair, logger:
       await runner.stop();
       await index.stop();
       await status.close();
-      machine.free();
+      await machine.close();
     },
   };
 }

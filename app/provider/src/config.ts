@@ -2,6 +2,7 @@
 // flags, as the keeper's. Prices are decimal strings (JSON has no bigint) read as bigint.
 import { PublicKey } from "@solana/web3.js";
 import { z } from "zod";
+import { listOf } from "@compute-market/common";
 import type { Reserve } from "./hardware";
 
 const U64_MAX = 2n ** 64n - 1n;
@@ -71,10 +72,7 @@ export const ProviderConfigSchema = z.object({
   /** Verifiable jobs' replays kept in memory for their games (each holds a 16 MiB machine). */
   replayCacheSize: z.coerce.number().int().positive().default(4),
   /** Other endpoints to fetch specs and inputs from (comma-separated in env and flags). */
-  blobSources: z
-    .union([z.string(), z.array(z.string())])
-    .transform((v) => (Array.isArray(v) ? v : v.split(",").map((s) => s.trim()).filter(Boolean)))
-    .pipe(z.array(z.string().url()))
+  blobSources: listOf(z.string().url())
     .default([]),
   maxBlobBytes: z.coerce.number().int().positive().default(256 * 1024 * 1024),
   /** Bytes the blob store may hold before public uploads are refused. */

@@ -1,33 +1,15 @@
 // Verifiable jobs on the provider: the rv32im machine (its WebAssembly build, loaded on first
-// need) runs the job's program to its stop or step limit. The replay stays in a small cache so
+// need by the common `lazyMachineRuntime`) runs the job's program to its stop or step limit. The replay stays in a small cache so
 // that the node's defender answers a dispute from the same run without replaying from scratch;
 // after a restart the defender rebuilds it from the program in the blob store.
 import type { PublicKey } from "@solana/web3.js";
 import { bytesToHex } from "@noble/hashes/utils";
 import type { JobAccount, MachineProgram } from "@compute-market/sdk";
-import { ReplayCache, runToEnd, type RunEnd } from "@compute-market/common";
-import { VmModule, VmStatus } from "@compute-market/vm";
+import { runToEnd, type MachineRuntime, type RunEnd } from "@compute-market/common";
+import { VmStatus } from "@compute-market/vm";
 import type { ExecutionResult } from "./lifecycle/node";
 import type { JobLogHub } from "./results/catalog";
 import type { BlobStore } from "./results/store";
-
-export interface MachineRuntime {
-  vm(): Promise<VmModule>;
-  replays(): Promise<ReplayCache>;
-  /** Frees every kept replay. */
-  close(): Promise<void>;
-}
-
-export function lazyMachineRuntime(capacity = 4): MachineRuntime {
-  let vm: Promise<VmModule> | undefined;
-  let replays: Promise<ReplayCache> | undefined;
-  const load = () => (vm ??= VmModule.load());
-  return {
-    vm: load,
-    replays: () => (replays ??= load().then((module) => new ReplayCache({ vm: module, capacity }))),
-    close: async () => (await replays)?.clear(),
-  };
-}
 
 /** How a run ended, as the job's outcome (committed and paid whatever it is). */
 export function machineOutcome(end: RunEnd, maxSteps: bigint): ExecutionResult["outcome"] {

@@ -6,7 +6,7 @@
 import type { PublicKey } from "@solana/web3.js";
 import type { ComputeMarketClient, DisputeAccount } from "@compute-market/sdk";
 import { nextMove, type Role, type Trace } from "@compute-market/vm";
-import { gameView } from "./view";
+import { disputeTurn, gameView } from "./view";
 
 export type PlayedMove =
   | { kind: "dissect"; points: number; signature: string }
@@ -34,7 +34,7 @@ export async function playMove(client: ComputeMarketClient, dispute: PublicKey, 
 
 /** Whether `role` has a move to make in the game's current turn (without computing it). */
 export function turnBelongsTo(account: DisputeAccount, role: Role): boolean {
-  const turn = gameView(account).turn;
+  const turn = disputeTurn(account);
   // The proof may be submitted by either side (whoever's replay says it wins).
   return turn === "proof" || (turn === "provider") === (role === "defender");
 }

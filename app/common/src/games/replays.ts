@@ -2,7 +2,7 @@
 // a 16 MiB machine and its tree, so only a few are kept), rebuilt from the job's program whenever
 // it is gone — after a restart, or an eviction — since a replay is a pure function of the program.
 // Long runs go in slices so that the daemon's event loop keeps ticking.
-import { Replay, type VmModule } from "@compute-market/vm";
+import { Replay, VmModule } from "@compute-market/vm";
 import type { MachineProgram } from "@compute-market/sdk";
 import { summarizeState, type StateSummary } from "./view";
 
@@ -77,25 +77,12 @@ export class ReplayCache {
     }
   }
 
-  has(job: string): boolean {
-    return this.entries.has(job);
-  }
-
-  get size(): number {
-    return this.entries.size;
-  }
-
   /** Forgets `job`'s replay (freed once no one uses it). */
   drop(job: string): void {
     const entry = this.entries.get(job);
     if (!entry || entry.users > 0) return;
     entry.replay.free();
     this.entries.delete(job);
-  }
-
-  /** Frees every idle replay but those of `keep`. */
-  retain(keep: ReadonlySet<string>): void {
-    for (const job of [...this.entries.keys()]) if (!keep.has(job)) this.drop(job);
   }
 
   clear(): void {
@@ -108,4 +95,24 @@ export class ReplayCache {
       if (entry.users === 0) this.drop(job);
     }
   }
+}
+
+/** The machine and a replay cache, loaded on first need: a daemon that never meets a verifiable
+ * job never loads the WebAssembly module. */
+export interface MachineRuntime {
+  vm(): Promise<VmModule>;
+  replays(): Promise<ReplayCache>;
+  /** Frees every kept replay. */
+  close(): Promise<void>;
+}
+
+export function lazyMachineRuntime(capacity = 4): MachineRuntime {
+  let vm: Promise<VmModule> | undefined;
+  let replays: Promise<ReplayCache> | undefined;
+  const load = () => (vm ??= VmModule.load());
+  return {
+    vm: load,
+    replays: () => (replays ??= load().then((module) => new ReplayCache({ vm: module, capacity }))),
+    close: async () => (await replays)?.clear(),
+  };
 }

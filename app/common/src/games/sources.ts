@@ -1,5 +1,5 @@
 // Where a daemon looks for a verifiable job's spec, code and input: content-addressed blobs at
-// HTTP endpoints (the job's winners, configured mirrors) or a local store. Every blob is checked
+// HTTP endpoints (the job's winners, configured mirrors). Every blob is checked
 // against its id by `fetchBlob`, so no source has to be trusted.
 import { fetchBlob, type BlobSource } from "@compute-market/sdk";
 
@@ -17,13 +17,3 @@ export function endpointBlobSource(endpoints: () => readonly string[], onMiss?: 
   };
 }
 
-/** The first source that has the blob. */
-export function firstOf(...sources: BlobSource[]): BlobSource {
-  return async (sha256, maxBytes) => {
-    for (const source of sources) {
-      const bytes = await source(sha256, maxBytes);
-      if (bytes) return bytes;
-    }
-    return null;
-  };
-}

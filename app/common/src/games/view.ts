@@ -3,7 +3,7 @@
 // out, and what a committed state blob says. They mirror the program (src/state/dispute.rs).
 import type { PublicKey } from "@solana/web3.js";
 import { variantOf, type DisputeAccount } from "@compute-market/sdk";
-import type { GameView, Role } from "@compute-market/vm";
+import { STATE_BYTES, type GameView, type Role } from "@compute-market/vm";
 
 export type DisputeStatusName = "open" | "providerWon" | "challengerWon";
 export type DisputeTurnName = GameView["turn"];
@@ -54,7 +54,7 @@ export interface StateSummary {
 }
 
 export function summarizeState(blob: Uint8Array): StateSummary {
-  if (blob.length !== 173) throw new RangeError(`a state blob is 173 bytes, got ${blob.length}`);
+  if (blob.length !== STATE_BYTES) throw new RangeError(`a state blob is ${STATE_BYTES} bytes, got ${blob.length}`);
   const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
   return { steps: view.getBigUint64(160, true), status: blob[168], exitCode: view.getUint32(169, true) };
 }

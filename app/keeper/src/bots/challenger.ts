@@ -43,10 +43,10 @@ export class Challenger implements Bot {
       for (const [bidAddress, bid] of view.bidsOf(job)) {
         if (!challengeOpen(state, bid, view.slot) || bid.owner.equals(wallet) || !sampled(job, wallet, this.options.sample)) continue;
         open.add(verdictKey(bidAddress, bid));
-        const verdict = verifier.verdict(job, state, bidAddress, bid);
+        if (verifier.verdict(job, state, bidAddress, bid).kind !== "wrong") continue;
+        // The game's address is derived only for a result found wrong (a PDA search per tick otherwise).
         const ours = client.disputeAddress(job);
-        const playing = view.disputesOf(job).some(([address]) => address.equals(ours));
-        if (verdict.kind === "wrong" && !playing) {
+        if (!view.disputesOf(job).some(([address]) => address.equals(ours))) {
           actions.push({ key: `open:${ours.toBase58()}`, kind: "open_dispute", job, stale: { kind: "job", address: job }, send: async () => (await client.openDispute({ job, provider: bid.provider })).signature });
         }
       }

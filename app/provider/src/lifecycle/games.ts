@@ -51,14 +51,13 @@ export class GamePlayer {
     return seats;
   }
 
-  /** Starts every move or settlement due now that is not already being made. */
+  /** Starts every move or settlement due now in a game that has none in flight. */
   tick(): void {
     for (const seat of this.seats()) {
+      if (this.inFlight.has(seat.dispute.toBase58())) continue;
       const status = disputeStatus(seat.game);
-      const key = `${seat.dispute.toBase58()}:${status}:${seat.game.moves}:${seat.game.lo}-${seat.game.hi}`;
-      if ([...this.inFlight.keys()].some((k) => k.startsWith(`${seat.dispute.toBase58()}:`))) continue;
-      if (status === "open" && turnBelongsTo(seat.game, seat.role)) this.launch(key, () => this.move(seat));
-      else if (status !== "open") this.launch(key, () => this.settle(seat));
+      if (status === "open" && turnBelongsTo(seat.game, seat.role)) this.launch(seat.dispute, () => this.move(seat));
+      else if (status !== "open") this.launch(seat.dispute, () => this.settle(seat));
     }
   }
 
@@ -66,15 +65,16 @@ export class GamePlayer {
     await Promise.allSettled([...this.inFlight.values()]);
   }
 
-  private launch(key: string, work: () => Promise<void>): void {
+  /** One action at a time per game: the next tick reads the game as it is after this one. */
+  private launch(dispute: PublicKey, work: () => Promise<void>): void {
+    const key = dispute.toBase58();
     const running = work()
-      .catch((error: unknown) => this.failed(key, error))
+      .catch((error: unknown) => this.failed(dispute, error))
       .finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, running);
   }
 
-  private failed(key: string, error: unknown): void {
-    const dispute = new PublicKey(key.split(":")[0]);
+  private failed(dispute: PublicKey, error: unknown): void {
     void this.options.index.refresh("dispute", dispute).catch(() => undefined);
     if (error instanceof ComputeMarketError && MOVED_ON.has(error.errorName)) {
       this.options.logger.debug({ dispute: dispute.toBase58(), error: error.errorName }, "the game moved on");
