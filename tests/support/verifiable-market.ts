@@ -8,7 +8,7 @@ import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { PublicKey } from "@solana/web3.js";
-import { providerEndpoint, publishMachineJob, variantOf, type DisputeAccount, type JobAccount } from "@compute-market/sdk";
+import { parseEvents, providerEndpoint, publishMachineJob, variantOf, type ComputeMarketEvent, type DisputeAccount, type JobAccount } from "@compute-market/sdk";
 import { disputeStatus, playMove, type Logger } from "@compute-market/common";
 import { KeeperConfigSchema, startKeeper, type Keeper, type KeeperConfig } from "@compute-market/keeper";
 import { BlobStore, JobLogHub, ProviderConfigSchema, startProvider, startResultsServer, type ProviderConfig, type ProviderNodeHandle, type ResultsServer } from "@compute-market/provider";
@@ -40,6 +40,8 @@ export interface VerifiableMarket {
   env: ClusterMarket;
   mirror: ResultsServer;
   consumer: ClusterWallet;
+  /** Every program event so far, in order. */
+  events: ComputeMarketEvent[];
   /** A registered, staked provider owner whose endpoint is the mirror (for scripted providers). */
   scriptedProvider(): Promise<{ owner: ClusterWallet; provider: PublicKey }>;
   /** A wallet with stake tokens for bonds. */
@@ -63,10 +65,15 @@ export async function startVerifiableMarket(params: Partial<typeof VERIFIABLE_MA
   const consumer = await env.wallet({ payment: 100_000_000n });
   const keepers: Keeper[] = [];
   const nodes: ProviderNodeHandle[] = [];
+  const events: ComputeMarketEvent[] = [];
+  const listener = env.connection.onLogs(consumer.client.programId, (logs) => {
+    if (!logs.err) events.push(...parseEvents(consumer.client.program, logs.logs));
+  });
   const market: VerifiableMarket = {
     env,
     mirror,
     consumer,
+    events,
     async scriptedProvider() {
       const owner = await env.wallet({ stake: 100_000n });
       const { provider } = await owner.client.registerProvider({ market: env.market, spec: SPEC, endpoint: mirror.url });
@@ -135,6 +142,7 @@ export async function startVerifiableMarket(params: Partial<typeof VERIFIABLE_MA
     gameOf: (job, timeoutMs = 30_000) =>
       until(`a game over ${job.toBase58()}`, async () => (await consumer.client.disputesOf(job))[0], timeoutMs),
     close: async () => {
+      await env.connection.removeOnLogsListener(listener);
       for (const keeper of keepers) await keeper.stop().catch(() => undefined);
       for (const node of nodes) await node.stop().catch(() => undefined);
       await mirror.close();
@@ -187,9 +195,14 @@ export async function cheat(market: VerifiableMarket, owner: ClusterWallet, job:
   // Its own award: with two winners the other may start first, moving the job on to running.
   const provider = owner.client.providerAddress(market.env.market);
   await until("the award", async () => variantOf((await owner.client.fetchBid(owner.client.bidAddress(job, provider)))?.status ?? { none: {} }) === "won", timeoutMs);
-  await owner.client.startJob({ job });
+  await owner.client.startJob({ job }).catch(async (error: unknown) => {
+    const account = await market.job(job);
+    throw new Error(`the cheater could not start: job ${account ? variantOf(account.state) : "closed"}, slot ${market.env.cluster.ledger.slot}, start deadline ${account?.progress.startDeadlineSlot}: ${String(error)}`);
+  });
   const honest = new Replay(await vm(), code, input);
   const claim = wrongExitCode(honestClaim(honest));
+  // A job runs, and takes commitments, once every winner has started.
+  await until("the job to run", async () => variantOf((await market.job(job))!.state) === "running", timeoutMs);
   await owner.client.commitVerifiable({ job, ...claim, resultUriHash: new Uint8Array(32).fill(9) });
   const steps = honest.final().steps;
   const claimed = new Uint8Array(createHash("sha256").update(claim.finalState).digest());
@@ -202,11 +215,11 @@ export function closedJob(market: VerifiableMarket, job: PublicKey, timeoutMs = 
   return until(`job ${job.toBase58()} to close`, async () => (await market.env.connection.getAccountInfo(job)) === null, timeoutMs);
 }
 
-export async function gameDecided(market: VerifiableMarket, dispute: PublicKey, timeoutMs = 60_000): Promise<"providerWon" | "challengerWon" | "settled"> {
+/** How a game was decided, from the program's `DisputeDecided` event (the account itself may be
+ * settled and closed before a poll sees it decided). */
+export async function gameDecided(market: VerifiableMarket, dispute: PublicKey, timeoutMs = 60_000): Promise<"providerWon" | "challengerWon"> {
   return until(`game ${dispute.toBase58()} to be decided`, async () => {
-    const account = await market.consumer.client.fetchDispute(dispute);
-    if (!account) return "settled" as const;
-    const status = disputeStatus(account);
-    return status === "open" ? null : status;
+    const decided = market.events.find((event) => event.name === "disputeDecided" && (event.data as { dispute: PublicKey }).dispute.equals(dispute));
+    return decided ? (variantOf((decided.data as unknown as { status: never }).status) as "providerWon" | "challengerWon") : null;
   }, timeoutMs);
 }

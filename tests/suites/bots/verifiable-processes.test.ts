@@ -50,12 +50,11 @@ describe("verifiable-compute daemons killed mid-game", function () {
       await until("the keeper's first choice", async () => (await moves(market, game.address)) >= 2, 60_000);
       keeper.child.kill("SIGKILL");
       await keeper.stop();
-      const movesAtKill = await moves(market, game.address);
       keeper = launch();
       assert.equal(await gameDecided(market, game.address, 120_000), "challengerWon");
-      assert.ok((await moves(market, game.address).catch(() => movesAtKill)) >= movesAtKill);
       await closedJob(market, job, 120_000);
-      assert.ok(keeper.output.some((line) => line.includes('"result is wrong')), "the restarted keeper replayed the result again");
+      // The first keeper made only the first choice: the rest of the game is the restarted one's.
+      assert.ok(keeper.output.some((line) => line.includes('"kind":"dispute_move"') && line.includes('"msg":"sent"')), "the restarted keeper moved in the game");
     } finally {
       await defender.stop();
     }
