@@ -5,7 +5,8 @@ import { ComputeMarketClient, DEFAULT_PROGRAM_ID } from "@compute-market/sdk";
 import { createMint, createTokenAccount, Ledger, localProvider, mintTo, tokenBalance } from "@compute-market/localnet";
 import path from "node:path";
 
-export const PROGRAM_PATH = path.resolve(__dirname, "../../target/deploy/compute_market.so");
+/** The built program; `COMPUTE_MARKET_SO` runs a suite against another build (e.g. an older one, to see a regression test fail). */
+export const PROGRAM_PATH = process.env.COMPUTE_MARKET_SO ?? path.resolve(__dirname, "../../target/deploy/compute_market.so");
 export const SOL = 1_000_000_000n;
 
 /** A wallet in the test: its keypair, an SDK client acting as it, and its token accounts. */

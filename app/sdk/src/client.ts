@@ -43,6 +43,7 @@ import {
   dissectInstruction,
   openDisputeInstruction,
   proveStepInstruction,
+  closeWitnessInstruction,
   refereeInstruction,
   settleDisputeInstruction,
   settleRefereeInstruction,
@@ -465,6 +466,12 @@ export class ComputeMarketClient {
     const writer = args.writer ?? this.wallet;
     const buffer = findWitnessBufferPda({ dispute: args.dispute, writer, programId: this.programId })[0];
     return sendInstructions(this.provider, [await proveStepInstruction(this.program, { prover: this.wallet, dispute: args.dispute, buffer, writer })]);
+  }
+
+  /** Takes back the rent of the wallet's proof buffer for a game that is decided or closed. */
+  async closeWitness(args: { dispute: PublicKey }): Promise<string> {
+    const buffer = findWitnessBufferPda({ dispute: args.dispute, writer: this.wallet, programId: this.programId })[0];
+    return sendInstructions(this.provider, [await closeWitnessInstruction(this.program, { writer: this.wallet, dispute: args.dispute, buffer })]);
   }
 
   /** Writes the witness and proves the step with it. */

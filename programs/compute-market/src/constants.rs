@@ -18,8 +18,9 @@ pub const MAX_JOB_DURATION_SLOTS: u64 = 30 * SLOTS_PER_DAY;
 /// At most this many providers run one replicated job.
 pub const MAX_REPLICATION: u8 = 7;
 
-/// A provider whose verifiable result is refuted loses its whole per-job stake lock; this share
-/// of it rewards the challenger, the rest goes to the treasury.
+/// A bid on a verifiable job locks this share of the market's per-job lock on top of it: the
+/// reward of the challengers that refute its result (the per-job lock itself goes to the
+/// treasury), so a cheater's own challenger wallets cannot win back any of the per-job lock.
 pub const CHALLENGER_REWARD_BPS: u16 = 5_000;
 
 /// A challenger who loses its game forfeits its bond; this share of it goes to the provider (for

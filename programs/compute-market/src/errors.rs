@@ -56,6 +56,7 @@ program_errors! {
     InvalidPda = 6009 : "An account's address is not the program address derived from the expected seeds.",
     AccountAlreadyInitialized = 6010 : "The account to create already holds data.",
     InvalidEnumValue = 6011 : "An argument names no variant of its enum.",
+    InvalidRentSysvar = 6012 : "The cluster's Rent sysvar could not be read or holds an exemption threshold outside 0..=16.",
     // 6050–6099: tokens
     InvalidMint = 6050 : "The mint is not an initialized SPL Token mint.",
     WrongMint = 6051 : "The token account or mint is not of the market's mint.",
@@ -105,6 +106,7 @@ program_errors! {
     WrongWinner = 6264 : "The bids given are not the job's best bids, in order.",
     BidMismatch = 6265 : "The bid belongs to another job or provider.",
     NotBidOwner = 6266 : "Only the bid's owner may do this.",
+    StaleBid = 6267 : "The bid was placed on an earlier incarnation of this job (a job closed and posted again at the same address).",
     // 6300–6349: execution and settlement
     NotAssignedWinner = 6300 : "The bid does not hold the job's current award at the step this needs.",
     StartWindowClosed = 6301 : "The start window has passed.",
@@ -144,6 +146,7 @@ program_errors! {
     NotRefereed = 6368 : "Only a refereed job's winners play a referee game.",
     ResultsAgree = 6369 : "The two winners committed the same final state: there is nothing to referee.",
     ResultsDiffer = 6370 : "The winners' final states differ: a referee game must decide first.",
+    NotWitnessWriter = 6371 : "Only the proof buffer's writer may close it.",
     // 6900–6999: arithmetic
     MathOverflow = 6900 : "An arithmetic operation overflowed.",
 }

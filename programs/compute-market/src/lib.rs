@@ -16,6 +16,7 @@ pub mod instructions;
 pub mod layout;
 pub mod math;
 pub mod pda;
+pub mod rent;
 pub mod runtime;
 pub mod signer;
 pub mod state;
@@ -143,6 +144,8 @@ program! {
     commit_sealed_result(CommitSealedResultAccounts, CommitSealedResultArgs),
     /// A winner reveals its sealed output root once every winner committed.
     reveal_result(RevealResultAccounts, RevealResultArgs),
+    /// Returns a proof buffer's rent to its writer once its game is decided or closed.
+    close_witness(CloseWitnessAccounts, CloseWitnessArgs),
 }
 
 /// Dispatches an instruction and logs a failing instruction's error by name. Always inlined

@@ -7,7 +7,6 @@
 use crate::errors::{require, ErrorCode, Result};
 use crate::math::SafeMath;
 use pinocchio::cpi::Signer;
-use pinocchio::sysvars::{rent::Rent, Sysvar};
 use pinocchio::{AccountView, Address};
 use pinocchio_system::instructions::{Allocate, Assign, CreateAccount, Transfer};
 
@@ -39,7 +38,7 @@ pub fn create_pda_account(
         account.data_len() == 0 && account.owned_by(&pinocchio_system::ID),
         ErrorCode::AccountAlreadyInitialized,
     )?;
-    let rent_exempt = Rent::get()?.try_minimum_balance(space)?;
+    let rent_exempt = crate::rent::minimum_balance(space)?;
     let signers = [signer];
     let existing = account.lamports();
     if existing == 0 {

@@ -72,7 +72,7 @@ describe("verifiable-compute daemons", function () {
     assert.ok(defender.moves.length >= 1, "the cheater dissected");
     assert.equal(keeper.verifier.counts.wrong, 1);
     assert.equal(market.env.paymentBalance(market.consumer.keypair.publicKey), consumerBefore, "the whole escrow is back");
-    assert.equal(market.env.stakeBalance(wallet.keypair.publicKey), keeperBefore + LOCK / 2n, "the bond back and half the slashed lock");
+    assert.equal(market.env.stakeBalance(wallet.keypair.publicKey), keeperBefore + LOCK / 2n, "the bond back and the challenger reward");
     const provider = await market.consumer.client.fetchProvider(cheater.provider);
     assert.equal(provider!.staked, 50_000n - LOCK, "the cheater's lock is slashed");
   });

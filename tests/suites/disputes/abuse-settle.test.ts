@@ -121,8 +121,8 @@ describe("settle_dispute", function () {
     await send(game.cranker, await settleDisputeInstruction(game.cranker.client.program, accounts));
 
     assert.equal(env.tokenBalance(accounts.challengerStakeToken) - before.challenger, LOCK + LOCK / 2n);
-    assert.equal(env.tokenBalance(accounts.treasuryStakeToken) - before.treasury, LOCK / 2n);
-    assert.equal(before.vault - env.tokenBalance(accounts.vault), LOCK);
+    assert.equal(env.tokenBalance(accounts.treasuryStakeToken) - before.treasury, LOCK, "the per-job lock to the treasury");
+    assert.equal(before.vault - env.tokenBalance(accounts.vault), LOCK + LOCK / 2n, "the lock and the challenger reward on top of it");
     assert.equal(env.tokenBalance(accounts.consumerToken) - before.consumer, escrowFor(2_000_000n));
     for (const closed of [accounts.dispute, accounts.bondVault, accounts.job, accounts.escrow, accounts.bid]) assert.equal(env.exists(closed), false);
   });

@@ -126,9 +126,9 @@ async function cheatAndLose(setup: VerifiableSetup, divergeAfter: bigint, claime
   assert.equal(game!.lo, divergeAfter < claimedSteps ? divergeAfter : claimedSteps - 1n);
   await setup.authority.client.settleDispute({ dispute });
   const after = balances(setup, challenger);
-  assert.equal(after.challenger - before.challenger, LOCK + LOCK / 2n, "bond back plus half the slashed lock");
-  assert.equal(after.treasury - before.treasury, LOCK / 2n, "the other half to the treasury");
-  assert.equal(before.vault - after.vault, LOCK, "the provider's whole per-job lock is slashed");
+  assert.equal(after.challenger - before.challenger, LOCK + LOCK / 2n, "bond back plus the challenger reward");
+  assert.equal(after.treasury - before.treasury, LOCK, "the per-job lock to the treasury");
+  assert.equal(before.vault - after.vault, LOCK + LOCK / 2n, "the provider's whole lock (per-job lock and reward) is slashed");
   assert.equal(after.consumer - before.consumer, before.escrow, "the consumer gets the whole escrow back");
   assert.equal(setup.env.exists(setup.job), false, "the refuted job is closed with its last game");
   const provider = await setup.authority.client.fetchProvider(setup.providers[0].provider);

@@ -97,21 +97,31 @@ describe("finalize", () => {
     assert.equal(setup.env.tokenBalance(ata(setup, setup.providers[1].owner.publicKey)), 1_200_000n);
   });
 
-  it("pays nobody, slashes nobody and refunds the consumer when no strict majority of results agrees", async () => {
+  it("pays nobody without a strict majority, but charges the fee and lightly slashes every revealer to the treasury", async () => {
     const setup = await committed({ job: { replication: 2 } }, [1_000_000n, 1_200_000n], [ROOT, new Uint8Array(32).fill(0x22)]);
     const keeper = await setup.env.actor();
     const before = setup.env.tokenBalance(setup.consumer.paymentToken);
+    const consumerStake = getAssociatedTokenAddressSync(setup.env.stakeMint, setup.consumer.publicKey, true);
+    const treasuryStake = getAssociatedTokenAddressSync(setup.env.stakeMint, setup.authority.publicKey, true);
+    const treasuryStakeBefore = setup.env.tokenBalance(treasuryStake);
     const signature = await keeper.client.finalize({ job: setup.job, consumerToken: setup.consumer.paymentToken });
-    assert.equal(setup.env.tokenBalance(ata(setup, setup.providers[0].owner.publicKey)), 0n);
-    assert.equal(setup.env.tokenBalance(setup.consumer.paymentToken), before + escrowFor(2_000_000n, 2n) - MARKET_PARAMS.crankFee);
+    assert.equal(setup.env.tokenBalance(ata(setup, setup.providers[0].owner.publicKey)), 0n, "nobody is paid");
+    // The consumer still pays the protocol fee on both prices (2.5 % of 1.0 M and 1.2 M) and the crank fee.
+    const fees = 25_000n + 30_000n;
+    assert.equal(setup.env.tokenBalance(setup.consumer.paymentToken), before + escrowFor(2_000_000n, 2n) - MARKET_PARAMS.crankFee - fees);
     const finalized = eventsOf(setup.env, keeper.client.program, signature).find((e) => e.name === "jobFinalized");
     assert.equal(finalized?.name === "jobFinalized" && finalized.data.outputsAgreed, false);
+    assert.equal(finalized?.name === "jobFinalized" && BigInt(finalized.data.fees.toString()), fees);
+    const slash = (MARKET_PARAMS.jobStakeLock * BigInt(MARKET_PARAMS.slashNoShowBps)) / 10_000n;
     for (const { owner, provider, vault } of setup.providers.slice(0, 2)) {
       const state = await owner.client.fetchProvider(provider);
       assert.equal(state?.locked, 0n);
-      assert.equal(setup.env.tokenBalance(vault), state?.staked, "nobody slashed");
-      assert.equal(state?.staked, PROVIDER_STAKE);
+      assert.equal(state?.staked, PROVIDER_STAKE - slash, "every revealer loses the light slash");
+      assert.equal(setup.env.tokenBalance(vault), state?.staked);
     }
+    assert.equal(setup.env.tokenBalance(consumerStake), 0n, "the consumer gets no share: its own winner may have broken the majority");
+    assert.equal(setup.env.tokenBalance(treasuryStake) - treasuryStakeBefore, 2n * slash);
+    await assertLedgerInvariants(setup);
   });
 
   it("pays the majority of a replicated job and lightly slashes the minority", async () => {

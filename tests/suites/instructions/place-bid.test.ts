@@ -32,11 +32,12 @@ describe("place_bid", () => {
   });
 
   it("ranks by price, then reputation, then arrival", async () => {
-    // Given provider 2 has a better record than provider 1
+    // Given provider 2 has a better record than provider 1: three completed jobs that paid fees
     const setup = await setupAuction({ providers: 4 });
     const [p0, p1, p2, p3] = setup.providers;
     await forgeAccount(setup.env, p2.owner.client.program, p2.provider, "provider", (p) => {
       (p.reputation as { completed: number }).completed = 3;
+      p.feesPaid = new BN(75_000);
     });
 
     // When they bid 900, 1000, 1000 and 800
@@ -46,6 +47,24 @@ describe("place_bid", () => {
     const job = await p0.owner.client.fetchJob(setup.job);
     const order = job!.auction.ranking.slice(0, 4).map((e) => e.provider.toBase58());
     assert.deepEqual(order, [p3.provider, p0.provider, p2.provider, p1.provider].map((p) => p.toBase58()));
+  });
+
+  it("gives no tie-break to completions that paid no protocol fee (reputation is not free)", async () => {
+    // Given provider 1 completed a thousand jobs that paid no fee (self-dealt at a price of 1)
+    const setup = await setupAuction({ providers: 2 });
+    const [p0, p1] = setup.providers;
+    await forgeAccount(setup.env, p1.owner.client.program, p1.provider, "provider", (p) => {
+      (p.reputation as { completed: number }).completed = 1_000;
+      p.feesPaid = new BN(0);
+    });
+
+    // When both bid the same price, provider 0 first
+    await bid(setup, [1_000_000n, 1_000_000n]);
+
+    // Then the farmed record counts for nothing: arrival decides
+    const job = await p0.owner.client.fetchJob(setup.job);
+    assert.deepEqual(job!.auction.ranking.slice(0, 2).map((e) => e.score), [0n, 0n]);
+    assert.deepEqual(job!.auction.ranking.slice(0, 2).map((e) => e.provider.toBase58()), [p0.provider.toBase58(), p1.provider.toBase58()]);
   });
 
   it("keeps the eight best bids ranked; a worse one stays valid but unranked", async () => {

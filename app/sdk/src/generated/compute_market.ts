@@ -543,8 +543,9 @@ export type ComputeMarket = {
         {
           "name": "market",
           "docs": [
-            "The market to post in."
-          ]
+            "The market to post in; its job count numbers the job's incarnation."
+          ],
+          "writable": true
         },
         {
           "name": "job",
@@ -2391,6 +2392,46 @@ export type ComputeMarket = {
           }
         }
       ]
+    },
+    {
+      "name": "closeWitness",
+      "docs": [
+        "Returns a proof buffer's rent to its writer once its game is decided or closed."
+      ],
+      "discriminator": [
+        154,
+        67,
+        45,
+        34,
+        197,
+        14,
+        71,
+        159
+      ],
+      "accounts": [
+        {
+          "name": "writer",
+          "docs": [
+            "The buffer's writer; gets the rent back."
+          ],
+          "writable": true,
+          "signer": true
+        },
+        {
+          "name": "dispute",
+          "docs": [
+            "The buffer's game; may already be closed."
+          ]
+        },
+        {
+          "name": "buffer",
+          "docs": [
+            "The proof buffer, closed here."
+          ],
+          "writable": true
+        }
+      ],
+      "args": []
     }
   ],
   "accounts": [
@@ -2927,6 +2968,11 @@ export type ComputeMarket = {
       "msg": "An argument names no variant of its enum."
     },
     {
+      "code": 6012,
+      "name": "invalidRentSysvar",
+      "msg": "The cluster's Rent sysvar could not be read or holds an exemption threshold outside 0..=16."
+    },
+    {
       "code": 6050,
       "name": "invalidMint",
       "msg": "The mint is not an initialized SPL Token mint."
@@ -3147,6 +3193,11 @@ export type ComputeMarket = {
       "msg": "Only the bid's owner may do this."
     },
     {
+      "code": 6267,
+      "name": "staleBid",
+      "msg": "The bid was placed on an earlier incarnation of this job (a job closed and posted again at the same address)."
+    },
+    {
       "code": 6300,
       "name": "notAssignedWinner",
       "msg": "The bid does not hold the job's current award at the step this needs."
@@ -3330,6 +3381,11 @@ export type ComputeMarket = {
       "code": 6370,
       "name": "resultsDiffer",
       "msg": "The winners' final states differ: a referee game must decide first."
+    },
+    {
+      "code": 6371,
+      "name": "notWitnessWriter",
+      "msg": "Only the proof buffer's writer may close it."
     },
     {
       "code": 6900,
@@ -3979,6 +4035,14 @@ export type ComputeMarket = {
             "type": "u64"
           },
           {
+            "name": "feesPaid",
+            "docs": [
+              "Protocol fees paid on the jobs the provider completed, in payment-mint base units:",
+              "what its reputation is weighted by, so reputation costs real fees to build."
+            ],
+            "type": "u64"
+          },
+          {
             "name": "reserved",
             "docs": [
               "Space for fields added by later versions."
@@ -3986,7 +4050,7 @@ export type ComputeMarket = {
             "type": {
               "array": [
                 "u8",
-                64
+                56
               ]
             }
           }
@@ -4171,9 +4235,10 @@ export type ComputeMarket = {
           {
             "name": "openDisputes",
             "docs": [
-              "Disputes open against the job's result; finalization waits for none."
+              "Disputes open against the job's result; finalization waits for none. Wide enough that",
+              "no number of sybil games can lock honest challengers out."
             ],
-            "type": "u8"
+            "type": "u16"
           }
         ]
       }
@@ -4430,6 +4495,23 @@ export type ComputeMarket = {
             "type": "u64"
           },
           {
+            "name": "incarnation",
+            "docs": [
+              "Which job ever posted at this address this is: the market's job count at posting.",
+              "Bids carry it, so a bid of a closed job never counts in one posted again at the same",
+              "address (same consumer and nonce)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "rewardPerGame",
+            "docs": [
+              "Verifiable jobs refuted by a game: each challenger-won game's share of the winner's",
+              "challenger reward (the reward pool split among the games open at the refutation)."
+            ],
+            "type": "u64"
+          },
+          {
             "name": "reserved",
             "docs": [
               "Space for fields added by later versions."
@@ -4437,7 +4519,7 @@ export type ComputeMarket = {
             "type": {
               "array": [
                 "u8",
-                24
+                8
               ]
             }
           }
@@ -4653,6 +4735,13 @@ export type ComputeMarket = {
             "type": "bool"
           },
           {
+            "name": "jobIncarnation",
+            "docs": [
+              "The incarnation of the job the bid was placed on (`Job::incarnation`)."
+            ],
+            "type": "u64"
+          },
+          {
             "name": "reserved",
             "docs": [
               "Space for fields added by later versions."
@@ -4660,7 +4749,7 @@ export type ComputeMarket = {
             "type": {
               "array": [
                 "u8",
-                31
+                23
               ]
             }
           }

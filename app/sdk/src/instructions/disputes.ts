@@ -114,6 +114,13 @@ export function proveStepInstruction(
   return program.methods.proveStep().accountsPartial(accounts).instruction();
 }
 
+export function closeWitnessInstruction(
+  program: Program<ComputeMarket>,
+  accounts: { writer: PublicKey; dispute: PublicKey; buffer: PublicKey },
+): Promise<TransactionInstruction> {
+  return program.methods.closeWitness().accountsPartial(accounts).instruction();
+}
+
 export function timeoutDisputeInstruction(
   program: Program<ComputeMarket>,
   accounts: { cranker: PublicKey; dispute: PublicKey },

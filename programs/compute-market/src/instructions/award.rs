@@ -47,6 +47,7 @@ pub fn process(ctx: &Context) -> Result<()> {
         let mut bid = load_mut::<Bid>(&mut bid_view, program_id)?;
         let expected = job.auction.at(rank).ok_or(ErrorCode::NotEnoughBids)?.provider;
         require(&bid.job == ix.job.address() && bid.provider == expected, ErrorCode::WrongWinner)?;
+        require(bid.of_incarnation(&job), ErrorCode::StaleBid)?;
         // A ranked bid is never sealed; an earlier round's statuses are replaced.
         require(bid.status()? != BidStatus::Sealed, ErrorCode::WrongWinner)?;
         let price = job.award_price(rank);
@@ -54,6 +55,7 @@ pub fn process(ctx: &Context) -> Result<()> {
         bid.awarded_price = U64::new(price);
         bid.awarded_slot = job.progress.awarded_slot;
         market.record_clearing_price(price, &job.requirements)?;
+        bid.invariant()?;
         WinnerSelected { job: bid.job, provider: bid.provider, price: U64::new(price) }.emit();
     }
     job.invariant()?;

@@ -34,6 +34,7 @@ pub fn process(ctx: &Context) -> Result<()> {
     let mut dispute = load_mut::<Dispute>(&mut dispute_view, program_id)?;
     require(ix.challenger.address() == &dispute.challenger, ErrorCode::NotChallenger)?;
     dispute.choose(args.segment, now)?;
+    dispute.invariant()?;
     DisputeMoved { dispute: *ix.dispute.address(), lo: dispute.lo, hi: dispute.hi, turn: dispute.turn }.emit();
     Ok(())
 }

@@ -46,7 +46,7 @@ pub fn process(ctx: &Context) -> Result<()> {
     let mut job = load_mut::<Job>(&mut job_view, program_id)?;
     let mut bid = load_mut::<Bid>(&mut bid_view, program_id)?;
     require(ix.owner.address() == &bid.owner, ErrorCode::NotBidOwner)?;
-    require(&bid.job == ix.job.address(), ErrorCode::BidMismatch)?;
+    bid.check_job(ix.job.address(), &job)?;
     require(&job.market == ix.market.address(), ErrorCode::MarketMismatch)?;
     require(args.output_root != [0u8; 32], ErrorCode::InvalidOutputRoot)?;
     let mode = job.mode.get().ok_or(ErrorCode::InvalidAccountData)?;
@@ -60,6 +60,7 @@ pub fn process(ctx: &Context) -> Result<()> {
     bid.steps = args.steps;
     job.record_commit(now, market.params.challenge_window_slots.get())?;
     job.invariant()?;
+    bid.invariant()?;
 
     ResultCommitted {
         job: bid.job,

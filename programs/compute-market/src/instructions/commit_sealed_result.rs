@@ -43,7 +43,7 @@ pub fn process(ctx: &Context) -> Result<()> {
     let mut job = load_mut::<Job>(&mut job_view, program_id)?;
     let mut bid = load_mut::<Bid>(&mut bid_view, program_id)?;
     require(ix.owner.address() == &bid.owner, ErrorCode::NotBidOwner)?;
-    require(&bid.job == ix.job.address(), ErrorCode::BidMismatch)?;
+    bid.check_job(ix.job.address(), &job)?;
     require(&job.market == ix.market.address(), ErrorCode::MarketMismatch)?;
     require(job.sealed_results(), ErrorCode::WrongCommitInstruction)?;
     require(args.commitment != [0u8; 32], ErrorCode::InvalidResultCommitment)?;
@@ -54,6 +54,7 @@ pub fn process(ctx: &Context) -> Result<()> {
     bid.result_uri_hash = args.result_uri_hash;
     job.record_commit(now, market.params.challenge_window_slots.get())?;
     job.invariant()?;
+    bid.invariant()?;
 
     // The root stays hidden: the event carries zeros until `ResultRevealed`.
     ResultCommitted { job: bid.job, provider: bid.provider, output_root: [0u8; 32], final_state_hash: [0u8; 32], steps: U64::new(0) }.emit();

@@ -67,7 +67,7 @@ pub fn process(ctx: &Context) -> Result<()> {
     let mut job = load_mut::<Job>(&mut job_view, program_id)?;
     let mut bid = load_mut::<Bid>(&mut bid_view, program_id)?;
     require(ix.owner.address() == &bid.owner, ErrorCode::NotBidOwner)?;
-    require(&bid.job == ix.job.address(), ErrorCode::BidMismatch)?;
+    bid.check_job(ix.job.address(), &job)?;
     require(&job.market == ix.market.address(), ErrorCode::MarketMismatch)?;
     let mode = job.mode.get().ok_or(ErrorCode::InvalidAccountData)?;
     require(mode.is_machine(), ErrorCode::WrongCommitInstruction)?;
@@ -82,6 +82,7 @@ pub fn process(ctx: &Context) -> Result<()> {
     bid.steps = U64::new(steps);
     job.record_commit(now, market.params.challenge_window_slots.get())?;
     job.invariant()?;
+    bid.invariant()?;
 
     ResultCommitted {
         job: bid.job,

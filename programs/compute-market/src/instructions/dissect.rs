@@ -35,6 +35,7 @@ pub fn process(ctx: &Context) -> Result<()> {
     require(ix.owner.address() == &dispute.owner, ErrorCode::NotBidOwner)?;
     let hashes: &[[u8; 32]; MAX_POINTS] = &args.hashes;
     dispute.dissect(hashes, now)?;
+    dispute.invariant()?;
     DisputeMoved { dispute: *ix.dispute.address(), lo: dispute.lo, hi: dispute.hi, turn: dispute.turn }.emit();
     Ok(())
 }

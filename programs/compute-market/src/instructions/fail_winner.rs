@@ -73,7 +73,8 @@ fn validate(ix: &FailWinnerAccounts, config: &Config, job: &Job, bid: &Bid, prov
     require(&job.market == ix.market.address() && &provider.market == ix.market.address(), ErrorCode::MarketMismatch)?;
     require(ix.escrow.address() == &job.escrow, ErrorCode::InvalidVault)?;
     require(ix.consumer.address() == &job.consumer, ErrorCode::ConsumerMismatch)?;
-    require(&bid.job == ix.job.address() && &bid.provider == ix.provider.address(), ErrorCode::BidMismatch)?;
+    bid.check_job(ix.job.address(), job)?;
+    require(&bid.provider == ix.provider.address(), ErrorCode::BidMismatch)?;
     require(ix.owner.address() == &bid.owner, ErrorCode::BidMismatch)?;
     require(ix.vault.address() == &provider.vault, ErrorCode::InvalidVault)?;
     expect_token_account(&ix.keeper_token, &job.payment_mint, ix.keeper.address())?;
@@ -159,16 +160,24 @@ pub fn process(ctx: &Context, miss: Miss) -> Result<()> {
         timed_out: Bool::new(miss == Miss::Timeout),
     }
     .emit();
+    let refunded = settled && policy == FailurePolicy::Refund;
+    if refunded {
+        refund(&ix, &job_signer, &payment_mint, program_id)?;
+    }
+
+    // Lamports of closed accounts move only after the last CPI: the owner or the consumer may be
+    // an account of those CPIs (a consumer that owns the failed provider, say).
     let (mut bid_view, mut owner_view) = (ix.bid, ix.owner);
     close_program_account(&mut bid_view, &mut owner_view)?;
-
-    if settled && policy == FailurePolicy::Refund {
-        refund(&ix, &job_signer, &payment_mint, program_id)?;
+    if refunded {
+        let (mut job_view, mut consumer_view) = (ix.job, ix.consumer);
+        close_program_account(&mut job_view, &mut consumer_view)?;
     }
     Ok(())
 }
 
-/// Refunds the consumer after a failure: the keeper's fee, then everything else; closes the job.
+/// Refunds the consumer after a failure: the keeper's fee, then everything else; closes the
+/// escrow (the job account is closed by the caller, after every CPI).
 #[inline(always)]
 fn refund(ix: &FailWinnerAccounts, signer: &JobSigner, payment_mint: &Address, program_id: &Address) -> Result<()> {
     let crank_fee = load::<Job>(&ix.job, program_id)?.crank_fee.get();
@@ -183,6 +192,5 @@ fn refund(ix: &FailWinnerAccounts, signer: &JobSigner, payment_mint: &Address, p
     }
     close_vault(&ix.escrow, &ix.consumer, &ix.job, Signer::from(&job_seeds))?;
     JobRefunded { job: *ix.job.address(), refunded: U64::new(refunded), crank_fee: U64::new(crank_fee) }.emit();
-    let (mut job_view, mut consumer_view) = (ix.job, ix.consumer);
-    close_program_account(&mut job_view, &mut consumer_view)
+    Ok(())
 }

@@ -5,9 +5,12 @@
 //!
 //! - Replicated jobs with two or more winners (sealed results, revealed in the challenge window):
 //!   the winners whose revealed output root is shared by a strict majority are paid; the others
-//!   are lightly slashed (the market's no-show rate); with no majority nobody is paid or slashed
-//!   and the consumer is refunded; a winner that never revealed is slashed hard (the market's
-//!   timeout rate). Slashes go to the consumer (its share) and the treasury, in the stake mint.
+//!   are lightly slashed (the market's no-show rate); a winner that never revealed is slashed
+//!   hard (the market's timeout rate). Slashes go to the consumer (its share) and the treasury,
+//!   in the stake mint. With no strict majority nobody is paid, every revealer is lightly
+//!   slashed to the treasury alone and the consumer still pays the protocol fee on every
+//!   winner's price: a consumer whose own winner breaks the majority pays for the result it
+//!   keeps (README, threat table).
 //! - Verifiable and refereed jobs: the winners must agree on the final state, or have played
 //!   their referee game: the refuted winner is not paid and its share goes back to the consumer.
 
@@ -64,8 +67,11 @@ const PER_WINNER: usize = 5;
 enum Verdict {
     /// Paid its awarded price.
     Paid,
-    /// Not paid, not slashed (no majority, or refuted in a referee game and already slashed).
+    /// Not paid, not slashed (refuted in a referee game and already slashed).
     Unpaid,
+    /// Revealed, but no strict majority of the winners agreed: not paid, slashed at the market's
+    /// no-show rate (to the treasury only), the protocol fee on its price still charged.
+    NoMajority,
     /// In the minority of a replicated job: slashed at the market's no-show rate.
     Minority,
     /// Never revealed its sealed result: slashed at the market's timeout rate.
@@ -98,9 +104,9 @@ struct Commitment {
 #[inline(always)]
 fn check_winner(winner: &[AccountView], job: &Job, job_address: &pinocchio::Address, program_id: &pinocchio::Address) -> Result<Commitment> {
     let bid = load::<Bid>(&winner[0], program_id)?;
-    require(&bid.job == job_address, ErrorCode::BidMismatch)?;
+    bid.check_job(job_address, job)?;
     let status = bid.status()?;
-    let refuted = status == BidStatus::Refuted && bid.awarded_slot.get() == job.progress.awarded_slot.get();
+    let refuted = bid.refuted_in(job)?;
     require(refuted || (bid.holds_award(job)? && status == BidStatus::Committed), ErrorCode::NotAssignedWinner)?;
     require(winner[1].address() == &bid.provider && winner[3].address() == &bid.owner, ErrorCode::BidMismatch)?;
     expect_token_account(&winner[2], &job.payment_mint, &bid.owner)?;
@@ -124,7 +130,7 @@ fn verdicts(job: &Job, commitments: &[Commitment]) -> Result<[Verdict; RANKED_BI
                 (false, _) => Verdict::Unrevealed,
                 (true, Some(root)) if root == commitment.key => Verdict::Paid,
                 (true, Some(_)) => Verdict::Minority,
-                (true, None) => Verdict::Unpaid,
+                (true, None) => Verdict::NoMajority,
             };
         }
         return Ok(verdicts);
@@ -144,7 +150,7 @@ fn verdicts(job: &Job, commitments: &[Commitment]) -> Result<[Verdict; RANKED_BI
 /// The slash rate of a verdict, in bps of the bid's lock.
 fn slash_rate(verdict: Verdict, market: Option<&Market>) -> Result<u16> {
     let rate = match verdict {
-        Verdict::Minority => market.ok_or(ErrorCode::WinnersMissing)?.params.slash_no_show_bps.get(),
+        Verdict::Minority | Verdict::NoMajority => market.ok_or(ErrorCode::WinnersMissing)?.params.slash_no_show_bps.get(),
         Verdict::Unrevealed => market.ok_or(ErrorCode::WinnersMissing)?.params.slash_timeout_bps.get(),
         Verdict::Paid | Verdict::Unpaid => 0,
     };
@@ -159,7 +165,7 @@ pub fn process(ctx: &Context) -> Result<()> {
     let config = load::<Config>(&ix.config, program_id)?;
     let remaining = ctx.accounts.get(FinalizeAccounts::COUNT..).unwrap_or(&[]);
 
-    let (signer, winners, fee_bps, crank_fee, verdicts, payment_mint, sealed) = {
+    let (signer, winners, fee_bps, crank_fee, verdicts, payment_mint, sealed, job_market) = {
         let mut job_view = ix.job;
         let mut job = load_mut::<Job>(&mut job_view, program_id)?;
         validate(&ix, &config, &job, now)?;
@@ -176,15 +182,22 @@ pub fn process(ctx: &Context) -> Result<()> {
         }
         let verdicts = verdicts(&job, commitments.get(..winners).unwrap_or(&[]))?;
         job.state.set(crate::state::JobState::Finalized);
-        (JobSigner::new(&job), winners, job.protocol_fee_bps.get(), job.crank_fee.get(), verdicts, job.payment_mint, job.sealed_results())
+        (JobSigner::new(&job), winners, job.protocol_fee_bps.get(), job.crank_fee.get(), verdicts, job.payment_mint, job.sealed_results(), job.market)
     };
     let job_seeds = signer.seeds();
     let job_signer = [Signer::from(&job_seeds)];
 
     // Sealed results: the market (slash rates) and the stake-mint accounts the slashes go to.
     let tail = remaining.get(winners * PER_WINNER..).unwrap_or(&[]);
-    let slashing = sealed && verdicts.iter().take(winners).any(|v| matches!(v, Verdict::Minority | Verdict::Unrevealed));
-    let market = if sealed { Some(*load::<Market>(tail.first().ok_or(ErrorCode::WinnersMissing)?, program_id)?) } else { None };
+    let slashing = sealed && verdicts.iter().take(winners).any(|v| matches!(v, Verdict::Minority | Verdict::Unrevealed | Verdict::NoMajority));
+    let market = if sealed {
+        let market_view = tail.first().ok_or(ErrorCode::WinnersMissing)?;
+        // The job's own market: its slash rates, not those of any market the cranker picks.
+        require(market_view.address() == &job_market, ErrorCode::MarketMismatch)?;
+        Some(*load::<Market>(market_view, program_id)?)
+    } else {
+        None
+    };
     if slashing {
         let market = market.as_ref().ok_or(ErrorCode::WinnersMissing)?;
         let (consumer_stake, treasury_stake) = (tail.get(1).ok_or(ErrorCode::WinnersMissing)?, tail.get(2).ok_or(ErrorCode::WinnersMissing)?);
@@ -194,7 +207,7 @@ pub fn process(ctx: &Context) -> Result<()> {
 
     let (mut paid, mut fees) = (0u64, 0u64);
     for (winner, verdict) in remaining.chunks_exact(PER_WINNER).take(winners).zip(verdicts) {
-        let (mut bid_view, mut provider_view, mut owner_view) = (winner[0], winner[1], winner[3]);
+        let (bid_view, mut provider_view) = (winner[0], winner[1]);
         let (price, fee, provider_address, slash, provider_signer) = {
             let bid = load::<Bid>(&bid_view, program_id)?;
             let mut provider = load_mut::<Provider>(&mut provider_view, program_id)?;
@@ -206,11 +219,14 @@ pub fn process(ctx: &Context) -> Result<()> {
                 provider.record_failed();
             }
             let price = if verdict == Verdict::Paid { bid.awarded_price.get() } else { 0 };
+            // The fee is charged on every price the consumer owes or would have owed with a majority.
+            let charged = if matches!(verdict, Verdict::Paid | Verdict::NoMajority) { bid.awarded_price.get() } else { 0 };
+            let fee = bps_of(charged, fee_bps)?;
             if verdict == Verdict::Paid {
-                provider.record_completed();
+                provider.record_completed(fee)?;
             }
             provider.invariant()?;
-            (price, bps_of(price, fee_bps)?, bid.provider, slash, ProviderSigner::new(&provider))
+            (price, fee, bid.provider, slash, ProviderSigner::new(&provider))
         };
         if price > 0 {
             transfer(&ix.escrow, &winner[2], &ix.job, price, &job_signer)?;
@@ -220,7 +236,9 @@ pub fn process(ctx: &Context) -> Result<()> {
         }
         if slash > 0 {
             let market = market.as_ref().ok_or(ErrorCode::WinnersMissing)?;
-            let to_consumer = bps_of(slash, market.params.slash_consumer_share_bps.get())?;
+            // Without a majority the consumer gets no share: its own winner may have broken it.
+            let consumer_share = if verdict == Verdict::NoMajority { 0 } else { market.params.slash_consumer_share_bps.get() };
+            let to_consumer = bps_of(slash, consumer_share)?;
             let to_treasury = slash.safe_sub(to_consumer)?;
             let seeds = provider_signer.seeds();
             let vault_signer = [Signer::from(&seeds)];
@@ -244,7 +262,6 @@ pub fn process(ctx: &Context) -> Result<()> {
         if price > 0 {
             WinnerPaid { job: *ix.job.address(), provider: provider_address, price: U64::new(price), fee: U64::new(fee) }.emit();
         }
-        close_program_account(&mut bid_view, &mut owner_view)?;
     }
     let agreed = verdicts.iter().take(winners).any(|v| *v == Verdict::Paid);
 
@@ -267,6 +284,13 @@ pub fn process(ctx: &Context) -> Result<()> {
         outputs_agreed: Bool::new(agreed),
     }
     .emit();
+
+    // Lamports of closed accounts move only after the last CPI: a bid's owner may be the
+    // consumer, or another winner's owner, both accounts of the transfers above.
+    for winner in remaining.chunks_exact(PER_WINNER).take(winners) {
+        let (mut bid_view, mut owner_view) = (winner[0], winner[3]);
+        close_program_account(&mut bid_view, &mut owner_view)?;
+    }
     let (mut job_view, mut consumer_view) = (ix.job, ix.consumer);
     close_program_account(&mut job_view, &mut consumer_view)
 }

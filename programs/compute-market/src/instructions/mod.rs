@@ -34,3 +34,4 @@ pub mod referee;
 pub mod settle_referee;
 pub mod commit_sealed_result;
 pub mod reveal_result;
+pub mod close_witness;

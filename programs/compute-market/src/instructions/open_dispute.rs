@@ -8,7 +8,6 @@ use crate::events::DisputeOpened;
 use crate::layout::U64;
 use crate::pda::{create_pda_account, expect_pda};
 use crate::runtime::current_slot;
-use crate::math::SafeMath;
 use crate::state::{seeds, Bid, BidStatus, Dispute, Job, JobState, Market, VerificationMode};
 use crate::token::{create_vault, expect_token_account, transfer, TOKEN_PROGRAM_ID};
 use pinocchio::cpi::{Seed, Signer};
@@ -49,7 +48,7 @@ fn validate(ix: &OpenDisputeAccounts, market: &Market, job: &Job, bid: &Bid, now
     require(job.mode.get() == Some(VerificationMode::Verifiable), ErrorCode::NotVerifiable)?;
     require(job.state()? == JobState::Committed, ErrorCode::InvalidJobState)?;
     require(now < job.progress.challenge_deadline_slot.get(), ErrorCode::DisputeWindowClosed)?;
-    require(&bid.job == ix.job.address(), ErrorCode::BidMismatch)?;
+    bid.check_job(ix.job.address(), job)?;
     require(bid.holds_award(job)? && bid.status()? == BidStatus::Committed, ErrorCode::NotAssignedWinner)?;
     require(ix.challenger.address() != &bid.owner, ErrorCode::SelfDispute)?;
     let bond = market.params.job_stake_lock.get();
@@ -103,7 +102,9 @@ pub fn process(ctx: &Context) -> Result<()> {
 
     let mut job_view = ix.job;
     let mut job = load_mut::<Job>(&mut job_view, program_id)?;
-    job.progress.open_disputes = job.progress.open_disputes.safe_add(1)?;
+    job.record_dispute_opened()?;
+    job.invariant()?;
+    dispute.invariant()?;
 
     DisputeOpened {
         dispute: *ix.dispute.address(),

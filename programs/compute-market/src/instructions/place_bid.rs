@@ -7,6 +7,7 @@ use crate::events::BidPlaced;
 use crate::layout::{Bool, Stored, U64};
 use crate::pda::{create_pda_account, expect_pda};
 use crate::runtime::current_slot;
+use crate::state::job::bid_lock;
 use crate::state::{seeds, Bid, BidStatus, Job, Market, Provider, RankedBid};
 use pinocchio::cpi::{Seed, Signer};
 
@@ -74,7 +75,8 @@ pub fn process(ctx: &Context) -> Result<()> {
     ];
     create_pda_account(&ix.owner, &ix.bid, Bid::LEN, program_id, Signer::from(&bid_seeds))?;
 
-    let lock = market.params.job_stake_lock.get();
+    let mode = job.mode.get().ok_or(ErrorCode::InvalidAccountData)?;
+    let lock = bid_lock(mode, market.params.job_stake_lock.get())?;
     provider.lock(lock)?;
     provider.invariant()?;
 
@@ -91,12 +93,14 @@ pub fn process(ctx: &Context) -> Result<()> {
     bid.placed_slot = U64::new(now);
     bid.reveal_by_slot = job.reveal_deadline_slot;
     bid.locked = U64::new(lock);
+    bid.job_incarnation = job.incarnation;
 
     job.record_bid_placed();
     if !sealed {
         job.auction.insert(RankedBid { provider: bid.provider, price: args.price, score: U64::new(provider.score()), slot: U64::new(now) });
     }
     job.invariant()?;
+    bid.invariant()?;
 
     BidPlaced { job: bid.job, provider: bid.provider, bid: *ix.bid.address(), price: args.price, sealed: Bool::new(sealed) }.emit();
     Ok(())

@@ -1,6 +1,6 @@
 //! `post_job`: a consumer posts a job and moves its whole budget into the job's escrow vault.
 
-use crate::accounts::{Context, init, load, parse_args};
+use crate::accounts::{init, load, load_mut, parse_args, Context};
 use crate::errors::{require, ErrorCode, Result};
 use crate::events::JobPosted;
 use crate::layout::{Bool, Stored, U64};
@@ -51,8 +51,8 @@ crate::instruction_accounts! {
         consumer: signer_writable,
         /// The protocol config (fee rate, pause flag).
         config: readonly,
-        /// The market to post in.
-        market: readonly,
+        /// The market to post in; its job count numbers the job's incarnation.
+        market: writable,
         /// The job PDA `["job", consumer, nonce]`, created here.
         job: writable,
         /// The escrow vault PDA `["escrow", job]`, created here.
@@ -108,8 +108,10 @@ pub fn process(ctx: &Context) -> Result<()> {
     let ix = PostJobAccounts::parse(ctx.accounts)?;
     let args = parse_args::<PostJobArgs>(ctx.data)?;
     let config = load::<Config>(&ix.config, program_id)?;
-    let market = load::<Market>(&ix.market, program_id)?;
+    let mut market_view = ix.market;
+    let mut market = load_mut::<Market>(&mut market_view, program_id)?;
     let checked = validate(&ix, &config, &market, args)?;
+    market.record_job_posted()?;
     let nonce_bytes = args.nonce.get().to_le_bytes();
     let job_bump = expect_pda(&ix.job, [seeds::JOB, ix.consumer.address().as_ref(), &nonce_bytes], program_id)?;
     let escrow_bump = expect_pda(&ix.escrow, [seeds::ESCROW, ix.job.address().as_ref()], program_id)?;
@@ -143,6 +145,7 @@ pub fn process(ctx: &Context) -> Result<()> {
     job.on_failure = args.on_failure;
     job.consumer = *ix.consumer.address();
     job.market = *ix.market.address();
+    job.incarnation = market.job_count;
     job.escrow = *ix.escrow.address();
     job.payment_mint = market.payment_mint;
     job.nonce = args.nonce;

@@ -60,6 +60,7 @@ pub fn process(ctx: &Context) -> Result<()> {
         dispute.check_proof_due()?;
         let post = proven_post_state(&buffer, &dispute.lo_hash)?;
         let winner = dispute.decide_by_proof(&post)?;
+        dispute.invariant()?;
         DisputeDecided { dispute: *ix.dispute.address(), status: Stored::new(winner), by_timeout: Bool::new(false) }.emit();
     }
     let (mut buffer_view, mut writer_view) = (ix.buffer, ix.writer);

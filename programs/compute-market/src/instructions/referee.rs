@@ -7,7 +7,6 @@ use crate::accounts::{init, load, load_mut, parse_args, Context};
 use crate::errors::{require, ErrorCode, Result};
 use crate::events::DisputeOpened;
 use crate::layout::{Bool, U64};
-use crate::math::SafeMath;
 use crate::pda::{create_pda_account, expect_pda};
 use crate::runtime::current_slot;
 use crate::state::{seeds, Bid, BidStatus, Dispute, Job, JobState, Market, VerificationMode};
@@ -43,7 +42,8 @@ fn validate(ix: &RefereeAccounts, job: &Job, defender: &Bid, challenger: &Bid) -
     require(&job.market == ix.market.address(), ErrorCode::MarketMismatch)?;
     require(job.mode.get() == Some(VerificationMode::Refereed), ErrorCode::NotRefereed)?;
     require(job.state()? == JobState::Committed, ErrorCode::InvalidJobState)?;
-    require(&defender.job == ix.job.address() && &challenger.job == ix.job.address(), ErrorCode::BidMismatch)?;
+    defender.check_job(ix.job.address(), job)?;
+    challenger.check_job(ix.job.address(), job)?;
     // The ranking fixes the roles, so a job has exactly one referee game.
     let first = job.auction.at(0).map(|entry| entry.provider);
     let second = job.auction.at(1).map(|entry| entry.provider);
@@ -92,7 +92,9 @@ pub fn process(ctx: &Context) -> Result<()> {
 
     let mut job_view = ix.job;
     let mut job = load_mut::<Job>(&mut job_view, program_id)?;
-    job.progress.open_disputes = job.progress.open_disputes.safe_add(1)?;
+    job.record_dispute_opened()?;
+    job.invariant()?;
+    dispute.invariant()?;
 
     DisputeOpened {
         dispute: *ix.dispute.address(),

@@ -34,7 +34,9 @@ crate::instruction_accounts! {
 
 fn validate(ix: &RevealBidAccounts, provider: &Provider, job: &Job, bid: &Bid, args: &RevealBidArgs, now: u64) -> Result<()> {
     require(ix.owner.address() == &bid.owner && provider.owner == bid.owner, ErrorCode::NotBidOwner)?;
-    require(&bid.job == ix.job.address() && &bid.provider == ix.provider.address(), ErrorCode::BidMismatch)?;
+    bid.check_job(ix.job.address(), job)?;
+    require(&bid.provider == ix.provider.address(), ErrorCode::BidMismatch)?;
+    require(provider.market == job.market, ErrorCode::MarketMismatch)?;
     job.check_revealing(now)?;
     let price = args.price.get();
     require(price > 0 && price <= job.max_price.get(), ErrorCode::PriceAboveMax)
@@ -54,6 +56,7 @@ pub fn process(ctx: &Context) -> Result<()> {
     bid.reveal(args.price.get(), &args.salt)?;
     job.auction.insert(RankedBid { provider: bid.provider, price: args.price, score: U64::new(provider.score()), slot: U64::new(now) });
     job.invariant()?;
+    bid.invariant()?;
 
     BidRevealed { job: bid.job, provider: bid.provider, price: args.price }.emit();
     Ok(())

@@ -41,7 +41,7 @@ pub fn process(ctx: &Context) -> Result<()> {
     let job = load::<Job>(&ix.job, program_id)?;
     let mut bid = load_mut::<Bid>(&mut bid_view, program_id)?;
     require(ix.owner.address() == &bid.owner, ErrorCode::NotBidOwner)?;
-    require(&bid.job == ix.job.address(), ErrorCode::BidMismatch)?;
+    bid.check_job(ix.job.address(), &job)?;
     require(job.sealed_results(), ErrorCode::WrongCommitInstruction)?;
     require(job.state()? == JobState::Committed && now < job.progress.challenge_deadline_slot.get(), ErrorCode::RevealNotOpen)?;
     require(bid.holds_award(&job)? && bid.status()? == BidStatus::Committed, ErrorCode::NotAssignedWinner)?;
@@ -51,6 +51,7 @@ pub fn process(ctx: &Context) -> Result<()> {
 
     bid.output_root = args.output_root;
     bid.revealed = Bool::new(true);
+    bid.invariant()?;
     ResultRevealed { job: bid.job, provider: bid.provider, output_root: args.output_root }.emit();
     Ok(())
 }

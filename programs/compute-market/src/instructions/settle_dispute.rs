@@ -1,15 +1,21 @@
 //! `settle_dispute`: anyone pays out a decided game and closes it.
 //!
 //! - Provider won: the bond is split between the provider's owner and the treasury.
-//! - Challenger won: the bond goes back to the challenger; if the job still stood, the provider's
-//!   whole per-job stake lock is slashed (a share to the challenger, the rest to the treasury),
-//!   the consumer gets the whole escrow back and the job fails. A job refuted by an earlier game
-//!   is not slashed twice: later winners get their bond back only.
+//! - Challenger won: the bond goes back to the challenger. The first such game refutes the
+//!   result: the market's per-job lock `L` of the provider's bid goes to the treasury, the
+//!   consumer gets the whole escrow back and the job fails; the rest of the bid's lock (the
+//!   challenger reward that a verifiable bid locks on top of `L`) is split evenly among the games
+//!   open at that moment, and each of them that the challenger wins is paid its share. So a
+//!   cheater whose own second wallet wins first still loses `L` and the honest challengers'
+//!   shares, and an honest challenger is always paid.
 //!
-//! The job (and its winning bid) close with the last game of a refuted job.
+//! The job (and its winning bid) close with the last game of a refuted job; what is left of the
+//! reward (shares of games the provider won, rounding) goes to the treasury then. The bond vault is
+//! swept of its actual balance before it closes: tokens anyone sent there beyond the bond go to
+//! the treasury, so a transfer of dust cannot keep a game from settling.
 
 use crate::accounts::{load, load_mut, parse_args, Context};
-use crate::constants::{CHALLENGER_REWARD_BPS, PROVIDER_BOND_SHARE_BPS};
+use crate::constants::PROVIDER_BOND_SHARE_BPS;
 use crate::errors::{require, ErrorCode, Result};
 use crate::events::DisputeSettled;
 use crate::layout::{Stored, U64};
@@ -80,7 +86,8 @@ struct Payout {
 }
 
 #[inline(always)]
-fn validate(ix: &SettleDisputeAccounts, config: &Config, job: &Job, provider: &Provider, dispute: &Dispute, program_id: &Address) -> Result<()> {
+/// Returns the bond vault's balance.
+fn validate(ix: &SettleDisputeAccounts, config: &Config, job: &Job, provider: &Provider, dispute: &Dispute, program_id: &Address) -> Result<u64> {
     require(!dispute.refereed.get(), ErrorCode::DisputeMismatch)?;
     require(
         &dispute.job == ix.job.address()
@@ -96,16 +103,18 @@ fn validate(ix: &SettleDisputeAccounts, config: &Config, job: &Job, provider: &P
     // The game's own vault, not any token account the game's address owns: the bond is in it.
     let vault_bump = expect_pda(&ix.bond_vault, [seeds::BOND, ix.dispute.address().as_ref()], program_id).map_err(|_| ErrorCode::InvalidVault)?;
     require(vault_bump == dispute.vault_bump, ErrorCode::InvalidVault)?;
-    expect_token_account(&ix.bond_vault, &provider.stake_mint, ix.dispute.address())?;
+    let held = expect_token_account(&ix.bond_vault, &provider.stake_mint, ix.dispute.address())?;
     expect_token_account(&ix.consumer_token, &job.payment_mint, &job.consumer)?;
     expect_token_account(&ix.owner_stake_token, &provider.stake_mint, &dispute.owner)?;
     expect_token_account(&ix.challenger_stake_token, &provider.stake_mint, &dispute.challenger)?;
-    expect_token_account(&ix.treasury_stake_token, &provider.stake_mint, &config.treasury).map(|_| ())
+    expect_token_account(&ix.treasury_stake_token, &provider.stake_mint, &config.treasury)?;
+    Ok(held)
 }
 
-/// Decides the payout and updates the job, bid and provider.
+/// Decides the payout and updates the job, bid and provider. `penalty` is the market's per-job
+/// lock, the part of a refuted bid's lock that goes to the treasury.
 #[inline(always)]
-fn apply(winner: DisputeStatus, bond: u64, job: &mut Job, bid: &mut Bid, provider: &mut Provider) -> Result<Payout> {
+fn apply(winner: DisputeStatus, bond: u64, penalty: u64, job: &mut Job, bid: &mut Bid, provider: &mut Provider) -> Result<Payout> {
     let mut payout = Payout::default();
     match winner {
         DisputeStatus::ProviderWon => {
@@ -117,23 +126,52 @@ fn apply(winner: DisputeStatus, bond: u64, job: &mut Job, bid: &mut Bid, provide
         DisputeStatus::ChallengerWon => {
             payout.bond_to_challenger = bond;
             if job.state()? == JobState::Committed {
-                let locked = bid.locked.get();
-                payout.slashed = locked;
-                payout.to_challenger_from_stake = bps_of(locked, CHALLENGER_REWARD_BPS)?;
-                payout.to_treasury_from_stake = locked.safe_sub(payout.to_challenger_from_stake)?;
-                provider.slash(locked)?;
-                let lost = &mut provider.reputation.disputes_lost;
-                lost.set(lost.get().saturating_add(1));
-                bid.locked = U64::new(0);
-                job.state.set(JobState::Failed);
-                payout.refund = true;
+                refute(penalty, job, bid, provider, &mut payout)?;
             }
+            // This game's share of the reward, from what is left of the bid's lock.
+            let reward = job.reward_per_game.get().min(bid.locked.get());
+            take(reward, bid, provider)?;
+            payout.to_challenger_from_stake = reward;
+            payout.slashed = payout.slashed.safe_add(reward)?;
         }
         DisputeStatus::Open => return Err(ErrorCode::DisputeUndecided.into()),
     }
-    job.progress.open_disputes = job.progress.open_disputes.safe_sub(1)?;
+    job.record_dispute_settled()?;
+    if job.state()? == JobState::Failed && job.disputes_open() == 0 {
+        // The last game of a refuted job: what is left of the reward goes to the treasury.
+        let rest = bid.locked.get();
+        take(rest, bid, provider)?;
+        payout.to_treasury_from_stake = payout.to_treasury_from_stake.safe_add(rest)?;
+        payout.slashed = payout.slashed.safe_add(rest)?;
+    }
     provider.invariant()?;
     Ok(payout)
+}
+
+/// The first challenger-won game: the penalty to the treasury, the reward pool split among the
+/// games open now (this one included), the escrow refunded, the job failed.
+#[inline(always)]
+fn refute(penalty: u64, job: &mut Job, bid: &mut Bid, provider: &mut Provider, payout: &mut Payout) -> Result<()> {
+    let penalty = penalty.min(bid.locked.get());
+    provider.slash(penalty)?;
+    bid.locked.set(bid.locked.get().safe_sub(penalty)?);
+    payout.slashed = penalty;
+    payout.to_treasury_from_stake = penalty;
+    let games = (job.disputes_open() as u64).max(1);
+    job.reward_per_game.set(bid.locked.get() / games);
+    let lost = &mut provider.reputation.disputes_lost;
+    lost.set(lost.get().saturating_add(1));
+    job.state.set(JobState::Failed);
+    payout.refund = true;
+    Ok(())
+}
+
+/// Takes `amount` more out of a refuted bid's lock (already counted as one slash).
+#[inline(always)]
+fn take(amount: u64, bid: &mut Bid, provider: &mut Provider) -> Result<()> {
+    provider.take_locked(amount)?;
+    bid.locked.set(bid.locked.get().safe_sub(amount)?);
+    Ok(())
 }
 
 /// Seeds of a dispute PDA: `["dispute", job, challenger, bump]`.
@@ -154,7 +192,7 @@ pub fn process(ctx: &Context) -> Result<()> {
     let ix = SettleDisputeAccounts::parse(ctx.accounts)?;
     parse_args::<SettleDisputeArgs>(ctx.data)?;
     let config = load::<Config>(&ix.config, program_id)?;
-    load::<Market>(&ix.market, program_id)?;
+    let penalty = load::<Market>(&ix.market, program_id)?.params.job_stake_lock.get();
     let (mut job_view, mut bid_view, mut provider_view) = (ix.job, ix.bid, ix.provider);
 
     let (payout, winner, bond, payment_mint, close_job, job_signer, provider_signer, dispute_signer) = {
@@ -162,11 +200,15 @@ pub fn process(ctx: &Context) -> Result<()> {
         let mut job = load_mut::<Job>(&mut job_view, program_id)?;
         let mut bid = load_mut::<Bid>(&mut bid_view, program_id)?;
         let mut provider = load_mut::<Provider>(&mut provider_view, program_id)?;
-        validate(&ix, &config, &job, &provider, &dispute, program_id)?;
+        let held = validate(&ix, &config, &job, &provider, &dispute, program_id)?;
         let winner = dispute.status()?;
         let bond = dispute.bond.get();
-        let payout = apply(winner, bond, &mut job, &mut bid, &mut provider)?;
-        let close_job = job.state()? == JobState::Failed && job.progress.open_disputes == 0;
+        let mut payout = apply(winner, bond, penalty, &mut job, &mut bid, &mut provider)?;
+        // Whatever the vault holds beyond the bond was sent by someone else: the treasury's.
+        payout.bond_to_treasury = payout.bond_to_treasury.safe_add(held.safe_sub(bond)?)?;
+        job.invariant()?;
+        bid.invariant()?;
+        let close_job = job.state()? == JobState::Failed && job.disputes_open() == 0;
         let dispute_signer = DisputeSigner { job: dispute.job, challenger: dispute.challenger, bump: [dispute.bump] };
         (payout, winner, bond, job.payment_mint, close_job, JobSigner::new(&job), ProviderSigner::new(&provider), dispute_signer)
     };

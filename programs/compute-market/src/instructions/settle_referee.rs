@@ -93,6 +93,7 @@ pub fn process(ctx: &Context) -> Result<()> {
         let mut c_bid = load_mut::<Bid>(&mut c_bid_view, program_id)?;
         let mut c_provider = load_mut::<Provider>(&mut c_provider_view, program_id)?;
         require(c_bid.owner == dispute.challenger && d_bid.owner == dispute.owner, ErrorCode::DisputeMismatch)?;
+        require(d_bid.of_incarnation(&job) && c_bid.of_incarnation(&job), ErrorCode::StaleBid)?;
         check_side(&defender, &ix.job, &d_bid, &d_provider)?;
         check_side(&challenger, &ix.job, &c_bid, &c_provider)?;
         require(d_provider.stake_mint == c_provider.stake_mint, ErrorCode::WrongMint)?;
@@ -111,7 +112,9 @@ pub fn process(ctx: &Context) -> Result<()> {
         loser_bid.status.set(BidStatus::Refuted);
         loser.invariant()?;
         winner.invariant()?;
-        job.progress.open_disputes = job.progress.open_disputes.safe_sub(1)?;
+        job.record_dispute_settled()?;
+        job.invariant()?;
+        loser_bid.invariant()?;
         let signer = ProviderSigner::new(loser);
         (status, locked, to_winner, locked.safe_sub(to_winner)?, signer, loser_is_defender)
     };

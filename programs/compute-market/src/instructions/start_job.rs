@@ -33,12 +33,13 @@ pub fn process(ctx: &Context) -> Result<()> {
     let mut job = load_mut::<Job>(&mut job_view, program_id)?;
     let mut bid = load_mut::<Bid>(&mut bid_view, program_id)?;
     require(ix.owner.address() == &bid.owner, ErrorCode::NotBidOwner)?;
-    require(&bid.job == ix.job.address(), ErrorCode::BidMismatch)?;
+    bid.check_job(ix.job.address(), &job)?;
 
     bid.advance(&job, BidStatus::Won, BidStatus::Started)?;
     bid.started_slot = U64::new(now);
     job.record_start(now)?;
     job.invariant()?;
+    bid.invariant()?;
 
     JobStarted { job: bid.job, provider: bid.provider }.emit();
     Ok(())

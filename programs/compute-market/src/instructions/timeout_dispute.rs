@@ -31,6 +31,7 @@ pub fn process(ctx: &Context) -> Result<()> {
     let mut dispute_view = ix.dispute;
     let mut dispute = load_mut::<Dispute>(&mut dispute_view, program_id)?;
     let winner = dispute.decide_by_timeout(now)?;
+    dispute.invariant()?;
     DisputeDecided { dispute: *ix.dispute.address(), status: Stored::new(winner), by_timeout: Bool::new(true) }.emit();
     Ok(())
 }

@@ -1,7 +1,10 @@
 //! `withdraw_bid`: a provider takes back a bid that can no longer win (or a job that ended),
 //! releasing its stake lock. A bid ranked among an open job's best is binding, a winning one
-//! is the provider's assignment, and a sealed bid never revealed in its window forfeits part of
-//! its lock to the treasury (so selective revealing cannot steer the clearing price for free).
+//! is the provider's assignment, a refuted one stays until `finalize` closes it, and a sealed bid
+//! left unrevealed once bidding closed forfeits part of its lock to the treasury (so selective
+//! revealing, with a last look at the others' reveals, cannot steer the clearing price for free).
+//! A bid of an earlier incarnation of the job (closed, then posted again at the same address)
+//! leaves as if its job were gone.
 
 use crate::accounts::{is_live, load, load_mut, parse_args, Context};
 use crate::errors::{require, ErrorCode, Result};
@@ -45,13 +48,20 @@ crate::instruction_accounts! {
 
 /// Checks ownership and that the bid may leave; returns the part of its lock it forfeits.
 #[inline(always)]
-fn validate(ix: &WithdrawBidAccounts, provider: &Provider, config: &Config, market: &Market, bid: &Bid, now: u64) -> Result<u64> {
+fn validate(ix: &WithdrawBidAccounts, provider: &Provider, config: &Config, bid: &Bid) -> Result<()> {
     require(ix.owner.address() == &bid.owner && provider.owner == bid.owner, ErrorCode::NotBidOwner)?;
     require(&bid.provider == ix.provider.address() && &bid.job == ix.job.address(), ErrorCode::BidMismatch)?;
     require(ix.vault.address() == &provider.vault, ErrorCode::InvalidVault)?;
     require(&provider.market == ix.market.address(), ErrorCode::MarketMismatch)?;
-    expect_token_account(&ix.treasury_stake_token, &provider.stake_mint, &config.treasury)?;
-    let unrevealed = bid.status()? == BidStatus::Sealed && now > bid.reveal_by_slot.get();
+    expect_token_account(&ix.treasury_stake_token, &provider.stake_mint, &config.treasury).map(|_| ())
+}
+
+/// The share of the lock a withdrawn bid forfeits: the no-show rate for a sealed bid still
+/// unrevealed once its reveal window opened (`bidding_closed`: the bid's job lives and its
+/// bidding is over) or passed.
+#[inline(always)]
+fn forfeit(bid: &Bid, market: &Market, bidding_closed: bool, now: u64) -> Result<u64> {
+    let unrevealed = bid.status()? == BidStatus::Sealed && (bidding_closed || now > bid.reveal_by_slot.get());
     if unrevealed {
         bps_of(bid.locked.get(), market.params.slash_no_show_bps.get())
     } else {
@@ -59,12 +69,15 @@ fn validate(ix: &WithdrawBidAccounts, provider: &Provider, config: &Config, mark
     }
 }
 
-/// While the job lives: a winner cannot leave, nor a ranked bid of an open auction.
+/// While the bid's job lives: a winner cannot leave, nor a refuted bid (`finalize` needs it),
+/// nor a ranked bid of an open auction. Returns whether the job's bidding is over.
 #[inline(always)]
-fn check_job(job: &Job, bid: &Bid) -> Result<()> {
-    require(!bid.holds_award(job)?, ErrorCode::BidHoldsAward)?;
-    let ranked_and_open = job.state()? == JobState::Open && job.auction.position_of(&bid.provider).is_some();
-    require(!ranked_and_open, ErrorCode::BidIsRanked)
+fn check_job(job: &Job, bid: &Bid, now: u64) -> Result<bool> {
+    require(!bid.holds_award(job)? && !bid.refuted_in(job)?, ErrorCode::BidHoldsAward)?;
+    let open = job.state()? == JobState::Open;
+    let ranked_and_open = open && job.auction.position_of(&bid.provider).is_some();
+    require(!ranked_and_open, ErrorCode::BidIsRanked)?;
+    Ok(!open || now > job.bid_deadline_slot.get())
 }
 
 pub fn process(ctx: &Context) -> Result<()> {
@@ -79,15 +92,20 @@ pub fn process(ctx: &Context) -> Result<()> {
         let bid = load::<Bid>(&bid_view, program_id)?;
         let config = load::<Config>(&ix.config, program_id)?;
         let market = load::<Market>(&ix.market, program_id)?;
-        let forfeit = validate(&ix, &provider, &config, &market, &bid, now)?;
+        validate(&ix, &provider, &config, &bid)?;
+        let mut bidding_closed = false;
         if is_live::<Job>(&job_view, program_id) {
             let mut job = load_mut::<Job>(&mut job_view, program_id)?;
-            check_job(&job, &bid)?;
-            // A losing bid may leave after the award; it must not stay ranked, or a reopened
-            // auction would count a bid that no longer exists.
-            job.auction.remove(&bid.provider);
-            job.record_bid_withdrawn();
+            if bid.of_incarnation(&job) {
+                bidding_closed = check_job(&job, &bid, now)?;
+                // A losing bid may leave after the award; it must not stay ranked, or a reopened
+                // auction would count a bid that no longer exists.
+                job.auction.remove(&bid.provider);
+                job.record_bid_withdrawn();
+                job.invariant()?;
+            }
         }
+        let forfeit = forfeit(&bid, &market, bidding_closed, now)?;
         let locked = bid.locked.get();
         provider.unlock(locked.safe_sub(forfeit)?)?;
         if forfeit > 0 {

@@ -71,8 +71,10 @@ crate::account! {
         pub result_commitment: [u8; 32],
         /// Whether the sealed result was revealed (then `output_root` holds it).
         pub revealed: crate::layout::Bool,
+        /// The incarnation of the job the bid was placed on (`Job::incarnation`).
+        pub job_incarnation: U64,
         /// Space for fields added by later versions.
-        pub reserved: [u8; 31],
+        pub reserved: [u8; 23],
     }
 }
 
@@ -103,11 +105,42 @@ impl Bid {
         Ok(())
     }
 
+    /// Whether the bid was placed on this incarnation of its job (not on an earlier job closed
+    /// and posted again at the same address).
+    pub fn of_incarnation(&self, job: &Job) -> bool {
+        self.job_incarnation.get() == job.incarnation.get()
+    }
+
+    /// The bid belongs to the job at `job_address` as it is now: its address and incarnation.
+    pub fn check_job(&self, job_address: &Address, job: &Job) -> Result<()> {
+        require(&self.job == job_address, ErrorCode::BidMismatch)?;
+        require(self.of_incarnation(job), ErrorCode::StaleBid)
+    }
+
     /// Whether the bid holds the job's current award (won, started or committed in this round).
     pub fn holds_award(&self, job: &Job) -> Result<bool> {
         let assigned = matches!(self.status()?, BidStatus::Won | BidStatus::Started | BidStatus::Committed);
         let running = matches!(job.state()?, JobState::Awarded | JobState::Running | JobState::Committed);
-        Ok(assigned && running && self.awarded_slot.get() == job.progress.awarded_slot.get())
+        Ok(assigned && running && self.of_incarnation(job) && self.awarded_slot.get() == job.progress.awarded_slot.get())
+    }
+
+    /// Whether a referee game of this round refuted the bid: it stays bound to the job (unpaid,
+    /// its lock already slashed) until `finalize` closes it.
+    pub fn refuted_in(&self, job: &Job) -> Result<bool> {
+        Ok(self.status()? == BidStatus::Refuted
+            && self.of_incarnation(job)
+            && self.awarded_slot.get() == job.progress.awarded_slot.get())
+    }
+
+    /// INVARIANT: a sealed bid has a commitment and no price yet; a bid past its award records
+    /// the award's slot and a price; a revealed result has a root.
+    pub fn invariant(&self) -> Result<()> {
+        let status = self.status()?;
+        let sealed_ok = status != BidStatus::Sealed || (self.price.get() == 0 && self.commitment != [0u8; 32]);
+        let awarded = matches!(status, BidStatus::Won | BidStatus::Started | BidStatus::Committed | BidStatus::Refuted);
+        let award_ok = !awarded || (self.awarded_slot.get() > 0 && self.awarded_price.get() > 0);
+        let reveal_ok = !self.revealed.get() || self.output_root != [0u8; 32];
+        require(self.job_incarnation.get() > 0 && sealed_ok && award_ok && reveal_ok, ErrorCode::InvalidAccountData)
     }
 
     /// Moves an assigned bid one step, checking it holds the current award and is where it must be.

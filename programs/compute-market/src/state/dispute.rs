@@ -151,6 +151,15 @@ impl Dispute {
         }
     }
 
+    /// INVARIANT: the interval is non-empty and ordered; an open game's turn fits its interval
+    /// (the proof exactly at one step, a dissection or choice above it).
+    pub fn invariant(&self) -> Result<()> {
+        let (lo, hi) = (self.lo.get(), self.hi.get());
+        let turn = self.turn()?;
+        let turn_ok = self.status()? != DisputeStatus::Open || ((hi.saturating_sub(lo) == 1) == (turn == DisputeTurn::Proof));
+        require(lo < hi && turn_ok, ErrorCode::InvalidAccountData)
+    }
+
     /// Starts a game over [0, steps] from the job's initial state to the committed final state.
     pub fn open(&mut self, initial_hash: [u8; 32], steps: u64, final_hash: [u8; 32], clock: u64, now: u64) -> Result<()> {
         require(steps >= 1, ErrorCode::InvalidFinalState)?;

@@ -1,6 +1,6 @@
 //! `Job`: a consumer's request and its escrowed budget, at `["job", consumer, nonce]`.
 
-use crate::constants::{MAX_JOB_DURATION_SLOTS, MAX_REPLICATION, MAX_WINDOW_SLOTS};
+use crate::constants::{CHALLENGER_REWARD_BPS, MAX_JOB_DURATION_SLOTS, MAX_REPLICATION, MAX_WINDOW_SLOTS};
 use crate::errors::{require, ErrorCode, Result};
 use crate::layout::{Bool, Stored, U16, U32, U64};
 use crate::math::{bps_of, SafeMath};
@@ -225,8 +225,9 @@ crate::pod_struct! {
         pub committed: u8,
         /// Winners that failed (no-show or missed deadline) and were slashed.
         pub failed: u8,
-        /// Disputes open against the job's result; finalization waits for none.
-        pub open_disputes: u8,
+        /// Disputes open against the job's result; finalization waits for none. Wide enough that
+        /// no number of sybil games can lock honest challengers out.
+        pub open_disputes: U16,
     }
 }
 
@@ -292,8 +293,15 @@ crate::account! {
         /// Verifiable jobs: the most steps a run takes. A run still going at the limit ends
         /// there (so a provider is never owed a state it cannot reach); zero for container jobs.
         pub max_steps: U64,
+        /// Which job ever posted at this address this is: the market's job count at posting.
+        /// Bids carry it, so a bid of a closed job never counts in one posted again at the same
+        /// address (same consumer and nonce).
+        pub incarnation: U64,
+        /// Verifiable jobs refuted by a game: each challenger-won game's share of the winner's
+        /// challenger reward (the reward pool split among the games open at the refutation).
+        pub reward_per_game: U64,
         /// Space for fields added by later versions.
-        pub reserved: [u8; 24],
+        pub reserved: [u8; 8],
     }
 }
 
@@ -302,6 +310,17 @@ crate::account! {
 pub fn escrow_amount(max_price: u64, replication: u8, fee_bps: u16, crank_fee: u64) -> Result<u64> {
     let per_replica = max_price.safe_add(bps_of(max_price, fee_bps)?)?;
     per_replica.safe_mul(replication as u64)?.safe_add(crank_fee)
+}
+
+/// The stake a bid on a job of `mode` locks: the market's per-job lock `L`, and for verifiable
+/// jobs the challenger reward on top (`CHALLENGER_REWARD_BPS` of `L`). A refuted provider loses
+/// `L` to the treasury and the reward to the challengers that won, so whatever games its own
+/// second wallets win, it loses at least `L`.
+pub fn bid_lock(mode: VerificationMode, market_lock: u64) -> Result<u64> {
+    match mode {
+        VerificationMode::Verifiable => market_lock.safe_add(bps_of(market_lock, CHALLENGER_REWARD_BPS)?),
+        VerificationMode::Replicated | VerificationMode::Refereed => Ok(market_lock),
+    }
 }
 
 /// Checks a requested bid window against the program's bounds; zero selects the market default.
@@ -404,7 +423,7 @@ impl Job {
             started: 0,
             committed: 0,
             failed: 0,
-            open_disputes: 0,
+            open_disputes: U16::new(0),
         };
         self.state.set(JobState::Awarded);
         Ok(())
@@ -437,7 +456,7 @@ impl Job {
     pub fn check_finalize(&self, now: u64) -> Result<()> {
         self.require_state(JobState::Committed)?;
         require(now >= self.progress.challenge_deadline_slot.get(), ErrorCode::ChallengeWindowOpen)?;
-        require(self.progress.open_disputes == 0, ErrorCode::DisputeOpen)
+        require(self.progress.open_disputes.get() == 0, ErrorCode::DisputeOpen)
     }
 
     /// A winner that has not started by the start deadline can be failed.
@@ -475,10 +494,28 @@ impl Job {
             started: 0,
             committed: 0,
             failed: 0,
-            open_disputes: 0,
+            open_disputes: U16::new(0),
         };
         self.state.set(JobState::Open);
         Ok(())
+    }
+
+    /// A game against the result was opened.
+    pub fn record_dispute_opened(&mut self) -> Result<()> {
+        let open = &mut self.progress.open_disputes;
+        open.set(open.get().safe_add(1)?);
+        Ok(())
+    }
+
+    /// A game against the result was settled.
+    pub fn record_dispute_settled(&mut self) -> Result<()> {
+        let open = &mut self.progress.open_disputes;
+        open.set(open.get().safe_sub(1)?);
+        Ok(())
+    }
+
+    pub fn disputes_open(&self) -> u16 {
+        self.progress.open_disputes.get()
     }
 
     pub fn record_bid_placed(&mut self) {
@@ -503,7 +540,10 @@ impl Job {
             && spec.disk_gb.get() >= r.disk_gb.get()
     }
 
-    /// INVARIANT: the escrow covers every replica's maximum price, its fee and the crank fee.
+    /// INVARIANT: the escrow covers every replica's maximum price, its fee and the crank fee;
+    /// the job is numbered; its counts stay within its winners (started, committed and failed
+    /// never exceed them, committed never exceeds started) and its ranking within its bids; games
+    /// are open only against a committed (or refuted) result.
     pub fn invariant(&self) -> Result<()> {
         let needed = escrow_amount(
             self.max_price.get(),
@@ -511,7 +551,15 @@ impl Job {
             self.protocol_fee_bps.get(),
             self.crank_fee.get(),
         )?;
-        require(self.escrowed.get() >= needed, ErrorCode::InsufficientFunds)
+        require(self.escrowed.get() >= needed, ErrorCode::InsufficientFunds)?;
+        let p = &self.progress;
+        let winners = self.replication;
+        let state = self.state()?;
+        let counts_ok = p.started <= winners && p.committed <= p.started && p.failed <= winners;
+        let ranking_ok = self.auction.ranked_count as usize <= RANKED_BIDS
+            && self.auction.ranked_count as u32 <= self.auction.bid_count.get();
+        let disputes_ok = p.open_disputes.get() == 0 || matches!(state, JobState::Committed | JobState::Failed);
+        require(self.incarnation.get() > 0 && counts_ok && ranking_ok && disputes_ok, ErrorCode::InvalidAccountData)
     }
 }
 

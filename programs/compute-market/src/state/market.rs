@@ -9,6 +9,11 @@ use crate::state::provider::HardwareSpec;
 
 /// The market's average price is kept in millionths of a base unit per unit of work.
 pub const PRICE_SCALE: u64 = 1_000_000;
+
+/// Units of work (GPU-slots) an award must cover to move the average by its full weight of 1/8:
+/// one GPU-hour at 400 ms a slot. A shorter job moves it in proportion, so self-dealt awards of
+/// tiny jobs at extreme prices cannot steer the market's price.
+pub const FULL_WEIGHT_UNITS: u64 = 9_000;
 use pinocchio::Address;
 
 crate::pod_struct! {
@@ -122,6 +127,20 @@ crate::account! {
     }
 }
 
+/// The average after an award of `per_unit` over `units` of work; the first award sets it.
+fn next_average(ewma: u64, per_unit: u64, units: u64) -> Result<u64> {
+    if ewma == 0 {
+        return Ok(per_unit);
+    }
+    let weight = units.min(FULL_WEIGHT_UNITS);
+    let scale = 8 * FULL_WEIGHT_UNITS;
+    if per_unit >= ewma {
+        ewma.safe_add(mul_div_floor(per_unit - ewma, weight, scale)?)
+    } else {
+        ewma.safe_sub(mul_div_floor(ewma - per_unit, weight, scale)?)
+    }
+}
+
 impl Market {
     pub fn record_job_posted(&mut self) -> Result<()> {
         self.job_count.set(self.job_count.get().safe_add(1)?);
@@ -129,13 +148,12 @@ impl Market {
     }
 
     /// Folds an award into the moving average of prices per unit of work (a GPU-slot, or a
-    /// CPU-slot for jobs without GPUs, in millionths of a payment-mint unit): weight 1/8.
+    /// CPU-slot for jobs without GPUs, in millionths of a payment-mint unit): weight 1/8 for a
+    /// job of `FULL_WEIGHT_UNITS` or more, proportionally less for a smaller one.
     pub fn record_clearing_price(&mut self, price: u64, requirements: &JobRequirements) -> Result<()> {
         let units = (requirements.gpu_count.max(1) as u64).safe_mul(requirements.max_duration_slots.get())?;
         let per_unit = mul_div_floor(price, PRICE_SCALE, units)?;
-        let ewma = self.ewma_price.get();
-        let next = if ewma == 0 { per_unit } else { (ewma - ewma / 8).safe_add(per_unit / 8)? };
-        self.ewma_price.set(next);
+        self.ewma_price.set(next_average(self.ewma_price.get(), per_unit, units)?);
         Ok(())
     }
 
@@ -146,5 +164,25 @@ impl Market {
 
     pub fn invariant(&self) -> Result<()> {
         self.params.validate()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_sized_award_moves_the_average_by_an_eighth() {
+        assert_eq!(next_average(800, 1_600, FULL_WEIGHT_UNITS), Ok(900));
+        assert_eq!(next_average(800, 0, 10 * FULL_WEIGHT_UNITS), Ok(700));
+        assert_eq!(next_average(0, 1_234, 1), Ok(1_234));
+    }
+
+    #[test]
+    fn a_tiny_award_barely_moves_the_average() {
+        // One slot at a price a million times the average moves it by 1/72,000 of the gap.
+        let moved = next_average(1_000_000, 1_000_000_000_000, 1).unwrap() - 1_000_000;
+        assert_eq!(moved, (1_000_000_000_000 - 1_000_000) / (8 * FULL_WEIGHT_UNITS));
+        assert!(moved < 1_000_000_000_000 / 8 / 1_000);
     }
 }

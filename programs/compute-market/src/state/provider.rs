@@ -100,8 +100,11 @@ crate::account! {
         pub reputation: Reputation,
         /// Slot of registration.
         pub registered_slot: U64,
+        /// Protocol fees paid on the jobs the provider completed, in payment-mint base units:
+        /// what its reputation is weighted by, so reputation costs real fees to build.
+        pub fees_paid: U64,
         /// Space for fields added by later versions.
-        pub reserved: [u8; 64],
+        pub reserved: [u8; 56],
     }
 }
 
@@ -153,9 +156,16 @@ impl Provider {
 
     /// Takes `amount` out of a lock for good: it leaves the vault as a penalty.
     pub fn slash(&mut self, amount: u64) -> Result<()> {
+        self.take_locked(amount)?;
+        self.reputation.slashed.set(self.reputation.slashed.get().saturating_add(1));
+        Ok(())
+    }
+
+    /// Takes `amount` out of a lock that was already slashed once (the later parts of one
+    /// penalty paid out over several instructions): counted as no further slash.
+    pub fn take_locked(&mut self, amount: u64) -> Result<()> {
         self.locked.set(self.locked.get().safe_sub(amount)?);
         self.staked.set(self.staked.get().safe_sub(amount)?);
-        self.reputation.slashed.set(self.reputation.slashed.get().saturating_add(1));
         Ok(())
     }
 
@@ -164,18 +174,29 @@ impl Provider {
         self.staked.get().safe_sub(self.unbonding.get())
     }
 
-    /// Reputation as one number for the auction's tie-break: completions count, failures and
-    /// lost disputes count against, much more.
+    /// Reputation as one number for the auction's tie-break: the protocol fees paid on completed
+    /// jobs, scaled by the track record (completions and won disputes for, failures, slashes and
+    /// lost disputes against, much more; zero once the bad outweighs the good). Weighting by
+    /// fees paid means reputation cannot be farmed with jobs that pay no fee (a self-dealt job
+    /// at a price of 1 pays none): every point costs a base unit paid to the treasury.
     pub fn score(&self) -> u64 {
         let r = &self.reputation;
         let good = 2 * r.completed.get() as u64 + r.disputes_won.get() as u64;
         let bad = 4 * r.failed.get() as u64 + 4 * r.slashed.get() as u64 + 8 * r.disputes_lost.get() as u64;
-        good.saturating_sub(bad)
+        if good <= bad {
+            return 0;
+        }
+        // Both factors stay below 2^32 (mul_div_floor's bound); the ratio is what matters.
+        let (net, good) = ((good - bad).min(u32::MAX as u64 - 1), good.min(u32::MAX as u64 - 1));
+        crate::math::mul_div_floor(self.fees_paid.get(), net, good).unwrap_or(0)
     }
 
-    pub fn record_completed(&mut self) {
+    /// A job finalized with the provider paid, `fee` the protocol fee charged on its price.
+    pub fn record_completed(&mut self, fee: u64) -> Result<()> {
         let completed = &mut self.reputation.completed;
         completed.set(completed.get().saturating_add(1));
+        self.fees_paid.set(self.fees_paid.get().saturating_add(fee));
+        Ok(())
     }
 
     pub fn record_failed(&mut self) {
@@ -261,12 +282,30 @@ mod tests {
     }
 
     #[test]
-    fn score_rewards_completions_and_never_goes_below_zero() {
+    fn score_weighs_fees_paid_by_the_track_record_and_never_goes_below_zero() {
         let mut p = provider();
-        p.record_completed();
-        p.record_completed();
-        assert_eq!(p.score(), 4);
+        p.record_completed(300).unwrap();
+        p.record_completed(100).unwrap();
+        assert_eq!(p.score(), 400);
+        p.reputation.disputes_lost.set(0);
+        p.reputation.failed.set(0);
+        // 5 completions and one failure: (10 − 4) / 10 of the fees.
+        for _ in 0..3 {
+            p.record_completed(0).unwrap();
+        }
         p.record_failed();
+        assert_eq!(p.score(), 240);
+        p.record_failed();
+        p.record_failed();
+        assert_eq!(p.score(), 0);
+    }
+
+    #[test]
+    fn completions_that_paid_no_fee_earn_no_reputation() {
+        let mut p = provider();
+        for _ in 0..1_000 {
+            p.record_completed(0).unwrap();
+        }
         assert_eq!(p.score(), 0);
     }
 
