@@ -74,7 +74,7 @@ describe("verifiable-compute daemons", function () {
     assert.equal(market.env.paymentBalance(market.consumer.keypair.publicKey), consumerBefore, "the whole escrow is back");
     assert.equal(market.env.stakeBalance(wallet.keypair.publicKey), keeperBefore + LOCK / 2n, "the bond back and the challenger reward");
     const provider = await market.consumer.client.fetchProvider(cheater.provider);
-    assert.equal(provider!.staked, 50_000n - LOCK, "the cheater's lock is slashed");
+    assert.equal(provider!.staked, 50_000n - LOCK - LOCK / 2n, "the cheater's whole lock (the per-job lock and the challenger reward) is slashed");
   });
 
   it("a keeper restarted mid-game resumes it from the chain and wins", async () => {
