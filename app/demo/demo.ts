@@ -255,7 +255,7 @@ async function main(): Promise<void> {
       console.log(`    ${name.padEnd(26)} ${usdc(value).padStart(10)}`);
     }
     console.log(`    ${"total".padEnd(26)} ${usdc(total).padStart(10)}   (the consumer started with 10; nothing is lost)`);
-    say("stake (STK): the keeper's bounty came out of mallory's slashed lock, the rest went to the treasury");
+    say("stake (STK): mallory's per-job lock went to the treasury, the challenger reward locked on top of it to the keeper");
     const stake = async (owner: PublicKey) => BigInt((await connection.getTokenAccountBalance(getAssociatedTokenAddressSync(stakeMint, owner)).catch(() => ({ value: { amount: "0" } }))).value.amount);
     const staked = async (address: PublicKey) => (await authority.client.fetchProvider(address))?.staked ?? 0n;
     console.log(`    ${"keeper (wallet)".padEnd(26)} ${usdc(await stake(keeper.keypair.publicKey)).padStart(10)}   (started with 100)`);

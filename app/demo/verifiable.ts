@@ -3,7 +3,8 @@
 // and agrees, it finalizes. Then a dishonest provider (this process) undercuts everyone on a
 // second such job and commits a wrong final state; the keeper's challenger replays it, opens a
 // dissection game, narrows it to one step in a few rounds and wins it on-chain: the cheat is
-// slashed, the consumer refunded, and the keeper earns half the slash.
+// slashed (its per-job lock to the treasury), the consumer refunded, and the keeper earns the
+// challenger reward the cheat's bid locked on top.
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { Connection, Keypair, PublicKey } from "@solana/web3.js";
@@ -79,7 +80,7 @@ export async function verifiableDemo(ctx: DemoContext): Promise<void> {
       case "disputeDecided":
         return progress(`${label}: game decided, ${variantOf(d.status as never)}${(d.byTimeout as boolean) ? " (by timeout)" : " by the one-step proof on-chain"}`);
       case "disputeSettled":
-        return progress(`${label}: settled: ${ctx.usdc(d.slashed as bigint)} STK slashed, ${ctx.usdc(d.toChallenger as bigint)} STK to the keeper (its bond and half the slash), ${ctx.usdc(d.refunded as bigint)} USDC back to the consumer`);
+        return progress(`${label}: settled: ${ctx.usdc(d.slashed as bigint)} STK slashed, ${ctx.usdc(d.toChallenger as bigint)} STK to the keeper (its bond and the challenger reward), ${ctx.usdc(d.refunded as bigint)} USDC back to the consumer`);
       case "winnerPaid":
         return progress(`${label}: finalized, ${who} paid ${ctx.usdc(d.price as bigint)} USDC`);
       default:
