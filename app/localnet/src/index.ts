@@ -11,6 +11,7 @@ export {
   type LedgerOptions,
   type ProcessedTransaction,
   type ProgramToLoad,
+  type RentParameters,
   type ReturnData,
   type SimulateOptions,
   type Simulation,

@@ -11,7 +11,7 @@ import {
   type EncodedAccount,
   type Transaction as KitTransaction,
 } from "@solana/kit";
-import { FailedTransactionMetadata, LiteSVM, type TransactionMetadata } from "litesvm";
+import { FailedTransactionMetadata, LiteSVM, Rent, type TransactionMetadata } from "litesvm";
 import {
   AddressLookupTableAccount,
   EpochSchedule,
@@ -89,6 +89,13 @@ export interface LedgerObserver {
   onAccountWritten?(changed: ChangedAccount): void;
   /** The clock moved forward from `parent` to `slot`. */
   onSlot?(slot: bigint, parent: bigint): void;
+}
+
+/** The Rent sysvar's three fields. */
+export interface RentParameters {
+  lamportsPerByteYear: bigint;
+  exemptionThreshold: number;
+  burnPercent: number;
 }
 
 /** The outcome of running a transaction without committing it. */
@@ -329,6 +336,18 @@ export class Ledger {
 
   minimumBalanceForRentExemption(bytes: number): bigint {
     return this.svm.minimumBalanceForRentExemption(BigInt(bytes));
+  }
+
+  /** The Rent sysvar's parameters. */
+  rent(): RentParameters {
+    const rent = this.svm.getRent();
+    return { lamportsPerByteYear: rent.lamportsPerByteYear, exemptionThreshold: rent.exemptionThreshold, burnPercent: rent.burnPercent };
+  }
+
+  /** Replaces the Rent sysvar, e.g. with the older parameters (3,480 lamports per byte-year,
+   * threshold 2.0) that some clusters still carry. */
+  setRent(parameters: RentParameters): void {
+    this.svm.setRent(new Rent(parameters.lamportsPerByteYear, parameters.exemptionThreshold, parameters.burnPercent));
   }
 
   /** The EpochSchedule sysvar, with web3.js's epoch arithmetic. */

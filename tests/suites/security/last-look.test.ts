@@ -1,0 +1,47 @@
+// Last look: a sealed bidder could wait for the others' reveals and then withdraw its own
+// unrevealed bid during the reveal window without any forfeit, steering the clearing price for
+// free. Now a sealed bid still unrevealed once bidding has closed forfeits the market's no-show
+// rate of its lock.
+import assert from "node:assert/strict";
+import { getAssociatedTokenAddressSync } from "@solana/spl-token";
+import { PROVIDER_STAKE, setupAuction } from "../../support/auction";
+import { MARKET_PARAMS } from "../../support/fixtures";
+
+const FORFEIT = (MARKET_PARAMS.jobStakeLock * BigInt(MARKET_PARAMS.slashNoShowBps)) / 10_000n;
+
+describe("security: last look at sealed reveals", () => {
+  it("costs a sealed bidder that withdraws unrevealed after bidding closed the no-show rate of its lock", async () => {
+    const setup = await setupAuction({ providers: 3, job: { sealed: true } });
+    const salts = [];
+    for (const [i, price] of [1_000_000n, 1_100_000n, 900_000n].entries()) salts.push((await setup.providers[i].owner.client.placeSealedBid({ job: setup.job, price })).salt);
+    const job = (await setup.consumer.client.fetchJob(setup.job))!;
+    setup.env.ledger.warpToSlot(job.bidDeadlineSlot + 1n);
+    await setup.providers[0].owner.client.revealBid({ job: setup.job, price: 1_000_000n, salt: salts[0] });
+    await setup.providers[1].owner.client.revealBid({ job: setup.job, price: 1_100_000n, salt: salts[1] });
+
+    const treasury = getAssociatedTokenAddressSync(setup.env.stakeMint, setup.authority.publicKey, true);
+    const before = setup.env.tokenBalance(treasury);
+    const looker = setup.providers[2];
+    await looker.owner.client.withdrawBid({ job: setup.job });
+    assert.equal(setup.env.tokenBalance(treasury) - before, FORFEIT);
+    const provider = (await looker.owner.client.fetchProvider(looker.provider))!;
+    assert.equal(provider.staked, PROVIDER_STAKE - FORFEIT);
+    assert.equal(provider.locked, 0n);
+    assert.equal(setup.env.tokenBalance(looker.vault), PROVIDER_STAKE - FORFEIT);
+  });
+
+  it("costs nothing while bidding is open, or once the job was cancelled", async () => {
+    const setup = await setupAuction({ providers: 2, job: { sealed: true } });
+    await setup.providers[0].owner.client.placeSealedBid({ job: setup.job, price: 1_000_000n });
+    await setup.providers[1].owner.client.placeSealedBid({ job: setup.job, price: 1_000_000n });
+    await setup.providers[0].owner.client.withdrawBid({ job: setup.job });
+    await setup.consumer.client.cancelJob({ job: setup.job, consumerToken: setup.consumer.paymentToken });
+    await setup.providers[1].owner.client.withdrawBid({ job: setup.job, market: setup.market });
+    for (const { owner, provider, vault } of setup.providers) {
+      const state = (await owner.client.fetchProvider(provider))!;
+      assert.equal(state.staked, PROVIDER_STAKE);
+      assert.equal(state.locked, 0n);
+      assert.equal(setup.env.tokenBalance(vault), PROVIDER_STAKE);
+    }
+  });
+});
