@@ -11,6 +11,7 @@ import { variantOf } from "@compute-market/sdk";
 import { nextMove } from "@compute-market/vm";
 import { MARKET_PARAMS } from "../../support/auction";
 import type { Actor } from "../../support/env";
+import { forgeAccount } from "../../support/forge";
 import { commit, freeReplays, gameView, honestClaim, playGame, setupVerifiableJob, wrongExitCode, type VerifiableSetup } from "../../support/verifiable";
 
 const TEXT = new TextEncoder().encode("verifiable compute on Solana");
@@ -106,5 +107,17 @@ describe("security: a cheater challenging itself", function () {
     assert.equal(setup.env.exists(setup.job), false);
     const provider = await setup.authority.client.fetchProvider(cheater.provider);
     assert.equal(provider!.locked, 0n);
+  });
+
+  it("still lets an honest challenger in after 255 games are open (no sybil lock-out)", async () => {
+    const setup = await cheatingJob();
+    // 255 sybil games, as a count: each real one costs a bond, the state is what matters here.
+    await forgeAccount(setup.env, setup.authority.client.program, setup.job, "job", (job) => {
+      (job.progress as { openDisputes: number }).openDisputes = 255;
+    });
+    const honest = setup.providers[1].owner;
+    const dispute = await openGame(setup, honest);
+    assert.equal(setup.env.exists(dispute), true);
+    assert.equal((await setup.authority.client.fetchJob(setup.job))!.progress.openDisputes, 256);
   });
 });
