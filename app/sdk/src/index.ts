@@ -14,3 +14,4 @@ export * from "./types";
 export type { ComputeMarket } from "./generated/compute_market";
 export * from "./publish";
 export * from "./verifiable";
+export * as rules from "./rules";

@@ -50,7 +50,11 @@ describe("security: accounts closed after the last CPI", () => {
 
     const keeper = await w.env.actor();
     const before = w.env.tokenBalance(w.consumer.paymentToken);
+    const bid = w.consumer.client.bidAddress(job, w.own.provider);
+    const rents = w.env.lamports(job) + w.env.lamports(escrow) + w.env.lamports(bid);
+    const lamports = w.env.lamports(w.consumer.publicKey);
     await keeper.client.finalize({ job, consumerToken: w.consumer.paymentToken });
+    assert.equal(w.env.lamports(w.consumer.publicKey) - lamports, rents, "the job's, the escrow's and the bid's rent back to the consumer, who owns the bid too");
     assert.equal(w.env.tokenBalance(paymentAta(w, w.consumer.publicKey)), 1_500_000n, "the price to the owner");
     assert.equal(w.env.tokenBalance(paymentAta(w, keeper.publicKey)), MARKET_PARAMS.crankFee);
     assert.equal(w.env.tokenBalance(paymentAta(w, w.authority.publicKey)), fee(1_500_000n));
@@ -69,7 +73,11 @@ describe("security: accounts closed after the last CPI", () => {
     for (const p of setup.providers) await p.owner.client.startJob({ job });
     await commitResults(setup, [ROOT, ROOT]);
     w.env.ledger.advanceSlots(MARKET_PARAMS.challengeWindowSlots);
+    const treasury = w.env.tokenBalance(paymentAta(w, w.authority.publicKey));
     await w.authority.client.finalize({ job });
+    // The authority is both the treasury and the cranking keeper here.
+    assert.equal(w.env.tokenBalance(paymentAta(w, w.authority.publicKey)) - treasury, fee(1_000_000n) + fee(1_200_000n) + MARKET_PARAMS.crankFee);
+    for (const p of setup.providers) assert.equal(w.env.tokenBalance(p.vault), PROVIDER_STAKE, "nobody slashed");
     // The consumer's associated account takes its provider's price and the escrow's refund.
     const refund = escrowFor(MAX_PRICE, 2n) - 2_200_000n - fee(1_000_000n) - fee(1_200_000n) - MARKET_PARAMS.crankFee;
     assert.equal(w.env.tokenBalance(paymentAta(w, w.consumer.publicKey)), 1_000_000n + refund);
@@ -79,7 +87,7 @@ describe("security: accounts closed after the last CPI", () => {
 
   it("refunds a job whose only winner, the consumer's own provider, never started", async () => {
     const w = await world();
-    const { job } = await w.consumer.client.postJob(jobInput(w.market, { consumerToken: w.consumer.paymentToken, maxPrice: MAX_PRICE, onFailure: "refund" }));
+    const { job, escrow } = await w.consumer.client.postJob(jobInput(w.market, { consumerToken: w.consumer.paymentToken, maxPrice: MAX_PRICE, onFailure: "refund" }));
     await w.consumer.client.placeBid({ job, price: 1_500_000n });
     w.env.ledger.warpToSlot((await w.consumer.client.fetchJob(job))!.bidDeadlineSlot + 1n);
     await w.consumer.client.award({ job });
@@ -90,6 +98,12 @@ describe("security: accounts closed after the last CPI", () => {
     assert.equal(w.env.tokenBalance(paymentAta(w, w.consumer.publicKey)) - before, escrowFor(MAX_PRICE) - MARKET_PARAMS.crankFee, "everything but the keeper's fee back");
     const slash = (MARKET_PARAMS.jobStakeLock * BigInt(MARKET_PARAMS.slashNoShowBps)) / 10_000n;
     assert.equal(w.env.tokenBalance(w.own.vault), PROVIDER_STAKE - slash);
-    assert.equal(w.env.exists(job), false);
+    const share = (slash * BigInt(MARKET_PARAMS.slashConsumerShareBps)) / 10_000n;
+    const stakeAta = (owner: PublicKey) => getAssociatedTokenAddressSync(w.env.stakeMint, owner, true);
+    assert.equal(w.env.tokenBalance(stakeAta(w.consumer.publicKey)), share, "the consumer's share of the slash (to itself)");
+    assert.equal(w.env.tokenBalance(stakeAta(w.authority.publicKey)), slash - share, "the rest to the treasury");
+    assert.equal(w.env.tokenBalance(paymentAta(w, keeper.publicKey)), MARKET_PARAMS.crankFee);
+    assert.equal((await w.consumer.client.fetchProvider(w.own.provider))!.locked, 0n);
+    for (const closed of [job, escrow, w.consumer.client.bidAddress(job, w.own.provider)]) assert.equal(w.env.exists(closed), false);
   });
 });

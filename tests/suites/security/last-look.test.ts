@@ -30,18 +30,39 @@ describe("security: last look at sealed reveals", () => {
     assert.equal(setup.env.tokenBalance(looker.vault), PROVIDER_STAKE - FORFEIT);
   });
 
-  it("costs nothing while bidding is open, or once the job was cancelled", async () => {
+  it("costs nothing for a sealed bid withdrawn while bidding is still open", async () => {
     const setup = await setupAuction({ providers: 2, job: { sealed: true } });
-    await setup.providers[0].owner.client.placeSealedBid({ job: setup.job, price: 1_000_000n });
-    await setup.providers[1].owner.client.placeSealedBid({ job: setup.job, price: 1_000_000n });
-    await setup.providers[0].owner.client.withdrawBid({ job: setup.job });
+    for (const p of setup.providers) await p.owner.client.placeSealedBid({ job: setup.job, price: 1_000_000n });
+    const treasury = getAssociatedTokenAddressSync(setup.env.stakeMint, setup.authority.publicKey, true);
+    const before = setup.env.tokenBalance(treasury);
+    const job = (await setup.consumer.client.fetchJob(setup.job))!;
+    assert.ok(setup.env.ledger.slot <= job.bidDeadlineSlot, "bidding is still open");
+    const { owner, provider, vault } = setup.providers[0];
+    const bid = owner.client.bidAddress(setup.job, provider);
+    await owner.client.withdrawBid({ job: setup.job });
+    assert.equal(setup.env.exists(bid), false);
+    const state = (await owner.client.fetchProvider(provider))!;
+    assert.equal(state.staked, PROVIDER_STAKE);
+    assert.equal(state.locked, 0n);
+    assert.equal(setup.env.tokenBalance(vault), PROVIDER_STAKE);
+    assert.equal(setup.env.tokenBalance(treasury), before, "nothing to the treasury");
+    assert.equal((await setup.consumer.client.fetchJob(setup.job))!.auction.bidCount, 1);
+  });
+
+  it("costs nothing for a sealed bid withdrawn after its job was cancelled, before its reveal deadline", async () => {
+    const setup = await setupAuction({ providers: 1, job: { sealed: true } });
+    const { owner, provider, vault } = setup.providers[0];
+    const { bid } = await owner.client.placeSealedBid({ job: setup.job, price: 1_000_000n });
     await setup.consumer.client.cancelJob({ job: setup.job, consumerToken: setup.consumer.paymentToken });
-    await setup.providers[1].owner.client.withdrawBid({ job: setup.job, market: setup.market });
-    for (const { owner, provider, vault } of setup.providers) {
-      const state = (await owner.client.fetchProvider(provider))!;
-      assert.equal(state.staked, PROVIDER_STAKE);
-      assert.equal(state.locked, 0n);
-      assert.equal(setup.env.tokenBalance(vault), PROVIDER_STAKE);
-    }
+    assert.equal(setup.env.exists(setup.job), false);
+    const treasury = getAssociatedTokenAddressSync(setup.env.stakeMint, setup.authority.publicKey, true);
+    const before = setup.env.tokenBalance(treasury);
+    await owner.client.withdrawBid({ job: setup.job, market: setup.market });
+    assert.equal(setup.env.exists(bid), false);
+    const state = (await owner.client.fetchProvider(provider))!;
+    assert.equal(state.staked, PROVIDER_STAKE);
+    assert.equal(state.locked, 0n);
+    assert.equal(setup.env.tokenBalance(vault), PROVIDER_STAKE);
+    assert.equal(setup.env.tokenBalance(treasury), before, "nothing to the treasury");
   });
 });

@@ -103,6 +103,15 @@ fn validate(
     Ok(Checked { mode, replication, escrowed, bid_window })
 }
 
+/// A job's incarnation, unique across the program: the market's id in the high 24 bits, its job
+/// count in the low 40 (a per-market count alone repeats from one market to the next, and a job
+/// may be posted again at its address in another market).
+#[inline(always)]
+fn incarnation(market_id: u64, job_count: u64) -> Result<u64> {
+    require(market_id < 1 << 24 && job_count < 1 << 40, ErrorCode::MathOverflow)?;
+    Ok((market_id << 40) | job_count)
+}
+
 pub fn process(ctx: &Context) -> Result<()> {
     let program_id = ctx.program_id;
     let ix = PostJobAccounts::parse(ctx.accounts)?;
@@ -145,7 +154,7 @@ pub fn process(ctx: &Context) -> Result<()> {
     job.on_failure = args.on_failure;
     job.consumer = *ix.consumer.address();
     job.market = *ix.market.address();
-    job.incarnation = market.job_count;
+    job.incarnation = U64::new(incarnation(market.id.get(), market.job_count.get())?);
     job.escrow = *ix.escrow.address();
     job.payment_mint = market.payment_mint;
     job.nonce = args.nonce;

@@ -1,0 +1,997 @@
+// Every action the fuzzer takes: each instruction of the program with plausible or hostile
+// accounts and arguments, and the moves the program cannot prevent (dust, closing one's own token
+// accounts, the clock). An action replays from its recorded random words, so a sequence can be
+// shrunk by dropping steps. Each one returns what the rules module predicted and what happened.
+import { createCloseAccountInstruction, createTransferInstruction, createAssociatedTokenAccountIdempotentInstruction } from "@solana/spl-token";
+import { Keypair, PublicKey, TransactionInstruction } from "@solana/web3.js";
+import {
+  awardInstruction,
+  bidCommitment,
+  cancelJobInstruction,
+  chooseSegmentInstruction,
+  commitResultInstruction,
+  commitSealedResultInstruction,
+  commitVerifiableInstruction,
+  ComputeMarketError,
+  dissectInstruction,
+  expireJobInstruction,
+  failNoShowInstruction,
+  failTimeoutInstruction,
+  finalizeInstruction,
+  findBidPda,
+  findBondVaultPda,
+  findDisputePda,
+  findEscrowPda,
+  findJobPda,
+  openDisputeInstruction,
+  placeBidInstruction,
+  postJobInstruction,
+  requestUnstakeInstruction,
+  resultCommitment,
+  revealBidInstruction,
+  revealResultInstruction,
+  rules,
+  settleDisputeInstruction,
+  stakeInstruction,
+  timeoutDisputeInstruction,
+  variantOf,
+  withdrawBidInstruction,
+  withdrawUnstakedInstruction,
+  closeWitnessInstruction,
+  findWitnessBufferPda,
+  type BidAccount,
+  type DisputeAccount,
+  type FailWinnerAccounts,
+  type JobAccount,
+  type ProgramErrorName,
+} from "@compute-market/sdk";
+import { nextMove, type Trace } from "@compute-market/vm";
+import { jobInput } from "../support/fixtures";
+import { gameView, LyingTrace, RandomChallenger } from "../support/verifiable";
+import { Draws } from "./prng";
+import { keyed, token, type Actor, type JobRecord, type Outcome, type ProviderInfo, type View, type World } from "./world";
+import type { Machine } from "./machine";
+
+/** One step: what kind of action, and the random words it draws from. */
+export interface Step {
+  kind: ActionKind;
+  words: number[];
+}
+
+/** What an action did: the instruction (or move) name, the model's prediction and the outcome. */
+export interface Executed {
+  name: string;
+  /** null: accepted; a name: that error; "unknown": the model does not cover this; "move": not an instruction of the program. */
+  predicted: ProgramErrorName | null | "unknown" | "move";
+  outcome: Outcome;
+  /** What a substitution swapped, to review an accepted one. */
+  note?: string;
+  /** Who acted (and on whose job), for reading a shrunk sequence. */
+  who?: string;
+}
+
+export interface Context {
+  w: World;
+  view: View;
+  d: Draws;
+  machine: Machine;
+  /** Rewrites the instruction before it is sent (a substitution; the model is then not asked). */
+  mutate?: (ix: TransactionInstruction) => TransactionInstruction | null;
+}
+
+type Action = (c: Context) => Promise<Executed | null>;
+
+const ROOT_HONEST = new Uint8Array(32).fill(0x11);
+const ROOT_WRONG = new Uint8Array(32).fill(0x22);
+const URI = new Uint8Array(32).fill(3);
+
+const k = (p: PublicKey): string => p.toBase58();
+
+/** The live record at each address (the latest post there), and all of them. */
+function liveRecords(c: Context): JobRecord[] {
+  const latest = new Map<string, JobRecord>();
+  for (const rec of c.w.jobs) latest.set(k(rec.address), rec);
+  return [...latest.values()].filter((rec) => c.view.jobs.has(k(rec.address)));
+}
+
+/** A job record: mostly a live one, sometimes any (closed jobs, earlier incarnations). */
+function pickJob(c: Context, liveBias = 85): JobRecord | undefined {
+  const live = liveRecords(c);
+  if (live.length > 0 && c.d.chance(liveBias)) return c.d.pick(live);
+  return c.d.pick(c.w.jobs);
+}
+
+/** A live job for which `wanted` holds (mostly), else any job record: steps that can succeed
+ * are drawn often enough that jobs go through their whole life. */
+function pickJobWhere(c: Context, wanted: (job: JobAccount) => boolean, percent = 75): JobRecord | undefined {
+  const fitting = liveRecords(c).filter((rec) => wanted(c.view.jobs.get(k(rec.address))!));
+  if (fitting.length > 0 && c.d.chance(percent)) return c.d.pick(fitting);
+  return pickJob(c);
+}
+
+/** A live bid for which `wanted` holds with its job (mostly), else any bid. */
+function pickBidWhere(c: Context, wanted: (bid: BidAccount, job: JobAccount) => boolean, percent = 75): { rec: JobRecord; p: ProviderInfo; bid: PublicKey } | undefined {
+  const fitting = [...c.view.bids.entries()].filter(([, bid]) => {
+    const job = c.view.jobs.get(k(bid.job));
+    return job !== undefined && wanted(bid, job);
+  });
+  if (fitting.length > 0 && c.d.chance(percent)) {
+    const [address, bid] = c.d.pick(fitting)!;
+    const recs = c.w.jobs.filter((r) => r.address.equals(bid.job));
+    const p = providerByAddress(c.w, bid.provider);
+    if (recs.length > 0 && p) return { rec: recs[recs.length - 1], p, bid: new PublicKey(address) };
+  }
+  return pickBid(c);
+}
+
+function jobOf(c: Context, rec: JobRecord): JobAccount | null {
+  return c.view.jobs.get(k(rec.address)) ?? null;
+}
+
+function bidsOn(view: View, job: PublicKey): { address: PublicKey; bid: BidAccount }[] {
+  const out = [];
+  for (const [address, bid] of view.bids) if (bid.job.equals(job)) out.push({ address: new PublicKey(address), bid });
+  return out;
+}
+
+function providerByAddress(w: World, address: PublicKey): ProviderInfo | undefined {
+  return w.providers.find((p) => p.address.equals(address));
+}
+
+function actorByKey(w: World, key: PublicKey): Actor | undefined {
+  return w.actors.find((a) => a.publicKey.equals(key));
+}
+
+function marketIndex(w: World, market: PublicKey): number {
+  return Math.max(0, w.markets.findIndex((m) => m.address.equals(market)));
+}
+
+/** Another market's address than `market` (a substitution). */
+function otherMarket(w: World, market: PublicKey): PublicKey {
+  return w.markets[(marketIndex(w, market) + 1) % w.markets.length].address;
+}
+
+function price(c: Context, max: bigint): bigint {
+  if (c.d.chance(4)) return 0n;
+  if (c.d.chance(4)) return max + 1n;
+  return max / 4n + (BigInt(c.d.next()) % ((3n * max) / 4n + 1n));
+}
+
+async function sendIx(c: Context, payer: Actor, name: string, predicted: Executed["predicted"], ix: Promise<TransactionInstruction> | TransactionInstruction, signers: Keypair[] = []): Promise<Executed> {
+  const built = await ix;
+  const mutated = c.mutate ? c.mutate(built) : built;
+  if (mutated === null) return { name, predicted, outcome: c.w.send(payer.keypair, [built], signers) };
+  return { name, predicted: mutated === built ? predicted : "unknown", outcome: c.w.send(payer.keypair, [mutated], signers) };
+}
+
+async function sendBy(who: string, done: Promise<Executed>): Promise<Executed> {
+  return { ...(await done), who };
+}
+
+/** Runs an SDK call that may send several transactions (the model does not cover it). */
+async function viaClient(name: string, call: () => Promise<unknown>): Promise<Executed> {
+  try {
+    await call();
+    return { name, predicted: "unknown", outcome: { ok: true } };
+  } catch (error) {
+    const named = error instanceof ComputeMarketError ? error.errorName : `other: ${String(error).slice(0, 160)}`;
+    return { name, predicted: "unknown", outcome: { ok: false, error: named } };
+  }
+}
+
+// --- consumers ---------------------------------------------------------------------
+
+const postJob: Action = async (c) => {
+  const { w, d, view, machine } = c;
+  const consumer = d.pick([...w.consumers, w.attacker])!;
+  const m = d.below(w.markets.length);
+  const market = w.markets[m];
+  // Reusing the nonce of a closed job posts a new incarnation at the same address.
+  const closed = w.jobs.filter((rec) => rec.consumer === consumer && !view.jobs.has(k(rec.address)));
+  const reuse = closed.length > 0 && d.chance(35) ? d.pick(closed) : undefined;
+  const nonce = reuse ? reuse.nonce : BigInt(d.next()) * 4_294_967_296n + BigInt(d.next());
+  const modeRoll = d.below(100);
+  const mode = modeRoll < 12 ? "verifiable" : modeRoll < 18 ? "refereed" : "replicated";
+  const replication = mode === "verifiable" ? 1 : mode === "refereed" ? 2 : d.pick([0, 1, 1, 2, 3])!;
+  const sealed = mode === "replicated" && d.chance(30);
+  const maxPrice = d.pick([1_000_000n, 2_000_000n])!;
+  const instantPrice = !sealed && d.chance(20) ? maxPrice / 2n : 0n;
+  const hostile = d.below(100);
+  const duration = BigInt(15 + d.below(40));
+  const requirements = {
+    gpuCount: hostile < 4 ? 8 : 1,
+    vramMb: 16_384,
+    cpuCores: 4,
+    memoryMb: 16_384,
+    diskGb: 10,
+    maxDurationSlots: hostile >= 4 && hostile < 6 ? 0n : duration,
+  };
+  const program = mode === "replicated" ? undefined : { codeRoot: machine.codeRoot, inputRoot: machine.inputRoot, maxSteps: 1n << 32n };
+  const input = jobInput(market.address, {
+    mode,
+    replication,
+    sealed,
+    maxPrice,
+    instantPrice,
+    onFailure: d.chance(50) ? "reopen" : "refund",
+    bidWindowSlots: d.pick([0n, 0n, 10n, 25n])!,
+    requirements,
+    program,
+  });
+  const job = findJobPda({ consumer: consumer.publicKey, nonce, programId: w.programId })[0];
+  const escrow = findEscrowPda({ job, programId: w.programId })[0];
+  const consumerToken = w.ata(consumer.publicKey, market.paymentMint);
+  const predicted = rules.postJob({
+    config: view.config,
+    market: keyed(view.markets, market.address),
+    paymentMint: market.paymentMint,
+    mode,
+    replication,
+    codeRoot: program?.codeRoot ?? new Uint8Array(32),
+    inputRoot: program?.inputRoot ?? new Uint8Array(32),
+    maxSteps: program?.maxSteps ?? 0n,
+    requirementsValid: requirements.maxDurationSlots > 0n,
+    maxPrice,
+    instantPrice,
+    sealed,
+    bidWindowSlots: input.bidWindowSlots,
+    consumer: consumer.publicKey,
+    consumerToken: token(view, consumerToken),
+    job: { address: job, expected: job, exists: view.jobs.has(k(job)) },
+    escrow: { address: escrow, expected: escrow, exists: view.tokens.has(k(escrow)) },
+  });
+  const ix = postJobInstruction(w.client.program, { ...input, nonce }, {
+    consumer: consumer.publicKey,
+    config: w.config,
+    market: market.address,
+    job,
+    escrow,
+    consumerToken,
+    paymentMint: market.paymentMint,
+  });
+  const done = { ...(await sendIx(c, consumer, "post_job", predicted, ix)), who: `${consumer.name}, market ${m}, ${mode} r=${replication}${sealed ? " sealed" : ""}` };
+  if (done.outcome.ok) w.jobs.push({ address: job, escrow, consumer, market: m, nonce, bidSecrets: new Map(), resultSecrets: new Map() });
+  return done;
+};
+
+const cancelJob: Action = async (c) => {
+  const rec = pickJob(c);
+  if (!rec) return null;
+  const signer = c.d.chance(80) ? rec.consumer : c.w.attacker;
+  const mint = c.w.markets[rec.market].paymentMint;
+  const consumerToken = c.w.ata(signer.publicKey, mint);
+  const predicted = rules.cancelJob({
+    consumer: signer.publicKey,
+    job: keyed(c.view.jobs, rec.address),
+    escrow: rec.escrow,
+    consumerToken: token(c.view, consumerToken),
+    escrowToken: token(c.view, rec.escrow),
+  });
+  return sendIx(c, signer, "cancel_job", predicted, cancelJobInstruction(c.w.client.program, { consumer: signer.publicKey, job: rec.address, escrow: rec.escrow, consumerToken }));
+};
+
+// --- bidding -----------------------------------------------------------------------
+
+/** A provider: mostly one of the job's market, sometimes any (another market's). */
+function pickProvider(c: Context, rec: JobRecord): ProviderInfo {
+  const own = c.w.providers.filter((p) => p.market === rec.market);
+  return (c.d.chance(90) ? c.d.pick(own) : c.d.pick(c.w.providers))!;
+}
+
+const placeBid: Action = async (c) => {
+  const { w, d, view } = c;
+  const rec = pickJobWhere(c, (job) => rules.canBid(job, view.slot));
+  if (!rec) return null;
+  const p = pickProvider(c, rec);
+  const job = jobOf(c, rec);
+  const market = d.chance(6) ? otherMarket(w, w.markets[rec.market].address) : (job?.market ?? w.markets[rec.market].address);
+  const bid = findBidPda({ job: rec.address, provider: p.address, programId: w.programId })[0];
+  const max = job?.maxPrice ?? 2_000_000n;
+  let bidPrice = price(c, max);
+  let commitment: Uint8Array = new Uint8Array(32);
+  const secret = { price: bidPrice === 0n ? 1n : bidPrice, salt: d.bytes32() };
+  const sealedShape = job?.sealed ? !d.chance(5) : d.chance(4);
+  if (sealedShape) {
+    commitment = bidCommitment(secret.price, secret.salt, p.address);
+    bidPrice = 0n;
+  }
+  const predicted = rules.placeBid({
+    now: view.slot,
+    owner: p.owner.publicKey,
+    provider: keyed(view.providers, p.address),
+    market: keyed(view.markets, market),
+    job: keyed(view.jobs, rec.address),
+    bid: { address: bid, expected: bid, exists: view.bids.has(k(bid)) },
+    price: bidPrice,
+    commitment,
+  });
+  const done = await sendBy(`${p.owner.name} on ${rec.consumer.name}'s job`, sendIx(c, p.owner, "place_bid", predicted, placeBidInstruction(w.client.program, { price: bidPrice, commitment }, { owner: p.owner.publicKey, provider: p.address, market, job: rec.address, bid })));
+  if (done.outcome.ok && sealedShape) rec.bidSecrets.set(k(p.address), secret);
+  return done;
+};
+
+const revealBid: Action = async (c) => {
+  const { w, d, view } = c;
+  const sealed = w.jobs.filter((rec) => rec.bidSecrets.size > 0);
+  const rec = d.pick(sealed);
+  if (!rec) return null;
+  const [providerKey, secret] = d.pick([...rec.bidSecrets.entries()])!;
+  const p = providerByAddress(w, new PublicKey(providerKey))!;
+  const salt = d.chance(10) ? d.bytes32() : secret.salt;
+  const revealed = d.chance(8) ? secret.price + 1n : secret.price;
+  // A hostile reveal names another provider account of the same owner (another market).
+  const provider = d.chance(5) ? (w.providers.find((q) => q.owner === p.owner && q !== p)?.address ?? p.address) : p.address;
+  const bid = findBidPda({ job: rec.address, provider: p.address, programId: w.programId })[0];
+  const predicted = rules.revealBid({
+    now: view.slot,
+    owner: p.owner.publicKey,
+    provider: keyed(view.providers, provider),
+    job: keyed(view.jobs, rec.address),
+    bid: keyed(view.bids, bid),
+    price: revealed,
+    salt,
+  });
+  return sendIx(c, p.owner, "reveal_bid", predicted, revealBidInstruction(w.client.program, { price: revealed, salt }, { owner: p.owner.publicKey, provider, job: rec.address, bid }));
+};
+
+/** A bid that exists (mostly) or might: its record, provider and address. */
+function pickBid(c: Context): { rec: JobRecord; p: ProviderInfo; bid: PublicKey } | undefined {
+  const { w, d, view } = c;
+  const live = [...view.bids.entries()];
+  if (live.length > 0 && d.chance(85)) {
+    const [address, bid] = d.pick(live)!;
+    const recs = w.jobs.filter((r) => r.address.equals(bid.job));
+    const rec = recs[recs.length - 1];
+    const p = providerByAddress(w, bid.provider);
+    if (rec && p) return { rec, p, bid: new PublicKey(address) };
+  }
+  const rec = pickJob(c);
+  if (!rec) return undefined;
+  const p = pickProvider(c, rec);
+  return { rec, p, bid: findBidPda({ job: rec.address, provider: p.address, programId: w.programId })[0] };
+}
+
+async function withdrawBidAs(c: Context, p: ProviderInfo, jobAddress: PublicKey, bid: PublicKey, market: PublicKey): Promise<Executed> {
+  const { w, view } = c;
+  const treasuryStakeToken = w.ata(view.config.treasury, w.markets[p.market].stakeMint);
+  const predicted = rules.withdrawBid({
+    now: view.slot,
+    owner: p.owner.publicKey,
+    provider: keyed(view.providers, p.address),
+    vault: p.vault,
+    config: keyed(new Map([[k(w.config), view.config]]), w.config),
+    market: keyed(view.markets, market),
+    job: keyed(view.jobs, jobAddress),
+    bid: keyed(view.bids, bid),
+    treasuryStakeToken: token(view, treasuryStakeToken),
+  });
+  const ix = withdrawBidInstruction(w.client.program, {
+    owner: p.owner.publicKey,
+    provider: p.address,
+    vault: p.vault,
+    config: w.config,
+    market,
+    job: jobAddress,
+    bid,
+    treasuryStakeToken,
+  });
+  return sendIx(c, p.owner, "withdraw_bid", predicted, ix);
+}
+
+const withdrawBid: Action = async (c) => {
+  const picked = pickBidWhere(c, (bid, job) => rules.withdrawable(bid, job, bid.job), 50);
+  if (!picked) return null;
+  const { p, rec, bid } = picked;
+  const market = c.d.chance(6) ? otherMarket(c.w, c.w.markets[p.market].address) : c.w.markets[p.market].address;
+  return withdrawBidAs(c, p, rec.address, bid, market);
+};
+
+// --- cranks ------------------------------------------------------------------------
+
+const award: Action = async (c) => {
+  const { w, d, view } = c;
+  const rec = pickJobWhere(c, (job) => rules.awardDue(job, view.slot));
+  if (!rec) return null;
+  const job = jobOf(c, rec);
+  const keeper = d.pick([...w.keepers, w.attacker])!;
+  let winners = (job ? rules.ranked(job).slice(0, job.replication) : []).map((e) => findBidPda({ job: rec.address, provider: e.provider, programId: w.programId })[0]);
+  const hostile = d.below(100);
+  if (hostile < 8) winners = [...winners].reverse();
+  else if (hostile < 14 && winners.length > 0) winners = [winners[0], winners[0], ...winners.slice(2)];
+  else if (hostile < 20) {
+    const foreign = d.pick([...view.bids.keys()]);
+    if (foreign) winners = [new PublicKey(foreign), ...winners.slice(1)];
+  } else if (hostile < 24) winners = winners.slice(1);
+  const market = d.chance(6) ? otherMarket(w, w.markets[rec.market].address) : (job?.market ?? w.markets[rec.market].address);
+  const predicted = rules.award({ now: view.slot, market: keyed(view.markets, market), job: keyed(view.jobs, rec.address), bids: winners.map((b) => keyed(view.bids, b)) });
+  return sendIx(c, keeper, "award", predicted, awardInstruction(w.client.program, { cranker: keeper.publicKey, market, job: rec.address }, winners));
+};
+
+const expireJob: Action = async (c) => {
+  const { w, d, view } = c;
+  const rec = pickJobWhere(c, (job) => rules.expiryDue(job, view.slot), 60);
+  if (!rec) return null;
+  const keeper = d.pick([...w.keepers, w.attacker])!;
+  const consumerToken = w.ata(rec.consumer.publicKey, w.markets[rec.market].paymentMint);
+  const predicted = rules.expireJob({
+    now: view.slot,
+    job: keyed(view.jobs, rec.address),
+    escrow: rec.escrow,
+    consumer: rec.consumer.publicKey,
+    consumerToken: token(view, consumerToken),
+    escrowToken: token(view, rec.escrow),
+  });
+  return sendIx(c, keeper, "expire_job", predicted, expireJobInstruction(w.client.program, { cranker: keeper.publicKey, job: rec.address, escrow: rec.escrow, consumer: rec.consumer.publicKey, consumerToken }));
+};
+
+/** A winner of the job's current award if any (mostly), else any bid on it. */
+function pickWinnerBid(c: Context, rec: JobRecord, job: JobAccount | null): { address: PublicKey; bid: BidAccount } | undefined {
+  const bids = bidsOn(c.view, rec.address);
+  const winners = job ? bids.filter((b) => rules.holdsAward(b.bid, job)) : [];
+  return c.d.chance(85) && winners.length > 0 ? c.d.pick(winners) : c.d.pick(bids);
+}
+
+async function failWinner(c: Context, which: "fail_no_show" | "fail_timeout"): Promise<Executed | null> {
+  const { w, d, view } = c;
+  const due = (job: JobAccount) => (which === "fail_no_show" ? rules.stateOf(job) === "awarded" : rules.stateOf(job) === "running");
+  const rec = pickJobWhere(c, due, 70);
+  if (!rec) return null;
+  const job = jobOf(c, rec);
+  const target = pickWinnerBid(c, rec, job);
+  if (!target) return null;
+  const p = providerByAddress(w, target.bid.provider)!;
+  const keeper = d.pick([...w.keepers, w.attacker, rec.consumer])!;
+  const market = w.markets[rec.market];
+  const marketAddress = d.chance(5) ? otherMarket(w, market.address) : (job?.market ?? market.address);
+  const accounts: FailWinnerAccounts = {
+    keeper: keeper.publicKey,
+    keeperToken: w.ata(keeper.publicKey, market.paymentMint),
+    config: w.config,
+    market: marketAddress,
+    job: rec.address,
+    escrow: rec.escrow,
+    consumer: rec.consumer.publicKey,
+    consumerToken: w.ata(rec.consumer.publicKey, market.paymentMint),
+    consumerStakeToken: w.ata(rec.consumer.publicKey, market.stakeMint),
+    treasuryStakeToken: w.ata(view.config.treasury, market.stakeMint),
+    bid: target.address,
+    provider: p.address,
+    vault: d.chance(4) ? (d.pick(w.providers)!.vault) : p.vault,
+    owner: target.bid.owner,
+  };
+  const input: rules.FailWinnerInput = {
+    now: view.slot,
+    keeper: keeper.publicKey,
+    keeperToken: token(view, accounts.keeperToken),
+    config: keyed(new Map([[k(w.config), view.config]]), w.config),
+    market: keyed(view.markets, accounts.market),
+    job: keyed(view.jobs, rec.address),
+    escrow: rec.escrow,
+    consumer: accounts.consumer,
+    consumerToken: token(view, accounts.consumerToken),
+    consumerStakeToken: token(view, accounts.consumerStakeToken),
+    treasuryStakeToken: token(view, accounts.treasuryStakeToken),
+    bid: keyed(view.bids, target.address),
+    provider: keyed(view.providers, p.address),
+    vault: accounts.vault,
+    owner: accounts.owner,
+  };
+  const who = `${keeper.name} fails ${p.owner.name} on ${rec.consumer.name}'s job`;
+  if (which === "fail_no_show") return sendBy(who, sendIx(c, keeper, which, rules.failNoShow(input), failNoShowInstruction(w.client.program, accounts)));
+  return sendBy(who, sendIx(c, keeper, which, rules.failTimeout(input), failTimeoutInstruction(w.client.program, accounts)));
+}
+
+const failNoShow: Action = (c) => failWinner(c, "fail_no_show");
+const failTimeout: Action = (c) => failWinner(c, "fail_timeout");
+
+const finalize: Action = async (c) => {
+  const { w, d, view } = c;
+  const rec = pickJobWhere(c, (job) => rules.stateOf(job) === "committed", 80);
+  if (!rec) return null;
+  const job = jobOf(c, rec);
+  if (!job) return null;
+  const keeper = d.pick([...w.keepers, w.attacker, rec.consumer])!;
+  const market = w.markets[rec.market];
+  let entries = rules.ranked(job).slice(0, job.replication);
+  const hostile = d.below(100);
+  if (hostile < 5 && entries.length > 1) entries = [entries[0], entries[0], ...entries.slice(2)];
+  else if (hostile < 9) entries = entries.slice(1);
+  const winners = entries.map((e) => {
+    const bid = findBidPda({ job: rec.address, provider: e.provider, programId: w.programId })[0];
+    const owner = view.bids.get(k(bid))?.owner ?? e.provider;
+    const vault = view.providers.get(k(e.provider))?.vault ?? e.provider;
+    return { bid, provider: e.provider, ownerToken: w.ata(owner, market.paymentMint), owner, vault };
+  });
+  const slashMarket = d.chance(10) ? otherMarket(w, market.address) : market.address;
+  const slashes = rules.sealsResults(job)
+    ? { market: slashMarket, consumerStakeToken: w.ata(rec.consumer.publicKey, market.stakeMint), treasuryStakeToken: w.ata(view.config.treasury, market.stakeMint) }
+    : undefined;
+  const accounts = {
+    keeper: keeper.publicKey,
+    keeperToken: w.ata(keeper.publicKey, market.paymentMint),
+    config: w.config,
+    job: rec.address,
+    escrow: rec.escrow,
+    consumer: rec.consumer.publicKey,
+    consumerToken: w.ata(rec.consumer.publicKey, market.paymentMint),
+    treasuryToken: w.ata(view.config.treasury, market.paymentMint),
+  };
+  const predicted = rules.finalize({
+    now: view.slot,
+    keeper: keeper.publicKey,
+    keeperToken: token(view, accounts.keeperToken),
+    config: keyed(new Map([[k(w.config), view.config]]), w.config),
+    job: keyed(view.jobs, rec.address),
+    escrow: rec.escrow,
+    consumer: accounts.consumer,
+    consumerToken: token(view, accounts.consumerToken),
+    treasuryToken: token(view, accounts.treasuryToken),
+    winners: winners.map((x) => ({ bid: keyed(view.bids, x.bid), provider: keyed(view.providers, x.provider), ownerToken: token(view, x.ownerToken), owner: x.owner, vault: x.vault })),
+    slashes: slashes && { market: keyed(view.markets, slashes.market), consumerStakeToken: token(view, slashes.consumerStakeToken), treasuryStakeToken: token(view, slashes.treasuryStakeToken) },
+  });
+  const slashNote = slashes && !slashes.market.equals(market.address) ? " with the other market" : "";
+  return sendBy(`${keeper.name} on ${rec.consumer.name}'s job${slashNote}`, sendIx(c, keeper, "finalize", predicted, finalizeInstruction(w.client.program, accounts, winners, slashes)));
+};
+
+// --- winners -----------------------------------------------------------------------
+
+/** A bid of a provider on a job, mostly one holding the award; its owner acts. */
+function pickOwnBid(c: Context, wanted: (bid: BidAccount, job: JobAccount) => boolean): { rec: JobRecord; job: JobAccount | null; p: ProviderInfo; bid: PublicKey; account: BidAccount | null } | undefined {
+  const picked = pickBidWhere(c, wanted, 92);
+  if (!picked) return undefined;
+  const job = jobOf(c, picked.rec);
+  return { ...picked, job, account: c.view.bids.get(k(picked.bid)) ?? null };
+}
+
+const startJob: Action = async (c) => {
+  const own = pickOwnBid(c, (bid, job) => rules.holdsAward(bid, job) && rules.statusOf(bid) === "won");
+  if (!own) return null;
+  // A no-show provider rarely starts.
+  if (own.p.temperament === "noShow" && c.d.chance(85)) return null;
+  const predicted = rules.startJob({ now: c.view.slot, owner: own.p.owner.publicKey, job: keyed(c.view.jobs, own.rec.address), bid: keyed(c.view.bids, own.bid) });
+  return sendIx(c, own.p.owner, "start_job", predicted, c.w.client.program.methods.startJob().accountsPartial({ owner: own.p.owner.publicKey, job: own.rec.address, bid: own.bid }).instruction());
+};
+
+const commit: Action = async (c) => {
+  const { w, d, view, machine } = c;
+  const own = pickOwnBid(c, (bid, job) => rules.holdsAward(bid, job) && rules.statusOf(bid) === "started");
+  if (!own) return null;
+  if (own.p.temperament === "timeout" && d.chance(85)) return null;
+  const honest = own.p.temperament !== "wrongRoot" && !d.chance(5);
+  const marketAddress = d.chance(5) ? otherMarket(w, w.markets[own.rec.market].address) : w.markets[own.rec.market].address;
+  const base: rules.CommitInput = { now: view.slot, owner: own.p.owner.publicKey, market: keyed(view.markets, marketAddress), job: keyed(view.jobs, own.rec.address), bid: keyed(view.bids, own.bid) };
+  const accounts = { owner: own.p.owner.publicKey, market: marketAddress, job: own.rec.address, bid: own.bid };
+  // Mostly the instruction the job's mode takes; sometimes another one.
+  const natural = own.job ? (rules.isMachine(own.job) ? "verifiable" : rules.sealsResults(own.job) ? "sealed" : "plain") : "plain";
+  const form = d.chance(10) ? d.pick(["verifiable", "sealed", "plain"] as const)! : natural;
+  if (form === "verifiable") {
+    const claim = honest ? machine.honest : machine.wrong;
+    const predicted = rules.commitVerifiable({ ...base, finalState: claim.finalState, outputProven: true });
+    return sendIx(c, own.p.owner, "commit_verifiable", predicted, commitVerifiableInstruction(w.client.program, { ...claim, resultUriHash: URI }, accounts));
+  }
+  if (form === "sealed") {
+    const root = honest ? ROOT_HONEST : ROOT_WRONG;
+    const salt = d.bytes32();
+    const commitment = resultCommitment(root, salt, own.p.address);
+    const predicted = rules.commitSealedResult({ ...base, commitment });
+    const done = await sendIx(c, own.p.owner, "commit_sealed_result", predicted, commitSealedResultInstruction(w.client.program, { commitment, resultUriHash: URI }, accounts));
+    if (done.outcome.ok) own.rec.resultSecrets.set(k(own.p.address), { root, salt });
+    return done;
+  }
+  const outputRoot = d.chance(3) ? new Uint8Array(32) : honest ? ROOT_HONEST : ROOT_WRONG;
+  const predicted = rules.commitResult({ ...base, outputRoot });
+  return sendIx(c, own.p.owner, "commit_result", predicted, commitResultInstruction(w.client.program, { outputRoot, resultUriHash: URI }, accounts));
+};
+
+const revealResult: Action = async (c) => {
+  const { w, d, view } = c;
+  const rec = d.pick(w.jobs.filter((r) => r.resultSecrets.size > 0));
+  if (!rec) return null;
+  const [providerKey, secret] = d.pick([...rec.resultSecrets.entries()])!;
+  const p = providerByAddress(w, new PublicKey(providerKey))!;
+  const bid = findBidPda({ job: rec.address, provider: p.address, programId: w.programId })[0];
+  const salt = d.chance(8) ? d.bytes32() : secret.salt;
+  const predicted = rules.revealResult({ now: view.slot, owner: p.owner.publicKey, job: keyed(view.jobs, rec.address), bid: keyed(view.bids, bid), outputRoot: secret.root, salt });
+  return sendIx(c, p.owner, "reveal_result", predicted, revealResultInstruction(w.client.program, { outputRoot: secret.root, salt }, { owner: p.owner.publicKey, job: rec.address, bid }));
+};
+
+// --- disputes ----------------------------------------------------------------------
+
+const openDispute: Action = async (c) => {
+  const { w, d, view } = c;
+  const candidates = liveRecords(c).filter((rec) => variantOf(view.jobs.get(k(rec.address))!.mode) !== "replicated");
+  const rec = d.chance(90) ? d.pick(candidates) : pickJob(c);
+  if (!rec) return null;
+  const job = jobOf(c, rec);
+  const target = pickWinnerBid(c, rec, job);
+  if (!target) return null;
+  const challenger = d.pick([w.attacker, ...w.keepers, ...w.providers.map((p) => p.owner), rec.consumer])!;
+  const market = w.markets[rec.market];
+  const dispute = findDisputePda({ job: rec.address, challenger: challenger.publicKey, programId: w.programId })[0];
+  const bondVault = findBondVaultPda({ dispute, programId: w.programId })[0];
+  const marketAddress = d.chance(5) ? otherMarket(w, market.address) : market.address;
+  const challengerToken = w.ata(challenger.publicKey, market.stakeMint);
+  const predicted = rules.openDispute({
+    now: view.slot,
+    challenger: challenger.publicKey,
+    market: keyed(view.markets, marketAddress),
+    job: keyed(view.jobs, rec.address),
+    bid: keyed(view.bids, target.address),
+    dispute: { address: dispute, expected: dispute, exists: view.disputes.has(k(dispute)) },
+    bondVault: { address: bondVault, expected: bondVault, exists: view.tokens.has(k(bondVault)) },
+    challengerToken: token(view, challengerToken),
+    stakeMint: market.stakeMint,
+  });
+  const ix = openDisputeInstruction(w.client.program, { challenger: challenger.publicKey, market: marketAddress, job: rec.address, bid: target.address, dispute, bondVault, challengerToken, stakeMint: market.stakeMint });
+  const done = await sendIx(c, challenger, "open_dispute", predicted, ix);
+  if (done.outcome.ok) w.games.set(k(dispute), { challenger, job: rec, honestChallenger: d.chance(70) });
+  return done;
+};
+
+/** A dispute (a live one mostly, or the address of a settled one). */
+function pickDispute(c: Context): { address: PublicKey; account: DisputeAccount | null } | undefined {
+  const live = [...c.view.disputes.entries()];
+  if (live.length > 0 && c.d.chance(90)) {
+    const [address, account] = c.d.pick(live)!;
+    return { address: new PublicKey(address), account };
+  }
+  const any = c.d.pick([...c.w.games.keys()]);
+  return any ? { address: new PublicKey(any), account: c.view.disputes.get(any) ?? null } : undefined;
+}
+
+/** The trace a committed final state stands for: the honest run, or a lie from its last step. */
+function traceFor(c: Context, finalStateHash: ArrayLike<number>, seed: number): Trace {
+  const { machine } = c;
+  const hash = Array.from(finalStateHash);
+  if (hash.every((b, i) => b === machine.honestHash[i])) return machine.replay;
+  if (seed % 3 === 0) return new RandomChallenger(machine.replay, seed);
+  return new LyingTrace(machine.replay, machine.steps - 1n, machine.steps, Uint8Array.from(hash));
+}
+
+const gameMove: Action = async (c) => {
+  const { w, d, view, machine } = c;
+  const picked = pickDispute(c);
+  if (!picked?.account || variantOf(picked.account.status) !== "open") return null;
+  const game = picked.account;
+  const defenderBid = view.bids.get(k(game.bid));
+  if (!defenderBid) return null;
+  const defender = actorByKey(w, game.owner);
+  const challenger = actorByKey(w, game.challenger);
+  if (!defender || !challenger) return null;
+  const defenderTrace = traceFor(c, defenderBid.finalStateHash, 1);
+  let challengerTrace: Trace;
+  if (game.refereed) {
+    const other = bidsOn(view, game.job).find((b) => b.bid.owner.equals(game.challenger));
+    challengerTrace = other ? traceFor(c, other.bid.finalStateHash, 1) : machine.replay;
+  } else {
+    const meta = w.games.get(k(picked.address));
+    challengerTrace = meta?.honestChallenger === false ? new RandomChallenger(machine.replay, d.next()) : machine.replay;
+  }
+  const gv = gameView(game);
+  const moves = [
+    { actor: defender, move: nextMove("defender", gv, defenderTrace) },
+    { actor: challenger, move: nextMove("challenger", gv, challengerTrace) },
+  ].filter((m) => m.move.kind !== "wait");
+  const chosen = d.pick(moves);
+  if (!chosen) return null;
+  const { actor, move } = chosen;
+  if (move.kind === "dissect") return sendIx(c, actor, "dissect", "unknown", dissectInstruction(w.client.program, move.hashes, { owner: actor.publicKey, dispute: picked.address }));
+  if (move.kind === "choose") return sendIx(c, actor, "choose_segment", "unknown", chooseSegmentInstruction(w.client.program, move.segment, { challenger: actor.publicKey, dispute: picked.address }));
+  if (move.kind === "prove") return viaClient("write_witness+prove_step", () => actor.client.submitProof({ dispute: picked.address, witness: move.witness }));
+  return null;
+};
+
+const timeoutDispute: Action = async (c) => {
+  const picked = pickDispute(c);
+  if (!picked) return null;
+  const keeper = c.d.pick([...c.w.keepers, c.w.attacker])!;
+  const predicted = rules.timeoutDispute({ now: c.view.slot, dispute: { address: picked.address, account: picked.account } });
+  return sendIx(c, keeper, "timeout_dispute", predicted, timeoutDisputeInstruction(c.w.client.program, { cranker: keeper.publicKey, dispute: picked.address }));
+};
+
+const settleDispute: Action = async (c) => {
+  const { w, d, view } = c;
+  const picked = pickDispute(c);
+  if (!picked?.account) return null;
+  const game = picked.account;
+  const keeper = d.pick([...w.keepers, w.attacker])!;
+  if (game.refereed) return viaClient("settle_referee", () => keeper.client.settleReferee({ dispute: picked.address }));
+  const job = view.jobs.get(k(game.job));
+  const p = providerByAddress(w, game.provider);
+  if (!job || !p) return null;
+  const market = w.markets[marketIndex(w, job.market)];
+  const rec = w.jobs.filter((r) => r.address.equals(game.job)).pop()!;
+  const bondVault = findBondVaultPda({ dispute: picked.address, programId: w.programId })[0];
+  // A hostile crank names another token account the game owns? It cannot own one; it names the
+  // bid's vault instead, or another game's bond vault.
+  const givenVault = d.chance(5) ? (d.pick([...view.disputes.keys()].map((a) => findBondVaultPda({ dispute: new PublicKey(a), programId: w.programId })[0])) ?? bondVault) : bondVault;
+  const accounts = {
+    cranker: keeper.publicKey,
+    config: w.config,
+    market: market.address,
+    job: game.job,
+    escrow: rec.escrow,
+    consumer: job.consumer,
+    consumerToken: w.ata(job.consumer, market.paymentMint),
+    bid: game.bid,
+    provider: game.provider,
+    vault: p.vault,
+    owner: game.owner,
+    ownerStakeToken: w.ata(game.owner, market.stakeMint),
+    challenger: game.challenger,
+    challengerStakeToken: w.ata(game.challenger, market.stakeMint),
+    treasuryStakeToken: w.ata(view.config.treasury, market.stakeMint),
+    dispute: picked.address,
+    bondVault: givenVault,
+  };
+  const predicted = rules.settleDispute({
+    config: keyed(new Map([[k(w.config), view.config]]), w.config),
+    market: keyed(view.markets, accounts.market),
+    job: keyed(view.jobs, accounts.job),
+    escrow: accounts.escrow,
+    consumer: accounts.consumer,
+    consumerToken: token(view, accounts.consumerToken),
+    bid: keyed(view.bids, accounts.bid),
+    provider: keyed(view.providers, accounts.provider),
+    vault: accounts.vault,
+    owner: accounts.owner,
+    ownerStakeToken: token(view, accounts.ownerStakeToken),
+    challenger: accounts.challenger,
+    challengerStakeToken: token(view, accounts.challengerStakeToken),
+    treasuryStakeToken: token(view, accounts.treasuryStakeToken),
+    dispute: { address: picked.address, account: game },
+    bondVault: { address: givenVault, expected: bondVault, token: token(view, givenVault) },
+  });
+  return sendIx(c, keeper, "settle_dispute", predicted, settleDisputeInstruction(w.client.program, accounts));
+};
+
+const referee: Action = async (c) => {
+  const rec = c.d.pick(liveRecords(c).filter((r) => variantOf(c.view.jobs.get(k(r.address))!.mode) === "refereed"));
+  if (!rec) return null;
+  const keeper = c.d.pick([...c.w.keepers, c.w.attacker])!;
+  return viaClient("referee", () => keeper.client.referee({ job: rec.address }));
+};
+
+const closeWitness: Action = async (c) => {
+  const entry = c.d.pick([...c.view.buffers.entries()]);
+  if (!entry) return null;
+  const [address, buffer] = entry;
+  const writer = (c.d.chance(85) ? actorByKey(c.w, buffer.writer) : c.w.attacker) ?? c.w.attacker;
+  const predicted = rules.closeWitness({ writer: writer.publicKey, buffer, dispute: keyed(c.view.disputes, buffer.dispute) });
+  // The buffer PDA is per writer: another writer names its own (absent) buffer.
+  const given = writer.publicKey.equals(buffer.writer) ? new PublicKey(address) : findWitnessBufferPda({ dispute: buffer.dispute, writer: writer.publicKey, programId: c.w.programId })[0];
+  const model = given.toBase58() === address ? predicted : rules.closeWitness({ writer: writer.publicKey, buffer: null, dispute: keyed(c.view.disputes, buffer.dispute) });
+  return sendIx(c, writer, "close_witness", model, closeWitnessInstruction(c.w.client.program, { writer: writer.publicKey, dispute: buffer.dispute, buffer: given }));
+};
+
+// --- stake -------------------------------------------------------------------------
+
+const stake: Action = async (c) => {
+  const p = c.d.pick(c.w.providers)!;
+  const amount = c.d.chance(5) ? 0n : c.d.chance(5) ? 10n * 1_000_000_000n : BigInt(1 + c.d.below(2_000_000));
+  const ownerToken = c.w.ata(p.owner.publicKey, c.w.markets[p.market].stakeMint);
+  const vault = c.d.chance(5) ? c.d.pick(c.w.providers)!.vault : p.vault;
+  const predicted = rules.stake({ owner: p.owner.publicKey, provider: keyed(c.view.providers, p.address), vault, ownerToken: token(c.view, ownerToken), amount });
+  return sendIx(c, p.owner, "stake", predicted, stakeInstruction(c.w.client.program, { amount }, { owner: p.owner.publicKey, provider: p.address, vault, ownerToken }));
+};
+
+const requestUnstake: Action = async (c) => {
+  const p = c.d.pick(c.w.providers)!;
+  const state = c.view.providers.get(k(p.address));
+  const free = state ? rules.freeStake(state) : 0n;
+  const amount = c.d.chance(10) ? free + 1n : c.d.chance(5) ? 0n : free === 0n ? 1n : 1n + (BigInt(c.d.next()) % free);
+  const market = c.d.chance(5) ? otherMarket(c.w, c.w.markets[p.market].address) : c.w.markets[p.market].address;
+  const predicted = rules.requestUnstake({ owner: p.owner.publicKey, provider: keyed(c.view.providers, p.address), market: keyed(c.view.markets, market), amount });
+  return sendIx(c, p.owner, "request_unstake", predicted, requestUnstakeInstruction(c.w.client.program, { amount }, { owner: p.owner.publicKey, provider: p.address, market }));
+};
+
+const withdrawUnstaked: Action = async (c) => {
+  const p = c.d.pick(c.w.providers)!;
+  const ownerToken = c.w.ata(p.owner.publicKey, c.w.markets[p.market].stakeMint);
+  const predicted = rules.withdrawUnstaked({ now: c.view.slot, owner: p.owner.publicKey, provider: keyed(c.view.providers, p.address), vault: p.vault, ownerToken: token(c.view, ownerToken) });
+  return sendIx(c, p.owner, "withdraw_unstaked", predicted, withdrawUnstakedInstruction(c.w.client.program, { owner: p.owner.publicKey, provider: p.address, vault: p.vault, ownerToken }));
+};
+
+// --- out-of-band moves ---------------------------------------------------------------
+
+/** 1 token sent to a token account the program holds (an escrow, a stake vault, a bond vault). */
+const dust: Action = async (c) => {
+  const { w, d, view } = c;
+  const people = new Set(w.actors.map((a) => k(a.publicKey)));
+  const held = [...view.tokens.entries()].filter(([, t]) => !people.has(k(t.owner)));
+  const target = d.pick(held);
+  if (!target) return null;
+  const [address, t] = target;
+  const source = w.ata(w.attacker.publicKey, t.mint);
+  if ((view.tokens.get(k(source))?.amount ?? 0n) < 1n) return null;
+  const outcome = w.send(w.attacker.keypair, [createTransferInstruction(source, new PublicKey(address), w.attacker.publicKey, 1n)]);
+  if (outcome.ok) w.dust.set(address, (w.dust.get(address) ?? 0n) + 1n);
+  return { name: "dust", predicted: "move", outcome };
+};
+
+/** An actor parks an associated token account's balance in its spare account and closes it. */
+const closeTokenAccount: Action = async (c) => {
+  const { w, d, view } = c;
+  const actor = d.pick(w.actors)!;
+  const mint = d.pick(w.mints)!;
+  const ata = w.ata(actor.publicKey, mint);
+  const state = view.tokens.get(k(ata));
+  const spare = w.spare(view, actor.publicKey, mint);
+  if (!state || !spare) return null;
+  const ixs = [];
+  if (state.amount > 0n) ixs.push(createTransferInstruction(ata, spare, actor.publicKey, state.amount));
+  ixs.push(createCloseAccountInstruction(ata, actor.publicKey, actor.publicKey));
+  return { name: "close_token_account", predicted: "move", outcome: w.send(actor.keypair, ixs) };
+};
+
+/** Opens an actor's associated token account again and moves the parked tokens back. */
+export function reopenTokenAccount(w: World, view: View, actor: Actor, mint: PublicKey): Outcome | null {
+  const ata = w.ata(actor.publicKey, mint);
+  if (view.tokens.has(k(ata))) return null;
+  const spare = w.spare(view, actor.publicKey, mint);
+  const ixs = [createAssociatedTokenAccountIdempotentInstruction(actor.publicKey, ata, actor.publicKey, mint)];
+  const parked = spare ? (view.tokens.get(k(spare))?.amount ?? 0n) : 0n;
+  if (spare && parked > 0n) ixs.push(createTransferInstruction(spare, ata, actor.publicKey, parked));
+  return w.send(actor.keypair, ixs);
+}
+
+const reopenAccount: Action = async (c) => {
+  const actor = c.d.pick(c.w.actors)!;
+  const mint = c.d.pick(c.w.mints)!;
+  const outcome = reopenTokenAccount(c.w, c.view, actor, mint);
+  return outcome && { name: "reopen_token_account", predicted: "move", outcome };
+};
+
+/** Every deadline of live jobs and games, so the clock can be put just before, at or after one. */
+function deadlines(view: View): bigint[] {
+  const out: bigint[] = [];
+  for (const job of view.jobs.values()) {
+    out.push(job.bidDeadlineSlot, job.revealDeadlineSlot);
+    if (job.progress.awardedSlot > 0n) out.push(job.progress.startDeadlineSlot, job.progress.commitDeadlineSlot);
+    if (job.progress.challengeDeadlineSlot > 0n) out.push(job.progress.challengeDeadlineSlot);
+  }
+  for (const game of view.disputes.values()) out.push(rules.disputeTimeoutSlot(game) - 1n);
+  for (const p of view.providers.values()) if (p.unbonding > 0n) out.push(p.unlockSlot);
+  return out;
+}
+
+const warp: Action = async (c) => {
+  const { w, d, view } = c;
+  const ahead = deadlines(view).filter((s) => s + 1n >= view.slot);
+  let to = view.slot + BigInt(1 + d.below(10));
+  // Mostly to the next deadline (−1, 0, +1), so jobs and games reach every phase.
+  const sorted = ahead.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const deadline = d.chance(60) ? (d.chance(60) ? sorted[0] : d.pick(sorted)) : undefined;
+  if (deadline !== undefined) to = deadline + BigInt(d.below(3)) - 1n;
+  if (to <= view.slot) to = view.slot + 1n;
+  w.ledger.warpToSlot(to);
+  return { name: "warp", predicted: "move", outcome: { ok: true } };
+};
+
+/** What kind of account an address is in the view, so it is only swapped for one of its kind. */
+function kindOf(view: View, address: string): string | undefined {
+  if (view.jobs.has(address)) return "job";
+  if (view.bids.has(address)) return "bid";
+  if (view.disputes.has(address)) return "dispute";
+  if (view.providers.has(address)) return "provider";
+  if (view.markets.has(address)) return "market";
+  if (view.buffers.has(address)) return "buffer";
+  const t = view.tokens.get(address);
+  return t ? `token:${k(t.mint)}` : undefined;
+}
+
+/** Every address of a kind, live ones and (for jobs, bids, games) ones that once lived. */
+function ofKind(c: Context, kind: string): string[] {
+  const { w, view } = c;
+  if (kind === "job") return [...new Set([...view.jobs.keys(), ...w.jobs.map((r) => k(r.address))])];
+  if (kind === "bid") return [...view.bids.keys()];
+  if (kind === "dispute") return [...new Set([...view.disputes.keys(), ...w.games.keys()])];
+  if (kind === "provider") return [...view.providers.keys()];
+  if (kind === "market") return [...view.markets.keys()];
+  if (kind === "buffer") return [...view.buffers.keys()];
+  // Token accounts in an order that does not depend on the mints' (random) addresses: by owner
+  // (seeded keypairs and PDAs), then associated account first, so a case replays exactly.
+  const label = (address: string, t: rules.TokenState) => `${k(t.owner)}:${w.ata(t.owner, t.mint).toBase58() === address ? 0 : 1}`;
+  return [...view.tokens.entries()]
+    .filter(([, t]) => kind === `token:${k(t.mint)}`)
+    .map(([a, t]) => ({ a, key: label(a, t) }))
+    .sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0))
+    .map(({ a }) => a);
+}
+
+/** "account #i: kind A → B", with the token accounts' owners (same owner: an equivalent swap). */
+function describeSwap(view: View, index: number, from: PublicKey, to: PublicKey, twice: boolean): string {
+  const kind = kindOf(view, k(from)) ?? "?";
+  const owners = kind.startsWith("token:") ? ` (owner ${view.tokens.get(k(from))!.owner.equals(view.tokens.get(k(to))?.owner ?? PublicKey.default) ? "same" : "differs"})` : "";
+  return `account #${index} ${kind.split(":")[0]} ${k(from).slice(0, 6)}→${k(to).slice(0, 6)}${twice ? " (passed twice)" : ""}${owners}`;
+}
+
+const SUBSTITUTABLE: ActionKind[] = ["placeBid", "revealBid", "withdrawBid", "award", "expireJob", "cancelJob", "startJob", "commit", "revealResult", "failNoShow", "failTimeout", "finalize", "openDispute", "timeoutDispute", "settleDispute", "closeWitness", "stake", "requestUnstake", "withdrawUnstaked"];
+
+/** Another action's instruction with one account (of the view's kinds) replaced by another of
+ * the same kind: another job, incarnation, bid, game, provider, market or token account. Or one
+ * account passed twice: the replacement is another account of the same instruction. */
+const substitute: Action = async (c) => {
+  const kind = c.d.pick(SUBSTITUTABLE)!;
+  const twice = c.d.chance(25);
+  const pick = c.d.next();
+  const mutate = (ix: TransactionInstruction): TransactionInstruction | null => {
+    const positions = ix.keys.map((key, i) => ({ key, i })).filter(({ key }) => !key.isSigner && kindOf(c.view, k(key.pubkey)) !== undefined);
+    if (positions.length === 0) return null;
+    const at = positions[pick % positions.length];
+    const from = at.key.pubkey;
+    const candidates = twice ? positions.map((p) => k(p.key.pubkey)) : ofKind(c, kindOf(c.view, k(from))!);
+    const others = candidates.filter((a) => a !== k(from));
+    if (others.length === 0) return null;
+    const to = new PublicKey(others[(pick >>> 8) % others.length]);
+    note = describeSwap(c.view, at.i, from, to, twice);
+    return new TransactionInstruction({ programId: ix.programId, data: ix.data, keys: ix.keys.map((key, i) => (i === at.i ? { ...key, pubkey: to } : key)) });
+  };
+  let note: string | undefined;
+  const done = await ACTIONS[kind]({ ...c, mutate });
+  return done && (note ? { ...done, name: `${done.name} (substituted)`, note } : done);
+};
+
+export const ACTIONS = {
+  postJob,
+  cancelJob,
+  placeBid,
+  revealBid,
+  withdrawBid,
+  award,
+  expireJob,
+  startJob,
+  commit,
+  revealResult,
+  failNoShow,
+  failTimeout,
+  finalize,
+  openDispute,
+  gameMove,
+  timeoutDispute,
+  settleDispute,
+  referee,
+  closeWitness,
+  stake,
+  requestUnstake,
+  withdrawUnstaked,
+  dust,
+  closeTokenAccount,
+  reopenAccount,
+  warp,
+  substitute,
+} satisfies Record<string, Action>;
+
+export type ActionKind = keyof typeof ACTIONS;
+
+/** How often each action is drawn (relative weights). */
+export const WEIGHTS: Record<ActionKind, number> = {
+  postJob: 4,
+  cancelJob: 1,
+  placeBid: 18,
+  revealBid: 7,
+  withdrawBid: 6,
+  award: 10,
+  expireJob: 3,
+  startJob: 14,
+  commit: 14,
+  revealResult: 6,
+  failNoShow: 3,
+  failTimeout: 3,
+  finalize: 6,
+  openDispute: 5,
+  gameMove: 10,
+  timeoutDispute: 2,
+  settleDispute: 3,
+  referee: 2,
+  closeWitness: 1,
+  stake: 2,
+  requestUnstake: 2,
+  withdrawUnstaked: 2,
+  dust: 3,
+  closeTokenAccount: 1,
+  reopenAccount: 2,
+  warp: 14,
+  substitute: 8,
+};
+
