@@ -1,12 +1,12 @@
 // The rules module against the program: real accounts of a small auction, each rule asked about
 // the accounts as they are and with one field or account changed, and where cheap the program
-// asked the same question. And the daemons' copies (keeper schedule, provider plan, SDK
-// disputeStanding) agree with it on every state the tests produce.
+// asked the same question. And the daemons' copies (keeper schedule, provider plan) agree with it
+// on every state the tests produce.
 import assert from "node:assert/strict";
 import { getAssociatedTokenAddressSync } from "@solana/spl-token";
 import { Keypair, PublicKey } from "@solana/web3.js";
 import { awardDue, challengeOpen, expiryDue, finalizeDue, noShowDue, refereeDue, timeoutDue } from "@compute-market/keeper";
-import { disputeStanding, findBidPda, rules, type BidAccount, type DisputeAccount, type JobAccount, type MarketAccount, type ProviderAccount } from "@compute-market/sdk";
+import { findBidPda, rules, type BidAccount, type DisputeAccount, type JobAccount, type MarketAccount, type ProviderAccount } from "@compute-market/sdk";
 import { awarded, bid, setupAuction, type AuctionSetup } from "../support/auction";
 import { expectProgramError } from "../support/assertions";
 import { MARKET_PARAMS } from "../support/fixtures";
@@ -267,7 +267,12 @@ describe("rules: disputes and amounts", () => {
       const at = rules.disputeTimeoutSlot(g);
       assert.equal(rules.timeoutDispute({ now: at - 1n, dispute: keyed(PublicKey.default, g) }), "ClockRunning");
       assert.equal(rules.timeoutDispute({ now: at, dispute: keyed(PublicKey.default, g) }), null);
-      for (const slot of [at - 2n, at - 1n, at, at + 1n]) assert.deepEqual(rules.disputeStanding(g, slot), disputeStanding(g, slot));
+      for (const slot of [at - 2n, at - 1n, at, at + 1n]) {
+        const standing = rules.disputeStanding(g, slot);
+        assert.equal(standing.timeoutSlot, at);
+        assert.equal(standing.slotsLeft, slot >= at - 1n ? 0n : at - 1n - slot, "no slot left once the next one may time it out");
+        assert.deepEqual(standing.interval, [g.lo, g.hi]);
+      }
     }
     assert.equal(rules.timeoutDispute({ now: 10_000n, dispute: keyed(PublicKey.default, game({ status: { providerWon: {} } })) }), "NotYourTurn");
     assert.equal(rules.roundsLeft(0n, 5_200_000n), 6);

@@ -971,7 +971,7 @@ export function withdrawWorthwhile(job: JobAccount | null, bid: BidAccount, slot
   return slot > auctionEnd(job) && rankOf(job, bid.provider) < 0;
 }
 
-/** A dispute's standing at `slot` (verifiable.ts's `disputeStanding`). */
+/** A dispute's standing at `slot`, for people and dashboards (the SDK exports it as `disputeStanding` too). */
 export interface DisputeStanding {
   status: "open" | "providerWon" | "challengerWon";
   /** Whose move it is while open: the provider dissects, the challenger chooses, or the proof is due. */

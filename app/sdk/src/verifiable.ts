@@ -1,7 +1,7 @@
 // Consumer-side helpers for verifiable jobs: what the machine must provide (roots), checking an
 // output against the on-chain commitment, and reading a dispute's standing. Browser-safe: the
 // machine itself (its WebAssembly build, `@compute-market/vm`) is passed in, never imported.
-import type { BidAccount, DisputeAccount, JobAccount } from "./accounts";
+import type { BidAccount, JobAccount } from "./accounts";
 import { variantOf } from "./native";
 
 /** What the SDK needs of the machine: the roots of a job's code and input quarters. A
@@ -42,33 +42,5 @@ export function verifyOutput(machine: MachineRoots, bid: Pick<BidAccount, "outpu
   if (!equal(root, bid.outputRoot)) throw new OutputMismatchError("the output's root is not the committed output root");
 }
 
-/** A dispute's standing at `slot`, for people and dashboards. */
-export interface DisputeStanding {
-  status: "open" | "providerWon" | "challengerWon";
-  /** Whose move it is while open: the provider dissects, the challenger chooses, or the one-step proof is due. */
-  turn: "provider" | "challenger" | "proof";
-  /** The disputed interval of steps. */
-  interval: [bigint, bigint];
-  /** Slots left to the party to move (0 once it may be timed out). */
-  slotsLeft: bigint;
-  /** First slot in which `timeout_dispute` succeeds if the party to move stays silent. */
-  timeoutSlot: bigint;
-  /** Dissection rounds left at most: 16-way splits, the last segment taking the remainder. */
-  roundsLeft: number;
-}
-
-export function disputeStanding(dispute: DisputeAccount, slot: bigint): DisputeStanding {
-  const turn = variantOf(dispute.turn) as DisputeStanding["turn"];
-  const clock = turn === "challenger" ? dispute.challengerClock : dispute.providerClock;
-  const timeoutSlot = dispute.turnStartedSlot + clock + 1n;
-  let roundsLeft = 0;
-  for (let span = dispute.hi - dispute.lo; span > 1n; span = span < 16n ? 1n : span - 15n * (span / 16n)) roundsLeft++;
-  return {
-    status: variantOf(dispute.status) as DisputeStanding["status"],
-    turn,
-    interval: [dispute.lo, dispute.hi],
-    slotsLeft: slot >= timeoutSlot ? 0n : timeoutSlot - slot - 1n,
-    timeoutSlot,
-    roundsLeft,
-  };
-}
+/** A dispute's standing at `slot`, for people and dashboards: the rules module's, in one place. */
+export { disputeStanding, type DisputeStanding } from "./rules";
