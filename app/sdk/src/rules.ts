@@ -954,9 +954,6 @@ export function dueGameCrank(dispute: DisputeAccount, slot: bigint): DueGameCran
 
 // --- for the daemons: the node's and dashboards' readings of the same rules -----------------
 
-/** The same as `isMachine` (verifiable.ts's name). */
-export const isMachineJob = isMachine;
-
 /**
  * Whether a provider node should withdraw its bid now (plan.ts's rule): the program accepts it
  * (`withdrawable`), and withdrawing gives nothing up: an open bid only once its auction ended

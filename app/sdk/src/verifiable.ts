@@ -1,8 +1,7 @@
 // Consumer-side helpers for verifiable jobs: what the machine must provide (roots), checking an
 // output against the on-chain commitment, and reading a dispute's standing. Browser-safe: the
 // machine itself (its WebAssembly build, `@compute-market/vm`) is passed in, never imported.
-import type { BidAccount, JobAccount } from "./accounts";
-import { variantOf } from "./native";
+import type { BidAccount } from "./accounts";
 
 /** What the SDK needs of the machine: the roots of a job's code and input quarters. A
  * `VmModule` of `@compute-market/vm` is one. */
@@ -10,11 +9,8 @@ export interface MachineRoots {
   programRoots(code: Uint8Array, input: Uint8Array): { codeRoot: Uint8Array; inputRoot: Uint8Array };
 }
 
-/** Whether a job runs on the machine (verifiable or refereed), so its winners commit final states. */
-export function isMachineJob(job: Pick<JobAccount, "mode">): boolean {
-  const mode = variantOf(job.mode);
-  return mode === "verifiable" || mode === "refereed";
-}
+/** Whether a job runs on the machine (verifiable or refereed): the rules module's `isMachine`. */
+export { isMachine as isMachineJob } from "./rules";
 
 const equal = (a: ArrayLike<number>, b: ArrayLike<number>): boolean => a.length === b.length && Array.from(a).every((v, i) => v === b[i]);
 

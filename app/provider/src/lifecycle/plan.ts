@@ -1,11 +1,11 @@
 // What the node should do next for each job, as a pure function of the chain (jobs, this node's
-// bids, the slot) and of what it remembers (its journal and its in-flight work). Deadlines are
-// the program's own (src/state/job.rs), so the node never sends what the program would refuse.
-import { variantOf, type BidAccount, type JobAccount } from "@compute-market/sdk";
+// bids, the slot) and of what it remembers (its journal and its in-flight work). Deadlines and
+// checks are the SDK rules module's, so the node never sends what the program would refuse.
+import { rules, type BidAccount, type JobAccount } from "@compute-market/sdk";
 import type { JournalRecord } from "./journal";
 
-export type JobStateName = ReturnType<typeof variantOf<JobAccount["state"]>>;
-export type BidStatusName = ReturnType<typeof variantOf<BidAccount["status"]>>;
+export type JobStateName = rules.JobStateName;
+export type BidStatusName = rules.BidStatusName;
 
 export type Action =
   /** An open job this node has not bid on: consider it (spec, image, capacity, price). */
@@ -38,55 +38,9 @@ export interface PlanInput {
   declined: ReadonlySet<string>;
 }
 
-export function stateOf(job: JobAccount): JobStateName {
-  return variantOf(job.state);
-}
-
-export function statusOf(bid: BidAccount): BidStatusName {
-  return variantOf(bid.status);
-}
-
-/** Whether a bid holds the job's current award (the program's `Bid::holds_award`). */
-export function holdsAward(bid: BidAccount, job: JobAccount): boolean {
-  const assigned = ["won", "started", "committed"].includes(statusOf(bid));
-  const running = ["awarded", "running", "committed"].includes(stateOf(job));
-  return assigned && running && bid.awardedSlot === job.progress.awardedSlot;
-}
-
-/** Whether the job's winners seal their results (replicated, several winners): the program's
- * `Job::sealed_results`. */
-export function sealsResults(job: Pick<JobAccount, "mode" | "replication">): boolean {
-  return variantOf(job.mode) === "replicated" && job.replication >= 2;
-}
-
-function resultRevealDue(job: JobAccount, bid: BidAccount, slot: bigint): boolean {
-  return sealsResults(job) && stateOf(job) === "committed" && statusOf(bid) === "committed" && !bid.revealed && slot < job.progress.challengeDeadlineSlot;
-}
-
-function canBid(job: JobAccount, slot: bigint): boolean {
-  return stateOf(job) === "open" && slot <= job.bidDeadlineSlot;
-}
-
-function revealDue(job: JobAccount, bid: BidAccount, slot: bigint): boolean {
-  return stateOf(job) === "open" && job.sealed && statusOf(bid) === "sealed" && slot > job.bidDeadlineSlot && slot <= job.revealDeadlineSlot;
-}
-
-/** A bid that can no longer win: its auction ended without it, or its job is gone. */
-function withdrawable(job: JobAccount | undefined, bid: BidAccount, slot: bigint): boolean {
-  if (!job) return true;
-  const status = statusOf(bid);
-  if (holdsAward(bid, job)) return false;
-  if (stateOf(job) === "open") {
-    const ranked = job.auction.ranking.slice(0, job.auction.rankedCount).some((entry) => entry.provider.equals(bid.provider));
-    const auctionEnded = slot > (job.sealed ? job.revealDeadlineSlot : job.bidDeadlineSlot);
-    // A ranked open bid is binding while the auction runs; an unrevealed sealed bid forfeits, so
-    // it is only withdrawn once its reveal window has passed.
-    if (status === "sealed") return slot > job.revealDeadlineSlot;
-    return auctionEnded && !ranked;
-  }
-  // Past the auction, a bid that does not hold the current award only holds stake.
-  return true;
-}
+// The program's rules (deadlines, award, withdrawal), from the SDK's one rules module.
+export const { stateOf, statusOf, holdsAward, sealsResults } = rules;
+const { canBid, revealDue, resultRevealDue, withdrawWorthwhile } = rules;
 
 /** Slots a record outlives its bid before it is forgotten, so a bid still on its way to the index is not mistaken for a closed one. */
 export const FORGET_GRACE_SLOTS = 10n;
@@ -104,7 +58,7 @@ export function planJob(address: string, input: PlanInput): Action | null {
     if (record && record.phase !== "done" && slot > BigInt(record.slot) + FORGET_GRACE_SLOTS) return { kind: "forget", job: address, why: job ? `job is ${stateOf(job)} and this node holds no bid` : "job closed" };
     return null;
   }
-  if (withdrawable(job, bid, slot)) return { kind: "withdraw", job: address };
+  if (withdrawWorthwhile(job ?? null, bid, slot)) return { kind: "withdraw", job: address };
   if (!job) return null;
   if (revealDue(job, bid, slot) && record?.sealed) return { kind: "reveal", job: address };
   if (!holdsAward(bid, job)) return null;
