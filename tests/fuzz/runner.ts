@@ -1,6 +1,8 @@
 // One fuzz case: a world, a seeded sequence of steps, after each the model comparison and the
 // invariants, at the end the liveness drain. And the shrinker: delta debugging over the steps of
 // a case, keeping a subsequence that still shows the same finding, within a time budget.
+import { isDeepStrictEqual } from "node:util";
+import "./speed";
 import { ACTIONS, WEIGHTS, type ActionKind, type Executed, type Step } from "./actions";
 import { checkInvariants } from "./invariants";
 import { drain } from "./liveness";
@@ -119,6 +121,8 @@ export async function runCase(seed: number, steps: Step[], options: RunOptions =
     for (const v of checkInvariants(w, view, supply)) note({ category: "invariant", key: v.key, message: v.message, step: i });
     if (options.stopAt && findings.some((f) => f.key === options.stopAt)) return { seed, steps, executed, tally, findings, stranded: 0n, ms: Date.now() - started, log, acceptedSwaps };
   }
+  // The view is kept from the ledger's change notifications; it must equal a full scan.
+  if (!isDeepStrictEqual(w.view(), w.scan())) note({ category: "harness", key: "view differs from a scan", message: "the incremental view differs from a full scan of the ledger", step: steps.length });
   let stranded = 0n;
   if (options.drain !== false) {
     const report = await drain(w, supply);

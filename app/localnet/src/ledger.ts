@@ -2,7 +2,6 @@
 // record of every transaction it executed.
 import { randomBytes } from "node:crypto";
 import {
-  address,
   getBase58Decoder,
   getTransactionDecoder,
   isFullySignedTransaction,
@@ -468,8 +467,21 @@ function timestampAt(origin: ClockOrigin, slot: bigint): bigint {
   return origin.unixTimestamp + ((slot - origin.slot) * MS_PER_SLOT) / 1000n;
 }
 
+/** A PublicKey is 32 bytes by construction, so its base58 text is a valid address: kit's check
+ * (which decodes it again) is skipped on this hot path. */
 function toAddress(pubkey: PublicKey): Address {
-  return address(pubkey.toBase58());
+  return pubkey.toBase58() as Address;
+}
+
+/** Owners repeat (a handful of programs own every account): each is decoded from base58 once. */
+const owners = new Map<string, PublicKey>();
+function ownerKey(programAddress: Address): PublicKey {
+  let key = owners.get(programAddress);
+  if (!key) {
+    key = new PublicKey(programAddress);
+    if (owners.size < 4096) owners.set(programAddress, key);
+  }
+  return key;
 }
 
 function emptySystemAccount(at: Address): EncodedAccount {
@@ -513,7 +525,7 @@ function toAccountInfo(account: EncodedAccount): AccountInfo<Buffer> {
     data: Buffer.from(account.data.buffer, account.data.byteOffset, account.data.byteLength),
     executable: account.executable,
     lamports: Number(account.lamports),
-    owner: new PublicKey(account.programAddress),
+    owner: ownerKey(account.programAddress),
     rentEpoch: 0,
   };
 }
