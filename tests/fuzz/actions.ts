@@ -77,6 +77,8 @@ export interface Context {
   machine: Machine;
   /** Rewrites the instruction before it is sent (a substitution; the model is then not asked). */
   mutate?: (ix: TransactionInstruction) => TransactionInstruction | null;
+  /** The one job (address) the action picks its job, bids and games from (the `due` action). */
+  focus?: string;
 }
 
 type Action = (c: Context) => Promise<Executed | null>;
@@ -91,14 +93,19 @@ const k = (p: PublicKey): string => p.toBase58();
 function liveRecords(c: Context): JobRecord[] {
   const latest = new Map<string, JobRecord>();
   for (const rec of c.w.jobs) latest.set(k(rec.address), rec);
-  return [...latest.values()].filter((rec) => c.view.jobs.has(k(rec.address)));
+  return [...latest.values()].filter((rec) => c.view.jobs.has(k(rec.address)) && (!c.focus || k(rec.address) === c.focus));
+}
+
+/** Records of jobs the action may pick: the focused one's only, if any. */
+function recordsInFocus(c: Context): JobRecord[] {
+  return c.focus ? c.w.jobs.filter((rec) => k(rec.address) === c.focus) : c.w.jobs;
 }
 
 /** A job record: mostly a live one, sometimes any (closed jobs, earlier incarnations). */
 function pickJob(c: Context, liveBias = 85): JobRecord | undefined {
   const live = liveRecords(c);
-  if (live.length > 0 && c.d.chance(liveBias)) return c.d.pick(live);
-  return c.d.pick(c.w.jobs);
+  if (live.length > 0 && (c.d.chance(liveBias) || c.focus)) return c.d.pick(live);
+  return c.d.pick(recordsInFocus(c));
 }
 
 /** A live job for which `wanted` holds (mostly), else any job record: steps that can succeed
@@ -112,6 +119,7 @@ function pickJobWhere(c: Context, wanted: (job: JobAccount) => boolean, percent 
 /** A live bid for which `wanted` holds with its job (mostly), else any bid. */
 function pickBidWhere(c: Context, wanted: (bid: BidAccount, job: JobAccount) => boolean, percent = 75): { rec: JobRecord; p: ProviderInfo; bid: PublicKey } | undefined {
   const fitting = [...c.view.bids.entries()].filter(([, bid]) => {
+    if (c.focus && k(bid.job) !== c.focus) return false;
     const job = c.view.jobs.get(k(bid.job));
     return job !== undefined && wanted(bid, job);
   });
@@ -121,6 +129,8 @@ function pickBidWhere(c: Context, wanted: (bid: BidAccount, job: JobAccount) => 
     const p = providerByAddress(c.w, bid.provider);
     if (recs.length > 0 && p) return { rec: recs[recs.length - 1], p, bid: new PublicKey(address) };
   }
+  // With nothing fitting, a hostile try at any bid only now and then: most would fail the same way.
+  if (fitting.length === 0 && !c.d.chance(30)) return undefined;
   return pickBid(c);
 }
 
@@ -312,8 +322,9 @@ const placeBid: Action = async (c) => {
 
 const revealBid: Action = async (c) => {
   const { w, d, view } = c;
-  const sealed = w.jobs.filter((rec) => rec.bidSecrets.size > 0);
-  const rec = d.pick(sealed);
+  const sealed = recordsInFocus(c).filter((rec) => rec.bidSecrets.size > 0);
+  const open = sealed.filter((rec) => view.jobs.get(k(rec.address))?.sealed);
+  const rec = open.length > 0 && d.chance(85) ? d.pick(open) : d.pick(sealed);
   if (!rec) return null;
   const [providerKey, secret] = d.pick([...rec.bidSecrets.entries()])!;
   const p = providerByAddress(w, new PublicKey(providerKey))!;
@@ -585,7 +596,9 @@ const commit: Action = async (c) => {
 
 const revealResult: Action = async (c) => {
   const { w, d, view } = c;
-  const rec = d.pick(w.jobs.filter((r) => r.resultSecrets.size > 0));
+  const sealedResults = recordsInFocus(c).filter((r) => r.resultSecrets.size > 0);
+  const live = sealedResults.filter((r) => (view.jobs.get(k(r.address))?.progress.challengeDeadlineSlot ?? 0n) > view.slot);
+  const rec = live.length > 0 && d.chance(85) ? d.pick(live) : d.pick(sealedResults);
   if (!rec) return null;
   const [providerKey, secret] = d.pick([...rec.resultSecrets.entries()])!;
   const p = providerByAddress(w, new PublicKey(providerKey))!;
@@ -630,7 +643,7 @@ const openDispute: Action = async (c) => {
 
 /** A dispute (a live one mostly, or the address of a settled one). */
 function pickDispute(c: Context): { address: PublicKey; account: DisputeAccount | null } | undefined {
-  const live = [...c.view.disputes.entries()];
+  const live = [...c.view.disputes.entries()].filter(([, game]) => !c.focus || k(game.job) === c.focus);
   if (live.length > 0 && c.d.chance(90)) {
     const [address, account] = c.d.pick(live)!;
     return { address: new PublicKey(address), account };
@@ -843,21 +856,22 @@ const reopenAccount: Action = async (c) => {
 };
 
 /** Every deadline of live jobs and games, so the clock can be put just before, at or after one. */
-function deadlines(view: View): bigint[] {
+function deadlines(view: View, focus?: string): bigint[] {
   const out: bigint[] = [];
-  for (const job of view.jobs.values()) {
+  for (const [address, job] of view.jobs) {
+    if (focus && address !== focus) continue;
     out.push(job.bidDeadlineSlot, job.revealDeadlineSlot);
     if (job.progress.awardedSlot > 0n) out.push(job.progress.startDeadlineSlot, job.progress.commitDeadlineSlot);
     if (job.progress.challengeDeadlineSlot > 0n) out.push(job.progress.challengeDeadlineSlot);
   }
-  for (const game of view.disputes.values()) out.push(rules.disputeTimeoutSlot(game) - 1n);
-  for (const p of view.providers.values()) if (p.unbonding > 0n) out.push(p.unlockSlot);
+  for (const game of view.disputes.values()) if (!focus || k(game.job) === focus) out.push(rules.disputeTimeoutSlot(game) - 1n);
+  if (!focus) for (const p of view.providers.values()) if (p.unbonding > 0n) out.push(p.unlockSlot);
   return out;
 }
 
 const warp: Action = async (c) => {
   const { w, d, view } = c;
-  const ahead = deadlines(view).filter((s) => s + 1n >= view.slot);
+  const ahead = deadlines(view, c.focus).filter((s) => s + 1n >= view.slot);
   let to = view.slot + BigInt(1 + d.below(10));
   // Mostly to the next deadline (−1, 0, +1), so jobs and games reach every phase.
   const sorted = ahead.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -905,6 +919,75 @@ function describeSwap(view: View, index: number, from: PublicKey, to: PublicKey,
   const owners = kind.startsWith("token:") ? ` (owner ${view.tokens.get(k(from))!.owner.equals(view.tokens.get(k(to))?.owner ?? PublicKey.default) ? "same" : "differs"})` : "";
   return `account #${index} ${kind.split(":")[0]} ${k(from).slice(0, 6)}→${k(to).slice(0, 6)}${twice ? " (passed twice)" : ""}${owners}`;
 }
+
+/**
+ * Which action moves a job on now, as an honest party would take it: the crank due (the rules
+ * module's), else the parties' next step (reveal, start, commit, reveal a result, challenge a
+ * wrong result, play or settle a game), else the clock to the job's next deadline.
+ */
+function dueAction(c: Context, rec: JobRecord, job: JobAccount): ActionKind {
+  const { view } = c;
+  const slot = view.slot;
+  const bids = bidsOn(view, rec.address).map((b) => b.bid).filter((bid) => rules.ofIncarnation(bid, job));
+  const games = [...view.disputes.values()].filter((game) => game.job.equals(rec.address));
+  const crank = rules.dueCrank(job, bids, slot, games.some((game) => game.refereed));
+  if (crank.kind === "award") return "award";
+  if (crank.kind === "expire") return "expireJob";
+  if (crank.kind === "failNoShow") return "failNoShow";
+  if (crank.kind === "failTimeout") return "failTimeout";
+  if (crank.kind === "finalize") return "finalize";
+  if (crank.kind === "referee") return "referee";
+  const has = (status: rules.BidStatusName) => bids.some((bid) => rules.holdsAward(bid, job) && rules.statusOf(bid) === status);
+  switch (rules.stateOf(job)) {
+    case "open":
+      if (bids.some((bid) => rules.revealDue(job, bid, slot)) && rec.bidSecrets.size > 0) return "revealBid";
+      return rules.canBid(job, slot) ? "placeBid" : "warp";
+    case "awarded":
+      return has("won") ? "startJob" : "warp";
+    case "running":
+      return has("started") ? "commit" : "warp";
+    case "committed":
+    case "challenged": {
+      if (games.some((game) => variantOf(game.status) !== "open")) return "settleDispute";
+      if (games.some((game) => slot >= rules.disputeTimeoutSlot(game))) return "timeoutDispute";
+      if (games.length > 0) return "gameMove";
+      if (bids.some((bid) => rules.resultRevealDue(job, bid, slot)) && rec.resultSecrets.size > 0) return "revealResult";
+      const wrong = bids.some((bid) => rules.challengeOpen(job, bid, slot) && !sameHash(bid.finalStateHash, c.machine.honestHash));
+      return wrong ? "openDispute" : "warp";
+    }
+    default:
+      return "warp";
+  }
+}
+
+const sameHash = (a: ArrayLike<number>, b: ArrayLike<number>): boolean => a.length === b.length && Array.from(a).every((v, i) => v === b[i]);
+
+/** The people a job's cranks pay or refund, and its mints: a closed token account of theirs
+ * refuses every crank, so the `due` action opens it again first. */
+function missingAccount(c: Context, rec: JobRecord): { actor: Actor; mint: PublicKey } | undefined {
+  const { w, view } = c;
+  const market = w.markets[rec.market];
+  const owners = new Set([rec.consumer, w.authority, w.attacker, ...w.keepers]);
+  for (const { bid } of bidsOn(view, rec.address)) {
+    const owner = actorByKey(w, bid.owner);
+    if (owner) owners.add(owner);
+  }
+  for (const actor of owners) for (const mint of [market.paymentMint, market.stakeMint]) if (!view.tokens.has(k(w.ata(actor.publicKey, mint)))) return { actor, mint };
+  return undefined;
+}
+
+/** A live job moved on by what is due for it (so jobs reach finalize and games reach settlement). */
+const due: Action = async (c) => {
+  const rec = c.d.pick(liveRecords(c));
+  if (!rec) return null;
+  const missing = missingAccount(c, rec);
+  if (missing) {
+    const outcome = reopenTokenAccount(c.w, c.view, missing.actor, missing.mint);
+    return outcome && { name: "reopen_token_account", predicted: "move", outcome };
+  }
+  const job = jobOf(c, rec)!;
+  return ACTIONS[dueAction(c, rec, job)]({ ...c, focus: k(rec.address) });
+};
 
 const SUBSTITUTABLE: ActionKind[] = ["placeBid", "revealBid", "withdrawBid", "award", "expireJob", "cancelJob", "startJob", "commit", "revealResult", "failNoShow", "failTimeout", "finalize", "openDispute", "timeoutDispute", "settleDispute", "closeWitness", "stake", "requestUnstake", "withdrawUnstaked"];
 
@@ -960,6 +1043,7 @@ export const ACTIONS = {
   reopenAccount,
   warp,
   substitute,
+  due,
 } satisfies Record<string, Action>;
 
 export type ActionKind = keyof typeof ACTIONS;
@@ -993,5 +1077,6 @@ export const WEIGHTS: Record<ActionKind, number> = {
   reopenAccount: 2,
   warp: 14,
   substitute: 8,
+  due: 30,
 };
 

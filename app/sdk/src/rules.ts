@@ -114,6 +114,18 @@ export function refutedIn(bid: BidAccount, job: JobAccount): boolean {
   return statusOf(bid) === "refuted" && ofIncarnation(bid, job) && bid.awardedSlot === job.progress.awardedSlot;
 }
 
+/** `Bid::awaits_games_in`: the refuted result of a verifiable job whose games are still open
+ * (the job failed at the first game won by its challenger); bound until the last one settles. */
+export function awaitsGamesIn(bid: BidAccount, job: JobAccount): boolean {
+  return stateOf(job) === "failed" && statusOf(bid) === "committed" && ofIncarnation(bid, job) && bid.awardedSlot === job.progress.awardedSlot;
+}
+
+/** Whether withdraw_bid refuses the bid as bound to its live job: a winner, a refuted bid, or
+ * the refuted result of a verifiable job awaiting its games. */
+export function boundToJob(bid: BidAccount, job: JobAccount): boolean {
+  return holdsAward(bid, job) || refutedIn(bid, job) || awaitsGamesIn(bid, job);
+}
+
 /** Whether the provider's registered hardware meets the job's requirements (`Job::admits`). */
 export function admits(job: JobAccount, provider: ProviderAccount): boolean {
   const r = job.requirements;
@@ -328,7 +340,7 @@ export function withdrawBid(c: WithdrawBidInput): Verdict {
     () => {
       if (!boundToLiveJob(bid, c.job)) return null;
       const job = c.job.account;
-      if (holdsAward(bid, job) || refutedIn(bid, job)) return "BidHoldsAward";
+      if (boundToJob(bid, job)) return "BidHoldsAward";
       return stateOf(job) === "open" && rankOf(job, bid.provider) >= 0 ? "BidIsRanked" : null;
     },
   );
@@ -345,7 +357,7 @@ export function withdrawForfeit(bid: BidAccount, job: Keyed<JobAccount>, market:
 /** Whether withdraw_bid accepts the bid now (a bid of a closed or later job always is). */
 export function withdrawable(bid: BidAccount, job: JobAccount | null, jobAddress: PublicKey): boolean {
   if (!job || !ofIncarnation(bid, job)) return true;
-  if (holdsAward(bid, job) || refutedIn(bid, job)) return false;
+  if (boundToJob(bid, job)) return false;
   return !(stateOf(job) === "open" && rankOf(job, bid.provider) >= 0) && bid.job.equals(jobAddress);
 }
 
@@ -962,7 +974,7 @@ export function dueGameCrank(dispute: DisputeAccount, slot: bigint): DueGameCran
  */
 export function withdrawWorthwhile(job: JobAccount | null, bid: BidAccount, slot: bigint): boolean {
   if (!job || !ofIncarnation(bid, job)) return true;
-  if (holdsAward(bid, job) || refutedIn(bid, job)) return false;
+  if (boundToJob(bid, job)) return false;
   if (stateOf(job) !== "open") return true;
   if (statusOf(bid) === "sealed") return slot > job.revealDeadlineSlot;
   return slot > auctionEnd(job) && rankOf(job, bid.provider) < 0;

@@ -1,6 +1,7 @@
 //! `withdraw_bid`: a provider takes back a bid that can no longer win (or a job that ended),
 //! releasing its stake lock. A bid ranked among an open job's best is binding, a winning one
-//! is the provider's assignment, a refuted one stays until `finalize` closes it, and a sealed bid
+//! is the provider's assignment, a refuted one stays until `finalize` (or the last game of a
+//! refuted verifiable job) closes it, and a sealed bid
 //! left unrevealed once bidding closed forfeits part of its lock to the treasury (so selective
 //! revealing, with a last look at the others' reveals, cannot steer the clearing price for free).
 //! A bid of an earlier incarnation of the job (closed, then posted again at the same address)
@@ -69,11 +70,13 @@ fn forfeit(bid: &Bid, market: &Market, bidding_closed: bool, now: u64) -> Result
     }
 }
 
-/// While the bid's job lives: a winner cannot leave, nor a refuted bid (`finalize` needs it),
-/// nor a ranked bid of an open auction. Returns whether the job's bidding is over.
+/// While the bid's job lives: a winner cannot leave, nor a refuted bid (`finalize` needs it, or
+/// the job's open games do), nor a ranked bid of an open auction. Returns whether the job's
+/// bidding is over.
 #[inline(always)]
 fn check_job(job: &Job, bid: &Bid, now: u64) -> Result<bool> {
-    require(!bid.holds_award(job)? && !bid.refuted_in(job)?, ErrorCode::BidHoldsAward)?;
+    let bound = bid.holds_award(job)? || bid.refuted_in(job)? || bid.awaits_games_in(job)?;
+    require(!bound, ErrorCode::BidHoldsAward)?;
     let open = job.state()? == JobState::Open;
     let ranked_and_open = open && job.auction.position_of(&bid.provider).is_some();
     require(!ranked_and_open, ErrorCode::BidIsRanked)?;

@@ -132,6 +132,16 @@ impl Bid {
             && self.awarded_slot.get() == job.progress.awarded_slot.get())
     }
 
+    /// Whether the bid is the refuted result of a verifiable job whose games are still open (the
+    /// job failed at the first game its challenger won): it owes those games their reward shares
+    /// and stays bound to the job until the last of them settles and closes it.
+    pub fn awaits_games_in(&self, job: &Job) -> Result<bool> {
+        Ok(job.state()? == JobState::Failed
+            && self.status()? == BidStatus::Committed
+            && self.of_incarnation(job)
+            && self.awarded_slot.get() == job.progress.awarded_slot.get())
+    }
+
     /// INVARIANT: a sealed bid has a commitment and no price yet; a bid past its award records
     /// the award's slot and a price; a revealed result has a root.
     pub fn invariant(&self) -> Result<()> {
