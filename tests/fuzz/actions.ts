@@ -456,7 +456,7 @@ async function failWinner(c: Context, which: "fail_no_show" | "fail_timeout"): P
   const marketAddress = d.chance(5) ? otherMarket(w, market.address) : (job?.market ?? market.address);
   const accounts: FailWinnerAccounts = {
     keeper: keeper.publicKey,
-    keeperToken: w.ata(keeper.publicKey, market.paymentMint),
+    keeperToken: w.ata(keeper.publicKey, market.stakeMint),
     config: w.config,
     market: marketAddress,
     job: rec.address,

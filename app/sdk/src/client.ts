@@ -698,7 +698,8 @@ export class ComputeMarketClient {
     const bid = this.bidAddress(jobAddress, providerAddress);
     const bidAccount = orThrow(await this.fetchBid(bid), `no bid at ${bid.toBase58()}`);
     const needed: [PublicKey, PublicKey][] = [
-      [this.wallet, job.paymentMint],
+      // The keeper is paid its crank share of the slash, in the stake mint.
+      [this.wallet, provider.stakeMint],
       [job.consumer, job.paymentMint],
       [job.consumer, provider.stakeMint],
       [config.treasury, provider.stakeMint],

@@ -588,7 +588,7 @@ function failWinner(c: FailWinnerInput, miss: "noShow" | "timeout"): Verdict {
     () => checkJob(bid, { address: c.job.address, account: job }),
     () => (bid.provider.equals(c.provider.address) && c.owner.equals(bid.owner) ? null : "BidMismatch"),
     () => (c.vault.equals(provider.vault) ? null : "InvalidVault"),
-    () => expectToken(c.keeperToken, job.paymentMint, c.keeper),
+    () => expectToken(c.keeperToken, provider.stakeMint, c.keeper),
     () => expectToken(c.consumerToken, job.paymentMint, job.consumer),
     () => expectToken(c.consumerStakeToken, provider.stakeMint, job.consumer),
     () => expectToken(c.treasuryStakeToken, provider.stakeMint, config.treasury),

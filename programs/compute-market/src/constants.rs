@@ -23,6 +23,12 @@ pub const MAX_REPLICATION: u8 = 7;
 /// treasury), so a cheater's own challenger wallets cannot win back any of the per-job lock.
 pub const CHALLENGER_REWARD_BPS: u16 = 5_000;
 
+/// The keeper that cranks a missed deadline is paid this share of the failed winner's slash, out
+/// of the treasury's part: the failed provider pays for the crank (a consumer refunded after a
+/// failure gets its whole escrow back, crank fee included), and a provider cranking its own
+/// failure from a second wallet wins back at most this share.
+pub const FAIL_CRANK_SHARE_BPS: u16 = 1_000;
+
 /// A challenger who loses its game forfeits its bond; this share of it goes to the provider (for
 /// the cost of defending), the rest to the treasury.
 pub const PROVIDER_BOND_SHARE_BPS: u16 = 5_000;

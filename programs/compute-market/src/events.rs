@@ -207,6 +207,7 @@ crate::event! {
         pub slashed: U64,
         pub to_consumer: U64,
         pub to_treasury: U64,
+        pub to_keeper: U64,
         pub timed_out: Bool,
     }
 }
@@ -220,11 +221,10 @@ crate::event! {
 }
 
 crate::event! {
-    /// After a failure the consumer was refunded.
+    /// After a failure the consumer was refunded (the whole escrow: the failed provider paid the crank).
     pub struct JobRefunded {
         pub job: Address,
         pub refunded: U64,
-        pub crank_fee: U64,
     }
 }
 

@@ -13,7 +13,9 @@ const LOCK = MARKET_PARAMS.jobStakeLock;
 /** 10 % of the lock, shared half and half by the consumer and the treasury. */
 const SLASH = (LOCK * BigInt(MARKET_PARAMS.slashNoShowBps)) / 10_000n;
 const TO_CONSUMER = (SLASH * BigInt(MARKET_PARAMS.slashConsumerShareBps)) / 10_000n;
-const TO_TREASURY = SLASH - TO_CONSUMER;
+/** The keeper's crank share of the slash (10 %), out of the treasury's part: the failed provider pays the crank. */
+const TO_KEEPER = (SLASH * 1_000n) / 10_000n;
+const TO_TREASURY = SLASH - TO_CONSUMER - TO_KEEPER;
 
 const bidOf = (setup: AuctionSetup, i: number) =>
   findBidPda({ job: setup.job, provider: setup.providers[i].provider, programId: setup.env.programId })[0];
@@ -41,7 +43,7 @@ function accountsFor(setup: AuctionSetup, keeper: Actor, i: number): FailWinnerA
   const { owner, provider, vault } = setup.providers[i];
   return {
     keeper: keeper.publicKey,
-    keeperToken: keeper.paymentToken,
+    keeperToken: keeper.stakeToken,
     config: keeper.client.configAddress,
     market: setup.market,
     job: setup.job,
@@ -89,8 +91,9 @@ describe("fail_no_show", () => {
     assert.ok(job?.auction.ranking[0].provider.equals(setup.providers[1].provider));
     assert.equal(job?.progress.awardedSlot, 0n);
     assert.equal(setup.env.tokenBalance(setup.escrow), escrowFor(2_000_000n));
-    // And the keeper earns nothing yet: the crank fee stays for the job's settlement
+    // And the keeper earns its share of the slash; the crank fee stays for the job's settlement
     assert.equal(setup.env.tokenBalance(paymentAta(setup, keeper.publicKey)), 0n);
+    assert.equal(setup.env.tokenBalance(stakeAta(setup, keeper.publicKey)), TO_KEEPER);
     const events = eventsOf(setup.env, keeper.client.program, signature);
     assert.deepEqual(events.map((e) => e.name).sort(), ["jobReopened", "winnerFailed"]);
     const failed = events.find((e) => e.name === "winnerFailed");
@@ -98,6 +101,7 @@ describe("fail_no_show", () => {
     assert.equal(failed.data.slashed, SLASH);
     assert.equal(failed.data.toConsumer, TO_CONSUMER);
     assert.equal(failed.data.toTreasury, TO_TREASURY);
+    assert.equal(failed.data.toKeeper, TO_KEEPER);
     assert.equal(failed.data.timedOut, false);
     await assertLedgerInvariants(setup);
   });
@@ -116,17 +120,18 @@ describe("fail_no_show", () => {
     await assertLedgerInvariants(setup);
   });
 
-  it("refunds the consumer and pays the keeper its crank fee under the refund policy", async () => {
+  it("refunds the whole escrow under the refund policy; the failed provider pays the keeper", async () => {
     const { setup, keeper } = await noShow({ job: { onFailure: "refund" } });
     const consumerLamports = setup.env.lamports(setup.consumer.publicKey);
     const rent = setup.env.lamports(setup.job) + setup.env.lamports(setup.escrow);
 
     const signature = await keeper.client.failNoShow({ job: setup.job, provider: setup.providers[0].provider });
 
-    // Then the keeper has its fee and the consumer (in its associated accounts, the client's
-    // default) the rest of the escrow, its share of the slash and the rent
-    const refund = escrowFor(2_000_000n) - MARKET_PARAMS.crankFee;
-    assert.equal(setup.env.tokenBalance(paymentAta(setup, keeper.publicKey)), MARKET_PARAMS.crankFee);
+    // Then the keeper has its share of the slash and the consumer (in its associated accounts,
+    // the client's default) the whole escrow, its share of the slash and the rent
+    const refund = escrowFor(2_000_000n);
+    assert.equal(setup.env.tokenBalance(paymentAta(setup, keeper.publicKey)), 0n);
+    assert.equal(setup.env.tokenBalance(stakeAta(setup, keeper.publicKey)), TO_KEEPER);
     assert.equal(setup.env.tokenBalance(paymentAta(setup, setup.consumer.publicKey)), refund);
     assert.equal(setup.env.tokenBalance(stakeAta(setup, setup.consumer.publicKey)), TO_CONSUMER);
     for (const account of [setup.job, setup.escrow, bidOf(setup, 0)]) assert.equal(setup.env.exists(account), false);
@@ -136,7 +141,6 @@ describe("fail_no_show", () => {
     const refunded = events[1];
     assert.ok(refunded.name === "jobRefunded");
     assert.equal(refunded.data.refunded, refund);
-    assert.equal(refunded.data.crankFee, MARKET_PARAMS.crankFee);
     // And the losing bid keeps its lock until its owner withdraws it
     assert.equal((await providerState(setup, 1)).locked, LOCK);
     await assertLedgerInvariants(setup);
@@ -147,8 +151,9 @@ describe("fail_no_show", () => {
     const accounts = accountsFor(setup, keeper, 0);
     const before = setup.env.tokenBalance(setup.consumer.paymentToken);
     await sendInstructions(keeper.provider, [await failNoShowInstruction(keeper.client.program, accounts)]);
-    assert.equal(setup.env.tokenBalance(setup.consumer.paymentToken), before + escrowFor(2_000_000n) - MARKET_PARAMS.crankFee);
-    assert.equal(setup.env.tokenBalance(keeper.paymentToken), 1_000_000_000n + MARKET_PARAMS.crankFee);
+    assert.equal(setup.env.tokenBalance(setup.consumer.paymentToken), before + escrowFor(2_000_000n));
+    assert.equal(setup.env.tokenBalance(keeper.paymentToken), 1_000_000_000n);
+    assert.equal(setup.env.tokenBalance(keeper.stakeToken), 1_000_000_000n + TO_KEEPER);
     assert.equal(setup.env.tokenBalance(setup.consumer.stakeToken), 1_000_000_000n + TO_CONSUMER);
     assert.equal(setup.env.tokenBalance(setup.authority.stakeToken), 1_000_000_000n + TO_TREASURY);
   });
@@ -168,7 +173,7 @@ describe("fail_no_show", () => {
     await keeper.client.failNoShow({ job: setup.job, provider: setup.providers[1].provider });
     assert.equal(setup.env.exists(setup.job), false);
     assert.equal(setup.env.tokenBalance(stakeAta(setup, setup.consumer.publicKey)), 2n * TO_CONSUMER);
-    assert.equal(setup.env.tokenBalance(paymentAta(setup, setup.consumer.publicKey)), escrowFor(2_000_000n, 2n) - MARKET_PARAMS.crankFee);
+    assert.equal(setup.env.tokenBalance(paymentAta(setup, setup.consumer.publicKey)), escrowFor(2_000_000n, 2n));
   });
 
   it("applies the policy when the other winners started", async () => {
@@ -253,7 +258,8 @@ describe("fail_no_show", () => {
     ["another provider's bid", (a, s) => void (a.bid = bidOf(s, 1)), "BidMismatch"],
     ["an owner other than the bid's", (a, s) => void (a.owner = s.providers[1].owner.publicKey), "BidMismatch"],
     ["a vault other than the provider's", (a, s) => void (a.vault = s.providers[1].vault), "InvalidVault"],
-    ["a keeper account not owned by the keeper", (a, s) => void (a.keeperToken = s.consumer.paymentToken), "TokenAccountOwnerMismatch"],
+    ["a keeper account not owned by the keeper", (a, s) => void (a.keeperToken = s.consumer.stakeToken), "TokenAccountOwnerMismatch"],
+    ["a keeper share paid in the payment mint", (a, _s, k) => void (a.keeperToken = k.paymentToken), "WrongMint"],
     ["a refund account not owned by the consumer", (a, _s, k) => void (a.consumerToken = k.paymentToken), "TokenAccountOwnerMismatch"],
     ["a consumer share paid in the payment mint", (a, s) => void (a.consumerStakeToken = s.consumer.paymentToken), "WrongMint"],
     ["a consumer share paid to someone else", (a, _s, k) => void (a.consumerStakeToken = k.stakeToken), "TokenAccountOwnerMismatch"],

@@ -14,7 +14,9 @@ const LOCK = MARKET_PARAMS.jobStakeLock;
 /** 50 % of the lock, shared half and half by the consumer and the treasury. */
 const SLASH = (LOCK * BigInt(MARKET_PARAMS.slashTimeoutBps)) / 10_000n;
 const TO_CONSUMER = (SLASH * BigInt(MARKET_PARAMS.slashConsumerShareBps)) / 10_000n;
-const TO_TREASURY = SLASH - TO_CONSUMER;
+/** The keeper's crank share of the slash (10 %), out of the treasury's part: the failed provider pays the crank. */
+const TO_KEEPER = (SLASH * 1_000n) / 10_000n;
+const TO_TREASURY = SLASH - TO_CONSUMER - TO_KEEPER;
 const RESULT = { outputRoot: new Uint8Array(32).fill(0x11), resultUriHash: new Uint8Array(32) };
 
 const bidOf = (setup: AuctionSetup, i: number) =>
@@ -50,7 +52,7 @@ function accountsFor(setup: AuctionSetup, keeper: Actor, i: number): FailWinnerA
   const { owner, provider, vault } = setup.providers[i];
   return {
     keeper: keeper.publicKey,
-    keeperToken: keeper.paymentToken,
+    keeperToken: keeper.stakeToken,
     config: keeper.client.configAddress,
     market: setup.market,
     job: setup.job,
@@ -114,6 +116,7 @@ describe("fail_timeout", () => {
     assert.equal(failed.data.slashed, SLASH);
     assert.equal(failed.data.toConsumer, TO_CONSUMER);
     assert.equal(failed.data.toTreasury, TO_TREASURY);
+    assert.equal(failed.data.toKeeper, TO_KEEPER);
     assert.equal(failed.data.timedOut, true);
     await assertLedgerInvariants(setup);
   });
@@ -141,15 +144,16 @@ describe("fail_timeout", () => {
     assert.equal(next?.awardedPrice, 1_700_000n);
   });
 
-  it("refunds the consumer and pays the keeper its crank fee under the refund policy", async () => {
+  it("refunds the whole escrow under the refund policy; the failed provider pays the keeper", async () => {
     const { setup, keeper } = await overdue({ job: { onFailure: "refund" } });
     const consumerLamports = setup.env.lamports(setup.consumer.publicKey);
     const rent = setup.env.lamports(setup.job) + setup.env.lamports(setup.escrow);
 
     const signature = await keeper.client.failTimeout({ job: setup.job, provider: setup.providers[0].provider });
 
-    const refund = escrowFor(2_000_000n) - MARKET_PARAMS.crankFee;
-    assert.equal(setup.env.tokenBalance(paymentAta(setup, keeper.publicKey)), MARKET_PARAMS.crankFee);
+    const refund = escrowFor(2_000_000n);
+    assert.equal(setup.env.tokenBalance(paymentAta(setup, keeper.publicKey)), 0n);
+    assert.equal(setup.env.tokenBalance(stakeAta(setup, keeper.publicKey)), TO_KEEPER);
     assert.equal(setup.env.tokenBalance(paymentAta(setup, setup.consumer.publicKey)), refund);
     assert.equal(setup.env.tokenBalance(stakeAta(setup, setup.consumer.publicKey)), TO_CONSUMER);
     for (const account of [setup.job, setup.escrow, bidOf(setup, 0)]) assert.equal(setup.env.exists(account), false);
@@ -158,7 +162,6 @@ describe("fail_timeout", () => {
     assert.deepEqual(events.map((e) => e.name), ["winnerFailed", "jobRefunded"]);
     assert.ok(events[1].name === "jobRefunded");
     assert.equal(events[1].data.refunded, refund);
-    assert.equal(events[1].data.crankFee, MARKET_PARAMS.crankFee);
     assert.equal((await providerState(setup, 1)).locked, LOCK);
     await assertLedgerInvariants(setup);
   });
@@ -172,7 +175,7 @@ describe("fail_timeout", () => {
 
     // Then the consumer is refunded (nobody is paid without a settled result)
     assert.equal(setup.env.exists(setup.job), false);
-    assert.equal(setup.env.tokenBalance(paymentAta(setup, setup.consumer.publicKey)), escrowFor(2_000_000n, 2n) - MARKET_PARAMS.crankFee);
+    assert.equal(setup.env.tokenBalance(paymentAta(setup, setup.consumer.publicKey)), escrowFor(2_000_000n, 2n));
     assert.equal((await providerState(setup, 0)).staked, PROVIDER_STAKE);
     assert.equal((await providerState(setup, 0)).locked, LOCK);
     await setup.providers[0].owner.client.withdrawBid({ job: setup.job, market: setup.market });

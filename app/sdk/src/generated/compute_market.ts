@@ -1310,7 +1310,7 @@ export type ComputeMarket = {
         {
           "name": "keeperToken",
           "docs": [
-            "The keeper's payment-mint token account (crank fee when the consumer is refunded)."
+            "The keeper's stake-mint token account (its share of the slash)."
           ],
           "writable": true
         },
@@ -1429,7 +1429,7 @@ export type ComputeMarket = {
         {
           "name": "keeperToken",
           "docs": [
-            "The keeper's payment-mint token account (crank fee when the consumer is refunded)."
+            "The keeper's stake-mint token account (its share of the slash)."
           ],
           "writable": true
         },
@@ -5612,6 +5612,10 @@ export type ComputeMarket = {
             "type": "u64"
           },
           {
+            "name": "toKeeper",
+            "type": "u64"
+          },
+          {
             "name": "timedOut",
             "type": "bool"
           }
@@ -5640,7 +5644,7 @@ export type ComputeMarket = {
     {
       "name": "jobRefunded",
       "docs": [
-        "After a failure the consumer was refunded."
+        "After a failure the consumer was refunded (the whole escrow: the failed provider paid the crank)."
       ],
       "type": {
         "kind": "struct",
@@ -5651,10 +5655,6 @@ export type ComputeMarket = {
           },
           {
             "name": "refunded",
-            "type": "u64"
-          },
-          {
-            "name": "crankFee",
             "type": "u64"
           }
         ]

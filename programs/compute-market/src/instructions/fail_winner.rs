@@ -1,9 +1,11 @@
 //! Shared by `fail_no_show` and `fail_timeout`: a winner that missed its deadline is slashed by
-//! the market's rate (a share to the consumer, the rest to the treasury, both in the stake mint),
-//! its bid is closed, and once every winner is accounted for the job follows the consumer's
-//! failure policy: bidding reopens, or the consumer is refunded (the keeper taking its fee).
+//! the market's rate (a share to the consumer, the keeper's crank share and the rest to the
+//! treasury, all in the stake mint), its bid is closed, and once every winner is accounted for the
+//! job follows the consumer's failure policy: bidding reopens, or the consumer is refunded in
+//! full. The failed provider pays for the crank, never the consumer.
 
 use crate::accounts::{load, load_mut, Context};
+use crate::constants::FAIL_CRANK_SHARE_BPS;
 use crate::errors::{require, ErrorCode, Result};
 use crate::events::{JobRefunded, JobReopened, WinnerFailed};
 use crate::layout::{Bool, U64};
@@ -21,7 +23,7 @@ crate::instruction_accounts! {
     pub struct FailWinnerAccounts {
         /// The keeper cranking the deadline.
         keeper: signer,
-        /// The keeper's payment-mint token account (crank fee when the consumer is refunded).
+        /// The keeper's stake-mint token account (its share of the slash).
         keeper_token: writable,
         /// The protocol config (treasury).
         config: readonly,
@@ -65,6 +67,7 @@ struct Slash {
     total: u64,
     to_consumer: u64,
     to_treasury: u64,
+    to_keeper: u64,
     released: u64,
 }
 
@@ -77,7 +80,7 @@ fn validate(ix: &FailWinnerAccounts, config: &Config, job: &Job, bid: &Bid, prov
     require(&bid.provider == ix.provider.address(), ErrorCode::BidMismatch)?;
     require(ix.owner.address() == &bid.owner, ErrorCode::BidMismatch)?;
     require(ix.vault.address() == &provider.vault, ErrorCode::InvalidVault)?;
-    expect_token_account(&ix.keeper_token, &job.payment_mint, ix.keeper.address())?;
+    expect_token_account(&ix.keeper_token, &provider.stake_mint, ix.keeper.address())?;
     expect_token_account(&ix.consumer_token, &job.payment_mint, &job.consumer)?;
     expect_token_account(&ix.consumer_stake_token, &provider.stake_mint, &job.consumer)?;
     expect_token_account(&ix.treasury_stake_token, &provider.stake_mint, &config.treasury).map(|_| ())
@@ -105,7 +108,9 @@ fn slash_split(locked: u64, market: &Market, miss: Miss) -> Result<Slash> {
     let rate = if miss == Miss::NoShow { market.params.slash_no_show_bps.get() } else { market.params.slash_timeout_bps.get() };
     let total = bps_of(locked, rate)?;
     let to_consumer = bps_of(total, market.params.slash_consumer_share_bps.get())?;
-    Ok(Slash { total, to_consumer, to_treasury: total.safe_sub(to_consumer)?, released: locked.safe_sub(total)? })
+    let rest = total.safe_sub(to_consumer)?;
+    let to_keeper = bps_of(total, FAIL_CRANK_SHARE_BPS)?.min(rest);
+    Ok(Slash { total, to_consumer, to_treasury: rest.safe_sub(to_keeper)?, to_keeper, released: locked.safe_sub(total)? })
 }
 
 pub fn process(ctx: &Context, miss: Miss) -> Result<()> {
@@ -151,18 +156,22 @@ pub fn process(ctx: &Context, miss: Miss) -> Result<()> {
     if slash.to_treasury > 0 {
         transfer(&ix.vault, &ix.treasury_stake_token, &ix.provider, slash.to_treasury, &vault_signer)?;
     }
+    if slash.to_keeper > 0 {
+        transfer(&ix.vault, &ix.keeper_token, &ix.provider, slash.to_keeper, &vault_signer)?;
+    }
     WinnerFailed {
         job: *ix.job.address(),
         provider: *ix.provider.address(),
         slashed: U64::new(slash.total),
         to_consumer: U64::new(slash.to_consumer),
         to_treasury: U64::new(slash.to_treasury),
+        to_keeper: U64::new(slash.to_keeper),
         timed_out: Bool::new(miss == Miss::Timeout),
     }
     .emit();
     let refunded = settled && policy == FailurePolicy::Refund;
     if refunded {
-        refund(&ix, &job_signer, &payment_mint, program_id)?;
+        refund(&ix, &job_signer, &payment_mint)?;
     }
 
     // Lamports of closed accounts move only after the last CPI: the owner or the consumer may be
@@ -176,21 +185,18 @@ pub fn process(ctx: &Context, miss: Miss) -> Result<()> {
     Ok(())
 }
 
-/// Refunds the consumer after a failure: the keeper's fee, then everything else; closes the
-/// escrow (the job account is closed by the caller, after every CPI).
+/// Refunds the consumer after a failure: the whole escrow, crank fee included (the failed
+/// provider paid the keeper); closes the escrow (the job account is closed by the caller, after
+/// every CPI).
 #[inline(always)]
-fn refund(ix: &FailWinnerAccounts, signer: &JobSigner, payment_mint: &Address, program_id: &Address) -> Result<()> {
-    let crank_fee = load::<Job>(&ix.job, program_id)?.crank_fee.get();
+fn refund(ix: &FailWinnerAccounts, signer: &JobSigner, payment_mint: &Address) -> Result<()> {
     let job_seeds = signer.seeds();
     let job_signer = [Signer::from(&job_seeds)];
-    if crank_fee > 0 {
-        transfer(&ix.escrow, &ix.keeper_token, &ix.job, crank_fee, &job_signer)?;
-    }
     let refunded = expect_token_account(&ix.escrow, payment_mint, ix.job.address())?;
     if refunded > 0 {
         transfer(&ix.escrow, &ix.consumer_token, &ix.job, refunded, &job_signer)?;
     }
     close_vault(&ix.escrow, &ix.consumer, &ix.job, Signer::from(&job_seeds))?;
-    JobRefunded { job: *ix.job.address(), refunded: U64::new(refunded), crank_fee: U64::new(crank_fee) }.emit();
+    JobRefunded { job: *ix.job.address(), refunded: U64::new(refunded) }.emit();
     Ok(())
 }
