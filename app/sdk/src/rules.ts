@@ -38,6 +38,9 @@ export type DisputeStatusName = ReturnType<typeof variantOf<DisputeAccount["stat
 const BPS = 10_000n;
 /** The challenger reward a verifiable bid locks on top of the per-job lock (CHALLENGER_REWARD_BPS). */
 export const CHALLENGER_REWARD_BPS = 5_000n;
+/** The program's `FAIL_CRANK_SHARE_BPS`: a failure crank's keeper gets this share of the slash,
+ * out of the treasury's part (the failed provider pays for the crank). */
+export const FAIL_CRANK_SHARE_BPS = 1_000n;
 /** A u64's bounds, where the program's checked arithmetic would overflow. */
 const U64_MAX = (1n << 64n) - 1n;
 

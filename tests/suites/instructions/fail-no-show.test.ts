@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { getAssociatedTokenAddressSync } from "@solana/spl-token";
 import { Keypair, PublicKey } from "@solana/web3.js";
-import { failNoShowInstruction, findBidPda, sendInstructions, variantOf, type FailWinnerAccounts } from "@compute-market/sdk";
+import { failNoShowInstruction, findBidPda, rules, sendInstructions, variantOf, type FailWinnerAccounts } from "@compute-market/sdk";
 import { assertNothingMoved, expectProgramError, snapshot } from "../../support/assertions";
 import { assertLedgerInvariants, awarded, bid, endAuction, PROVIDER_STAKE, setupAuction, type AuctionSetup } from "../../support/auction";
 import type { Actor } from "../../support/env";
@@ -14,7 +14,7 @@ const LOCK = MARKET_PARAMS.jobStakeLock;
 const SLASH = (LOCK * BigInt(MARKET_PARAMS.slashNoShowBps)) / 10_000n;
 const TO_CONSUMER = (SLASH * BigInt(MARKET_PARAMS.slashConsumerShareBps)) / 10_000n;
 /** The keeper's crank share of the slash (10 %), out of the treasury's part: the failed provider pays the crank. */
-const TO_KEEPER = (SLASH * 1_000n) / 10_000n;
+const TO_KEEPER = (SLASH * rules.FAIL_CRANK_SHARE_BPS) / 10_000n;
 const TO_TREASURY = SLASH - TO_CONSUMER - TO_KEEPER;
 
 const bidOf = (setup: AuctionSetup, i: number) =>

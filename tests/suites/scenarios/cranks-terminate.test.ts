@@ -2,16 +2,19 @@
 import assert from "node:assert/strict";
 import { getAssociatedTokenAddressSync } from "@solana/spl-token";
 import { PublicKey } from "@solana/web3.js";
-import { variantOf, type FailurePolicyName } from "@compute-market/sdk";
+import { rules, variantOf, type FailurePolicyName } from "@compute-market/sdk";
 import { PROVIDER_STAKE } from "../../support/auction";
 import { TestEnv, type Actor } from "../../support/env";
 import { jobInput, MARKET_PARAMS, setupMarket, setupProvider, type ProviderSetup } from "../../support/fixtures";
 
 const MINTED = 1_000_000_000n; // of each mint, to every actor (TestEnv.actor)
-const bps = (amount: bigint, rate: number) => (amount * BigInt(rate)) / 10_000n;
+const bps = (amount: bigint, rate: number | bigint) => (amount * BigInt(rate)) / 10_000n;
 /** Each of the treasury and the consumer gets half of a slash (slashConsumerShareBps = 50 %). */
 const NO_SHOW_SHARE = bps(bps(MARKET_PARAMS.jobStakeLock, MARKET_PARAMS.slashNoShowBps), MARKET_PARAMS.slashConsumerShareBps);
 const TIMEOUT_SHARE = bps(bps(MARKET_PARAMS.jobStakeLock, MARKET_PARAMS.slashTimeoutBps), MARKET_PARAMS.slashConsumerShareBps);
+/** The keeper's crank share of each failure's slash (out of the treasury's part). */
+const NO_SHOW_KEEPER = bps(bps(MARKET_PARAMS.jobStakeLock, MARKET_PARAMS.slashNoShowBps), rules.FAIL_CRANK_SHARE_BPS);
+const TIMEOUT_KEEPER = bps(bps(MARKET_PARAMS.jobStakeLock, MARKET_PARAMS.slashTimeoutBps), rules.FAIL_CRANK_SHARE_BPS);
 const FORFEIT = bps(MARKET_PARAMS.jobStakeLock, MARKET_PARAMS.slashNoShowBps);
 const RESULT = { outputRoot: new Uint8Array(32).fill(0x11), resultUriHash: new Uint8Array(32) };
 
@@ -190,14 +193,16 @@ async function assertEverythingReturned(w: World, jobs: Posted[]): Promise<void>
   assert.deepEqual(totals, { payment: { wallets: minted, held: 0n }, stake: { wallets: minted, held: 0n } });
 }
 
-/** The consumer and the treasury hold, in the stake mint, their shares of the slashes the cranks
- * applied, and the treasury the forfeits of unrevealed sealed bids. */
+/** The consumer, the keeper and the treasury hold, in the stake mint, their shares of the slashes
+ * the cranks applied, and the treasury the forfeits of unrevealed sealed bids. */
 function assertSlashesShared(w: World, cranks: string[][], forfeits: bigint): void {
   const count = (name: string) => BigInt(cranks.flat().filter((c) => c === name).length);
   const shares = count("failNoShow") * NO_SHOW_SHARE + count("failTimeout") * TIMEOUT_SHARE;
+  const keeperShares = count("failNoShow") * NO_SHOW_KEEPER + count("failTimeout") * TIMEOUT_KEEPER;
   const stakeAta = (owner: PublicKey) => getAssociatedTokenAddressSync(w.env.stakeMint, owner, true);
   assert.equal(w.env.tokenBalance(stakeAta(w.consumer.publicKey)), shares);
-  assert.equal(w.env.tokenBalance(stakeAta(w.authority.publicKey)), shares + forfeits);
+  assert.equal(w.env.tokenBalance(stakeAta(w.keeper.publicKey)), keeperShares, "the keeper is paid by the failed providers");
+  assert.equal(w.env.tokenBalance(stakeAta(w.authority.publicKey)), shares - keeperShares + forfeits);
 }
 
 /** The cranks a keeper needs from each start state (bids of 1.5M and 1.7M where there are bids). */

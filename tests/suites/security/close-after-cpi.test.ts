@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { getAssociatedTokenAddressSync } from "@solana/spl-token";
 import type { PublicKey } from "@solana/web3.js";
+import { rules } from "@compute-market/sdk";
 import { PROVIDER_STAKE } from "../../support/auction";
 import { TestEnv, type Actor } from "../../support/env";
 import { escrowFor, GPU_BOX, jobInput, MARKET_PARAMS, PROTOCOL_FEE_BPS, setupMarket, setupProvider, type ProviderSetup } from "../../support/fixtures";
@@ -95,14 +96,16 @@ describe("security: accounts closed after the last CPI", () => {
     const keeper = await w.env.actor();
     const before = w.env.tokenBalance(paymentAta(w, w.consumer.publicKey));
     await keeper.client.failNoShow({ job, provider: w.own.provider });
-    assert.equal(w.env.tokenBalance(paymentAta(w, w.consumer.publicKey)) - before, escrowFor(MAX_PRICE) - MARKET_PARAMS.crankFee, "everything but the keeper's fee back");
+    assert.equal(w.env.tokenBalance(paymentAta(w, w.consumer.publicKey)) - before, escrowFor(MAX_PRICE), "the whole escrow back: the failed provider pays the keeper");
     const slash = (MARKET_PARAMS.jobStakeLock * BigInt(MARKET_PARAMS.slashNoShowBps)) / 10_000n;
     assert.equal(w.env.tokenBalance(w.own.vault), PROVIDER_STAKE - slash);
     const share = (slash * BigInt(MARKET_PARAMS.slashConsumerShareBps)) / 10_000n;
     const stakeAta = (owner: PublicKey) => getAssociatedTokenAddressSync(w.env.stakeMint, owner, true);
     assert.equal(w.env.tokenBalance(stakeAta(w.consumer.publicKey)), share, "the consumer's share of the slash (to itself)");
-    assert.equal(w.env.tokenBalance(stakeAta(w.authority.publicKey)), slash - share, "the rest to the treasury");
-    assert.equal(w.env.tokenBalance(paymentAta(w, keeper.publicKey)), MARKET_PARAMS.crankFee);
+    const keeperShare = (slash * rules.FAIL_CRANK_SHARE_BPS) / 10_000n;
+    assert.equal(w.env.tokenBalance(stakeAta(keeper.publicKey)), keeperShare, "the keeper's crank share of the slash");
+    assert.equal(w.env.tokenBalance(stakeAta(w.authority.publicKey)), slash - share - keeperShare, "the rest to the treasury");
+    assert.equal(w.env.tokenBalance(paymentAta(w, keeper.publicKey)), 0n, "no crank fee from the escrow");
     assert.equal((await w.consumer.client.fetchProvider(w.own.provider))!.locked, 0n);
     for (const closed of [job, escrow, w.consumer.client.bidAddress(job, w.own.provider)]) assert.equal(w.env.exists(closed), false);
   });
