@@ -144,8 +144,8 @@ async function run(): Promise<Samples> {
       if (crank === "fail_timeout") await provider.client.startJob({ job: failing.job });
       ledger.advanceSlots(crank === "fail_no_show" ? 51n : 151n);
       const signature = crank === "fail_no_show"
-        ? await keeper.client.failNoShow({ job: failing.job, provider: registered.provider, keeperToken: keeper.payment })
-        : await keeper.client.failTimeout({ job: failing.job, provider: registered.provider, keeperToken: keeper.payment });
+        ? await keeper.client.failNoShow({ job: failing.job, provider: registered.provider, keeperToken: keeper.stake })
+        : await keeper.client.failTimeout({ job: failing.job, provider: registered.provider, keeperToken: keeper.stake });
       recorder.record(crank, signature);
     }
   }

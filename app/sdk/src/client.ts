@@ -675,13 +675,14 @@ export class ComputeMarketClient {
     return sendInstructions(this.provider, [ix]);
   }
 
-  /** Fails a winner that did not start in time (slash, then reopen or refund). */
+  /** Fails a winner that did not start in time (slash, then reopen or refund). The keeper's
+   * crank share of the slash goes to `keeperToken` (stake mint; default: the associated account). */
   async failNoShow(args: { job: PublicKey; provider: PublicKey; keeperToken?: PublicKey }): Promise<string> {
     const { accounts, create } = await this.failAccounts(args.job, args.provider, args.keeperToken);
     return sendInstructions(this.provider, [...create, await failNoShowInstruction(this.program, accounts)]);
   }
 
-  /** Fails a winner that did not commit in time (slash, then reopen or refund). */
+  /** Fails a winner that did not commit in time (slash, then reopen or refund); as `failNoShow`. */
   async failTimeout(args: { job: PublicKey; provider: PublicKey; keeperToken?: PublicKey }): Promise<string> {
     const { accounts, create } = await this.failAccounts(args.job, args.provider, args.keeperToken);
     return sendInstructions(this.provider, [...create, await failTimeoutInstruction(this.program, accounts)]);

@@ -95,6 +95,7 @@ export interface ExpireJobAccounts {
 
 export interface FailWinnerAccounts {
   keeper: PublicKey;
+  /** The keeper's token account of the stake mint: its crank share of the slash. */
   keeperToken: PublicKey;
   config: PublicKey;
   market: PublicKey;
