@@ -160,6 +160,13 @@ export async function setupVerifiableJob(options: {
   return { env, authority, market, consumer, providers, job, escrow, code, input: options.input, honest, steps, bid, postSignature };
 }
 
+/** Opens a game against the first provider's committed result, the challenger's bond from its
+ * own stake-token account; returns the dispute's address. */
+export async function openGame(setup: VerifiableSetup, challenger: Actor): Promise<PublicKey> {
+  const { dispute } = await challenger.client.openDispute({ job: setup.job, provider: setup.providers[0].provider, challengerToken: challenger.stakeToken });
+  return dispute;
+}
+
 /** Commits `claim` for provider 0. */
 export async function commit(setup: Omit<VerifiableSetup, "claim" | "claimHash" | "commitSignature">, claim: Claim): Promise<VerifiableSetup> {
   const commitSignature = await setup.providers[0].owner.client.commitVerifiable({ job: setup.job, ...claim, resultUriHash: new Uint8Array(32).fill(1) });

@@ -11,8 +11,7 @@ import { nextMove } from "@compute-market/vm";
 import { awarded, MARKET_PARAMS, PROVIDER_STAKE, setupAuction } from "../../support/auction";
 import { commitResults } from "../../support/results";
 import { escrowFor, PROTOCOL_FEE_BPS } from "../../support/fixtures";
-import type { Actor } from "../../support/env";
-import { commit, freeReplays, gameView, honestClaim, playGame, setupVerifiableJob, wrongExitCode, type VerifiableSetup } from "../../support/verifiable";
+import { commit, freeReplays, gameView, honestClaim, playGame, setupVerifiableJob, wrongExitCode, openGame, type VerifiableSetup } from "../../support/verifiable";
 
 const TEXT = new TextEncoder().encode("verifiable compute on Solana");
 const LOCK = MARKET_PARAMS.jobStakeLock;
@@ -34,11 +33,6 @@ async function sprinkle(setup: VerifiableSetup, dispute: PublicKey): Promise<Pub
   await sendInstructions(outsider.provider, [createTransferInstruction(outsider.stakeToken, vault, outsider.publicKey, DUST)]);
   assert.equal(setup.env.tokenBalance(vault), LOCK + DUST);
   return vault;
-}
-
-async function openGame(setup: VerifiableSetup, challenger: Actor): Promise<PublicKey> {
-  const { dispute } = await challenger.client.openDispute({ job: setup.job, provider: setup.providers[0].provider, challengerToken: challenger.stakeToken });
-  return dispute;
 }
 
 describe("security: dust in a bond vault", function () {

@@ -4,10 +4,22 @@
 // rate of its lock.
 import assert from "node:assert/strict";
 import { getAssociatedTokenAddressSync } from "@solana/spl-token";
-import { PROVIDER_STAKE, setupAuction } from "../../support/auction";
+import type { PublicKey } from "@solana/web3.js";
+import { PROVIDER_STAKE, setupAuction, type AuctionSetup } from "../../support/auction";
 import { MARKET_PARAMS } from "../../support/fixtures";
 
 const FORFEIT = (MARKET_PARAMS.jobStakeLock * BigInt(MARKET_PARAMS.slashNoShowBps)) / 10_000n;
+
+/** Provider `i`'s withdrawn bid is closed, its whole lock released, nothing forfeited. */
+async function assertReleasedWhole(setup: AuctionSetup, i: number, bid: PublicKey, treasury: PublicKey, treasuryBefore: bigint): Promise<void> {
+  const { owner, provider, vault } = setup.providers[i];
+  assert.equal(setup.env.exists(bid), false);
+  const state = (await owner.client.fetchProvider(provider))!;
+  assert.equal(state.staked, PROVIDER_STAKE);
+  assert.equal(state.locked, 0n);
+  assert.equal(setup.env.tokenBalance(vault), PROVIDER_STAKE);
+  assert.equal(setup.env.tokenBalance(treasury), treasuryBefore, "nothing to the treasury");
+}
 
 describe("security: last look at sealed reveals", () => {
   it("costs a sealed bidder that withdraws unrevealed after bidding closed the no-show rate of its lock", async () => {
@@ -37,32 +49,22 @@ describe("security: last look at sealed reveals", () => {
     const before = setup.env.tokenBalance(treasury);
     const job = (await setup.consumer.client.fetchJob(setup.job))!;
     assert.ok(setup.env.ledger.slot <= job.bidDeadlineSlot, "bidding is still open");
-    const { owner, provider, vault } = setup.providers[0];
+    const { owner, provider } = setup.providers[0];
     const bid = owner.client.bidAddress(setup.job, provider);
     await owner.client.withdrawBid({ job: setup.job });
-    assert.equal(setup.env.exists(bid), false);
-    const state = (await owner.client.fetchProvider(provider))!;
-    assert.equal(state.staked, PROVIDER_STAKE);
-    assert.equal(state.locked, 0n);
-    assert.equal(setup.env.tokenBalance(vault), PROVIDER_STAKE);
-    assert.equal(setup.env.tokenBalance(treasury), before, "nothing to the treasury");
+    await assertReleasedWhole(setup, 0, bid, treasury, before);
     assert.equal((await setup.consumer.client.fetchJob(setup.job))!.auction.bidCount, 1);
   });
 
   it("costs nothing for a sealed bid withdrawn after its job was cancelled, before its reveal deadline", async () => {
     const setup = await setupAuction({ providers: 1, job: { sealed: true } });
-    const { owner, provider, vault } = setup.providers[0];
+    const { owner } = setup.providers[0];
     const { bid } = await owner.client.placeSealedBid({ job: setup.job, price: 1_000_000n });
     await setup.consumer.client.cancelJob({ job: setup.job, consumerToken: setup.consumer.paymentToken });
     assert.equal(setup.env.exists(setup.job), false);
     const treasury = getAssociatedTokenAddressSync(setup.env.stakeMint, setup.authority.publicKey, true);
     const before = setup.env.tokenBalance(treasury);
     await owner.client.withdrawBid({ job: setup.job, market: setup.market });
-    assert.equal(setup.env.exists(bid), false);
-    const state = (await owner.client.fetchProvider(provider))!;
-    assert.equal(state.staked, PROVIDER_STAKE);
-    assert.equal(state.locked, 0n);
-    assert.equal(setup.env.tokenBalance(vault), PROVIDER_STAKE);
-    assert.equal(setup.env.tokenBalance(treasury), before, "nothing to the treasury");
+    await assertReleasedWhole(setup, 0, bid, treasury, before);
   });
 });

@@ -5,17 +5,10 @@
 // gone), so the honest challengers' bonds were frozen for good. The bid of a refuted job now
 // stays bound to it until its last game settles, which closes it.
 import assert from "node:assert/strict";
-import type { PublicKey } from "@solana/web3.js";
 import { expectProgramError } from "../../support/assertions";
-import type { Actor } from "../../support/env";
-import { commit, freeReplays, honestClaim, playGame, setupVerifiableJob, wrongExitCode, type VerifiableSetup } from "../../support/verifiable";
+import { commit, freeReplays, honestClaim, playGame, setupVerifiableJob, wrongExitCode, openGame } from "../../support/verifiable";
 
 const TEXT = new TextEncoder().encode("verifiable compute on Solana");
-
-async function openGame(setup: VerifiableSetup, challenger: Actor): Promise<PublicKey> {
-  const { dispute } = await challenger.client.openDispute({ job: setup.job, provider: setup.providers[0].provider, challengerToken: challenger.stakeToken });
-  return dispute;
-}
 
 describe("security: withdrawing the bid of a refuted verifiable job", function () {
   this.timeout(300_000);

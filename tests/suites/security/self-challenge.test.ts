@@ -10,9 +10,8 @@ import type { PublicKey } from "@solana/web3.js";
 import { variantOf } from "@compute-market/sdk";
 import { nextMove } from "@compute-market/vm";
 import { MARKET_PARAMS } from "../../support/auction";
-import type { Actor } from "../../support/env";
 import { forgeAccount } from "../../support/forge";
-import { commit, freeReplays, gameView, honestClaim, playGame, setupVerifiableJob, wrongExitCode, type VerifiableSetup } from "../../support/verifiable";
+import { commit, freeReplays, gameView, honestClaim, playGame, setupVerifiableJob, wrongExitCode, openGame, type VerifiableSetup } from "../../support/verifiable";
 
 const TEXT = new TextEncoder().encode("verifiable compute on Solana");
 const LOCK = MARKET_PARAMS.jobStakeLock;
@@ -24,11 +23,6 @@ const stakeAta = (setup: VerifiableSetup, owner: PublicKey) => getAssociatedToke
 async function cheatingJob(): Promise<VerifiableSetup> {
   const started = await setupVerifiableJob({ guest: "arith", input: TEXT, challengers: 2 });
   return commit(started, wrongExitCode(honestClaim(started.honest)));
-}
-
-async function openGame(setup: VerifiableSetup, challenger: Actor): Promise<PublicKey> {
-  const { dispute } = await challenger.client.openDispute({ job: setup.job, provider: setup.providers[0].provider, challengerToken: challenger.stakeToken });
-  return dispute;
 }
 
 /** The cheater never answers its own wallet's game: it runs out of clock and is timed out. */

@@ -65,6 +65,21 @@ async function busy(w: World): Promise<void> {
 
 const treasuryStake = (w: World) => getAssociatedTokenAddressSync(w.env.stakeMint, w.authority.publicKey, true);
 
+/** Revealing the bidder's stale sealed bid into the job now at `job` fails with StaleBid, moves
+ * nothing and ranks nothing (the job keeps `bidCount` bids). The SDK derives the provider from the
+ * job's market; the attacker names its own (market A). Returns the stale bid's address. */
+async function expectStaleRevealRefused(w: World, job: PublicKey, escrow: PublicKey, salt: Uint8Array, bidCount: number): Promise<PublicKey> {
+  const bid = w.bidder.owner.client.bidAddress(job, w.bidder.provider);
+  const before = snapshot(w.env, [job, escrow, bid, w.bidder.provider, w.bidder.vault]);
+  const ix = await revealBidInstruction(w.bidder.owner.client.program, { price: PRICE, salt }, { owner: w.bidder.owner.publicKey, provider: w.bidder.provider, job, bid });
+  await expectProgramError(sendInstructions(w.bidder.owner.provider, [ix]), "StaleBid");
+  assertNothingMoved(w.env, before, [w.bidder.owner.publicKey]);
+  const untouched = (await w.consumer.client.fetchJob(job))!;
+  assert.equal(untouched.auction.rankedCount, 0, "no bid revealed into the new job");
+  assert.equal(untouched.auction.bidCount, bidCount);
+  return bid;
+}
+
 describe("security: stale bids", () => {
   const places = [
     ["the same market", false],
@@ -87,15 +102,7 @@ describe("security: stale bids", () => {
       assert.equal(counted, 1, "only the new job's own bid counts");
       await intoRevealWindow(w, job);
 
-      const bid = w.bidder.owner.client.bidAddress(job, w.bidder.provider);
-      const before = snapshot(w.env, [job, fresh.escrow, bid, w.bidder.provider, w.bidder.vault]);
-      // The SDK derives the provider from the job's market; the attacker names its own (market A).
-      const ix = await revealBidInstruction(w.bidder.owner.client.program, { price: PRICE, salt }, { owner: w.bidder.owner.publicKey, provider: w.bidder.provider, job, bid });
-      await expectProgramError(sendInstructions(w.bidder.owner.provider, [ix]), "StaleBid");
-      assertNothingMoved(w.env, before, [w.bidder.owner.publicKey]);
-      const untouched = (await w.consumer.client.fetchJob(job))!;
-      assert.equal(untouched.auction.rankedCount, 0, "no bid revealed into the new job");
-      assert.equal(untouched.auction.bidCount, counted);
+      const bid = await expectStaleRevealRefused(w, job, fresh.escrow, salt, counted);
 
       // The stale bid is withdrawn as if its job were gone: its lock released, nothing forfeited
       // (its own reveal deadline has not passed).
@@ -128,14 +135,7 @@ describe("security: stale bids", () => {
     await post(w, w.marketB, true);
     const fresh = (await w.consumer.client.fetchJob(job))!;
     await intoRevealWindow(w, job);
-    const bid = w.bidder.owner.client.bidAddress(job, w.bidder.provider);
-    const before = snapshot(w.env, [job, fresh.escrow, bid, w.bidder.provider, w.bidder.vault]);
-    const ix = await revealBidInstruction(w.bidder.owner.client.program, { price: PRICE, salt }, { owner: w.bidder.owner.publicKey, provider: w.bidder.provider, job, bid });
-    await expectProgramError(sendInstructions(w.bidder.owner.provider, [ix]), "StaleBid");
-    assertNothingMoved(w.env, before, [w.bidder.owner.publicKey]);
-    const untouched = (await w.consumer.client.fetchJob(job))!;
-    assert.equal(untouched.auction.rankedCount, 0, "no bid revealed into the new job");
-    assert.equal(untouched.auction.bidCount, 0);
+    const bid = await expectStaleRevealRefused(w, job, fresh.escrow, salt, 0);
     assert.equal(fresh.incarnation & JOB_COUNT_MASK, 1n, "each market's first job: the same count");
     assert.notEqual(fresh.incarnation, (await w.bidder.owner.client.fetchBid(bid))!.jobIncarnation, "but not the same incarnation");
   });
