@@ -952,15 +952,13 @@ function dueAction(c: Context, rec: JobRecord, job: JobAccount): ActionKind {
       if (games.some((game) => slot >= rules.disputeTimeoutSlot(game))) return "timeoutDispute";
       if (games.length > 0) return "gameMove";
       if (bids.some((bid) => rules.resultRevealDue(job, bid, slot)) && rec.resultSecrets.size > 0) return "revealResult";
-      const wrong = bids.some((bid) => rules.challengeOpen(job, bid, slot) && !sameHash(bid.finalStateHash, c.machine.honestHash));
+      const wrong = bids.some((bid) => rules.challengeOpen(job, bid, slot) && !rules.sameBytes(bid.finalStateHash, c.machine.honestHash));
       return wrong ? "openDispute" : "warp";
     }
     default:
       return "warp";
   }
 }
-
-const sameHash = (a: ArrayLike<number>, b: ArrayLike<number>): boolean => a.length === b.length && Array.from(a).every((v, i) => v === b[i]);
 
 /** The people a job's cranks pay or refund, and its mints: a closed token account of theirs
  * refuses every crank, so the `due` action opens it again first. */

@@ -51,7 +51,8 @@ export const statusOf = (bid: BidAccount): BidStatusName => variantOf(bid.status
 export const bps = (amount: bigint, rate: bigint | number): bigint => (amount * BigInt(rate)) / BPS;
 
 const isZero = (bytes: ArrayLike<number>): boolean => Array.from(bytes).every((b) => b === 0);
-const sameBytes = (a: ArrayLike<number>, b: ArrayLike<number>): boolean => a.length === b.length && Array.from(a).every((v, i) => v === b[i]);
+/** Byte-wise equality of two hashes or roots. */
+export const sameBytes = (a: ArrayLike<number>, b: ArrayLike<number>): boolean => a.length === b.length && Array.from(a).every((v, i) => v === b[i]);
 const hexOf = (bytes: ArrayLike<number>): string => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 
 /** Whether the job runs on the machine (verifiable or refereed): its winners commit final states. */

@@ -2,6 +2,7 @@
 // output against the on-chain commitment, and reading a dispute's standing. Browser-safe: the
 // machine itself (its WebAssembly build, `@compute-market/vm`) is passed in, never imported.
 import type { BidAccount } from "./accounts";
+import { sameBytes } from "./rules";
 
 /** What the SDK needs of the machine: the roots of a job's code and input quarters. A
  * `VmModule` of `@compute-market/vm` is one. */
@@ -11,8 +12,6 @@ export interface MachineRoots {
 
 /** Whether a job runs on the machine (verifiable or refereed): the rules module's `isMachine`. */
 export { isMachine as isMachineJob } from "./rules";
-
-const equal = (a: ArrayLike<number>, b: ArrayLike<number>): boolean => a.length === b.length && Array.from(a).every((v, i) => v === b[i]);
 
 /** The root of the output quarter holding `output` (length-prefixed, like the input quarter). */
 export function outputRoot(machine: MachineRoots, output: Uint8Array): Uint8Array {
@@ -33,9 +32,9 @@ export class OutputMismatchError extends Error {
  * memory. The result is final once the job finalizes (no game open or lost).
  */
 export function verifyOutput(machine: MachineRoots, bid: Pick<BidAccount, "outputRoot" | "finalStateHash">, output: Uint8Array): void {
-  if (equal(bid.finalStateHash, new Uint8Array(32))) throw new OutputMismatchError("the bid holds no verifiable commitment");
+  if (sameBytes(bid.finalStateHash, new Uint8Array(32))) throw new OutputMismatchError("the bid holds no verifiable commitment");
   const root = outputRoot(machine, output);
-  if (!equal(root, bid.outputRoot)) throw new OutputMismatchError("the output's root is not the committed output root");
+  if (!sameBytes(root, bid.outputRoot)) throw new OutputMismatchError("the output's root is not the committed output root");
 }
 
 /** A dispute's standing at `slot`, for people and dashboards: the rules module's, in one place. */
