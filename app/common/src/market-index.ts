@@ -1,7 +1,13 @@
 // A daemon's view of the market: every job, bid, provider and dispute account of the program, loaded
 // at start, kept current by account and log subscriptions, and rebuilt from the chain on a
 // timer. The chain is the truth; this is a cache that can always be thrown away.
-import type { Program } from "@coral-xyz/anchor";
+//
+// Every change carries the slot it was read at, and no change overwrites one read at a later
+// slot: so the subscriptions start before the first load (a change that lands while the load is
+// read is kept, whichever arrives first) and a resync never rolls back a newer update. A
+// notification can still be missed (a WebSocket not yet live, or dropped): what a daemon has at
+// stake between resyncs, its games, it re-reads itself (`refreshMany`).
+import { utils, type Program } from "@coral-xyz/anchor";
 import { PublicKey, type AccountInfo, type Connection, type Logs } from "@solana/web3.js";
 import { parseEvents, toNative, variantOf, type BidAccount, type ComputeMarket, type DisputeAccount, type JobAccount, type ProviderAccount } from "@compute-market/sdk";
 import type { Logger } from "./logger";
@@ -23,6 +29,9 @@ export class MarketIndex {
   readonly disputes = new Map<string, DisputeAccount>();
   private subscriptions: number[] = [];
   private discriminators = new Map<string, Kind>();
+  private discriminatorOf = new Map<Kind, Uint8Array>();
+  /** The slot of the latest change applied to each address (an update or a removal). */
+  private changedAt = new Map<string, number>();
   loadedAt = 0;
 
   constructor(
@@ -32,22 +41,23 @@ export class MarketIndex {
   ) {
     for (const account of program.idl.accounts ?? []) {
       const kind = KINDS.find((k) => k === account.name);
-      if (kind) this.discriminators.set(Buffer.from(account.discriminator).toString("hex"), kind);
+      if (!kind) continue;
+      this.discriminators.set(Buffer.from(account.discriminator).toString("hex"), kind);
+      this.discriminatorOf.set(kind, Uint8Array.from(account.discriminator));
     }
   }
 
-  /** Replaces the whole index with what the chain holds now. */
+  /** Subscribes, then loads: the way to start an index, so that no change falls between the two. */
+  async start(): Promise<void> {
+    this.subscribe();
+    await this.load();
+  }
+
+  /** Replaces the whole index with what the chain holds now, keeping changes seen at later slots. */
   async load(): Promise<void> {
-    const [jobs, bids, providers, disputes] = await Promise.all([
-      this.program.account.job.all(),
-      this.program.account.bid.all(),
-      this.program.account.provider.all(),
-      this.program.account.dispute.all(),
-    ]);
-    this.replace(this.jobs, jobs.map((a) => [a.publicKey, toNative(a.account)]));
-    this.replace(this.bids, bids.map((a) => [a.publicKey, toNative(a.account)]));
-    this.replace(this.providers, providers.map((a) => [a.publicKey, toNative(a.account)]));
-    this.replace(this.disputes, disputes.map((a) => [a.publicKey, toNative(a.account)]));
+    const loaded = await Promise.all(KINDS.map((kind) => this.fetchAll(kind)));
+    KINDS.forEach((kind, i) => this.replaceAt(kind, loaded[i].slot, loaded[i].accounts));
+    for (const [address, slot] of this.changedAt) if (slot <= Math.min(...loaded.map((l) => l.slot))) this.changedAt.delete(address);
     this.loadedAt = Date.now();
     this.logger.debug(this.counts(), "index loaded");
   }
@@ -55,8 +65,8 @@ export class MarketIndex {
   /** Follows account changes and closing events until `stop`. */
   subscribe(): void {
     this.subscriptions.push(
-      this.connection.onProgramAccountChange(this.program.programId, ({ accountId, accountInfo }) => this.apply(accountId, accountInfo), "confirmed"),
-      this.connection.onLogs(this.program.programId, (logs) => this.applyLogs(logs), "confirmed"),
+      this.connection.onProgramAccountChange(this.program.programId, ({ accountId, accountInfo }, context) => this.apply(accountId, accountInfo, context.slot), "confirmed"),
+      this.connection.onLogs(this.program.programId, (logs, context) => this.applyLogs(logs, context.slot), "confirmed"),
     );
   }
 
@@ -68,12 +78,19 @@ export class MarketIndex {
 
   /** Replaces one account with what the chain holds now (or forgets it, when it is gone). */
   async refresh(kind: Kind, address: PublicKey): Promise<void> {
-    const info = await this.connection.getAccountInfo(address, "confirmed");
-    if (!info || info.owner.toBase58() !== this.program.programId.toBase58()) {
-      this.forget(kind, address);
-      return;
-    }
-    this.apply(address, info);
+    await this.refreshMany(kind, [address]);
+  }
+
+  /** Re-reads several accounts of one kind in one request (e.g. the games a daemon sits in, whose
+   * next move must not wait on a notification that a dropped WebSocket never delivers). */
+  async refreshMany(kind: Kind, addresses: PublicKey[]): Promise<void> {
+    if (addresses.length === 0) return;
+    const { context, value } = await this.connection.getMultipleAccountsInfoAndContext(addresses, "confirmed");
+    addresses.forEach((address, i) => {
+      const info = value[i];
+      if (!info || !info.owner.equals(this.program.programId)) this.remove(kind, address.toBase58(), context.slot);
+      else this.apply(address, info, context.slot);
+    });
   }
 
   /** Forgets an account found closed (e.g. a crank that lost a race to another keeper). */
@@ -95,37 +112,74 @@ export class MarketIndex {
     return { job: this.jobs.size, bid: this.bids.size, provider: this.providers.size, dispute: this.disputes.size };
   }
 
-  private apply(address: PublicKey, info: AccountInfo<Buffer>): void {
+  /** Every account of one kind, and the slot they were read at. */
+  private async fetchAll(kind: Kind): Promise<{ slot: number; accounts: [string, Indexed[Kind]][] }> {
+    const discriminator = this.discriminatorOf.get(kind);
+    if (!discriminator) throw new Error(`the IDL has no ${kind} account`);
+    const { context, value } = await this.connection.getProgramAccounts(this.program.programId, {
+      commitment: "confirmed",
+      withContext: true,
+      filters: [{ memcmp: { offset: 0, bytes: utils.bytes.bs58.encode(discriminator) } }],
+    });
+    const accounts: [string, Indexed[Kind]][] = [];
+    for (const { pubkey, account } of value) {
+      const decoded = this.decode(kind, pubkey, account.data);
+      if (decoded) accounts.push([pubkey.toBase58(), decoded]);
+    }
+    return { slot: context.slot, accounts };
+  }
+
+  /** Whether a change read at `slot` is at least as new as the last one applied to `address`. */
+  private isCurrent(address: string, slot: number): boolean {
+    return slot >= (this.changedAt.get(address) ?? -1);
+  }
+
+  private apply(address: PublicKey, info: AccountInfo<Buffer>, slot: number): void {
     const kind = this.discriminators.get(info.data.subarray(0, 8).toString("hex"));
     if (!kind) return;
+    const key = address.toBase58();
     if (info.lamports === 0 || info.data.length === 0) {
-      this.forget(kind, address);
+      this.remove(kind, key, slot);
       return;
     }
+    if (!this.isCurrent(key, slot)) return;
+    const decoded = this.decode(kind, address, info.data);
+    if (!decoded) return;
+    this.mapOf(kind).set(key, decoded);
+    this.changedAt.set(key, slot);
+  }
+
+  private remove(kind: Kind, address: string, slot: number): void {
+    if (!this.isCurrent(address, slot)) return;
+    this.mapOf(kind).delete(address);
+    this.changedAt.set(address, slot);
+  }
+
+  private decode(kind: Kind, address: PublicKey, data: Buffer): Indexed[Kind] | null {
     try {
-      const decoded = toNative(this.program.coder.accounts.decode(kind, info.data));
-      this.mapOf(kind).set(address.toBase58(), decoded as never);
+      return toNative(this.program.coder.accounts.decode(kind, data)) as Indexed[Kind];
     } catch (error) {
       this.logger.warn({ address: address.toBase58(), kind, err: error }, "undecodable account skipped");
+      return null;
     }
   }
 
-  private applyLogs(logs: Logs): void {
+  private applyLogs(logs: Logs, slot: number): void {
     if (logs.err) return;
     // A closed account is no longer the program's, so no account notification reports it:
     // the events of the instructions that close accounts do.
     for (const event of parseEvents(this.program, logs.logs)) {
       const { job, provider, dispute } = event.data as { job?: PublicKey; provider?: PublicKey; dispute?: PublicKey };
-      if (event.name === "disputeSettled" && dispute) this.disputes.delete(dispute.toBase58());
+      if (event.name === "disputeSettled" && dispute) this.remove("dispute", dispute.toBase58(), slot);
       if (!job) continue;
       if (BID_CLOSING_EVENTS.has(event.name) && provider) {
-        for (const [address, bid] of this.bids) if (bid.job.equals(job) && bid.provider.equals(provider)) this.bids.delete(address);
+        for (const [address, bid] of this.bids) if (bid.job.equals(job) && bid.provider.equals(provider)) this.remove("bid", address, slot);
       }
       if (event.name === "jobFinalized") {
         // Finalization closes the bids that held the award; losing bids stay until withdrawn.
-        for (const [address, bid] of this.bids) if (bid.job.equals(job) && !["active", "sealed"].includes(variantOf(bid.status))) this.bids.delete(address);
+        for (const [address, bid] of this.bids) if (bid.job.equals(job) && !["active", "sealed"].includes(variantOf(bid.status))) this.remove("bid", address, slot);
       }
-      if (CLOSING_EVENTS.has(event.name)) this.jobs.delete(job.toBase58());
+      if (CLOSING_EVENTS.has(event.name)) this.remove("job", job.toBase58(), slot);
     }
   }
 
@@ -134,8 +188,11 @@ export class MarketIndex {
     return maps[kind] as Map<string, Indexed[Kind]>;
   }
 
-  private replace<T>(map: Map<string, T>, entries: [PublicKey, T][]): void {
-    map.clear();
-    for (const [address, value] of entries) map.set(address.toBase58(), value);
+  /** The chain's accounts of one kind as read at `slot`; an address changed later keeps that change. */
+  private replaceAt(kind: Kind, slot: number, accounts: [string, Indexed[Kind]][]): void {
+    const map = this.mapOf(kind);
+    const loaded = new Map(accounts);
+    for (const address of [...map.keys()]) if (!loaded.has(address) && this.isCurrent(address, slot)) map.delete(address);
+    for (const [address, value] of loaded) if (this.isCurrent(address, slot)) map.set(address, value);
   }
 }

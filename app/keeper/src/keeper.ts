@@ -40,8 +40,7 @@ export async function startKeeper(config: KeeperConfig, wallet: Keypair, logger:
   const client = new ComputeMarketClient(new AnchorProvider(connection, new Wallet(wallet), { commitment: "confirmed" }), { programId });
   const registry = createRegistry("keeper");
   const index = new MarketIndex(client.program, connection, logger.child({ component: "index" }));
-  await index.load();
-  index.subscribe();
+  await index.start();
   const machine = lazyMachineRuntime(config.replayCacheSize);
   const sources = (bid: BidAccount) => {
     const winner = index.providers.get(bid.provider.toBase58());

@@ -4,7 +4,7 @@
 import { PublicKey, type Connection } from "@solana/web3.js";
 import { ComputeMarketError } from "@compute-market/sdk";
 import { Counter, Gauge, Histogram, type HealthReport, type Logger, type Registry } from "@compute-market/common";
-import type { MarketIndex } from "@compute-market/common";
+import type { IndexedKind, MarketIndex } from "@compute-market/common";
 import type { Action, Bot, MarketView } from "./bots/types";
 
 export interface RunnerOptions {
@@ -75,7 +75,7 @@ export class Runner {
       this.lastSlot = slot;
       this.slotGauge.set(Number(slot));
       for (const [kind, count] of Object.entries(this.index.counts())) this.indexed.set({ kind }, count);
-      const view = this.view(slot);
+      const view = await this.refreshWatched(this.view(slot));
       const planned = this.bots.flatMap((bot) => bot.plan(view).map((action) => ({ bot, action })));
       await this.runAll(planned.filter(({ action }) => !this.inFlight.has(action.key)));
     } catch (error) {
@@ -85,6 +85,20 @@ export class Runner {
       this.lastTickAt = Date.now();
       this.ticking = false;
     }
+  }
+
+  /** Re-reads what the bots watch and, when there is any, builds the view again from it. */
+  private async refreshWatched(view: MarketView): Promise<MarketView> {
+    const byKind = new Map<IndexedKind, PublicKey[]>();
+    for (const { kind, address } of this.bots.flatMap((bot) => bot.watched?.(view) ?? [])) byKind.set(kind, [...(byKind.get(kind) ?? []), address]);
+    if (byKind.size === 0) return view;
+    try {
+      await Promise.all([...byKind].map(([kind, addresses]) => this.index.refreshMany(kind, addresses)));
+    } catch (error) {
+      this.logger.warn({ err: error }, "watched accounts not re-read: planning from the index");
+      return view;
+    }
+    return this.view(view.slot);
   }
 
   /** One tick's view: accounts grouped by job once, so every bot's lookups are map reads. */

@@ -24,6 +24,8 @@ export interface ProviderNodeHandle {
   node: ProviderNode;
   /** The node's side of dissection games over its verifiable results. */
   games: GamePlayer;
+  /** The node's view of the market (a cache of the chain). */
+  index: MarketIndex;
   provider: PublicKey;
   results: ResultsServer;
   status: StatusServer;
@@ -97,8 +99,7 @@ export async function startProvider(config: ProviderConfig, wallet: Keypair, log
   });
 
   const index = new MarketIndex(client.program, connection, logger.child({ component: "index" }));
-  await index.load();
-  index.subscribe();
+  await index.start();
   const machine = lazyMachineRuntime(config.replayCacheSize);
   const ports = createPorts({
     docker,
@@ -141,7 +142,7 @@ export async function startProvider(config: ProviderConfig, wallet: Keypair, log
     try {
       dockerUp = await isDaemonReachable(docker, 2_000);
       await node.tick();
-      games.tick();
+      await games.tick();
       for (const [kind, value] of Object.entries(node.stats)) gauges.actions.set({ kind }, value);
       for (const [kind, value] of Object.entries(games.stats)) gauges.actions.set({ kind: `game_${kind}` }, value);
       gauges.utilisation.set(capacity.utilisation());
@@ -172,6 +173,7 @@ export async function startProvider(config: ProviderConfig, wallet: Keypair, log
   return {
     node,
     games,
+    index,
     provider,
     results,
     status,

@@ -101,6 +101,22 @@ describe("verifiable-compute daemons", function () {
     }
   });
 
+  it("a keeper whose notifications stop in mid-game still plays it to the end and wins (it re-reads its games every tick)", async () => {
+    const { keeper } = await market.keeper();
+    const cheater = await market.scriptedProvider();
+    const { job, code } = await market.post("sha256", INPUT);
+    const { honest, defender } = await cheat(market, cheater.owner, job, code, INPUT);
+    replays.push(honest);
+    try {
+      const game = await market.gameOf(job);
+      await until("the keeper's first choice", async () => ((await market.consumer.client.fetchDispute(game.address))?.moves ?? 0) >= 2);
+      await keeper.index.stop();
+      assert.equal(await gameDecided(market, game.address), "challengerWon");
+    } finally {
+      await defender.stop();
+    }
+  });
+
   it("an honest node defends its result against a random challenger, also across its own restart", async () => {
     await market.keeper(undefined, { bots: ["auction-closer", "deadline-cranker", "finalizer", "dispute-cranker"] });
     const node = await market.providerNode();
@@ -128,6 +144,30 @@ describe("verifiable-compute daemons", function () {
     assert.equal(market.env.stakeBalance(node.owner.keypair.publicKey), 100_000n - 50_000n + LOCK / 2n, "half the bond to the node's owner");
     assert.equal(market.env.paymentBalance(node.owner.keypair.publicKey), 700n, "and the job is paid");
     assert.ok(handle.games.stats.moves + handle.games.stats.proofs >= 1, "the restarted node kept playing");
+  });
+
+  it("an honest node still defends its result when its notifications stop in mid-game (it re-reads its games every tick)", async () => {
+    await market.keeper(undefined, { bots: ["auction-closer", "deadline-cranker", "finalizer", "dispute-cranker"] });
+    const node = await market.providerNode();
+    const handle = await node.start();
+    const challenger = await market.challenger();
+    const { job, code } = await market.post("sha256", INPUT);
+    const bidAddress = market.consumer.client.bidAddress(job, handle.provider);
+    await until("the node's commitment", async () => variantOf((await market.consumer.client.fetchBid(bidAddress))?.status ?? { none: {} }) === "committed");
+    const honest = new Replay(await vm(), code, INPUT);
+    replays.push(honest);
+    const { dispute } = await challenger.client.openDispute({ job, provider: handle.provider });
+    const random = scriptedPlayer({ wallet: challenger, role: "challenger", trace: () => new RandomChallenger(honest, 11) });
+    try {
+      // A WebSocket gone quiet: the node's index hears nothing more until its resync (30 s, far
+      // past the 8 s clock of each move).
+      await until("the node's first dissection", async () => ((await market.consumer.client.fetchDispute(dispute))?.moves ?? 0) >= 1);
+      await handle.index.stop();
+      assert.equal(await gameDecided(market, dispute), "providerWon");
+    } finally {
+      await random.stop();
+    }
+    assert.ok(handle.games.stats.moves >= 2, "the node kept playing without notifications");
   });
 
   it("a refereed job: the honest second winner's node challenges the first's wrong result and wins it", async () => {

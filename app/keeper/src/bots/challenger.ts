@@ -34,6 +34,12 @@ export class Challenger implements Bot {
 
   constructor(private readonly options: ChallengerOptions) {}
 
+  /** The open games this keeper challenges in: its bond is lost if it misses a move. */
+  watched(view: MarketView): { kind: "dispute"; address: PublicKey }[] {
+    const wallet = this.options.client.wallet;
+    return [...view.disputes].filter(([, game]) => game.challenger.equals(wallet) && !game.refereed && disputeStatus(game) === "open").map(([address]) => ({ kind: "dispute", address }));
+  }
+
   plan(view: MarketView): Action[] {
     const { client, verifier } = this.options;
     const wallet = client.wallet;

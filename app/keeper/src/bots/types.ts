@@ -32,6 +32,9 @@ export interface Bot {
   readonly name: string;
   /** The cranks due in `view`. */
   plan(view: MarketView): Action[];
+  /** Accounts this keeper has a stake in (its games): re-read from the chain every tick before
+   * planning, so a move is never missed for want of a notification. */
+  watched?(view: MarketView): { kind: IndexedKind; address: PublicKey }[];
   /** Program errors meaning another keeper got there first: normal, not failures. */
   readonly lostRaceErrors: readonly ProgramErrorName[];
 }

@@ -51,8 +51,15 @@ export class GamePlayer {
     return seats;
   }
 
-  /** Starts every move or settlement due now in a game that has none in flight. */
-  tick(): void {
+  /** Starts every move or settlement due now in a game that has none in flight, reading the open
+   * games from the chain first: a missed notification must not cost a move (and the bond). */
+  async tick(): Promise<void> {
+    const open = this.seats().filter((seat) => disputeStatus(seat.game) === "open" && !this.inFlight.has(seat.dispute.toBase58()));
+    try {
+      await this.options.index.refreshMany("dispute", open.map((seat) => seat.dispute));
+    } catch (error) {
+      this.options.logger.warn({ error: error instanceof Error ? error.message : String(error) }, "games not re-read: playing from the index");
+    }
     for (const seat of this.seats()) {
       if (this.inFlight.has(seat.dispute.toBase58())) continue;
       const status = disputeStatus(seat.game);

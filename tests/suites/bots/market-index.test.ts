@@ -1,0 +1,126 @@
+// The daemons' market index against a local cluster (real JSON-RPC and PubSub): changes are ordered
+// by the slot they were read at, so a resync whose read is older than a notification already
+// applied keeps the notification's state, and an account closed after the read stays closed.
+import assert from "node:assert/strict";
+import { Connection, PublicKey } from "@solana/web3.js";
+import { MarketIndex, createLogger } from "@compute-market/common";
+import { startClusterMarket, type ClusterMarket } from "../../support/cluster-market";
+import { until } from "../../support/provider-market";
+
+const logger = createLogger("index-test", "silent");
+const SPEC = { cpuCores: 2, memoryMb: 1_024, diskGb: 10, gpuCount: 0, vramMb: 0 };
+
+/** A connection whose `getProgramAccounts` answers are held until `release`: a resync read at one
+ * slot whose answer arrives after later changes. */
+function heldConnection(connection: Connection): { connection: Connection; hold(): void; release(): void; read(): Promise<void> } {
+  let held: Promise<void> | null = null;
+  let releaseHeld = (): void => undefined;
+  let reads: (() => void)[] = [];
+  const proxy = new Proxy(connection, {
+    get(target, key, receiver) {
+      if (key !== "getProgramAccounts") return Reflect.get(target, key, receiver);
+      return async (...args: Parameters<Connection["getProgramAccounts"]>) => {
+        const answer = await target.getProgramAccounts(...args);
+        const gate = held;
+        reads.splice(0).forEach((done) => done());
+        if (gate) await gate;
+        return answer;
+      };
+    },
+  });
+  return {
+    connection: proxy,
+    hold: () => {
+      held = new Promise((resolve) => (releaseHeld = resolve));
+    },
+    release: () => {
+      held = null;
+      releaseHeld();
+    },
+    read: () => new Promise((resolve) => reads.push(resolve)),
+  };
+}
+
+describe("market index", function () {
+  this.timeout(60_000);
+  let env: ClusterMarket;
+  beforeEach(async () => {
+    env = await startClusterMarket();
+  });
+  afterEach(async () => {
+    await env.close();
+  });
+
+  async function provider(): Promise<{ owner: Awaited<ReturnType<ClusterMarket["wallet"]>>; provider: PublicKey }> {
+    const owner = await env.wallet({ stake: 100_000n });
+    const { provider } = await owner.client.registerProvider({ market: env.market, spec: SPEC, endpoint: "http://127.0.0.1:1" });
+    await owner.client.stake({ provider, amount: 20_000n });
+    return { owner, provider };
+  }
+
+  it("keeps a change notified at a later slot than a resync's read", async () => {
+    const { owner, provider: address } = await provider();
+    const held = heldConnection(env.connection);
+    const index = new MarketIndex(owner.client.program, held.connection, logger);
+    await index.start();
+    try {
+      assert.equal(index.providers.get(address.toBase58())?.staked, 20_000n);
+      // The resync reads the chain now, and its answer is held back.
+      held.hold();
+      const read = held.read();
+      const resync = index.load();
+      await read;
+      env.advance(1n);
+      await owner.client.stake({ provider: address, amount: 5_000n });
+      await until("the stake notification", async () => index.providers.get(address.toBase58())?.staked === 25_000n);
+      held.release();
+      await resync;
+      assert.equal(index.providers.get(address.toBase58())?.staked, 25_000n, "the resync's older read does not roll the stake back");
+      // A later resync reads the new state and agrees.
+      await index.load();
+      assert.equal(index.providers.get(address.toBase58())?.staked, 25_000n);
+    } finally {
+      held.release();
+      await index.stop();
+    }
+  });
+
+  it("keeps a bid withdrawn after a resync's read out of the index", async () => {
+    const { owner, provider: address } = await provider();
+    const consumer = await env.wallet({ payment: 1_000_000n });
+    const { job } = await consumer.client.postJob({
+      market: env.market,
+      specHash: new Uint8Array(32).fill(1),
+      requirements: { cpuCores: 1, memoryMb: 64, maxDurationSlots: 50n },
+      mode: "replicated",
+      replication: 1,
+      onFailure: "refund",
+      maxPrice: 1_000n,
+      instantPrice: 0n,
+      bidWindowSlots: 20n,
+      sealed: false,
+    });
+    await owner.client.placeBid({ job, price: 900n });
+    const bid = owner.client.bidAddress(job, address);
+    const held = heldConnection(env.connection);
+    const index = new MarketIndex(owner.client.program, held.connection, logger);
+    await index.start();
+    try {
+      assert.ok(index.bids.has(bid.toBase58()));
+      held.hold();
+      const read = held.read();
+      const resync = index.load();
+      await read;
+      env.advance(1n);
+      await consumer.client.cancelJob({ job });
+      await owner.client.withdrawBid({ job, market: env.market });
+      await until("the withdrawal's event", async () => !index.bids.has(bid.toBase58()));
+      held.release();
+      await resync;
+      assert.ok(!index.bids.has(bid.toBase58()), "the resync's older read does not bring the closed bid back");
+    } finally {
+      held.release();
+      await index.stop();
+    }
+  });
+});
