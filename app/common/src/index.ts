@@ -9,3 +9,4 @@ export * from "./retry";
 export * from "./shutdown";
 export * from "./market-index";
 export * from "./games";
+export * from "./transactions";

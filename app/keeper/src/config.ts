@@ -1,6 +1,6 @@
 // The keeper's configuration: defaults < JSON file (--config) < KEEPER_* environment < flags.
 import { z } from "zod";
-import { listOf } from "@compute-market/common";
+import { listOf, transactionConfigFields, transactionEnv } from "@compute-market/common";
 
 export const KeeperConfigSchema = z.object({
   url: z.string().url().default("http://127.0.0.1:8899"),
@@ -35,6 +35,7 @@ export const KeeperConfigSchema = z.object({
     .default([]),
   /** Job replays kept in memory at once (each holds a 16 MiB machine). */
   replayCacheSize: z.coerce.number().int().positive().default(4),
+  ...transactionConfigFields,
   dryRun: z.union([z.boolean(), z.enum(["true", "false"]).transform((v) => v === "true")]).default(false),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
 });
@@ -57,5 +58,6 @@ export const KEEPER_ENV = {
   maxReplaySteps: "KEEPER_MAX_REPLAY_STEPS",
   blobSources: "KEEPER_BLOB_SOURCES",
   replayCacheSize: "KEEPER_REPLAY_CACHE_SIZE",
+  ...transactionEnv("KEEPER"),
   logLevel: "LOG_LEVEL",
 } as const;

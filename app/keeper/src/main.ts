@@ -20,6 +20,8 @@ program
   .option("--challenge-sample <share>", "share of verifiable results to replay, 0..1 (default 1: all)")
   .option("--max-replay-steps <steps>", "replay no result claiming more steps than this")
   .option("--blob-sources <urls>", "comma-separated endpoints to fetch verifiable programs from")
+  .option("--priority-fee <strategy>", "compute-unit price: none, fixed:<µlamports>, p<percentile> of recent fees for the written accounts, or p<percentile>:<floor> (default p75)")
+  .option("--max-priority-fee <µlamports>", "the highest compute-unit price ever paid, in micro-lamports per unit (default 200000)")
   .option("--dry-run", "log the cranks that are due without sending them")
   .action(async (flags: Record<string, string | boolean | undefined>) => {
     const { config: file, ...rest } = flags;

@@ -11,6 +11,7 @@ import {
   type GetProgramAccountsFilter,
   type GetProgramAccountsResponse,
   type PublicKey,
+  type RecentPrioritizationFees,
   type RpcResponseAndContext,
   type SendOptions,
   type SignatureResult,
@@ -61,6 +62,8 @@ type MatchedMethods =
   | "getMultipleAccountsInfoAndContext"
   | "getBalance"
   | "getSlot"
+  | "getBlockHeight"
+  | "getRecentPrioritizationFees"
   | "getLatestBlockhash"
   | "getMinimumBalanceForRentExemption"
   | "getTokenAccountBalance"
@@ -114,8 +117,17 @@ export class LiteSvmConnection implements Pick<Connection, MatchedMethods> {
     return Number(this.ledger.slot);
   }
 
+  async getBlockHeight(): Promise<number> {
+    return Number(this.ledger.blockHeight);
+  }
+
   async getLatestBlockhash(): Promise<BlockhashWithExpiryBlockHeight> {
-    return { blockhash: this.ledger.latestBlockhash(), lastValidBlockHeight: Number(this.ledger.slot) + BLOCKHASH_VALIDITY };
+    return { blockhash: this.ledger.latestBlockhash(), lastValidBlockHeight: Number(this.ledger.blockHeight) + BLOCKHASH_VALIDITY };
+  }
+
+  /** No transaction here pays to be scheduled first: every recent slot's fee is 0. */
+  async getRecentPrioritizationFees(): Promise<RecentPrioritizationFees[]> {
+    return [];
   }
 
   async getMinimumBalanceForRentExemption(dataLength: number): Promise<number> {

@@ -316,6 +316,8 @@ export class Ledger {
     this.svm.setClock(clock);
     if (slot === parent) return;
     this.height += 1n;
+    // A new block has a new blockhash, as on a real cluster: one signed before it ages by a block.
+    this.nextBlockhash();
     this.notify((observer) => observer.onSlot?.(slot, parent));
   }
 

@@ -2,7 +2,7 @@
 // flags, as the keeper's. Prices are decimal strings (JSON has no bigint) read as bigint.
 import { PublicKey } from "@solana/web3.js";
 import { z } from "zod";
-import { listOf } from "@compute-market/common";
+import { listOf, transactionConfigFields, transactionEnv } from "@compute-market/common";
 import type { Reserve } from "./hardware";
 
 const U64_MAX = 2n ** 64n - 1n;
@@ -79,6 +79,7 @@ export const ProviderConfigSchema = z.object({
   maxStoreBytes: z.coerce.number().int().positive().default(20 * 1024 ** 3),
   tickMs: z.coerce.number().int().positive().default(1_000),
   resyncMs: z.coerce.number().int().positive().default(30_000),
+  ...transactionConfigFields,
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -113,5 +114,6 @@ export const PROVIDER_ENV = {
   maxStoreBytes: "PROVIDER_MAX_STORE_BYTES",
   tickMs: "PROVIDER_TICK_MS",
   resyncMs: "PROVIDER_RESYNC_MS",
+  ...transactionEnv("PROVIDER"),
   logLevel: "LOG_LEVEL",
 } as const;

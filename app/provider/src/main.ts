@@ -24,6 +24,8 @@ function common(command: Command): Command {
     .option("--program-id <address>", "program address (default: the IDL's)")
     .option("--market <address>", "market to provide in")
     .option("--work-dir <dir>", "where jobs, results and the journal live")
+    .option("--priority-fee <strategy>", "compute-unit price: none, fixed:<µlamports>, p<percentile> of recent fees for the written accounts, or p<percentile>:<floor> (default p75)")
+    .option("--max-priority-fee <µlamports>", "the highest compute-unit price ever paid, in micro-lamports per unit (default 200000)")
     .option("--json", "print JSON instead of text");
 }
 

@@ -5,8 +5,8 @@ import { mkdirSync } from "node:fs";
 import { AnchorProvider, Wallet } from "@coral-xyz/anchor";
 import { Connection, PublicKey, type Keypair } from "@solana/web3.js";
 import Docker from "dockerode";
-import { ComputeMarketClient, DEFAULT_PROGRAM_ID, endpointText, labelText, type MarketAccount, type ProviderAccount, type ResultManifest } from "@compute-market/sdk";
-import { Gauge, MarketIndex, createRegistry, expandHome, lazyMachineRuntime, startStatusServer, type Logger, type StatusServer } from "@compute-market/common";
+import { ComputeMarketClient, DEFAULT_PROGRAM_ID, endpointText, labelText, type MarketAccount, type ProviderAccount, type ResultManifest, type SendReport } from "@compute-market/sdk";
+import { Gauge, MarketIndex, createRegistry, expandHome, lazyMachineRuntime, startStatusServer, transactionMetrics, transactionOptions, type Logger, type StatusServer } from "@compute-market/common";
 import type { ProviderConfig } from "./config";
 import { CapacityLedger } from "./capacity";
 import { detectHardware, specChanges, toHardwareSpec } from "./hardware";
@@ -33,10 +33,10 @@ export interface ProviderNodeHandle {
 }
 
 /** The client of a configured wallet, on the configured cluster and program. */
-export function clientFor(config: Pick<ProviderConfig, "url" | "wsUrl" | "programId">, wallet: Keypair): ComputeMarketClient {
+export function clientFor(config: Pick<ProviderConfig, "url" | "wsUrl" | "programId" | "priorityFee" | "maxPriorityFee">, wallet: Keypair, onReport?: (report: SendReport) => void): ComputeMarketClient {
   const connection = new Connection(config.url, { commitment: "confirmed", wsEndpoint: config.wsUrl });
   const programId = config.programId ? new PublicKey(config.programId) : DEFAULT_PROGRAM_ID;
-  return new ComputeMarketClient(new AnchorProvider(connection, new Wallet(wallet), { commitment: "confirmed" }), { programId });
+  return new ComputeMarketClient(new AnchorProvider(connection, new Wallet(wallet), { commitment: "confirmed" }), { programId, transactions: transactionOptions(config, onReport) });
 }
 
 export function requireMarket(config: Pick<ProviderConfig, "market">): PublicKey {
@@ -58,7 +58,8 @@ async function reconcileRegistration(client: ComputeMarketClient, config: Provid
 }
 
 export async function startProvider(config: ProviderConfig, wallet: Keypair, logger: Logger): Promise<ProviderNodeHandle> {
-  const client = clientFor(config, wallet);
+  const registry = createRegistry("provider");
+  const client = clientFor(config, wallet, transactionMetrics(registry, "provider"));
   const connection = client.provider.connection;
   const market = requireMarket(config);
   const provider = client.providerAddress(market);
@@ -118,7 +119,6 @@ export async function startProvider(config: ProviderConfig, wallet: Keypair, log
   const node = new ProviderNode({ client, connection, index, journal, ports, market, provider, logger: logger.child({ component: "node" }), maxConcurrentRuns: config.maxConcurrentJobs });
   const games = new GamePlayer({ client, index, replays: machine.replays, program: ports.machineProgram, logger: logger.child({ component: "games" }) });
 
-  const registry = createRegistry("provider");
   const gauges = {
     actions: new Gauge({ name: "provider_actions_total", help: "Lifecycle actions done since start", labelNames: ["kind"], registers: [registry] }),
     utilisation: new Gauge({ name: "provider_utilisation", help: "Fullest resource dimension held by jobs, 0..1", registers: [registry] }),

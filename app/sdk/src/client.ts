@@ -2,7 +2,7 @@
 // The provider's wallet acts (authority, provider owner or consumer) and pays fees.
 import { AnchorProvider, Program } from "@coral-xyz/anchor";
 import { createAssociatedTokenAccountIdempotentInstruction, getAssociatedTokenAddressSync } from "@solana/spl-token";
-import { PublicKey, type TransactionInstruction } from "@solana/web3.js";
+import { PublicKey, type Signer, type TransactionInstruction, type VersionedTransaction } from "@solana/web3.js";
 import {
   fetchBid,
   fetchConfig,
@@ -76,7 +76,8 @@ import {
   findStakeVaultPda,
   findWitnessBufferPda,
 } from "./pda";
-import { sendInstructions } from "./rpc/send";
+import { transactionSender } from "./rpc/send";
+import type { PreparedTransaction, TransactionOptions, TransactionSender } from "./rpc/transactions";
 import type { MachineRoots } from "./verifiable";
 import { DEFAULT_MAX_STEPS, machineSpec, machineSpecHash, type MachineJobSpec } from "./machine-spec";
 import type { HardwareSpecInput, JobRequirementsInput } from "./types";
@@ -87,7 +88,12 @@ export const DEFAULT_PROGRAM_ID = new PublicKey(idl.address);
 export interface ClientOptions {
   /** Where the program is deployed; defaults to the IDL's address. */
   programId?: PublicKey;
+  /** How transactions are priced, sent and confirmed (priority fee, cap, rebroadcast, reports). */
+  transactions?: TransactionOptions;
 }
+
+/** Stands for the signature of a transaction collected by `instructionsOf` rather than sent. */
+export const UNSENT_SIGNATURE = "unsent";
 
 /** What `postJob` needs; the nonce defaults to a random u64. */
 export type PostJobInput = Omit<PostJobArgs, "nonce"> & {
@@ -124,13 +130,51 @@ export function suggestMaxPrice(market: MarketAccount, requirements: JobRequirem
 
 export class ComputeMarketClient {
   readonly program: Program<ComputeMarket>;
+  /** The transaction layer every call sends through. */
+  readonly transactions: TransactionSender;
+  /** Where `send` puts instructions instead of sending them (set by `instructionsOf`). */
+  private collected: TransactionInstruction[][] | null = null;
 
   constructor(
     readonly provider: AnchorProvider,
     options: ClientOptions = {},
   ) {
-    const address = (options.programId ?? DEFAULT_PROGRAM_ID).toBase58();
-    this.program = new Program<ComputeMarket>({ ...(idl as ComputeMarket), address }, provider);
+    const programId = options.programId ?? DEFAULT_PROGRAM_ID;
+    this.program = new Program<ComputeMarket>({ ...(idl as ComputeMarket), address: programId.toBase58() }, provider);
+    this.transactions = transactionSender(provider, options.transactions, programId);
+  }
+
+  /** Sends `instructions` in one transaction through the transaction layer; returns the signature. */
+  async send(instructions: TransactionInstruction[], signers: Signer[] = []): Promise<string> {
+    if (this.collected) {
+      if (signers.length > 0) throw new Error("this call needs extra signers: send it through the client instead");
+      this.collected.push(instructions);
+      return UNSENT_SIGNATURE;
+    }
+    return this.transactions.send(instructions, signers);
+  }
+
+  /**
+   * The transactions a call would send, as instruction lists in order, without sending any (for
+   * wallets and multisigs): e.g. `instructionsOf((c) => c.stake({ provider, amount }))`. The
+   * call's own result carries `UNSENT_SIGNATURE` where a signature would be. A call of several
+   * transactions expects each to land before the next is prepared.
+   */
+  async instructionsOf<T>(call: (client: ComputeMarketClient) => Promise<T>): Promise<{ value: T; transactions: TransactionInstruction[][] }> {
+    const collector: ComputeMarketClient = Object.create(this);
+    collector.collected = [];
+    const value = await call(collector);
+    return { value, transactions: collector.collected };
+  }
+
+  /** One transaction for `instructions`, simulated and priced, unsigned (v0, the wallet as fee payer). */
+  async prepareTransaction(instructions: TransactionInstruction[]): Promise<PreparedTransaction> {
+    return this.transactions.prepare(instructions);
+  }
+
+  /** Sends a transaction signed elsewhere and waits until it lands or its blockhash expires. */
+  async sendSigned(transaction: VersionedTransaction, lastValidBlockHeight: number): Promise<string> {
+    return this.transactions.sendSigned(transaction, lastValidBlockHeight);
   }
 
   get programId(): PublicKey {
@@ -163,12 +207,12 @@ export class ComputeMarketClient {
   async initializeConfig(args: { protocolFeeBps: number; treasury: PublicKey }): Promise<{ config: PublicKey; signature: string }> {
     const config = this.configAddress;
     const ix = await initializeConfigInstruction(this.program, args, { authority: this.wallet, config });
-    return { config, signature: await sendInstructions(this.provider, [ix]) };
+    return { config, signature: await this.send([ix]) };
   }
 
   async updateConfig(args: UpdateConfigArgs): Promise<string> {
     const ix = await updateConfigInstruction(this.program, args, { authority: this.wallet, config: this.configAddress });
-    return sendInstructions(this.provider, [ix]);
+    return this.send([ix]);
   }
 
   /** Opens a market; its id is the config's current market count. */
@@ -185,7 +229,7 @@ export class ComputeMarketClient {
       paymentMint: args.paymentMint,
       stakeMint: args.stakeMint,
     });
-    return { market, id, signature: await sendInstructions(this.provider, [ix]) };
+    return { market, id, signature: await this.send([ix]) };
   }
 
   // --- providers ---------------------------------------------------------------------
@@ -204,7 +248,7 @@ export class ComputeMarketClient {
       { spec: args.spec, endpoint: args.endpoint },
       { owner: this.wallet, market: args.market, provider, vault, stakeMint: market.stakeMint },
     );
-    return { provider, vault, signature: await sendInstructions(this.provider, [ix]) };
+    return { provider, vault, signature: await this.send([ix]) };
   }
 
   /** Re-registers the wallet's provider with new hardware or a new endpoint. */
@@ -215,7 +259,7 @@ export class ComputeMarketClient {
       { spec: args.spec, endpoint: args.endpoint },
       { owner: this.wallet, provider: args.provider, market: provider.market },
     );
-    return sendInstructions(this.provider, [ix]);
+    return this.send([ix]);
   }
 
   async stake(args: { provider: PublicKey; amount: bigint; ownerToken?: PublicKey }): Promise<string> {
@@ -230,7 +274,7 @@ export class ComputeMarketClient {
         ownerToken: args.ownerToken ?? getAssociatedTokenAddressSync(provider.stakeMint, this.wallet),
       },
     );
-    return sendInstructions(this.provider, [ix]);
+    return this.send([ix]);
   }
 
   async requestUnstake(args: { provider: PublicKey; amount: bigint }): Promise<string> {
@@ -240,7 +284,7 @@ export class ComputeMarketClient {
       { amount: args.amount },
       { owner: this.wallet, provider: args.provider, market: provider.market },
     );
-    return sendInstructions(this.provider, [ix]);
+    return this.send([ix]);
   }
 
   async withdrawUnstaked(args: { provider: PublicKey; ownerToken?: PublicKey }): Promise<string> {
@@ -251,7 +295,7 @@ export class ComputeMarketClient {
       vault: provider.vault,
       ownerToken: args.ownerToken ?? getAssociatedTokenAddressSync(provider.stakeMint, this.wallet),
     });
-    return sendInstructions(this.provider, [ix]);
+    return this.send([ix]);
   }
 
   // --- consumers ---------------------------------------------------------------------
@@ -275,7 +319,7 @@ export class ComputeMarketClient {
         paymentMint: market.paymentMint,
       },
     );
-    return { job, escrow, nonce, signature: await sendInstructions(this.provider, [ix]) };
+    return { job, escrow, nonce, signature: await this.send([ix]) };
   }
 
   /**
@@ -311,7 +355,7 @@ export class ComputeMarketClient {
       escrow: job.escrow,
       consumerToken: args.consumerToken ?? getAssociatedTokenAddressSync(job.paymentMint, this.wallet),
     });
-    return sendInstructions(this.provider, [ix]);
+    return this.send([ix]);
   }
 
   // --- bidding (providers) ------------------------------------------------------------
@@ -346,7 +390,7 @@ export class ComputeMarketClient {
       job: args.job,
       bid: this.bidAddress(args.job, provider),
     });
-    return sendInstructions(this.provider, [ix]);
+    return this.send([ix]);
   }
 
   /** Withdraws the wallet's bid on `job` (the job may already be closed: pass its market then). */
@@ -366,7 +410,7 @@ export class ComputeMarketClient {
       bid: this.bidAddress(args.job, provider),
       treasuryStakeToken,
     });
-    return sendInstructions(this.provider, [...create, ix]);
+    return this.send([...create, ix]);
   }
 
   // --- winners -------------------------------------------------------------------------
@@ -374,14 +418,14 @@ export class ComputeMarketClient {
   async startJob(args: { job: PublicKey }): Promise<string> {
     const job = await this.requireJob(args.job);
     const bid = this.bidAddress(args.job, this.providerAddress(job.market));
-    return sendInstructions(this.provider, [await startJobInstruction(this.program, { owner: this.wallet, job: args.job, bid })]);
+    return this.send([await startJobInstruction(this.program, { owner: this.wallet, job: args.job, bid })]);
   }
 
   async commitResult(args: CommitResultArgs & { job: PublicKey }): Promise<string> {
     const job = await this.requireJob(args.job);
     const bid = this.bidAddress(args.job, this.providerAddress(job.market));
     const ix = await commitResultInstruction(this.program, args, { owner: this.wallet, market: job.market, job: args.job, bid });
-    return sendInstructions(this.provider, [ix]);
+    return this.send([ix]);
   }
 
   /**
@@ -397,14 +441,14 @@ export class ComputeMarketClient {
       { commitment, resultUriHash: args.resultUriHash },
       { owner: this.wallet, market: job.market, job: args.job, bid: this.bidAddress(args.job, provider) },
     );
-    return sendInstructions(this.provider, [ix]);
+    return this.send([ix]);
   }
 
   /** Reveals a sealed output root (after every winner committed, before the challenge deadline). */
   async revealResult(args: { job: PublicKey; outputRoot: Uint8Array; salt: Uint8Array }): Promise<string> {
     const job = await this.requireJob(args.job);
     const bid = this.bidAddress(args.job, this.providerAddress(job.market));
-    return sendInstructions(this.provider, [await revealResultInstruction(this.program, args, { owner: this.wallet, job: args.job, bid })]);
+    return this.send([await revealResultInstruction(this.program, args, { owner: this.wallet, job: args.job, bid })]);
   }
 
   /** A verifiable job's winner commits the machine's final state and its output proof. */
@@ -412,7 +456,7 @@ export class ComputeMarketClient {
     const job = await this.requireJob(args.job);
     const bid = this.bidAddress(args.job, this.providerAddress(job.market));
     const ix = await commitVerifiableInstruction(this.program, args, { owner: this.wallet, market: job.market, job: args.job, bid });
-    return sendInstructions(this.provider, [ix]);
+    return this.send([ix]);
   }
 
   // --- disputes (challengers, defenders, cranks) --------------------------------------
@@ -437,17 +481,17 @@ export class ComputeMarketClient {
       challengerToken: args.challengerToken ?? getAssociatedTokenAddressSync(market.stakeMint, this.wallet),
       stakeMint: market.stakeMint,
     });
-    return { dispute, signature: await sendInstructions(this.provider, [ix]) };
+    return { dispute, signature: await this.send([ix]) };
   }
 
   /** The defender posts its state hashes at the split points of the disputed interval. */
   async dissect(args: { dispute: PublicKey; hashes: Uint8Array[] }): Promise<string> {
-    return sendInstructions(this.provider, [await dissectInstruction(this.program, args.hashes, { owner: this.wallet, dispute: args.dispute })]);
+    return this.send([await dissectInstruction(this.program, args.hashes, { owner: this.wallet, dispute: args.dispute })]);
   }
 
   /** The challenger disputes segment `segment` of the latest dissection. */
   async chooseSegment(args: { dispute: PublicKey; segment: number }): Promise<string> {
-    return sendInstructions(this.provider, [await chooseSegmentInstruction(this.program, args.segment, { challenger: this.wallet, dispute: args.dispute })]);
+    return this.send([await chooseSegmentInstruction(this.program, args.segment, { challenger: this.wallet, dispute: args.dispute })]);
   }
 
   /** Writes a one-step witness into the wallet's proof buffer, one transaction per chunk. */
@@ -456,7 +500,7 @@ export class ComputeMarketClient {
     const signatures = [];
     for (const chunk of witnessChunks(args.witness)) {
       const ix = await writeWitnessInstruction(this.program, chunk, { writer: this.wallet, dispute: args.dispute, buffer });
-      signatures.push(await sendInstructions(this.provider, [ix]));
+      signatures.push(await this.send([ix]));
     }
     return { buffer, signatures };
   }
@@ -465,13 +509,13 @@ export class ComputeMarketClient {
   async proveStep(args: { dispute: PublicKey; writer?: PublicKey }): Promise<string> {
     const writer = args.writer ?? this.wallet;
     const buffer = findWitnessBufferPda({ dispute: args.dispute, writer, programId: this.programId })[0];
-    return sendInstructions(this.provider, [await proveStepInstruction(this.program, { prover: this.wallet, dispute: args.dispute, buffer, writer })]);
+    return this.send([await proveStepInstruction(this.program, { prover: this.wallet, dispute: args.dispute, buffer, writer })]);
   }
 
   /** Takes back the rent of the wallet's proof buffer for a game that is decided or closed. */
   async closeWitness(args: { dispute: PublicKey }): Promise<string> {
     const buffer = findWitnessBufferPda({ dispute: args.dispute, writer: this.wallet, programId: this.programId })[0];
-    return sendInstructions(this.provider, [await closeWitnessInstruction(this.program, { writer: this.wallet, dispute: args.dispute, buffer })]);
+    return this.send([await closeWitnessInstruction(this.program, { writer: this.wallet, dispute: args.dispute, buffer })]);
   }
 
   /** Writes the witness and proves the step with it. */
@@ -482,7 +526,7 @@ export class ComputeMarketClient {
 
   /** Ends a game whose party to move ran out of clock. */
   async timeoutDispute(args: { dispute: PublicKey }): Promise<string> {
-    return sendInstructions(this.provider, [await timeoutDisputeInstruction(this.program, { cranker: this.wallet, dispute: args.dispute })]);
+    return this.send([await timeoutDisputeInstruction(this.program, { cranker: this.wallet, dispute: args.dispute })]);
   }
 
   /**
@@ -495,7 +539,7 @@ export class ComputeMarketClient {
     const challengerBid = orThrow(await this.fetchBid(second), `no second winner's bid at ${second.toBase58()}`);
     const dispute = this.disputeAddress(args.job, challengerBid.owner);
     const ix = await refereeInstruction(this.program, { cranker: this.wallet, market: job.market, job: args.job, defenderBid: first, challengerBid: second, dispute });
-    return { dispute, signature: await sendInstructions(this.provider, [ix]) };
+    return { dispute, signature: await this.send([ix]) };
   }
 
   /** Pays out a decided referee game: the loser is slashed and its bid refuted. */
@@ -535,7 +579,7 @@ export class ComputeMarketClient {
       challengerOwnerToken,
       treasuryStakeToken,
     });
-    return sendInstructions(this.provider, [...dedupe(create), ix]);
+    return this.send([...dedupe(create), ix]);
   }
 
   /** Pays out a decided game and closes it (and a refuted job with its last game). A referee
@@ -579,7 +623,7 @@ export class ComputeMarketClient {
       dispute: args.dispute,
       bondVault: findBondVaultPda({ dispute: args.dispute, programId: this.programId })[0],
     });
-    return sendInstructions(this.provider, [...dedupe(create), ix]);
+    return this.send([...dedupe(create), ix]);
   }
 
   fetchDispute(address: PublicKey): Promise<DisputeAccount | null> {
@@ -605,7 +649,7 @@ export class ComputeMarketClient {
     const job = await this.requireJob(args.job);
     const winners = (await this.winningBids(args.job)).slice(0, Math.min(job.replication, job.auction.rankedCount));
     const ix = await awardInstruction(this.program, { cranker: this.wallet, market: job.market, job: args.job }, winners);
-    return sendInstructions(this.provider, [ix]);
+    return this.send([ix]);
   }
 
   /** Refunds a job whose auction ended without enough bids. */
@@ -619,7 +663,7 @@ export class ComputeMarketClient {
       consumer: job.consumer,
       consumerToken,
     });
-    return sendInstructions(this.provider, [...create, ix]);
+    return this.send([...create, ix]);
   }
 
   /**
@@ -671,21 +715,21 @@ export class ComputeMarketClient {
     );
     // Missing token accounts are created first, in their own transaction: with several winners
     // the settlement alone nearly fills one.
-    if (create.length > 0) await sendInstructions(this.provider, dedupe(create));
-    return sendInstructions(this.provider, [ix]);
+    if (create.length > 0) await this.send(dedupe(create));
+    return this.send([ix]);
   }
 
   /** Fails a winner that did not start in time (slash, then reopen or refund). The keeper's
    * crank share of the slash goes to `keeperToken` (stake mint; default: the associated account). */
   async failNoShow(args: { job: PublicKey; provider: PublicKey; keeperToken?: PublicKey }): Promise<string> {
     const { accounts, create } = await this.failAccounts(args.job, args.provider, args.keeperToken);
-    return sendInstructions(this.provider, [...create, await failNoShowInstruction(this.program, accounts)]);
+    return this.send([...create, await failNoShowInstruction(this.program, accounts)]);
   }
 
   /** Fails a winner that did not commit in time (slash, then reopen or refund); as `failNoShow`. */
   async failTimeout(args: { job: PublicKey; provider: PublicKey; keeperToken?: PublicKey }): Promise<string> {
     const { accounts, create } = await this.failAccounts(args.job, args.provider, args.keeperToken);
-    return sendInstructions(this.provider, [...create, await failTimeoutInstruction(this.program, accounts)]);
+    return this.send([...create, await failTimeoutInstruction(this.program, accounts)]);
   }
 
   private async failAccounts(
@@ -746,7 +790,7 @@ export class ComputeMarketClient {
     const provider = this.providerAddress(job.market);
     const bid = this.bidAddress(jobAddress, provider);
     const ix = await placeBidInstruction(this.program, args, { owner: this.wallet, provider, market: job.market, job: jobAddress, bid });
-    return { bid, signature: await sendInstructions(this.provider, [ix]) };
+    return { bid, signature: await this.send([ix]) };
   }
 
   // --- reads -------------------------------------------------------------------------

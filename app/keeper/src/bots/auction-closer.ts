@@ -1,7 +1,7 @@
 // Closes auctions: awards a job whose bidding is over (or whose best bids meet its instant
 // price), and refunds one that ended without enough bids.
 import type { PublicKey } from "@solana/web3.js";
-import { awardInstruction, sendInstructions, type ComputeMarketClient, type JobAccount } from "@compute-market/sdk";
+import { awardInstruction, type ComputeMarketClient, type JobAccount } from "@compute-market/sdk";
 import { awardDue, expiryDue } from "./schedule";
 import type { Action, Bot, MarketView } from "./types";
 
@@ -27,6 +27,6 @@ export class AuctionCloser implements Bot {
   private async award(job: PublicKey, state: JobAccount): Promise<string> {
     const winners = state.auction.ranking.slice(0, state.replication).map((entry) => this.client.bidAddress(job, entry.provider));
     const ix = await awardInstruction(this.client.program, { cranker: this.client.wallet, market: state.market, job }, winners);
-    return sendInstructions(this.client.provider, [ix]);
+    return this.client.send([ix]);
   }
 }
