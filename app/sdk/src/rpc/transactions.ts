@@ -159,8 +159,9 @@ export class TransactionSender {
         const message = utils.bytes.base64.encode(Buffer.from(prepared.transaction.message.serialize()));
         if (this.sentOverBlockhash.has(message)) {
           if ((duplicateWaits += 1) > MAX_DUPLICATE_WAITS) throw new SendError("BlockhashExpired", `an identical transaction was sent over blockhash ${prepared.blockhash} and the cluster has produced no new blockhash since`);
+          // A fresh blockhash first; if the cluster has none newer yet, wait for its next block.
+          if (fresh) await sleep(this.options.pollMs);
           fresh = true;
-          await sleep(this.options.pollMs);
           attempt -= 1;
           continue;
         }
