@@ -12,6 +12,8 @@ export const KeeperConfigSchema = z.object({
   tickMs: z.coerce.number().int().positive().default(1_000),
   resyncMs: z.coerce.number().int().positive().default(30_000),
   concurrency: z.coerce.number().int().positive().default(8),
+  /** Cranks of one kind (awards) packed into one transaction at most. */
+  packSize: z.coerce.number().int().min(1).max(16).default(8),
   bots: listOf(z.enum(["auction-closer", "deadline-cranker", "finalizer", "dispute-cranker", "challenger"]))
     .default(["auction-closer", "deadline-cranker", "finalizer", "dispute-cranker", "challenger"]),
   /** Share of verifiable results the challenger replays, 0..1 (a fixed sample by job). */
@@ -52,6 +54,7 @@ export const KEEPER_ENV = {
   tickMs: "KEEPER_TICK_MS",
   resyncMs: "KEEPER_RESYNC_MS",
   concurrency: "KEEPER_CONCURRENCY",
+  packSize: "KEEPER_PACK_SIZE",
   bots: "KEEPER_BOTS",
   dryRun: "KEEPER_DRY_RUN",
   challengeSample: "KEEPER_CHALLENGE_SAMPLE",

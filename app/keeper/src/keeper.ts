@@ -38,7 +38,8 @@ export async function startKeeper(config: KeeperConfig, wallet: Keypair, logger:
   const connection = new Connection(config.url, { commitment: "confirmed", wsEndpoint: config.wsUrl });
   const programId = config.programId ? new PublicKey(config.programId) : DEFAULT_PROGRAM_ID;
   const registry = createRegistry("keeper");
-  const transactions = transactionOptions(config, transactionMetrics(registry, "keeper"));
+  // A keeper sends many cranks of few shapes: their simulated units are reused (the node's preflight checks them).
+  const transactions = { ...transactionOptions(config, transactionMetrics(registry, "keeper")), reuseComputeUnits: true };
   const client = new ComputeMarketClient(new AnchorProvider(connection, new Wallet(wallet), { commitment: "confirmed" }), { programId, transactions });
   const index = new MarketIndex(client.program, connection, logger.child({ component: "index" }));
   await index.start();
@@ -54,7 +55,7 @@ export async function startKeeper(config: KeeperConfig, wallet: Keypair, logger:
     maxReplaySteps: config.maxReplaySteps,
     logger: logger.child({ component: "verifier" }),
   });
-  const runner = new Runner(connection, index, botsFor(config.bots, client, verifier, config, machine.replays), config, logger.child({ component: "runner" }), registry);
+  const runner = new Runner(connection, index, botsFor(config.bots, client, verifier, config, machine.replays), { ...config, send: (instructions) => client.send(instructions) }, logger.child({ component: "runner" }), registry);
   const status = await startStatusServer({ port: config.port, host: config.host, registry, health: () => runner.health() });
   runner.start();
   logger.info({ keeper: wallet.publicKey.toBase58(), programId: programId.toBase58(), statusPort: status.port, bots: config.bots }, "keeper started");

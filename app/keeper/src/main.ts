@@ -20,6 +20,7 @@ program
   .option("--challenge-sample <share>", "share of verifiable results to replay, 0..1 (default 1: all)")
   .option("--max-replay-steps <steps>", "replay no result claiming more steps than this")
   .option("--blob-sources <urls>", "comma-separated endpoints to fetch verifiable programs from")
+  .option("--pack-size <n>", "awards packed into one transaction at most (default 8; 1: each alone)")
   .option("--priority-fee <strategy>", "compute-unit price: none, fixed:<µlamports>, p<percentile> of recent fees for the written accounts, or p<percentile>:<floor> (default p75)")
   .option("--max-priority-fee <µlamports>", "the highest compute-unit price ever paid, in micro-lamports per unit (default 200000)")
   .option("--dry-run", "log the cranks that are due without sending them")

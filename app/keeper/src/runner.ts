@@ -1,7 +1,7 @@
 // Runs the bots: one tick every interval (a tick still running is skipped, not queued), each due
 // crank sent at most once at a time, lost races counted apart from failures, a watchdog for
 // health, metrics for everything.
-import { PublicKey, type Connection } from "@solana/web3.js";
+import { PublicKey, type Connection, type TransactionInstruction } from "@solana/web3.js";
 import { ComputeMarketError } from "@compute-market/sdk";
 import { Counter, Gauge, Histogram, type HealthReport, type Logger, type Registry } from "@compute-market/common";
 import type { IndexedKind, MarketIndex } from "@compute-market/common";
@@ -15,6 +15,10 @@ export interface RunnerOptions {
   dryRun: boolean;
   /** Rebuild the index from the chain this often. */
   resyncMs: number;
+  /** Cranks of one kind packed into one transaction at most (1: each alone). */
+  packSize: number;
+  /** Sends instructions in one transaction (the keeper's client). */
+  send(instructions: TransactionInstruction[]): Promise<string>;
 }
 
 type Outcome = "sent" | "lost_race" | "failed" | "dry_run";
@@ -127,11 +131,60 @@ export class Runner {
   }
 
   private async runAll(planned: { bot: Bot; action: Action }[]): Promise<void> {
-    const queue = [...planned];
+    const queue = this.packed(planned);
     const workers = Array.from({ length: Math.min(this.options.concurrency, queue.length) }, async () => {
-      for (let next = queue.shift(); next; next = queue.shift()) await this.run(next.bot, next.action);
+      for (let next = queue.shift(); next; next = queue.shift()) await (next.length === 1 ? this.run(next[0].bot, next[0].action) : this.runPack(next));
     });
     await Promise.all(workers);
+  }
+
+  /** Cranks in units of work: packable ones of the same bot and kind in packs of `packSize`, the rest alone. */
+  private packed(planned: { bot: Bot; action: Action }[]): { bot: Bot; action: Action }[][] {
+    const units: { bot: Bot; action: Action }[][] = [];
+    const open = new Map<string, { bot: Bot; action: Action }[]>();
+    for (const item of planned) {
+      if (!item.action.instructions || this.options.packSize <= 1 || this.options.dryRun) {
+        units.push([item]);
+        continue;
+      }
+      const key = `${item.bot.name}:${item.action.kind}`;
+      const pack = open.get(key) ?? [];
+      if (pack.length === 0) {
+        units.push(pack);
+        open.set(key, pack);
+      }
+      pack.push(item);
+      if (pack.length >= this.options.packSize) open.delete(key);
+    }
+    return units;
+  }
+
+  /**
+   * Sends several cranks in one transaction. If the pack is refused (one of them lost its race,
+   * or it does not fit), its halves are tried, down to each crank alone, so that one stale crank
+   * never holds up the others.
+   */
+  private async runPack(pack: { bot: Bot; action: Action }[]): Promise<void> {
+    for (const { action } of pack) this.inFlight.add(action.key);
+    let signature: string | null = null;
+    try {
+      const instructions = (await Promise.all(pack.map(({ action }) => action.instructions!()))).flat();
+      signature = await this.options.send(instructions);
+    } catch (error) {
+      this.logger.debug({ err: describe(error), cranks: pack.length }, "pack refused: sending it in halves");
+    } finally {
+      for (const { action } of pack) this.inFlight.delete(action.key);
+    }
+    if (signature === null) {
+      // Halves: a pack too large for one transaction, or with one stale crank, costs a few tries, not one per crank.
+      const half = Math.ceil(pack.length / 2);
+      await Promise.all([pack.slice(0, half), pack.slice(half)].map((part) => (part.length === 1 ? this.run(part[0].bot, part[0].action) : this.runPack(part))));
+      return;
+    }
+    for (const { bot, action } of pack) {
+      this.logger.child({ bot: bot.name, kind: action.kind, job: action.job.toBase58() }).info({ signature, packed: pack.length }, "sent");
+      this.actions.inc({ bot: bot.name, kind: action.kind, outcome: "sent" });
+    }
   }
 
   private async run(bot: Bot, action: Action): Promise<void> {

@@ -22,7 +22,7 @@ import {
   type Transaction,
   type TransactionConfirmationStrategy,
   type TransactionVersion,
-  type VersionedMessage,
+  VersionedMessage,
 } from "@solana/web3.js";
 import { getBase58Decoder } from "@solana/kit";
 import { matchesFilters } from "./filters";
@@ -46,6 +46,8 @@ export interface ProgramAccountsConfig {
 export interface SimulateConfig {
   /** Check signatures; off by default, as on the RPC. */
   sigVerify?: boolean;
+  /** Simulate over the latest blockhash instead of the transaction's own. */
+  replaceRecentBlockhash?: boolean;
 }
 
 /**
@@ -204,6 +206,11 @@ export class LiteSvmConnection implements Pick<Connection, MatchedMethods> {
     transaction: VersionedTransaction,
     config?: SimulateConfig,
   ): Promise<RpcResponseAndContext<SimulatedTransactionResponse>> {
+    // As a node does: the simulation runs over the latest blockhash, the caller's copy untouched.
+    if (config?.replaceRecentBlockhash) {
+      transaction = new VersionedTransaction(VersionedMessage.deserialize(transaction.message.serialize()), transaction.signatures);
+      transaction.message.recentBlockhash = this.ledger.latestBlockhash();
+    }
     const simulation = this.ledger.simulate(transaction, { sigVerify: config?.sigVerify ?? false });
     return this.withContext({
       err: simulation.error?.rpc ?? null,

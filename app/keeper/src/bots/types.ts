@@ -1,6 +1,6 @@
 // What every bot is: a pure planner from the market's state to the cranks due now. The runner
 // owns the connection, the index, sending, races, health and shutdown.
-import type { PublicKey } from "@solana/web3.js";
+import type { PublicKey, TransactionInstruction } from "@solana/web3.js";
 import type { IndexedKind } from "@compute-market/common";
 import type { BidAccount, DisputeAccount, JobAccount, ProgramErrorName, ProviderAccount } from "@compute-market/sdk";
 
@@ -26,6 +26,8 @@ export interface Action {
   stale?: { kind: IndexedKind; address: PublicKey };
   /** Sends it; resolves to the signature. */
   send(): Promise<string>;
+  /** Its instructions, when it can share a transaction with other cranks of its kind (packed by the runner). */
+  instructions?(): Promise<TransactionInstruction[]>;
 }
 
 export interface Bot {

@@ -48,6 +48,13 @@ export interface TransactionOptions {
   feeTtlMs?: number;
   /** Tables that shorten the messages of instructions with many accounts. */
   lookupTables?: AddressLookupTableAccount[];
+  /**
+   * Reuse the units simulated for a transaction of the same shape (programs, instructions, account
+   * counts) instead of simulating again; the node's preflight then catches refusals. A transaction
+   * that runs out of units is simulated afresh and sent again. For senders of many like
+   * transactions (a keeper's cranks).
+   */
+  reuseComputeUnits?: boolean;
   /** How long confirmation goes on while the RPC node answers nothing at all. */
   unreachableMs?: number;
   /** Called once for every transaction sent, landed or not. */
@@ -80,6 +87,8 @@ export interface PreparedTransaction {
   lastValidBlockHeight: number;
   computeUnitLimit: number;
   computeUnitPrice: number;
+  /** Whether this very transaction was simulated (else its limit came from one of the same shape). */
+  simulated: boolean;
 }
 
 const MAX_COMPUTE_UNITS = 1_400_000;
@@ -100,6 +109,7 @@ const DEFAULTS = {
   blockhashTtlMs: 1_000,
   feeTtlMs: 2_000,
   unreachableMs: 60_000,
+  reuseComputeUnits: false,
 } satisfies Omit<Required<TransactionOptions>, "lookupTables" | "onReport">;
 
 export class TransactionSender {
@@ -108,6 +118,8 @@ export class TransactionSender {
   private readonly fees = new Map<string, { value: RecentFee[]; at: number }>();
   /** Signatures sent over the cached blockhash: an identical transaction must not be mistaken for a new one. */
   private readonly sentOverBlockhash = new Set<string>();
+  /** Units simulated, by transaction shape (for `reuseComputeUnits`). */
+  private readonly unitsByShape = new Map<string, number>();
 
   constructor(
     readonly connection: Connection,
@@ -132,12 +144,24 @@ export class TransactionSender {
    * units (a refusal is thrown, typed, before anything is signed) and priced by the strategy.
    * Unsigned: `send` signs it, or a wallet or multisig does.
    */
-  async prepare(instructions: TransactionInstruction[], fresh = false): Promise<PreparedTransaction> {
-    const { blockhash, lastValidBlockHeight } = await this.latestBlockhash(fresh);
+  async prepare(instructions: TransactionInstruction[], fresh = false, reuseUnits = false): Promise<PreparedTransaction> {
+    let { blockhash, lastValidBlockHeight } = await this.latestBlockhash(fresh);
     const price = await this.computeUnitPrice(instructions);
-    const units = await this.simulate(this.compile(instructions, blockhash, MAX_COMPUTE_UNITS, price));
+    const shape = shapeOf(instructions);
+    const known = reuseUnits ? this.unitsByShape.get(shape) : undefined;
+    let units = known ?? (await this.simulate(this.compile(instructions, blockhash, MAX_COMPUTE_UNITS, price)));
+    if (units === null) {
+      ({ blockhash, lastValidBlockHeight } = await this.latestBlockhash(true));
+      units = (await this.simulate(this.compile(instructions, blockhash, MAX_COMPUTE_UNITS, price))) ?? MAX_COMPUTE_UNITS;
+    }
+    if (known === undefined) this.rememberUnits(shape, units);
     const limit = Math.min(MAX_COMPUTE_UNITS, Math.ceil(units * (1 + this.options.computeUnitMargin)) + this.options.computeUnitPad);
-    return { transaction: this.compile(instructions, blockhash, limit, price), blockhash, lastValidBlockHeight, computeUnitLimit: limit, computeUnitPrice: price };
+    return { transaction: this.compile(instructions, blockhash, limit, price), blockhash, lastValidBlockHeight, computeUnitLimit: limit, computeUnitPrice: price, simulated: known === undefined };
+  }
+
+  private rememberUnits(shape: string, units: number): void {
+    if (this.unitsByShape.size > 1_000) this.unitsByShape.clear();
+    this.unitsByShape.set(shape, Math.max(units, this.unitsByShape.get(shape) ?? 0));
   }
 
   /** Prepares, signs (payer and `signers`), sends and confirms; returns the signature. */
@@ -152,8 +176,9 @@ export class TransactionSender {
     try {
       let fresh = false;
       let duplicateWaits = 0;
+      let reuseUnits = this.options.reuseComputeUnits;
       for (let attempt = 1; ; attempt += 1) {
-        const prepared = await this.prepare(instructions, fresh);
+        const prepared = await this.prepare(instructions, fresh, reuseUnits);
         // The same message over the same blockhash would be the same transaction, taken by the
         // cluster for a duplicate of the first: wait for the next blockhash instead.
         const message = utils.bytes.base64.encode(Buffer.from(prepared.transaction.message.serialize()));
@@ -169,7 +194,17 @@ export class TransactionSender {
         const signed = await this.sign(prepared.transaction, signers);
         const signature = signatureOf(signed);
         Object.assign(report, { signature, computeUnitLimit: prepared.computeUnitLimit, computeUnitPrice: prepared.computeUnitPrice, feeLamports: transactionFee(signed.signatures.length, prepared.computeUnitLimit, prepared.computeUnitPrice) });
-        const outcome = await this.sendUntilFinal(signed, signature, prepared.lastValidBlockHeight, report);
+        let outcome: "landed" | "expired";
+        try {
+          outcome = await this.sendUntilFinal(signed, signature, prepared.lastValidBlockHeight, report, !prepared.simulated);
+        } catch (error) {
+          // A reused limit too low for this one: simulate it and send it again (the fee is spent).
+          if (prepared.simulated || !outOfUnits(error)) throw error;
+          this.unitsByShape.delete(shapeOf(instructions));
+          reuseUnits = false;
+          fresh = true;
+          continue;
+        }
         if (outcome === "landed") {
           finish(null);
           return signature;
@@ -192,7 +227,7 @@ export class TransactionSender {
   async sendSigned(signed: VersionedTransaction, lastValidBlockHeight: number): Promise<string> {
     const signature = signatureOf(signed);
     try {
-      const outcome = await this.sendUntilFinal(signed, signature, lastValidBlockHeight, { rebroadcasts: 0 });
+      const outcome = await this.sendUntilFinal(signed, signature, lastValidBlockHeight, { rebroadcasts: 0 }, true);
       if (outcome === "expired") throw new BlockhashExpiredError(signature, lastValidBlockHeight);
       return signature;
     } catch (error) {
@@ -201,9 +236,9 @@ export class TransactionSender {
   }
 
   /** Sends `signed` until it is confirmed ("landed") or can no longer land ("expired"). */
-  private async sendUntilFinal(signed: VersionedTransaction, signature: string, lastValidBlockHeight: number, report: { rebroadcasts: number }): Promise<"landed" | "expired"> {
+  private async sendUntilFinal(signed: VersionedTransaction, signature: string, lastValidBlockHeight: number, report: { rebroadcasts: number }, preflight: boolean): Promise<"landed" | "expired"> {
     const raw = signed.serialize();
-    const first = await this.broadcast(raw);
+    const first = await this.broadcast(raw, preflight);
     if (first === "refused") return "expired";
     let notified: Promise<void> | null = null;
     let unsubscribe = (): void => undefined;
@@ -245,17 +280,27 @@ export class TransactionSender {
   }
 
   /** Sends raw bytes once; a node that refuses the blockhash means it can never land. */
-  private async broadcast(raw: Uint8Array): Promise<"sent" | "refused" | "lost"> {
+  /** Sends raw bytes once (with the node's preflight when asked); a node that refuses the blockhash means it can never land. */
+  private async broadcast(raw: Uint8Array, preflight = false): Promise<"sent" | "refused" | "lost"> {
     try {
-      await this.connection.sendRawTransaction(raw, { skipPreflight: true, maxRetries: 0 });
+      await this.connection.sendRawTransaction(raw, { skipPreflight: !preflight, preflightCommitment: this.commitment, maxRetries: 0 });
       return "sent";
     } catch (error) {
       if (transportError(error)) return "lost";
       if (refusedBlockhash(error)) return "refused";
       // Already processed: the status says how it ended.
       if (/already (been )?processed/i.test(String((error as Error)?.message))) return "sent";
+      if (preflight) throw this.preflightError(error, raw);
       throw error;
     }
+  }
+
+  /** A refusal in the node's preflight, typed as one in our own simulation would be. */
+  private preflightError(error: unknown, raw: Uint8Array): unknown {
+    const logs = (error as { logs?: unknown }).logs;
+    if (!Array.isArray(logs)) return error;
+    const detail = (error as { transactionError?: { message?: string } }).transactionError?.message ?? (error as Error).message;
+    return refusalError({ detail, logs: logs as string[], payer: this.signer.publicKey.toBase58(), programs: programsOf(VersionedTransaction.deserialize(raw)), programId: this.programId.toBase58() });
   }
 
   private async status(signature: string): Promise<SignatureStatus | null> {
@@ -307,7 +352,7 @@ export class TransactionSender {
   }
 
   /** The units the transaction consumes; a refusal is thrown typed. */
-  private async simulate(transaction: VersionedTransaction): Promise<number> {
+  private async simulate(transaction: VersionedTransaction): Promise<number | null> {
     let result;
     try {
       result = await this.connection.simulateTransaction(transaction, { sigVerify: false, replaceRecentBlockhash: true, commitment: this.commitment });
@@ -315,6 +360,8 @@ export class TransactionSender {
       throw transportError(error) ?? error;
     }
     const { err, logs, unitsConsumed } = result.value;
+    // Only from a node that ignores replaceRecentBlockhash: the caller simulates over a fresh one.
+    if (err === "BlockhashNotFound") return null;
     if (err) throw refusalError({ detail: err, logs: logs ?? [], payer: this.signer.publicKey.toBase58(), programs: programsOf(transaction), programId: this.programId.toBase58() });
     return unitsConsumed ?? MAX_COMPUTE_UNITS;
   }
@@ -367,6 +414,16 @@ export class TransactionSender {
     const ours = names.filter((name): name is string => name !== null);
     return ours.length > 0 ? [...new Set(ours)].join("+") : "other";
   }
+}
+
+/** Programs, instruction discriminators and account counts: transactions alike in their cost. */
+function shapeOf(instructions: TransactionInstruction[]): string {
+  return instructions.map((ix) => `${ix.programId.toBase58()}:${hex(ix.data.subarray(0, 8))}:${ix.keys.length}`).join("|");
+}
+
+/** A landed transaction that ran out of compute units. */
+function outOfUnits(error: unknown): boolean {
+  return error instanceof SendError && error.kind === "TransactionFailed" && JSON.stringify(error.detail).includes("ComputationalBudgetExceeded");
 }
 
 function isConfirmed(status: SignatureStatus, commitment: Commitment): boolean {
