@@ -21,3 +21,4 @@ export { PubSub, type PubSubOptions } from "./pubsub";
 export { handleRpc } from "./rpc";
 export { startLocalCluster, type LocalCluster, type LocalClusterOptions } from "./server";
 export { createMint, createTokenAccount, mintTo, tokenAccountBalance, tokenBalance } from "./tokens";
+export { startFaultProxy, type FaultCounts, type FaultOptions, type FaultProxy } from "./fault-proxy";
