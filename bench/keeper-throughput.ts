@@ -1,7 +1,7 @@
 // `npm run bench` (second table): awards per second a keeper achieves against the local cluster
 // over JSON-RPC, versus the same award transactions built and sent raw with `sendRawTransaction`
 // in the same run, on the same cluster. The ratio is the keeper's own overhead (indexing,
-// planning, account fetches in the SDK, confirmation).
+// planning, the transaction layer, confirmation) less what packing awards saves it.
 import path from "node:path";
 import { AnchorProvider, Wallet } from "@coral-xyz/anchor";
 import { Connection, Keypair, PublicKey, Transaction } from "@solana/web3.js";
@@ -107,7 +107,7 @@ async function main(): Promise<void> {
   console.log("| sender                                             | awards | seconds | awards/s |");
   console.log("|----------------------------------------------------|-------:|--------:|---------:|");
   console.log(`| raw sendRawTransaction (pre-signed, 100 in flight)  | ${JOBS} | ${rawSeconds.toFixed(2)} | ${rawRate.toFixed(0)} |`);
-  console.log(`| keeper (index + plan + SDK + confirm, 64 in flight) | ${JOBS} | ${keeperSeconds.toFixed(2)} | ${keeperRate.toFixed(0)} |`);
+  console.log(`| keeper (index + plan + layer, ${config.packSize} awards a transaction, ${config.concurrency} in flight) | ${JOBS} | ${keeperSeconds.toFixed(2)} | ${keeperRate.toFixed(0)} |`);
   console.log(`\nkeeper / raw: ${(keeperRate / rawRate).toFixed(2)}`);
 }
 

@@ -7,6 +7,7 @@ import { AnchorProvider, Wallet } from "@coral-xyz/anchor";
 import { createMint, getAssociatedTokenAddressSync, getOrCreateAssociatedTokenAccount, mintTo } from "@solana/spl-token";
 import { Connection, Keypair, LAMPORTS_PER_SOL, PublicKey } from "@solana/web3.js";
 import { ComputeMarketClient, parseEvents, variantOf, type ComputeMarketEvent } from "@compute-market/sdk";
+import { startFaultProxy, type FaultProxy } from "@compute-market/localnet";
 import { startKeeperProcess, startLocalnetProcess, type Spawned } from "../support/processes";
 
 const JOBS = 50;
@@ -39,25 +40,43 @@ const honestPrice = (p: number, i: number) => 400_000n + BigInt((p + i) % HONEST
 const flakyBids = (i: number) => i % 5 === 0;
 
 describe("end to end: cluster, two keepers, providers, 50 jobs", function () {
-  this.timeout(300_000);
+  this.timeout(700_000);
   const processes: Spawned[] = [];
-  after(async () => {
+  const proxies: FaultProxy[] = [];
+  afterEach(async () => {
     // Keepers first, so none of them retries against a cluster that is already gone.
-    for (const spawned of [...processes].reverse()) await spawned.stop();
+    for (const spawned of processes.splice(0).reverse()) await spawned.stop();
+    for (const proxy of proxies.splice(0)) await proxy.close();
   });
 
   it("ends every job correctly with the best bids winning and nothing paid twice", async () => {
+    await endToEnd(false);
+  });
+
+  // Opt-in (`npm run test:faults`) until it passes: at 20 % faults every job reaches a terminal
+  // state, but one of the 50 can still expire instead of being finalized.
+  (process.env.E2E_FAULTS ? it : it.skip)("does the same with a fifth of the daemons' RPC requests failing, delayed or dropped and their subscriptions cut", async () => {
+    const counts = await endToEnd(true);
+    assert.ok(counts && counts.errors + counts.drops + counts.delays > 0 && counts.cuts > 0, `faults were injected: ${JSON.stringify(counts)}`);
+  });
+
+  /** The whole run; with `faulty`, the keepers and the providers reach the cluster through a fault proxy. */
+  async function endToEnd(faulty: boolean): Promise<FaultProxy["counts"] | null> {
     // Given a cluster and two keepers, as separate processes
     const cluster = await startLocalnetProcess(SLOT_MS);
     processes.push(cluster);
     const connection = new Connection(cluster.url, "confirmed");
+    const proxy = faulty ? await startFaultProxy({ target: cluster.url, errorRate: 0.1, dropRate: 0.05, delayRate: 0.05, maxDelayMs: 500, holdMs: 3_000, cutRatePerSecond: 0.05, seed: 20 }) : null;
+    if (proxy) proxies.push(proxy);
+    const daemonUrl = proxy?.url ?? cluster.url;
+    const daemonConnection = new Connection(daemonUrl, "confirmed");
     const wallet = async (): Promise<Wallet_> => {
       const keypair = Keypair.generate();
       await connection.confirmTransaction(await connection.requestAirdrop(keypair.publicKey, 100 * LAMPORTS_PER_SOL));
       return { keypair, client: new ComputeMarketClient(new AnchorProvider(connection, new Wallet(keypair), { commitment: "confirmed" })) };
     };
     const keepers = [await wallet(), await wallet()];
-    for (const keeper of keepers) processes.push(startKeeperProcess(cluster.url, keeper.keypair, 200));
+    for (const keeper of keepers) processes.push(startKeeperProcess(daemonUrl, keeper.keypair, 200, faulty ? ["--priority-fee", "none"] : []));
 
     // And a market with four honest providers and a flaky one, all staked
     const authority = await wallet();
@@ -70,7 +89,8 @@ describe("end to end: cluster, two keepers, providers, 50 jobs", function () {
     await authority.client.initializeConfig({ protocolFeeBps: 250, treasury: authority.keypair.publicKey });
     const { market } = await authority.client.createMarket({
       class: { minGpuCount: 0, minVramMb: 0, minCpuCores: 1, minMemoryMb: 1 },
-      params: PARAMS,
+      // Under faults the scripted providers, one RPC at a time, need longer to bid on and start 50 jobs.
+      params: faulty ? { ...PARAMS, bidWindowSlots: 750n, startWindowSlots: 400n } : PARAMS,
       paymentMint,
       stakeMint,
     });
@@ -80,7 +100,9 @@ describe("end to end: cluster, two keepers, providers, 50 jobs", function () {
       await fund(owner, stakeMint, 1_000_000n);
       const { provider } = await owner.client.registerProvider({ market, spec: { cpuCores: 8, memoryMb: 16_384, diskGb: 100, gpuCount: 0, vramMb: 0 }, endpoint: `https://p${p}.example` });
       await owner.client.stake({ provider, amount: 500_000n });
-      providers.push({ ...owner, provider, flaky: p === HONEST });
+      // The scripted providers act through the daemons' connection (faults included).
+      const client = new ComputeMarketClient(new AnchorProvider(daemonConnection, new Wallet(owner.keypair), { commitment: "confirmed" }));
+      providers.push({ ...owner, client, provider, flaky: p === HONEST });
     }
 
     // And every program event recorded as it happens
@@ -108,7 +130,7 @@ describe("end to end: cluster, two keepers, providers, 50 jobs", function () {
       });
       jobs.push(job);
     }
-    const terminal = await waitFor(async () => (await connection.getMultipleAccountsInfo(jobs)).every((a) => a === null), 240_000);
+    const terminal = await waitFor(async () => (await connection.getMultipleAccountsInfo(jobs)).every((a) => a === null), faulty ? 540_000 : 240_000);
     await stopProviders();
     await new Promise((resolve) => setTimeout(resolve, 500));
     await connection.removeOnLogsListener(listener);
@@ -137,7 +159,8 @@ describe("end to end: cluster, two keepers, providers, 50 jobs", function () {
     const fees = paid.reduce((sum, e) => sum + (e.name === "winnerPaid" ? e.data.fee : 0n), 0n);
     assert.equal(providerIncome, prices);
     assert.equal(await balance(authority.keypair.publicKey), fees);
-  });
+    return proxy ? { ...proxy.counts } : null;
+  }
 });
 
 /** Replays a job's events: bids enter a ranking, failed winners leave it; each award must go to its head. */
@@ -187,9 +210,10 @@ function runProviders(providers: (Wallet_ & { provider: PublicKey; flaky: boolea
           const bidAddress = owner.client.bidAddress(job, owner.provider);
           const bid = await owner.client.fetchBid(bidAddress);
           if (!bid && !done.has(key) && variantOf(state.state) === "open") {
-            done.add(key);
+            // Marked done once sent: a send lost to a fault is tried again on the next pass.
             if (!owner.flaky) await owner.client.placeBid({ job, price: honestPrice(p, i) });
             else if (flakyBids(i)) await owner.client.placeBid({ job, price: 100_000n });
+            done.add(key);
           } else if (bid && !owner.flaky && bid.awardedSlot === state.progress.awardedSlot && state.progress.awardedSlot > 0n) {
             const status = variantOf(bid.status);
             if (status === "won") await owner.client.startJob({ job });
