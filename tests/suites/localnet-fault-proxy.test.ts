@@ -56,7 +56,8 @@ describe("fault proxy", function () {
       const id = connection.onSlotChange(() => undefined);
       const deadline = Date.now() + 10_000;
       while (proxy.counts.cuts === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-      await connection.removeSlotChangeListener(id);
+      // Not awaited: an unsubscribe over a socket that was just cut may never be answered.
+      void connection.removeSlotChangeListener(id).catch(() => undefined);
       assert.ok(proxy.counts.cuts >= 1);
     } finally {
       await proxy.close();

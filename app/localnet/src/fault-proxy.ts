@@ -179,7 +179,11 @@ export async function startFaultProxy(options: FaultOptions): Promise<FaultProxy
     close: async () => {
       clearInterval(cutter);
       for (const response of held) response.destroy();
-      for (const pair of pairs) pair.client.terminate();
+      for (const pair of pairs) {
+        pair.client.terminate();
+        pair.upstream.terminate();
+      }
+      for (const client of wss.clients) client.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
