@@ -5,6 +5,7 @@ import { AnchorProvider, Wallet } from "@coral-xyz/anchor";
 import { Connection, Keypair, LAMPORTS_PER_SOL, SystemProgram, TransactionMessage, VersionedTransaction } from "@solana/web3.js";
 import { DEFAULT_PROGRAM_ID, transactionSender } from "@compute-market/sdk";
 import { startFaultProxy, startLocalCluster, type LocalCluster } from "@compute-market/localnet";
+import WebSocket from "ws";
 import { PROGRAM_PATH } from "../support/env";
 
 describe("fault proxy", function () {
@@ -51,15 +52,21 @@ describe("fault proxy", function () {
 
   it("cuts subscriptions", async () => {
     const proxy = await startFaultProxy({ target: cluster.url, errorRate: 0, delayRate: 0, dropRate: 0, cutRatePerSecond: 1 });
+    // A bare socket, not a Connection: web3.js would reconnect and resubscribe after the cut.
+    const socket = new WebSocket(proxy.wsUrl);
     try {
-      const connection = new Connection(proxy.url, "confirmed");
-      const id = connection.onSlotChange(() => undefined);
-      const deadline = Date.now() + 10_000;
-      while (proxy.counts.cuts === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-      // Not awaited: an unsubscribe over a socket that was just cut may never be answered.
-      void connection.removeSlotChangeListener(id).catch(() => undefined);
+      await new Promise<void>((resolve, reject) => {
+        socket.once("open", () => resolve());
+        socket.once("error", reject);
+      });
+      const notified = new Promise<void>((resolve) => socket.once("message", () => resolve()));
+      socket.send(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "slotSubscribe" }));
+      await notified;
+      const closed = await Promise.race([new Promise<boolean>((resolve) => socket.once("close", () => resolve(true))), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 10_000))]);
+      assert.equal(closed, true, "the proxy cut the subscription");
       assert.ok(proxy.counts.cuts >= 1);
     } finally {
+      socket.terminate();
       await proxy.close();
     }
   });
