@@ -57,7 +57,9 @@ export class MarketIndex {
   async load(): Promise<void> {
     const loaded = await Promise.all(KINDS.map((kind) => this.fetchAll(kind)));
     KINDS.forEach((kind, i) => this.replaceAt(kind, loaded[i].slot, loaded[i].accounts));
-    for (const [address, slot] of this.changedAt) if (slot <= Math.min(...loaded.map((l) => l.slot))) this.changedAt.delete(address);
+    // Changes no later than every kind's read are in the loaded state now: no need to remember them.
+    const readAt = Math.min(...loaded.map((l) => l.slot));
+    for (const [address, slot] of this.changedAt) if (slot <= readAt) this.changedAt.delete(address);
     this.loadedAt = Date.now();
     this.logger.debug(this.counts(), "index loaded");
   }

@@ -27,6 +27,29 @@ describe("verifiable-compute daemons", function () {
     for (const replay of replays.splice(0)) replay.free();
   });
 
+  /** An honest node's committed result under a game with a random challenger (`seed`), after the node's first dissection. */
+  async function honestNodeChallengedAtRandom(seed: number) {
+    await market.keeper(undefined, { bots: ["auction-closer", "deadline-cranker", "finalizer", "dispute-cranker"] });
+    const node = await market.providerNode();
+    const handle = await node.start();
+    const challenger = await market.challenger();
+    const challengerBefore = market.env.stakeBalance(challenger.keypair.publicKey);
+    const { job, code } = await market.post("sha256", INPUT);
+    const bidAddress = market.consumer.client.bidAddress(job, handle.provider);
+    await until("the node's commitment", async () => variantOf((await market.consumer.client.fetchBid(bidAddress))?.status ?? { none: {} }) === "committed");
+    const honest = new Replay(await vm(), code, INPUT);
+    replays.push(honest);
+    const { dispute } = await challenger.client.openDispute({ job, provider: handle.provider });
+    const random = scriptedPlayer({ wallet: challenger, role: "challenger", trace: () => new RandomChallenger(honest, seed) });
+    try {
+      await until("the node's first dissection", async () => ((await market.consumer.client.fetchDispute(dispute))?.moves ?? 0) >= 1);
+    } catch (error) {
+      await random.stop();
+      throw error;
+    }
+    return { node, handle, challenger, challengerBefore, job, dispute, random };
+  }
+
   it("an honest node runs a verifiable job, the challenger verifies it, and it finalizes and pays", async () => {
     const { keeper } = await market.keeper();
     const node = await market.providerNode();
@@ -118,21 +141,10 @@ describe("verifiable-compute daemons", function () {
   });
 
   it("an honest node defends its result against a random challenger, also across its own restart", async () => {
-    await market.keeper(undefined, { bots: ["auction-closer", "deadline-cranker", "finalizer", "dispute-cranker"] });
-    const node = await market.providerNode();
-    let handle = await node.start();
-    const challenger = await market.challenger();
-    const challengerBefore = market.env.stakeBalance(challenger.keypair.publicKey);
-    const { job, code } = await market.post("sha256", INPUT);
-    const bidAddress = market.consumer.client.bidAddress(job, handle.provider);
-    await until("the node's commitment", async () => variantOf((await market.consumer.client.fetchBid(bidAddress))?.status ?? { none: {} }) === "committed");
-    const honest = new Replay(await vm(), code, INPUT);
-    replays.push(honest);
-    const { dispute } = await challenger.client.openDispute({ job, provider: handle.provider });
-    const random = scriptedPlayer({ wallet: challenger, role: "challenger", trace: () => new RandomChallenger(honest, 7) });
+    const { node, challenger, challengerBefore, job, dispute, random, ...started } = await honestNodeChallengedAtRandom(7);
+    let handle = started.handle;
     try {
       // The node has dissected once: restart it with nothing but its work directory.
-      await until("the node's first dissection", async () => ((await market.consumer.client.fetchDispute(dispute))?.moves ?? 0) >= 1);
       await handle.stop();
       handle = await node.start();
       assert.equal(await gameDecided(market, dispute), "providerWon");
@@ -147,21 +159,10 @@ describe("verifiable-compute daemons", function () {
   });
 
   it("an honest node still defends its result when its notifications stop in mid-game (it re-reads its games every tick)", async () => {
-    await market.keeper(undefined, { bots: ["auction-closer", "deadline-cranker", "finalizer", "dispute-cranker"] });
-    const node = await market.providerNode();
-    const handle = await node.start();
-    const challenger = await market.challenger();
-    const { job, code } = await market.post("sha256", INPUT);
-    const bidAddress = market.consumer.client.bidAddress(job, handle.provider);
-    await until("the node's commitment", async () => variantOf((await market.consumer.client.fetchBid(bidAddress))?.status ?? { none: {} }) === "committed");
-    const honest = new Replay(await vm(), code, INPUT);
-    replays.push(honest);
-    const { dispute } = await challenger.client.openDispute({ job, provider: handle.provider });
-    const random = scriptedPlayer({ wallet: challenger, role: "challenger", trace: () => new RandomChallenger(honest, 11) });
+    const { handle, dispute, random } = await honestNodeChallengedAtRandom(11);
     try {
       // A WebSocket gone quiet: the node's index hears nothing more until its resync (30 s, far
       // past the 8 s clock of each move).
-      await until("the node's first dissection", async () => ((await market.consumer.client.fetchDispute(dispute))?.moves ?? 0) >= 1);
       await handle.index.stop();
       assert.equal(await gameDecided(market, dispute), "providerWon");
     } finally {
