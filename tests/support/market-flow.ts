@@ -1,6 +1,8 @@
 // One job's whole life over any JSON-RPC cluster (the real validator, or our local cluster with a
 // running clock), through the SDK and its transaction layer only: mints and accounts made with
-// spl-token, config and market, a staked provider, a job, a bid, award, start, commit, finalize.
+// spl-token, config and market, staked providers, a job, their bids, award, start, commit, finalize.
+// With a replication of r, r providers win and are paid together: finalize then names 5 accounts
+// per winner, more than a transaction without a lookup table can carry once r reaches 5.
 // Returns the compute units the program consumed in each instruction (from its own log lines)
 // and the payouts, so that two clusters can be compared.
 import { AnchorProvider, Wallet } from "@coral-xyz/anchor";
@@ -11,11 +13,17 @@ import { ComputeMarketClient } from "@compute-market/sdk";
 export interface FlowResult {
   /** Compute units the program consumed, by instruction, as its runtime logged them. */
   units: Map<string, number>;
+  /** What each winning provider was paid, in ranking order; `providerPaid` is the first. */
+  providersPaid: bigint[];
   providerPaid: bigint;
   consumerRefund: bigint;
   treasuryFee: bigint;
   /** Wall-clock milliseconds of the whole flow. */
   ms: number;
+  /** Who created the market, to run another flow on the same cluster. */
+  authority: FlowAuthority;
+  /** The lookup tables the authority's transaction layer created and extended so far. */
+  lookupTables: { created: number; extended: number; addressesAdded: number };
 }
 
 const PRICE = 700_000n;
@@ -53,12 +61,30 @@ async function unitsOf(connection: Connection, signature: string, programId: Pub
   throw new Error(`transaction ${signature} not found`);
 }
 
-export async function runMarketFlow(url: string): Promise<FlowResult> {
+/** The protocol authority of a cluster: it creates the markets. */
+export interface FlowAuthority {
+  keypair: Keypair;
+  client: ComputeMarketClient;
+}
+
+export interface FlowOptions {
+  /** Providers that win the job and are paid together (1–7). */
+  replication?: number;
+  /** The authority of a config initialized by an earlier flow on the same cluster (default: a new one, which initializes it). */
+  authority?: FlowAuthority;
+}
+
+export async function runMarketFlow(url: string, options: FlowOptions = {}): Promise<FlowResult> {
+  const { replication = 1 } = options;
   const started = Date.now();
   const connection = new Connection(url, "confirmed");
-  const [authority, owner, consumer] = await Promise.all([funded(connection), funded(connection), funded(connection)]);
+  const [consumer, ...owners] = await Promise.all(Array.from({ length: 1 + replication }, () => funded(connection)));
   const client = (keypair: Keypair) => new ComputeMarketClient(new AnchorProvider(connection, new Wallet(keypair), { commitment: "confirmed" }));
-  const [admin, operator, buyer] = [client(authority), client(owner), client(consumer)];
+  const keypair = options.authority?.keypair ?? (await funded(connection));
+  const admin = options.authority?.client ?? client(keypair);
+  const authority = keypair;
+  const buyer = client(consumer);
+  const operators = owners.map(client);
   const programId = admin.programId;
   const units = new Map<string, number>();
   const measure = async (name: string, signature: Promise<string>): Promise<void> => {
@@ -68,50 +94,64 @@ export async function runMarketFlow(url: string): Promise<FlowResult> {
   const paymentMint = await createMint(connection, authority, authority.publicKey, null, 6);
   const stakeMint = await createMint(connection, authority, authority.publicKey, null, 6);
   const account = (mint: PublicKey, who: PublicKey) => getOrCreateAssociatedTokenAccount(connection, authority, mint, who).then((a) => a.address);
-  const ownerStake = await account(stakeMint, owner.publicKey);
-  await mintTo(connection, authority, stakeMint, ownerStake, authority, 1_000_000n);
+  for (const owner of owners) await mintTo(connection, authority, stakeMint, await account(stakeMint, owner.publicKey), authority, 1_000_000n);
   const consumerPayment = await account(paymentMint, consumer.publicKey);
   await mintTo(connection, authority, paymentMint, consumerPayment, authority, 10_000_000n);
 
-  await measure("initialize_config", admin.initializeConfig({ protocolFeeBps: 250, treasury: authority.publicKey }).then((r) => r.signature));
+  if (!options.authority) await measure("initialize_config", admin.initializeConfig({ protocolFeeBps: 250, treasury: authority.publicKey }).then((r) => r.signature));
   const created = admin.createMarket({
     class: { minGpuCount: 0, minVramMb: 0, minCpuCores: 1, minMemoryMb: 1 },
     params: {
       minStake: 10_000n, jobStakeLock: 1_000n, crankFee: 1_000n, bidWindowSlots: 4n, revealWindowSlots: 4n, startWindowSlots: 50n,
-      challengeWindowSlots: 4n, unbondingSlots: 4n, slashNoShowBps: 1_000, slashTimeoutBps: 5_000, slashConsumerShareBps: 5_000, defaultReplication: 1,
+      challengeWindowSlots: replication === 1 ? 4n : 30n, unbondingSlots: 4n, slashNoShowBps: 1_000, slashTimeoutBps: 5_000, slashConsumerShareBps: 5_000, defaultReplication: 1,
     },
     paymentMint,
     stakeMint,
   });
   await measure("create_market", created.then((r) => r.signature));
   const { market } = await created;
-  const registered = operator.registerProvider({ market, spec: { cpuCores: 2, memoryMb: 1_024, diskGb: 10, gpuCount: 0, vramMb: 0 }, endpoint: "http://127.0.0.1:1" });
-  await measure("register_provider", registered.then((r) => r.signature));
-  const { provider } = await registered;
-  await measure("stake", operator.stake({ provider, amount: 50_000n }));
+  for (const operator of operators) {
+    const registered = operator.registerProvider({ market, spec: { cpuCores: 2, memoryMb: 1_024, diskGb: 10, gpuCount: 0, vramMb: 0 }, endpoint: "http://127.0.0.1:1" });
+    await measure("register_provider", registered.then((r) => r.signature));
+    await measure("stake", operator.stake({ provider: (await registered).provider, amount: 50_000n }));
+  }
   const posted = buyer.postJob({
     market, specHash: new Uint8Array(32).fill(9), requirements: { cpuCores: 1, memoryMb: 64, maxDurationSlots: 200n },
-    mode: "replicated", replication: 1, onFailure: "refund", maxPrice: MAX_PRICE, instantPrice: 0n, bidWindowSlots: 4n,
+    mode: "replicated", replication, onFailure: "refund", maxPrice: MAX_PRICE, instantPrice: 0n, bidWindowSlots: 4n + 2n * BigInt(replication - 1),
   });
   await measure("post_job", posted.then((r) => r.signature));
   const { job } = await posted;
-  await measure("place_bid", operator.placeBid({ job, price: PRICE }).then((r) => r.signature));
+  // All at once: the bid window is short.
+  await Promise.all(operators.map((operator) => measure("place_bid", operator.placeBid({ job, price: PRICE }).then((r) => r.signature))));
   const bidding = (await buyer.fetchJob(job))!;
   await slotPast(connection, bidding.bidDeadlineSlot);
   await measure("award", admin.award({ job }));
-  await measure("start_job", operator.startJob({ job }));
-  await measure("commit_result", operator.commitResult({ job, outputRoot: new Uint8Array(32).fill(1), resultUriHash: new Uint8Array(32).fill(2) }));
+  const outputRoot = new Uint8Array(32).fill(1);
+  await Promise.all(operators.map((operator) => measure("start_job", operator.startJob({ job }))));
+  const resultUriHash = new Uint8Array(32).fill(2);
+  if (replication === 1) await measure("commit_result", operators[0].commitResult({ job, outputRoot, resultUriHash }));
+  else {
+    // Several winners seal their roots, then reveal them once all have committed.
+    const salts = operators.map((_, i) => new Uint8Array(32).fill(10 + i));
+    await Promise.all(operators.map((operator, i) => measure("commit_sealed_result", operator.commitSealedResult({ job, outputRoot, salt: salts[i], resultUriHash }))));
+    await Promise.all(operators.map((operator, i) => measure("reveal_result", operator.revealResult({ job, outputRoot, salt: salts[i] }))));
+  }
   const committed = (await buyer.fetchJob(job))!;
   await slotPast(connection, committed.progress.challengeDeadlineSlot);
-  const before = await balances(connection, [paymentMint], [owner.publicKey, consumer.publicKey, authority.publicKey]);
+  const payees = [...owners.map((owner) => owner.publicKey), consumer.publicKey, authority.publicKey];
+  const before = await balances(connection, [paymentMint], payees);
   await measure("finalize", admin.finalize({ job }));
-  const after = await balances(connection, [paymentMint], [owner.publicKey, consumer.publicKey, authority.publicKey]);
+  const after = await balances(connection, [paymentMint], payees);
+  const gained = after.map((value, i) => value - before[i]);
   return {
     units,
-    providerPaid: after[0] - before[0],
-    consumerRefund: after[1] - before[1],
-    treasuryFee: after[2] - before[2],
+    providersPaid: gained.slice(0, replication),
+    providerPaid: gained[0],
+    consumerRefund: gained[replication],
+    treasuryFee: gained[replication + 1],
     ms: Date.now() - started,
+    authority: { keypair, client: admin },
+    lookupTables: { ...admin.transactions.lookupTableStore.stats },
   };
 }
 

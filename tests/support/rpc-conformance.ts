@@ -2,7 +2,7 @@
 // `npm test` runs them against our local cluster, `npm run test:validator` against agave's
 // solana-test-validator, so a difference between the two shows up as a failing check on one side.
 import assert from "node:assert/strict";
-import { ComputeBudgetProgram, Connection, Keypair, LAMPORTS_PER_SOL, PublicKey, SystemProgram, SYSVAR_RENT_PUBKEY, TransactionMessage, VersionedTransaction } from "@solana/web3.js";
+import { AddressLookupTableProgram, ComputeBudgetProgram, type AddressLookupTableAccount, type TransactionInstruction, Connection, Keypair, LAMPORTS_PER_SOL, PublicKey, SystemProgram, SYSVAR_RENT_PUBKEY, TransactionMessage, VersionedTransaction } from "@solana/web3.js";
 
 export interface ConformanceCheck {
   name: string;
@@ -154,6 +154,36 @@ export const CONFORMANCE: ConformanceCheck[] = [
       assert.equal(response.meta!.fee, 5_000);
       assert.equal(response.meta!.err, null);
       assert.ok((response.meta!.computeUnitsConsumed ?? 0) > 0);
+    },
+  },
+  {
+    name: "an address lookup table made with the standard recipe (getSlot, create, extend) resolves in a v0 transaction",
+    async run({ connection, payer }) {
+      const send = async (instructions: TransactionInstruction[], tables: AddressLookupTableAccount[] = []) => {
+        const { blockhash } = await connection.getLatestBlockhash("confirmed");
+        const transaction = new VersionedTransaction(new TransactionMessage({ payerKey: payer.publicKey, recentBlockhash: blockhash, instructions }).compileToV0Message(tables));
+        transaction.sign([payer]);
+        const signature = await connection.sendRawTransaction(transaction.serialize(), { maxRetries: 0 });
+        await landed(connection, signature, transaction.serialize());
+        return signature;
+      };
+      const recentSlot = await connection.getSlot("finalized");
+      const [create, table] = AddressLookupTableProgram.createLookupTable({ authority: payer.publicKey, payer: payer.publicKey, recentSlot });
+      const recipient = Keypair.generate().publicKey;
+      await send([create, AddressLookupTableProgram.extendLookupTable({ lookupTable: table, authority: payer.publicKey, payer: payer.publicKey, addresses: [recipient] })]);
+      const state = (await connection.getAddressLookupTable(table, { commitment: "confirmed" })).value!;
+      assert.deepEqual(state.state.addresses, [recipient]);
+      // Addresses added in a slot can be looked up from the next one.
+      const deadline = Date.now() + 30_000;
+      while ((await connection.getSlot("confirmed")) <= state.state.lastExtendedSlot) {
+        if (Date.now() > deadline) throw new Error(`the cluster did not pass slot ${state.state.lastExtendedSlot}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const signature = await send([SystemProgram.transfer({ fromPubkey: payer.publicKey, toPubkey: recipient, lamports: LAMPORTS_PER_SOL / 100 })], [state]);
+      const response = (await connection.getTransaction(signature, { commitment: "confirmed", maxSupportedTransactionVersion: 0 }))!;
+      assert.equal(response.transaction.message.addressTableLookups.length, 1, "the recipient came from the table");
+      assert.deepEqual(response.meta!.loadedAddresses?.writable.map(String), [recipient.toBase58()]);
+      assert.equal(await connection.getBalance(recipient, "confirmed"), LAMPORTS_PER_SOL / 100);
     },
   },
 ];

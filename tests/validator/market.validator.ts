@@ -45,4 +45,12 @@ describe("the program on solana-test-validator", function () {
     console.log(`\nflow wall time: validator ${(validator.ms / 1000).toFixed(1)} s, local cluster ${(local.ms / 1000).toFixed(1)} s\n`);
     assert.deepEqual([...validator.units.keys()], [...local.units.keys()]);
   });
+
+  it("finalizes a job with seven winners through a lookup table the SDK creates and extends", async () => {
+    const started = Date.now();
+    const result = await runMarketFlow(VALIDATOR_URL!, { replication: 7, authority: validator.authority });
+    assert.deepEqual(result.providersPaid, Array(7).fill(700_000n));
+    assert.equal(result.lookupTables.created, 1);
+    console.log(`\nseven winners: finalize ${result.units.get("finalize")} CU, ${result.lookupTables.addressesAdded} addresses put in a lookup table, flow ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  });
 });

@@ -150,6 +150,8 @@ interface Prepared {
 const MS_PER_SLOT = 400n;
 /** How many of the latest blockhashes a transaction may reference; a real cluster allows 150 blocks. */
 const RECENT_BLOCKHASHES = 150;
+/** How many slots the SlotHashes sysvar remembers, as on a real cluster. */
+const SLOT_HASHES = 512;
 
 export class Ledger {
   /** The first blockhash, which stands for the genesis hash that identifies a cluster. */
@@ -166,6 +168,7 @@ export class Ledger {
     this.genesisHash = svm.latestBlockhash();
     this.recentBlockhashes = [this.genesisHash];
     this.height = origin.slot;
+    this.recordSlotHash(origin.slot);
   }
 
   /** A fresh cluster with sysvars, builtins, the SPL programs and `programs` loaded. */
@@ -318,6 +321,7 @@ export class Ledger {
     this.height += 1n;
     // A new block has a new blockhash, as on a real cluster: one signed before it ages by a block.
     this.nextBlockhash();
+    this.recordSlotHash(slot);
     this.notify((observer) => observer.onSlot?.(slot, parent));
   }
 
@@ -425,6 +429,21 @@ export class Ledger {
     if (sigVerify && !isFullySignedTransaction(prepared.kit)) return namedError("SignatureFailure");
     if (!this.recentBlockhashes.includes(prepared.versioned.message.recentBlockhash)) return namedError("BlockhashNotFound");
     return null;
+  }
+
+  /**
+   * Puts `slot` at the head of the SlotHashes sysvar (LiteSVM leaves it at one entry of its own), so
+   * that an address lookup table can be created for any slot a client was told of. The current slot
+   * is included: here a transaction runs in the slot a client just read, where a real cluster would
+   * run it in a later one, whose SlotHashes holds the slot read.
+   */
+  private recordSlotHash(slot: bigint): void {
+    const older = this.svm.getSlotHashes().filter((entry) => entry.slot < slot);
+    // The binding has no constructor for an entry: a copy of one read back is filled in instead.
+    const [head] = this.svm.getSlotHashes();
+    head.slot = slot;
+    head.hash = this.svm.latestBlockhash();
+    this.svm.setSlotHashes([head, ...older].slice(0, SLOT_HASHES));
   }
 
   private nextBlockhash(): void {

@@ -10,7 +10,8 @@ export type SendErrorKind =
   | "RateLimited"
   | "RpcUnavailable"
   | "Simulation"
-  | "TransactionFailed";
+  | "TransactionFailed"
+  | "TransactionTooLarge";
 
 /** A transaction that did not land, or a request the RPC node did not answer. */
 export class SendError extends Error {

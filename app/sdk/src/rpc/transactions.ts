@@ -19,6 +19,7 @@ import {
 import { utils } from "@coral-xyz/anchor";
 import { ComputeMarketError, translateError } from "../errors";
 import { BlockhashExpiredError, refusalError, RpcUnavailableError, SendError, transportError } from "./errors";
+import { fitsInPacket, LookupTableStore } from "./lookup-tables";
 import { DEFAULT_MAX_PRIORITY_FEE, DEFAULT_PRIORITY_FEE, needsRecentFees, priorityFee, transactionFee, type PriorityFeeStrategy, type RecentFee } from "./fees";
 
 /** Signs transactions for the fee payer: a keypair wallet, a browser wallet, a multisig's proposer. */
@@ -48,6 +49,12 @@ export interface TransactionOptions {
   feeTtlMs?: number;
   /** Tables that shorten the messages of instructions with many accounts. */
   lookupTables?: AddressLookupTableAccount[];
+  /**
+   * When a transaction does not fit one packet even with `lookupTables`, put some of its accounts
+   * in a lookup table of the signer's own, created and extended here (the signer pays the rent:
+   * about 0.0002 SOL an address). Off: such a transaction fails with `TransactionTooLarge`.
+   */
+  createLookupTables?: boolean;
   /**
    * Reuse the units simulated for a transaction of the same shape (programs, instructions, account
    * counts) instead of simulating again; the node's preflight then catches refusals. A transaction
@@ -110,6 +117,7 @@ const DEFAULTS = {
   feeTtlMs: 2_000,
   unreachableMs: 60_000,
   reuseComputeUnits: false,
+  createLookupTables: true,
 } satisfies Omit<Required<TransactionOptions>, "lookupTables" | "onReport">;
 
 export class TransactionSender {
@@ -120,6 +128,8 @@ export class TransactionSender {
   private readonly sentOverBlockhash = new Set<string>();
   /** Units simulated, by transaction shape (for `reuseComputeUnits`). */
   private readonly unitsByShape = new Map<string, number>();
+  /** The signer's own lookup tables, shared with every sender derived by `with`. */
+  readonly lookupTableStore: LookupTableStore;
 
   constructor(
     readonly connection: Connection,
@@ -130,13 +140,15 @@ export class TransactionSender {
     private readonly instructionNames: Map<string, string>,
     options: TransactionOptions = {},
     private readonly commitment: Commitment = "confirmed",
+    store?: LookupTableStore,
   ) {
     this.options = { ...DEFAULTS, lookupTables: [], ...options };
+    this.lookupTableStore = store ?? new LookupTableStore({ connection, authority: signer.publicKey, commitment, send: (instructions) => this.send(instructions) });
   }
 
   /** The same sender with some options changed (e.g. other lookup tables, or no re-signing). */
   with(options: TransactionOptions): TransactionSender {
-    return new TransactionSender(this.connection, this.signer, this.programId, this.instructionNames, { ...this.options, ...options }, this.commitment);
+    return new TransactionSender(this.connection, this.signer, this.programId, this.instructionNames, { ...this.options, ...options }, this.commitment, this.lookupTableStore);
   }
 
   /**
@@ -145,18 +157,32 @@ export class TransactionSender {
    * Unsigned: `send` signs it, or a wallet or multisig does.
    */
   async prepare(instructions: TransactionInstruction[], fresh = false, reuseUnits = false): Promise<PreparedTransaction> {
-    let { blockhash, lastValidBlockHeight } = await this.latestBlockhash(fresh);
     const price = await this.computeUnitPrice(instructions);
+    const tables = await this.tablesFor(instructions, price);
+    let { blockhash, lastValidBlockHeight } = await this.latestBlockhash(fresh);
     const shape = shapeOf(instructions);
     const known = reuseUnits ? this.unitsByShape.get(shape) : undefined;
-    let units = known ?? (await this.simulate(this.compile(instructions, blockhash, MAX_COMPUTE_UNITS, price)));
+    let units = known ?? (await this.simulate(this.compile(instructions, blockhash, MAX_COMPUTE_UNITS, price, tables)));
     if (units === null) {
       ({ blockhash, lastValidBlockHeight } = await this.latestBlockhash(true));
-      units = (await this.simulate(this.compile(instructions, blockhash, MAX_COMPUTE_UNITS, price))) ?? MAX_COMPUTE_UNITS;
+      units = (await this.simulate(this.compile(instructions, blockhash, MAX_COMPUTE_UNITS, price, tables))) ?? MAX_COMPUTE_UNITS;
     }
     if (known === undefined) this.rememberUnits(shape, units);
     const limit = Math.min(MAX_COMPUTE_UNITS, Math.ceil(units * (1 + this.options.computeUnitMargin)) + this.options.computeUnitPad);
-    return { transaction: this.compile(instructions, blockhash, limit, price), blockhash, lastValidBlockHeight, computeUnitLimit: limit, computeUnitPrice: price, simulated: known === undefined };
+    return { transaction: this.compile(instructions, blockhash, limit, price, tables), blockhash, lastValidBlockHeight, computeUnitLimit: limit, computeUnitPrice: price, simulated: known === undefined };
+  }
+
+  /**
+   * The lookup tables to compile `instructions` with: the caller's, and when the transaction is
+   * larger than a packet with those, tables of the signer's own that make it fit.
+   */
+  private async tablesFor(instructions: TransactionInstruction[], price: number): Promise<AddressLookupTableAccount[]> {
+    // The blockhash's value does not change the size: any 32 bytes stand in for it.
+    const fits = (tables: AddressLookupTableAccount[]) => fitsInPacket(this.compile(instructions, PublicKey.default.toBase58(), MAX_COMPUTE_UNITS, price, tables));
+    const given = this.options.lookupTables;
+    if (fits(given)) return given;
+    if (!this.options.createLookupTables) throw new SendError("TransactionTooLarge", `the transaction is larger than a packet (${instructions.length} instructions, ${new Set(instructions.flatMap((ix) => ix.keys.map((key) => key.pubkey.toBase58()))).size} accounts) and creating lookup tables is off`);
+    return this.lookupTableStore.cover(instructions, given, fits);
   }
 
   private rememberUnits(shape: string, units: number): void {
@@ -343,11 +369,11 @@ export class TransactionSender {
     return refusalError({ detail, logs, payer: this.signer.publicKey.toBase58(), programs: programsOf(signed), programId: this.programId.toBase58(), signature });
   }
 
-  private compile(instructions: TransactionInstruction[], blockhash: string, limit: number, price: number): VersionedTransaction {
+  private compile(instructions: TransactionInstruction[], blockhash: string, limit: number, price: number, tables: AddressLookupTableAccount[]): VersionedTransaction {
     const budget = [ComputeBudgetProgram.setComputeUnitLimit({ units: limit })];
     if (price > 0) budget.push(ComputeBudgetProgram.setComputeUnitPrice({ microLamports: price }));
     const callers = instructions.filter((ix) => ix.programId.toBase58() !== COMPUTE_BUDGET);
-    const message = new TransactionMessage({ payerKey: this.signer.publicKey, recentBlockhash: blockhash, instructions: [...budget, ...callers] }).compileToV0Message(this.options.lookupTables);
+    const message = new TransactionMessage({ payerKey: this.signer.publicKey, recentBlockhash: blockhash, instructions: [...budget, ...callers] }).compileToV0Message(tables);
     return new VersionedTransaction(message);
   }
 
