@@ -11,6 +11,7 @@ export * from "./rpc/send";
 export * from "./rpc/errors";
 export * from "./rpc/fees";
 export * from "./rpc/transactions";
+export * from "./rpc/lookup-tables";
 export * from "./spec";
 export * from "./machine-spec";
 export * from "./types";
