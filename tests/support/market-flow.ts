@@ -22,11 +22,29 @@ export interface FlowResult {
   ms: number;
   /** Who created the market, to run another flow on the same cluster. */
   authority: FlowAuthority;
+  /** The JSON-RPC requests, by method, the SDK made to resolve finalize's accounts. */
+  finalizeReads: Record<string, number>;
   /** The lookup tables the authority's transaction layer created and extended so far. */
   lookupTables: { created: number; extended: number; addressesAdded: number };
 }
 
 const PRICE = 700_000n;
+
+/** JSON-RPC requests made by every connection of the flows, by method. */
+const requests = new Map<string, number>();
+const countingFetch: typeof fetch = (input, init) => {
+  for (const request of [JSON.parse(String(init?.body ?? "null"))].flat()) {
+    if (request?.method) requests.set(request.method, (requests.get(request.method) ?? 0) + 1);
+  }
+  return fetch(input, init);
+};
+
+/** The requests `work` made, by method. */
+async function requestsOf(work: () => Promise<unknown>): Promise<Record<string, number>> {
+  const before = new Map(requests);
+  await work();
+  return Object.fromEntries([...requests].map(([method, count]) => [method, count - (before.get(method) ?? 0)]).filter(([, count]) => Number(count) > 0));
+}
 const MAX_PRICE = 1_000_000n;
 
 async function funded(connection: Connection, lamports = 10n * BigInt(LAMPORTS_PER_SOL)): Promise<Keypair> {
@@ -77,7 +95,7 @@ export interface FlowOptions {
 export async function runMarketFlow(url: string, options: FlowOptions = {}): Promise<FlowResult> {
   const { replication = 1 } = options;
   const started = Date.now();
-  const connection = new Connection(url, "confirmed");
+  const connection = new Connection(url, { commitment: "confirmed", fetch: countingFetch });
   const [consumer, ...owners] = await Promise.all(Array.from({ length: 1 + replication }, () => funded(connection)));
   const client = (keypair: Keypair) => new ComputeMarketClient(new AnchorProvider(connection, new Wallet(keypair), { commitment: "confirmed" }));
   const keypair = options.authority?.keypair ?? (await funded(connection));
@@ -139,6 +157,8 @@ export async function runMarketFlow(url: string, options: FlowOptions = {}): Pro
   const committed = (await buyer.fetchJob(job))!;
   await slotPast(connection, committed.progress.challengeDeadlineSlot);
   const payees = [...owners.map((owner) => owner.publicKey), consumer.publicKey, authority.publicKey];
+  // What the SDK reads to build the settlement, without sending it.
+  const finalizeReads = await requestsOf(() => admin.instructionsOf((c) => c.finalize({ job })));
   const before = await balances(connection, [paymentMint], payees);
   await measure("finalize", admin.finalize({ job }));
   const after = await balances(connection, [paymentMint], payees);
@@ -151,6 +171,7 @@ export async function runMarketFlow(url: string, options: FlowOptions = {}): Pro
     treasuryFee: gained[replication + 1],
     ms: Date.now() - started,
     authority: { keypair, client: admin },
+    finalizeReads,
     lookupTables: { ...admin.transactions.lookupTableStore.stats },
   };
 }

@@ -2,7 +2,7 @@
 // crank sent at most once at a time, lost races counted apart from failures, a watchdog for
 // health, metrics for everything.
 import { PublicKey, type Connection, type TransactionInstruction } from "@solana/web3.js";
-import { ComputeMarketError } from "@compute-market/sdk";
+import { ComputeMarketError, MissingAccountError } from "@compute-market/sdk";
 import { Counter, Gauge, Histogram, type HealthReport, type Logger, type Registry } from "@compute-market/common";
 import type { IndexedKind, MarketIndex } from "@compute-market/common";
 import type { Action, Bot, MarketView } from "./bots/types";
@@ -218,7 +218,8 @@ export class Runner {
   /** A refusal that means the job moved on since the index saw it (another keeper, or closed). */
   private isLostRace(bot: Bot, error: unknown): boolean {
     if (error instanceof ComputeMarketError) return (bot.lostRaceErrors as readonly string[]).includes(error.errorName);
-    return error instanceof Error && /^no (job|bid|provider) at /.test(error.message);
+    // Closed since the index saw it: the SDK found it gone before sending anything.
+    return error instanceof MissingAccountError && ["job", "bid", "provider", "dispute"].includes(error.kind);
   }
 
   private async resync(): Promise<void> {

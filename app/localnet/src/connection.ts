@@ -1,6 +1,7 @@
 // The part of web3.js's Connection that Anchor, spl-token and our SDK use, answered from a Ledger
 // in process, with web3.js's return shapes.
 import {
+  AddressLookupTableAccount,
   SendTransactionError,
   VersionedTransaction,
   type AccountInfo,
@@ -91,6 +92,11 @@ export class LiteSvmConnection implements Pick<Connection, MatchedMethods> {
 
   async getAccountInfoAndContext(publicKey: PublicKey): Promise<RpcResponseAndContext<AccountInfo<Buffer> | null>> {
     return this.withContext(this.ledger.getAccount(publicKey));
+  }
+
+  async getAddressLookupTable(publicKey: PublicKey): Promise<RpcResponseAndContext<AddressLookupTableAccount | null>> {
+    const account = this.ledger.getAccount(publicKey);
+    return this.withContext(account ? new AddressLookupTableAccount({ key: publicKey, state: AddressLookupTableAccount.deserialize(account.data) }) : null);
   }
 
   async getMultipleAccountsInfo(publicKeys: PublicKey[]): Promise<(AccountInfo<Buffer> | null)[]> {

@@ -1,6 +1,6 @@
 // Fetches and decodes the program's accounts, with u64 fields as bigint.
 import type { IdlAccounts, Program } from "@coral-xyz/anchor";
-import type { PublicKey } from "@solana/web3.js";
+import type { AccountInfo, Connection, PublicKey } from "@solana/web3.js";
 import type { ComputeMarket } from "./generated/compute_market";
 import { toNative, type Native } from "./native";
 
@@ -55,4 +55,58 @@ export function fetchDispute(program: Program<ComputeMarket>, address: PublicKey
 
 export function fetchWitnessBuffer(program: Program<ComputeMarket>, address: PublicKey): Promise<WitnessBufferAccount | null> {
   return fetchDecoded(program, "witnessBuffer", address);
+}
+
+/** The most addresses one `getMultipleAccountsInfo` call may ask for. */
+const MAX_ADDRESSES_PER_READ = 100;
+
+/** One account of a batch: its value once the batch is loaded (null: no such account). */
+export interface BatchedRead<T> {
+  readonly address: PublicKey;
+  readonly value: T | null;
+}
+
+/**
+ * Accounts to read together: each is asked for with `account` (decoded as the program's) or
+ * `raw`, then all are read by `load` in one `getMultipleAccountsInfo` per 100 addresses, instead
+ * of one request per account.
+ */
+export class AccountBatch {
+  private readonly reads: { address: PublicKey; settle(info: AccountInfo<Buffer> | null): void }[] = [];
+
+  constructor(private readonly program: Program<ComputeMarket>) {}
+
+  /** A program account of `kind` at `address`; an account of another owner or kind is an error. */
+  account<N extends AccountName>(kind: N, address: PublicKey): BatchedRead<Native<Accounts[N]>> {
+    const read = { address, value: null as Native<Accounts[N]> | null };
+    this.reads.push({
+      address,
+      settle: (info) => {
+        if (info === null) return;
+        if (!info.owner.equals(this.program.programId)) throw new Error(`${address.toBase58()} is not a ${kind} account: it is owned by ${info.owner.toBase58()}`);
+        read.value = toNative(this.program.coder.accounts.decode<Accounts[N]>(kind, info.data));
+      },
+    });
+    return read;
+  }
+
+  /** Any account, undecoded (e.g. whether a token account exists). */
+  raw(address: PublicKey): BatchedRead<AccountInfo<Buffer>> {
+    const read = { address, value: null as AccountInfo<Buffer> | null };
+    this.reads.push({ address, settle: (info) => void (read.value = info) });
+    return read;
+  }
+
+  /** Reads every account asked for so far; the batch can then be used again. */
+  async load(connection: Connection): Promise<void> {
+    const reads = this.reads.splice(0);
+    const unique = [...new Map(reads.map((read) => [read.address.toBase58(), read.address])).values()];
+    const infos = new Map<string, AccountInfo<Buffer> | null>();
+    for (let start = 0; start < unique.length; start += MAX_ADDRESSES_PER_READ) {
+      const chunk = unique.slice(start, start + MAX_ADDRESSES_PER_READ);
+      const values = await connection.getMultipleAccountsInfo(chunk);
+      chunk.forEach((address, i) => infos.set(address.toBase58(), values[i]));
+    }
+    for (const read of reads) read.settle(infos.get(read.address.toBase58()) ?? null);
+  }
 }

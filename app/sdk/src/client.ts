@@ -4,6 +4,8 @@ import { AnchorProvider, Program } from "@coral-xyz/anchor";
 import { createAssociatedTokenAccountIdempotentInstruction, getAssociatedTokenAddressSync } from "@solana/spl-token";
 import { PublicKey, type Signer, type TransactionInstruction, type VersionedTransaction } from "@solana/web3.js";
 import {
+  AccountBatch,
+  type BatchedRead,
   fetchBid,
   fetchConfig,
   fetchDispute,
@@ -76,6 +78,7 @@ import {
   findStakeVaultPda,
   findWitnessBufferPda,
 } from "./pda";
+import { MissingAccountError, type MissingAccountKind } from "./errors";
 import { transactionSender } from "./rpc/send";
 import type { PreparedTransaction, TransactionOptions, TransactionSender } from "./rpc/transactions";
 import type { MachineRoots } from "./verifiable";
@@ -397,9 +400,14 @@ export class ComputeMarketClient {
   async withdrawBid(args: { job: PublicKey; market?: PublicKey }): Promise<string> {
     const marketAddress = args.market ?? (await this.requireJob(args.job)).market;
     const provider = this.providerAddress(marketAddress);
-    const providerAccount = await this.requireProvider(provider);
-    const config = await this.requireConfig();
-    const [treasuryStakeToken, create] = await this.associatedToken(config.treasury, providerAccount.stakeMint);
+    const reads = this.batch();
+    const [providerRead, configRead] = [reads.account("provider", provider), reads.account("config", this.configAddress)];
+    await reads.load(this.provider.connection);
+    const [providerAccount, config] = [required(providerRead, "provider"), required(configRead, "config", CONFIG_HINT)];
+    const {
+      addresses: [treasuryStakeToken],
+      create,
+    } = await this.associatedTokens([[config.treasury, providerAccount.stakeMint]]);
     const ix = await withdrawBidInstruction(this.program, {
       owner: this.wallet,
       provider,
@@ -536,7 +544,7 @@ export class ComputeMarketClient {
   async referee(args: { job: PublicKey }): Promise<{ dispute: PublicKey; signature: string }> {
     const job = await this.requireJob(args.job);
     const [first, second] = job.auction.ranking.slice(0, 2).map((entry) => this.bidAddress(args.job, entry.provider));
-    const challengerBid = orThrow(await this.fetchBid(second), `no second winner's bid at ${second.toBase58()}`);
+    const challengerBid = orThrow(await this.fetchBid(second), "bid", second);
     const dispute = this.disputeAddress(args.job, challengerBid.owner);
     const ix = await refereeInstruction(this.program, { cranker: this.wallet, market: job.market, job: args.job, defenderBid: first, challengerBid: second, dispute });
     return { dispute, signature: await this.send([ix]) };
@@ -544,25 +552,24 @@ export class ComputeMarketClient {
 
   /** Pays out a decided referee game: the loser is slashed and its bid refuted. */
   async settleReferee(args: { dispute: PublicKey }): Promise<string> {
-    const dispute = orThrow(await this.fetchDispute(args.dispute), `no dispute at ${args.dispute.toBase58()}`);
-    const job = await this.requireJob(dispute.job);
-    const config = await this.requireConfig();
-    const challengerBidAddress = this.bidAddress(dispute.job, job.auction.ranking[1].provider);
-    const [defenderBid, challengerBid] = await Promise.all([this.fetchBid(dispute.bid), this.fetchBid(challengerBidAddress)]);
-    const [defender, challenger] = await Promise.all([this.requireProvider(dispute.provider), this.requireProvider(job.auction.ranking[1].provider)]);
-    const needed: [PublicKey, PublicKey][] = [
-      [orThrow(defenderBid, "no defender bid").owner, defender.stakeMint],
-      [orThrow(challengerBid, "no challenger bid").owner, challenger.stakeMint],
+    const dispute = orThrow(await this.fetchDispute(args.dispute), "dispute", args.dispute);
+    const reads = this.batch();
+    const first = { job: reads.account("job", dispute.job), config: reads.account("config", this.configAddress), bid: reads.account("bid", dispute.bid), provider: reads.account("provider", dispute.provider) };
+    await reads.load(this.provider.connection);
+    const [job, config, defenderBid, defender] = [required(first.job, "job", JOB_HINT), required(first.config, "config", CONFIG_HINT), required(first.bid, "bid"), required(first.provider, "provider")];
+    const challengerProvider = job.auction.ranking[1].provider;
+    const challengerBidAddress = this.bidAddress(dispute.job, challengerProvider);
+    const second = { bid: reads.account("bid", challengerBidAddress), provider: reads.account("provider", challengerProvider) };
+    await reads.load(this.provider.connection);
+    const [challengerBid, challenger] = [required(second.bid, "bid"), required(second.provider, "provider")];
+    const {
+      addresses: [defenderOwnerToken, challengerOwnerToken, treasuryStakeToken],
+      create,
+    } = await this.associatedTokens([
+      [defenderBid.owner, defender.stakeMint],
+      [challengerBid.owner, challenger.stakeMint],
       [config.treasury, defender.stakeMint],
-    ];
-    const create: TransactionInstruction[] = [];
-    const [defenderOwnerToken, challengerOwnerToken, treasuryStakeToken] = await Promise.all(
-      needed.map(async ([owner, mint]) => {
-        const [address, ix] = await this.associatedToken(owner, mint);
-        create.push(...ix);
-        return address;
-      }),
-    );
+    ]);
     const ix = await settleRefereeInstruction(this.program, {
       cranker: this.wallet,
       config: this.configAddress,
@@ -574,36 +581,32 @@ export class ComputeMarketClient {
       defenderVault: defender.vault,
       defenderOwnerToken,
       challengerBid: challengerBidAddress,
-      challengerProvider: job.auction.ranking[1].provider,
+      challengerProvider,
       challengerVault: challenger.vault,
       challengerOwnerToken,
       treasuryStakeToken,
     });
-    return this.send([...dedupe(create), ix]);
+    return this.send([...create, ix]);
   }
 
   /** Pays out a decided game and closes it (and a refuted job with its last game). A referee
    * game is settled by `settleReferee`. */
   async settleDispute(args: { dispute: PublicKey }): Promise<string> {
-    const dispute = orThrow(await this.fetchDispute(args.dispute), `no dispute at ${args.dispute.toBase58()}`);
+    const dispute = orThrow(await this.fetchDispute(args.dispute), "dispute", args.dispute);
     if (dispute.refereed) return this.settleReferee(args);
-    const job = await this.requireJob(dispute.job);
-    const provider = await this.requireProvider(dispute.provider);
-    const config = await this.requireConfig();
-    const needed: [PublicKey, PublicKey][] = [
+    const reads = this.batch();
+    const read = { job: reads.account("job", dispute.job), provider: reads.account("provider", dispute.provider), config: reads.account("config", this.configAddress) };
+    await reads.load(this.provider.connection);
+    const [job, provider, config] = [required(read.job, "job", JOB_HINT), required(read.provider, "provider"), required(read.config, "config", CONFIG_HINT)];
+    const {
+      addresses: [consumerToken, ownerStakeToken, challengerStakeToken, treasuryStakeToken],
+      create,
+    } = await this.associatedTokens([
       [job.consumer, job.paymentMint],
       [dispute.owner, provider.stakeMint],
       [dispute.challenger, provider.stakeMint],
       [config.treasury, provider.stakeMint],
-    ];
-    const create: TransactionInstruction[] = [];
-    const [consumerToken, ownerStakeToken, challengerStakeToken, treasuryStakeToken] = await Promise.all(
-      needed.map(async ([owner, mint]) => {
-        const [address, ix] = await this.associatedToken(owner, mint);
-        create.push(...ix);
-        return address;
-      }),
-    );
+    ]);
     const ix = await settleDisputeInstruction(this.program, {
       cranker: this.wallet,
       config: this.configAddress,
@@ -623,7 +626,7 @@ export class ComputeMarketClient {
       dispute: args.dispute,
       bondVault: findBondVaultPda({ dispute: args.dispute, programId: this.programId })[0],
     });
-    return this.send([...dedupe(create), ix]);
+    return this.send([...create, ix]);
   }
 
   fetchDispute(address: PublicKey): Promise<DisputeAccount | null> {
@@ -655,7 +658,10 @@ export class ComputeMarketClient {
   /** Refunds a job whose auction ended without enough bids. */
   async expireJob(args: { job: PublicKey; consumerToken?: PublicKey }): Promise<string> {
     const job = await this.requireJob(args.job);
-    const [consumerToken, create] = args.consumerToken ? [args.consumerToken, []] : await this.associatedToken(job.consumer, job.paymentMint);
+    const {
+      addresses: [consumerToken],
+      create,
+    } = args.consumerToken ? { addresses: [args.consumerToken], create: [] } : await this.associatedTokens([[job.consumer, job.paymentMint]]);
     const ix = await expireJobInstruction(this.program, {
       cranker: this.wallet,
       job: args.job,
@@ -672,50 +678,45 @@ export class ComputeMarketClient {
    */
   async finalize(args: { job: PublicKey; keeperToken?: PublicKey; consumerToken?: PublicKey }): Promise<string> {
     const job = await this.requireJob(args.job);
-    const config = await this.requireConfig();
-    const create: TransactionInstruction[] = [];
-    const token = async (owner: PublicKey, given?: PublicKey) => {
-      if (given) return given;
-      const [address, ix] = await this.associatedToken(owner, job.paymentMint);
-      create.push(...ix);
-      return address;
-    };
-    const winners = [];
-    for (const entry of job.auction.ranking.slice(0, job.replication)) {
-      const bidAddress = this.bidAddress(args.job, entry.provider);
-      const bid = orThrow(await this.fetchBid(bidAddress), `no winning bid at ${bidAddress.toBase58()}`);
-      const provider = await this.requireProvider(entry.provider);
-      winners.push({ bid: bidAddress, provider: entry.provider, ownerToken: await token(bid.owner), owner: bid.owner, vault: provider.vault });
-    }
+    const entries = job.auction.ranking.slice(0, job.replication);
     // Sealed results may slash (minority, unrevealed): the market and the stake-mint accounts.
-    let slashes;
-    if (job.replication >= 2 && variantOf(job.mode) === "replicated") {
-      const market = await this.requireMarket(job.market);
-      const stake = async (owner: PublicKey) => {
-        const [address, ix] = await this.associatedToken(owner, market.stakeMint);
-        create.push(...ix);
-        return address;
-      };
-      slashes = { market: job.market, consumerStakeToken: await stake(job.consumer), treasuryStakeToken: await stake(config.treasury) };
-    }
+    const sealed = job.replication >= 2 && variantOf(job.mode) === "replicated";
+    const reads = this.batch();
+    const configRead = reads.account("config", this.configAddress);
+    const marketRead = sealed ? reads.account("market", job.market) : null;
+    const winnerReads = entries.map((entry) => ({ bid: reads.account("bid", this.bidAddress(args.job, entry.provider)), provider: reads.account("provider", entry.provider) }));
+    await reads.load(this.provider.connection);
+    const config = required(configRead, "config", CONFIG_HINT);
+    const winnerAccounts = winnerReads.map((read) => ({ bid: required(read.bid, "bid", "(the winning bid)"), provider: required(read.provider, "provider") }));
+    const stakeMint = marketRead ? required(marketRead, "market").stakeMint : null;
+    const tokens = await this.associatedTokens([
+      [this.wallet, job.paymentMint, args.keeperToken],
+      [job.consumer, job.paymentMint, args.consumerToken],
+      [config.treasury, job.paymentMint],
+      ...winnerAccounts.map(({ bid }): [PublicKey, PublicKey] => [bid.owner, job.paymentMint]),
+      ...(stakeMint ? ([[job.consumer, stakeMint], [config.treasury, stakeMint]] as [PublicKey, PublicKey][]) : []),
+    ]);
+    const [keeperToken, consumerToken, treasuryToken, ...rest] = tokens.addresses;
+    const winners = winnerAccounts.map(({ bid, provider }, i) => ({ bid: winnerReads[i].bid.address, provider: entries[i].provider, ownerToken: rest[i], owner: bid.owner, vault: provider.vault }));
+    const slashes = stakeMint ? { market: job.market, consumerStakeToken: rest[winners.length], treasuryStakeToken: rest[winners.length + 1] } : undefined;
     const ix = await finalizeInstruction(
       this.program,
       {
         keeper: this.wallet,
-        keeperToken: await token(this.wallet, args.keeperToken),
+        keeperToken,
         config: this.configAddress,
         job: args.job,
         escrow: job.escrow,
         consumer: job.consumer,
-        consumerToken: await token(job.consumer, args.consumerToken),
-        treasuryToken: await token(config.treasury),
+        consumerToken,
+        treasuryToken,
       },
       winners,
       slashes,
     );
     // Missing token accounts are created first, in their own transaction: with several winners
     // the settlement alone nearly fills one.
-    if (create.length > 0) await this.send(dedupe(create));
+    if (tokens.create.length > 0) await this.send(tokens.create);
     return this.send([ix]);
   }
 
@@ -738,29 +739,25 @@ export class ComputeMarketClient {
     keeperToken?: PublicKey,
   ): Promise<{ accounts: FailWinnerAccounts; create: TransactionInstruction[] }> {
     const job = await this.requireJob(jobAddress);
-    const provider = await this.requireProvider(providerAddress);
-    const config = await this.requireConfig();
     const bid = this.bidAddress(jobAddress, providerAddress);
-    const bidAccount = orThrow(await this.fetchBid(bid), `no bid at ${bid.toBase58()}`);
-    const needed: [PublicKey, PublicKey][] = [
+    const reads = this.batch();
+    const read = { provider: reads.account("provider", providerAddress), config: reads.account("config", this.configAddress), bid: reads.account("bid", bid) };
+    await reads.load(this.provider.connection);
+    const [provider, config, bidAccount] = [required(read.provider, "provider"), required(read.config, "config", CONFIG_HINT), required(read.bid, "bid")];
+    const {
+      addresses: [keeperStakeToken, consumerToken, consumerStakeToken, treasuryStakeToken],
+      create,
+    } = await this.associatedTokens([
       // The keeper is paid its crank share of the slash, in the stake mint.
-      [this.wallet, provider.stakeMint],
+      [this.wallet, provider.stakeMint, keeperToken],
       [job.consumer, job.paymentMint],
       [job.consumer, provider.stakeMint],
       [config.treasury, provider.stakeMint],
-    ];
-    const create: TransactionInstruction[] = [];
-    const [keeperAta, consumerToken, consumerStakeToken, treasuryStakeToken] = await Promise.all(
-      needed.map(async ([owner, mint]) => {
-        const [address, ix] = await this.associatedToken(owner, mint);
-        create.push(...ix);
-        return address;
-      }),
-    );
+    ]);
     return {
       accounts: {
         keeper: this.wallet,
-        keeperToken: keeperToken ?? keeperAta,
+        keeperToken: keeperStakeToken,
         config: this.configAddress,
         market: job.market,
         job: jobAddress,
@@ -774,15 +771,36 @@ export class ComputeMarketClient {
         vault: provider.vault,
         owner: bidAccount.owner,
       },
-      create: dedupe(create),
+      create,
     };
   }
 
-  /** The associated token account of (owner, mint) and, when it does not exist yet, its creation. */
-  private async associatedToken(owner: PublicKey, mint: PublicKey): Promise<[PublicKey, TransactionInstruction[]]> {
-    const address = getAssociatedTokenAddressSync(mint, owner, true);
-    const exists = (await this.provider.connection.getAccountInfo(address)) !== null;
-    return [address, exists ? [] : [createAssociatedTokenAccountIdempotentInstruction(this.wallet, address, owner, mint)]];
+  /**
+   * The associated token accounts of (owner, mint) pairs, in order, read in one request, and the
+   * creation of each that does not exist yet (once, where two pairs name the same account). A
+   * pair's third element is a token account given by the caller instead.
+   */
+  private async associatedTokens(pairs: [owner: PublicKey, mint: PublicKey, given?: PublicKey][]): Promise<{ addresses: PublicKey[]; create: TransactionInstruction[] }> {
+    // A token account the caller gave is used as it is: neither read nor created.
+    const addresses = pairs.map(([owner, mint, given]) => given ?? getAssociatedTokenAddressSync(mint, owner, true));
+    const reads = this.batch();
+    const exists = addresses.map((address, i) => (pairs[i][2] ? null : reads.raw(address)));
+    await reads.load(this.provider.connection);
+    const create: TransactionInstruction[] = [];
+    const planned = new Set<string>();
+    pairs.forEach(([owner, mint], i) => {
+      const key = addresses[i].toBase58();
+      const read = exists[i];
+      if (read === null || read.value !== null || planned.has(key)) return;
+      planned.add(key);
+      create.push(createAssociatedTokenAccountIdempotentInstruction(this.wallet, addresses[i], owner, mint));
+    });
+    return { addresses, create };
+  }
+
+  /** Reads to make together, in one request. */
+  private batch(): AccountBatch {
+    return new AccountBatch(this.program);
   }
 
   private async sendBid(jobAddress: PublicKey, args: { price: bigint; commitment?: Uint8Array }): Promise<{ bid: PublicKey; signature: string }> {
@@ -823,32 +841,31 @@ export class ComputeMarketClient {
   }
 
   private async requireConfig(): Promise<ConfigAccount> {
-    return orThrow(await this.fetchConfig(), `no config at ${this.configAddress.toBase58()}: run initializeConfig first`);
+    return orThrow(await this.fetchConfig(), "config", this.configAddress, CONFIG_HINT);
   }
 
   private async requireMarket(address: PublicKey): Promise<MarketAccount> {
-    return orThrow(await this.fetchMarket(address), `no market at ${address.toBase58()}`);
+    return orThrow(await this.fetchMarket(address), "market", address);
   }
 
   private async requireProvider(address: PublicKey): Promise<ProviderAccount> {
-    return orThrow(await this.fetchProvider(address), `no provider at ${address.toBase58()}`);
+    return orThrow(await this.fetchProvider(address), "provider", address);
   }
 
   private async requireJob(address: PublicKey): Promise<JobAccount> {
-    return orThrow(await this.fetchJob(address), `no job at ${address.toBase58()} (cancelled or never posted?)`);
+    return orThrow(await this.fetchJob(address), "job", address, JOB_HINT);
   }
 }
 
-/** Drops repeated creations of the same account (two roles sharing an owner and mint). */
-function dedupe(instructions: TransactionInstruction[]): TransactionInstruction[] {
-  const seen = new Set<string>();
-  return instructions.filter((ix) => {
-    const key = ix.keys[1].pubkey.toBase58();
-    return !seen.has(key) && (seen.add(key), true);
-  });
+const CONFIG_HINT = "(run initializeConfig first)";
+const JOB_HINT = "(cancelled, settled or never posted?)";
+
+function orThrow<T>(value: T | null, kind: MissingAccountKind, address: PublicKey, hint?: string): T {
+  if (value === null) throw new MissingAccountError(kind, address.toBase58(), hint);
+  return value;
 }
 
-function orThrow<T>(value: T | null, message: string): T {
-  if (value === null) throw new Error(message);
-  return value;
+/** The value of a batched read, or a `MissingAccountError` naming it. */
+function required<T>(read: BatchedRead<T>, kind: MissingAccountKind, hint?: string): T {
+  return orThrow(read.value, kind, read.address, hint);
 }

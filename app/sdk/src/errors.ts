@@ -69,3 +69,21 @@ export function translateError(error: unknown): unknown {
   const logs = logsOf(error);
   return (logs && errorFromLogs(logs)) ?? error;
 }
+
+/** What a call needed that is not on the cluster: a job, a bid, a provider… */
+export type MissingAccountKind = "config" | "market" | "provider" | "job" | "bid" | "dispute";
+
+/**
+ * An account a call needs does not exist (closed, never created, or on another cluster), found
+ * before anything was sent. Keepers take a missing job or bid for a race lost to another keeper.
+ */
+export class MissingAccountError extends Error {
+  constructor(
+    readonly kind: MissingAccountKind,
+    readonly address: string,
+    hint = "",
+  ) {
+    super(`no ${kind} at ${address}${hint ? ` ${hint}` : ""}`);
+    this.name = "MissingAccountError";
+  }
+}

@@ -25,6 +25,8 @@ describe("address lookup tables for settlements with many winners", function () 
     first = await runMarketFlow(cluster.url, { replication: 7 });
     assert.deepEqual(first.providersPaid, Array(7).fill(700_000n));
     assert.ok(first.units.get("finalize")! > 0);
+    // The job, then its config, bids and providers together, then every token account together.
+    assert.deepEqual(first.finalizeReads, { getAccountInfo: 1, getMultipleAccounts: 2 });
     assert.equal(first.lookupTables.created, 1, "one table was created for the settlement");
     assert.ok(first.lookupTables.addressesAdded > 0 && first.lookupTables.addressesAdded < 40, `only what the settlement needed to fit was added: ${first.lookupTables.addressesAdded}`);
   });
