@@ -13,7 +13,7 @@ import { disputeStatus, playMove, type Logger } from "@compute-market/common";
 import { KeeperConfigSchema, startKeeper, type Keeper, type KeeperConfig } from "@compute-market/keeper";
 import { BlobStore, JobLogHub, ProviderConfigSchema, startProvider, startResultsServer, type ProviderConfig, type ProviderNodeHandle, type ResultsServer } from "@compute-market/provider";
 import { Replay, type Role, type Trace } from "@compute-market/vm";
-import { startClusterMarket, type ClusterMarket, type ClusterWallet } from "./cluster-market";
+import { startClusterMarket, type ClusterMarket, type ClusterWallet, type MarketOnCluster } from "./cluster-market";
 import { freePort, testLogger, until } from "./provider-market";
 import { guestCode, honestClaim, LyingTrace, vm, wrongExitCode } from "./verifiable";
 
@@ -36,8 +36,8 @@ export const VERIFIABLE_MARKET_PARAMS = {
 };
 const SPEC = { cpuCores: 2, memoryMb: 1_024, diskGb: 10, gpuCount: 0, vramMb: 0 };
 
-export interface VerifiableMarket {
-  env: ClusterMarket;
+export interface VerifiableMarket<E extends MarketOnCluster = ClusterMarket> {
+  env: E;
   mirror: ResultsServer;
   consumer: ClusterWallet;
   /** Every program event so far, in order. */
@@ -59,7 +59,11 @@ export interface VerifiableMarket {
 }
 
 export async function startVerifiableMarket(params: Partial<typeof VERIFIABLE_MARKET_PARAMS> = {}): Promise<VerifiableMarket> {
-  const env = await startClusterMarket({ ...VERIFIABLE_MARKET_PARAMS, ...params }, SLOT_MS);
+  return verifiableMarketOn(await startClusterMarket({ ...VERIFIABLE_MARKET_PARAMS, ...params }, SLOT_MS));
+}
+
+/** The same on a market of any cluster (the real validator's, say). */
+export async function verifiableMarketOn<E extends MarketOnCluster>(env: E): Promise<VerifiableMarket<E>> {
   const store = await BlobStore.open(mkdtempSync(path.join(os.tmpdir(), "mirror-")));
   const mirror = await startResultsServer({ host: "127.0.0.1", port: 0, store, jobs: new JobLogHub(), consumerOf: async () => null, maxBlobBytes: 16 * 1024 * 1024, logger: testLogger });
   const consumer = await env.wallet({ payment: 100_000_000n });
@@ -69,7 +73,7 @@ export async function startVerifiableMarket(params: Partial<typeof VERIFIABLE_MA
   const listener = env.connection.onLogs(consumer.client.programId, (logs) => {
     if (!logs.err) events.push(...parseEvents(consumer.client.program, logs.logs));
   });
-  const market: VerifiableMarket = {
+  const market: VerifiableMarket<E> = {
     env,
     mirror,
     consumer,
@@ -190,14 +194,14 @@ export function scriptedPlayer(options: { wallet: ClusterWallet; role: Role; tra
  * exit code, and defends that claim with the honest states up to the last step and made-up ones
  * after it, never proving. Returns the honest replay (free it) and the running defender (stop it).
  */
-export async function cheat(market: VerifiableMarket, owner: ClusterWallet, job: PublicKey, code: Uint8Array, input: Uint8Array, timeoutMs = 30_000): Promise<{ honest: Replay; defender: ReturnType<typeof scriptedPlayer> }> {
+export async function cheat(market: VerifiableMarket<MarketOnCluster>, owner: ClusterWallet, job: PublicKey, code: Uint8Array, input: Uint8Array, timeoutMs = 30_000): Promise<{ honest: Replay; defender: ReturnType<typeof scriptedPlayer> }> {
   await owner.client.placeBid({ job, price: 600n });
   // Its own award: with two winners the other may start first, moving the job on to running.
   const provider = owner.client.providerAddress(market.env.market);
   await until("the award", async () => variantOf((await owner.client.fetchBid(owner.client.bidAddress(job, provider)))?.status ?? { none: {} }) === "won", timeoutMs);
   await owner.client.startJob({ job }).catch(async (error: unknown) => {
     const account = await market.job(job);
-    throw new Error(`the cheater could not start: job ${account ? variantOf(account.state) : "closed"}, slot ${market.env.cluster.ledger.slot}, start deadline ${account?.progress.startDeadlineSlot}: ${String(error)}`);
+    throw new Error(`the cheater could not start: job ${account ? variantOf(account.state) : "closed"}, slot ${await market.env.connection.getSlot()}, start deadline ${account?.progress.startDeadlineSlot}: ${String(error)}`);
   });
   const honest = new Replay(await vm(), code, input);
   const claim = wrongExitCode(honestClaim(honest));
@@ -211,13 +215,13 @@ export async function cheat(market: VerifiableMarket, owner: ClusterWallet, job:
 }
 
 /** Waits until `job`'s account is closed (finalized, refunded). */
-export function closedJob(market: VerifiableMarket, job: PublicKey, timeoutMs = 60_000): Promise<true> {
+export function closedJob(market: VerifiableMarket<MarketOnCluster>, job: PublicKey, timeoutMs = 60_000): Promise<true> {
   return until(`job ${job.toBase58()} to close`, async () => (await market.env.connection.getAccountInfo(job)) === null, timeoutMs);
 }
 
 /** How a game was decided, from the program's `DisputeDecided` event (the account itself may be
  * settled and closed before a poll sees it decided). */
-export async function gameDecided(market: VerifiableMarket, dispute: PublicKey, timeoutMs = 60_000): Promise<"providerWon" | "challengerWon"> {
+export async function gameDecided(market: VerifiableMarket<MarketOnCluster>, dispute: PublicKey, timeoutMs = 60_000): Promise<"providerWon" | "challengerWon"> {
   return until(`game ${dispute.toBase58()} to be decided`, async () => {
     const decided = market.events.find((event) => event.name === "disputeDecided" && (event.data as { dispute: PublicKey }).dispute.equals(dispute));
     return decided ? (variantOf((decided.data as unknown as { status: never }).status) as "providerWon" | "challengerWon") : null;

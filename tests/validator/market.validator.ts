@@ -7,6 +7,7 @@ import { DEFAULT_PROGRAM_ID } from "@compute-market/sdk";
 import { startLocalCluster } from "@compute-market/localnet";
 import { PROGRAM_PATH } from "../support/env";
 import { runMarketFlow, type FlowResult } from "../support/market-flow";
+import { protocol } from "./protocol";
 
 const VALIDATOR_URL = process.env.VALIDATOR_URL;
 
@@ -21,6 +22,7 @@ describe("the program on solana-test-validator", function () {
 
   it("runs a job from posting to payout on the real validator", async () => {
     validator = await runMarketFlow(VALIDATOR_URL!);
+    protocol.authority = validator.authority;
     assert.equal(validator.providerPaid, 700_000n, "the provider is paid its bid");
     assert.ok(validator.consumerRefund > 0n, "the consumer gets back what the price did not use");
   });
