@@ -650,7 +650,7 @@ export class ComputeMarketClient {
 
   async award(args: { job: PublicKey }): Promise<string> {
     const job = await this.requireJob(args.job);
-    const winners = (await this.winningBids(args.job)).slice(0, Math.min(job.replication, job.auction.rankedCount));
+    const winners = job.auction.ranking.slice(0, Math.min(job.replication, job.auction.rankedCount)).map((entry) => this.bidAddress(args.job, entry.provider));
     const ix = await awardInstruction(this.program, { cranker: this.wallet, market: job.market, job: args.job }, winners);
     return this.send([ix]);
   }
