@@ -109,6 +109,41 @@ export const CONFORMANCE: ConformanceCheck[] = [
     },
   },
   {
+    name: "getRecentPrioritizationFees reports the price a landed transaction paid, for the account it wrote",
+    async run({ connection, payer }) {
+      const recipient = Keypair.generate().publicKey;
+      const price = 12_345;
+      const { blockhash } = await connection.getLatestBlockhash("confirmed");
+      const message = new TransactionMessage({
+        payerKey: payer.publicKey,
+        recentBlockhash: blockhash,
+        instructions: [
+          ComputeBudgetProgram.setComputeUnitLimit({ units: 10_000 }),
+          ComputeBudgetProgram.setComputeUnitPrice({ microLamports: price }),
+          SystemProgram.transfer({ fromPubkey: payer.publicKey, toPubkey: recipient, lamports: LAMPORTS_PER_SOL / 100 }),
+        ],
+      }).compileToV0Message();
+      const transaction = new VersionedTransaction(message);
+      transaction.sign([payer]);
+      const signature = await connection.sendRawTransaction(transaction.serialize(), { maxRetries: 0 });
+      await landed(connection, signature, transaction.serialize());
+      const slot = (await connection.getSignatureStatuses([signature])).value[0]!.slot;
+      // A validator adds a block to its fee cache once the block is done: poll for it.
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const fees = await connection.getRecentPrioritizationFees({ lockedWritableAccounts: [recipient] });
+        const entry = fees.find((fee) => fee.slot === slot);
+        if (entry) {
+          assert.equal(entry.prioritizationFee, price);
+          assert.ok(fees.every((fee, i) => i === 0 || fee.slot > fees[i - 1].slot), "oldest block first");
+          return;
+        }
+        if (Date.now() > deadline) throw new Error(`no fee entry for slot ${slot} after 30 s: ${JSON.stringify(fees.slice(-5))}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    },
+  },
+  {
     name: "getSignatureStatuses answers null for an unknown signature",
     async run({ connection }) {
       const unknown = "1".repeat(64);

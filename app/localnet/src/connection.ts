@@ -10,6 +10,7 @@ import {
   type ConfirmedTransactionMeta,
   type Connection,
   type GetProgramAccountsFilter,
+  type GetRecentPrioritizationFeesConfig,
   type GetProgramAccountsResponse,
   type PublicKey,
   type RecentPrioritizationFees,
@@ -134,8 +135,8 @@ export class LiteSvmConnection implements Pick<Connection, MatchedMethods> {
   }
 
   /** No transaction here pays to be scheduled first: every recent slot's fee is 0. */
-  async getRecentPrioritizationFees(): Promise<RecentPrioritizationFees[]> {
-    return [];
+  async getRecentPrioritizationFees(config?: GetRecentPrioritizationFeesConfig): Promise<RecentPrioritizationFees[]> {
+    return this.ledger.recentPrioritizationFees((config?.lockedWritableAccounts ?? []).map((key) => key.toBase58()));
   }
 
   async getMinimumBalanceForRentExemption(dataLength: number): Promise<number> {

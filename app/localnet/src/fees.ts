@@ -55,6 +55,14 @@ export function feeForMessage(message: VersionedMessage): bigint {
   return signatures * LAMPORTS_PER_SIGNATURE + prioritizationFee(instructions);
 }
 
+/** The compute-unit price `message` bids, in micro-lamports per unit (0 without one). */
+export function computeUnitPrice(message: VersionedMessage): bigint {
+  const budget = message.compiledInstructions
+    .map(({ programIdIndex, data }) => ({ programId: message.staticAccountKeys[programIdIndex], data }))
+    .filter(({ programId }) => programId?.equals(ComputeBudgetProgram.programId));
+  return budgetValue(budget, SET_COMPUTE_UNIT_PRICE) ?? 0n;
+}
+
 function precompileSignatures(instructions: ProgramInstruction[]): bigint {
   return instructions
     .filter(({ programId }) => SIGNATURE_PRECOMPILES.some((precompile) => precompile.equals(programId)))

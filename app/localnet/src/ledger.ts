@@ -23,6 +23,8 @@ import {
   type VersionedMessage,
 } from "@solana/web3.js";
 import { describeFailure, namedError, type TransactionErrorInfo } from "./errors";
+import { computeUnitPrice } from "./fees";
+import { PrioritizationFees, type RecentPrioritizationFee } from "./prioritization-fees";
 
 export interface ProgramToLoad {
   programId: PublicKey;
@@ -160,6 +162,7 @@ export class Ledger {
   private readonly recentBlockhashes: string[];
   private readonly observers = new Set<LedgerObserver>();
   private height: bigint;
+  private readonly fees: PrioritizationFees;
 
   private constructor(
     private readonly svm: LiteSVM,
@@ -168,6 +171,7 @@ export class Ledger {
     this.genesisHash = svm.latestBlockhash();
     this.recentBlockhashes = [this.genesisHash];
     this.height = origin.slot;
+    this.fees = new PrioritizationFees(origin.slot);
     this.recordSlotHash(origin.slot);
   }
 
@@ -208,6 +212,7 @@ export class Ledger {
     if (!processed.landed) return processed;
     const changed = this.settle(processed, snapshots);
     this.records.set(processed.signature, processed);
+    this.fees.record(computeUnitPrice(prepared.versioned.message), writableAccounts(prepared.versioned.message, loadedAddresses));
     // Each landed transaction closes its "block": the next one gets a fresh blockhash, so the
     // same instructions from the same payer sign differently and are not taken for a replay.
     this.nextBlockhash();
@@ -322,11 +327,17 @@ export class Ledger {
     // A new block has a new blockhash, as on a real cluster: one signed before it ages by a block.
     this.nextBlockhash();
     this.recordSlotHash(slot);
+    this.fees.openBlock(slot);
     this.notify((observer) => observer.onSlot?.(slot, parent));
   }
 
   advanceSlots(slots: bigint): void {
     this.warpToSlot(this.slot + slots);
+  }
+
+  /** `getRecentPrioritizationFees` for transactions writing `accounts` (base58), oldest block first. */
+  recentPrioritizationFees(accounts: string[]): RecentPrioritizationFee[] {
+    return this.fees.recent(accounts);
   }
 
   /** The blockhash a new transaction should reference. */
@@ -549,4 +560,10 @@ function toAccountInfo(account: EncodedAccount): AccountInfo<Buffer> {
     owner: ownerKey(account.programAddress),
     rentEpoch: 0,
   };
+}
+
+/** The accounts `message` write-locks, its lookup tables' included. */
+function writableAccounts(message: VersionedMessage, loaded: LoadedAddresses | null): string[] {
+  const own = message.staticAccountKeys.filter((_, i) => message.isAccountWritable(i)).map((key) => key.toBase58());
+  return [...own, ...(loaded?.writable ?? []).map((key) => key.toBase58())];
 }

@@ -24,6 +24,7 @@ import {
   type JsonRpcResponse,
 } from "./jsonrpc";
 import type { Ledger, Simulation } from "./ledger";
+import type { RecentPrioritizationFee } from "./prioritization-fees";
 import { isTokenAccount, tokenAccountBalance } from "./tokens";
 import {
   binaryEncodingParam,
@@ -291,13 +292,14 @@ function getFeeForMessage(ledger: Ledger, [message]: unknown[]): Context<number 
 }
 
 /** No transaction here competes for block space, so there are no recent prioritization fees to report. */
-function getRecentPrioritizationFees(_ledger: Ledger, [addresses]: unknown[]): never[] {
+function getRecentPrioritizationFees(ledger: Ledger, [addresses]: unknown[]): RecentPrioritizationFee[] {
+  const accounts: string[] = [];
   if (addresses !== undefined && addresses !== null) {
     if (!Array.isArray(addresses)) throw invalidParams("expected an array of public keys");
     if (addresses.length > MAX_PRIORITIZATION_FEE_ADDRESSES) throw invalidParams(`Too many inputs provided; max ${MAX_PRIORITIZATION_FEE_ADDRESSES}`);
-    addresses.forEach((address, i) => pubkeyParam(address, `addresses[${i}]`));
+    addresses.forEach((address, i) => accounts.push(pubkeyParam(address, `addresses[${i}]`).toBase58()));
   }
-  return [];
+  return ledger.recentPrioritizationFees(accounts);
 }
 
 function localnet_warpToSlot(ledger: Ledger, [slot]: unknown[]): number {
