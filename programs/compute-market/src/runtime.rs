@@ -36,27 +36,6 @@ pub fn current_slot() -> Result<u64> {
     Ok(Clock::get()?.slot)
 }
 
-/// sha256 of the concatenation of `parts`. The parts arrive by value so the slice array the
-/// syscall reads is on the stack (see `pda::expect_pda`).
-#[inline(always)]
-pub fn sha256<const N: usize>(parts: [&[u8]; N]) -> [u8; 32] {
-    #[cfg(target_arch = "bpf")]
-    {
-        let mut hash = [0u8; 32];
-        // SAFETY: `parts` has the (pointer, length) pair layout the syscall reads, every slice is
-        // live for the call, and the result buffer holds 32 bytes.
-        unsafe {
-            pinocchio::syscalls::sol_sha256(parts.as_ptr() as *const u8, N as u64, hash.as_mut_ptr());
-        }
-        hash
-    }
-    #[cfg(not(target_arch = "bpf"))]
-    {
-        use sha2::{Digest, Sha256};
-        let mut hasher = Sha256::new();
-        for part in parts {
-            hasher.update(part);
-        }
-        hasher.finalize().into()
-    }
-}
+/// sha256 of the concatenation of `parts`: the machine's own (the syscall on-chain), so that the
+/// program and the machine it referees hash alike through one wrapper.
+pub use vm_core::sha::sha256;
