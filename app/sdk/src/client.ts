@@ -79,6 +79,7 @@ import {
   findWitnessBufferPda,
 } from "./pda";
 import { MissingAccountError, type MissingAccountKind } from "./errors";
+import { accountFieldOffset } from "./layout";
 import { transactionSender } from "./rpc/send";
 import type { PreparedTransaction, TransactionOptions, TransactionSender } from "./rpc/transactions";
 import type { MachineRoots } from "./verifiable";
@@ -635,8 +636,7 @@ export class ComputeMarketClient {
 
   /** Every open or undecided game against `job`. */
   async disputesOf(job: PublicKey): Promise<{ address: PublicKey; account: DisputeAccount }[]> {
-    // Dispute layout: discriminator (8), bump, vault bump, status, turn (4), then the job.
-    const accounts = await this.program.account.dispute.all([{ memcmp: { offset: 12, bytes: job.toBase58() } }]);
+    const accounts = await this.program.account.dispute.all([{ memcmp: { offset: DISPUTE_JOB_OFFSET, bytes: job.toBase58() } }]);
     return accounts.map(({ publicKey, account }) => ({ address: publicKey, account: toNative(account) }));
   }
 
@@ -823,8 +823,7 @@ export class ComputeMarketClient {
 
   /** Every provider registered in `market`. */
   async providersOf(market: PublicKey): Promise<{ address: PublicKey; account: ProviderAccount }[]> {
-    // Provider layout: discriminator (8), bump (1), vault bump (1), owner (32), then market.
-    const accounts = await this.program.account.provider.all([{ memcmp: { offset: 42, bytes: market.toBase58() } }]);
+    const accounts = await this.program.account.provider.all([{ memcmp: { offset: PROVIDER_MARKET_OFFSET, bytes: market.toBase58() } }]);
     return accounts.map(({ publicKey, account }) => ({ address: publicKey, account: toNative(account) }));
   }
 
@@ -857,6 +856,8 @@ export class ComputeMarketClient {
   }
 }
 
+const DISPUTE_JOB_OFFSET = accountFieldOffset("Dispute", "job");
+const PROVIDER_MARKET_OFFSET = accountFieldOffset("Provider", "market");
 const CONFIG_HINT = "(run initializeConfig first)";
 const JOB_HINT = "(cancelled, settled or never posted?)";
 

@@ -12,6 +12,7 @@ export * from "./rpc/errors";
 export * from "./rpc/fees";
 export * from "./rpc/transactions";
 export * from "./rpc/lookup-tables";
+export { accountFieldOffset } from "./layout";
 export * from "./spec";
 export * from "./machine-spec";
 export * from "./types";
