@@ -1,6 +1,7 @@
 // `npm run migrate -- --url <rpc> --markets <file>`: initializes the protocol config and the
 // markets listed in a JSON file on any cluster where the program is deployed. Idempotent: what
 // exists is checked against the file and left alone (markets are immutable once created).
+// With `--deploy` it first deploys or upgrades the program itself (migrations/program-deploy.ts).
 import { readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -15,6 +16,16 @@ import {
   type MarketParamsInput,
   type ResourceClassInput,
 } from "@compute-market/sdk";
+import {
+  defaultBufferKeypairPath,
+  deployProgram,
+  checkUpgradeAuthority,
+  planDeploy,
+  readDeployedProgram,
+  readProgramFile,
+  type ProgramDeployOptions,
+  type ProgramDeployResult,
+} from "./program-deploy";
 
 interface MarketSpec {
   name: string;
@@ -31,7 +42,7 @@ interface MigrationFile {
 }
 
 export interface MigrationStep {
-  step: "config" | "market";
+  step: "program" | "config" | "market";
   action: string;
   [detail: string]: unknown;
 }
@@ -42,7 +53,22 @@ interface Options {
   markets: string;
   programId?: string;
   dryRun?: boolean;
+  /** Deploy or upgrade the program first. */
+  deploy?: boolean;
+  /** The .so to deploy. */
+  program?: string;
+  /** The program's keypair: its address, needed for a first deploy. */
+  programKeypair?: string;
+  /** The buffer's keypair file (made if missing). */
+  buffer?: string;
+  /** Hand the program's upgrade authority to this address after deploying. */
+  upgradeAuthority?: string;
 }
+
+/** How the program deploy waits and reports, for callers other than the command line (tests). */
+export type DeployHooks = Pick<ProgramDeployOptions, "untilSlotAfter" | "progress" | "transactionOptions">;
+
+const DEFAULT_PROGRAM_FILE = "target/deploy/compute_market.so";
 
 const BIGINT_PARAMS = ["minStake", "jobStakeLock", "crankFee", "bidWindowSlots", "revealWindowSlots", "startWindowSlots", "challengeWindowSlots", "unbondingSlots"] as const;
 
@@ -77,23 +103,65 @@ export function marketDifferences(onChain: MarketAccount, spec: MarketSpec): str
 
 const printStep = (entry: MigrationStep): void => console.log(JSON.stringify(entry));
 
+/** The program step's report line: what was done, at what cost. */
+function programStep(result: ProgramDeployResult): { action: string } & Record<string, unknown> {
+  return {
+    action: result.action,
+    programId: result.programId.toBase58(),
+    programData: result.programData.toBase58(),
+    upgradeAuthority: result.upgradeAuthority?.toBase58() ?? null,
+    bytes: result.programBytes,
+    transactions: result.transactions,
+    chunkBytes: result.chunks.bytes,
+    chunksWritten: result.chunks.written,
+    chunksAlreadyInBuffer: result.chunks.alreadyInBuffer,
+    ...(result.extension ? { extendedBy: result.extension.bytes, extendedWith: result.extension.instruction } : {}),
+    seconds: Number((result.ms / 1000).toFixed(1)),
+  };
+}
+
 /** Brings the cluster in line with the file; returns (and reports, one line each) what it did. */
-async function migrate(options: Options, report: (entry: MigrationStep) => void = printStep): Promise<MigrationStep[]> {
+async function migrate(options: Options, report: (entry: MigrationStep) => void = printStep, hooks: DeployHooks = {}): Promise<MigrationStep[]> {
   const connection = new Connection(options.url, "confirmed");
   const wallet = loadKeypair(options.keypair);
-  const programId = options.programId ? new PublicKey(options.programId) : DEFAULT_PROGRAM_ID;
+  const programKeypair = options.programKeypair ? loadKeypair(options.programKeypair) : undefined;
+  const programId = programKeypair?.publicKey ?? (options.programId ? new PublicKey(options.programId) : DEFAULT_PROGRAM_ID);
   const file = JSON.parse(readFileSync(options.markets, "utf8")) as MigrationFile;
-  const program = await connection.getAccountInfo(programId);
-  if (!program?.executable) {
-    throw new Error(`no program is deployed at ${programId.toBase58()} on ${options.url}; deploy target/deploy/compute_market.so first`);
-  }
-  const client = new ComputeMarketClient(new AnchorProvider(connection, new Wallet(wallet), { commitment: "confirmed" }), { programId });
   const steps: MigrationStep[] = [];
   const log = (step: MigrationStep["step"], detail: { action: string } & Record<string, unknown>) => {
     const entry: MigrationStep = { step, ...detail };
     steps.push(entry);
     report(entry);
   };
+
+  let programToBeDeployed = false;
+  if (options.deploy) {
+    const programFile = options.program ?? DEFAULT_PROGRAM_FILE;
+    if (options.dryRun) {
+      const plan = planDeploy(readProgramFile(programFile), await readDeployedProgram(connection, programId), programId, programKeypair !== undefined);
+      programToBeDeployed = plan.action === "deploy";
+      if (plan.action === "upgrade") checkUpgradeAuthority(plan.deployed, programId, wallet.publicKey);
+      log("program", { action: plan.action === "unchanged" ? "unchanged" : `would ${plan.action}`, programId: programId.toBase58() });
+    } else {
+      const result = await deployProgram({
+        connection,
+        wallet,
+        programFile,
+        programId: options.programId ? new PublicKey(options.programId) : programId,
+        programKeypair,
+        bufferKeypairFile: options.buffer ?? defaultBufferKeypairPath(programFile),
+        upgradeAuthority: options.upgradeAuthority ? new PublicKey(options.upgradeAuthority) : undefined,
+        ...hooks,
+      });
+      log("program", programStep(result));
+      if (result.authorityChanged) log("program", { action: "upgrade authority handed over", upgradeAuthority: result.upgradeAuthority?.toBase58() ?? null });
+    }
+  }
+  const program = await connection.getAccountInfo(programId);
+  if (!program?.executable && !programToBeDeployed) {
+    throw new Error(`no program is deployed at ${programId.toBase58()} on ${options.url}; deploy target/deploy/compute_market.so first (--deploy)`);
+  }
+  const client = new ComputeMarketClient(new AnchorProvider(connection, new Wallet(wallet), { commitment: "confirmed" }), { programId });
 
   const treasury = new PublicKey(file.treasury ?? wallet.publicKey.toBase58());
   let config = await client.fetchConfig();
@@ -139,12 +207,17 @@ async function migrate(options: Options, report: (entry: MigrationStep) => void 
 
 const program = new Command()
   .name("migrate")
-  .description("Initialize the compute-market config and markets on a cluster, idempotently.")
+  .description("Initialize the compute-market config and markets on a cluster, idempotently; with --deploy, deploy or upgrade the program first.")
   .requiredOption("-u, --url <url>", "JSON-RPC URL of the cluster")
   .option("-k, --keypair <path>", "authority keypair file", "~/.config/solana/id.json")
   .option("-m, --markets <file>", "markets JSON file", "migrations/markets.example.json")
-  .option("--program-id <address>", "where the program is deployed (default: the IDL's address)")
-  .option("--dry-run", "report what would change without sending transactions");
+  .option("--program-id <address>", "where the program is deployed (default: the program keypair's address, else the IDL's)")
+  .option("--dry-run", "report what would change without sending transactions")
+  .option("--deploy", "first deploy the program, or upgrade it where it differs, through the upgradeable loader")
+  .option("--program <file>", "the program to deploy", DEFAULT_PROGRAM_FILE)
+  .option("--program-keypair <file>", "the program's keypair, whose address it is deployed at (needed for a first deploy)")
+  .option("--buffer <keypair-file>", "the buffer's keypair, made if missing, so that an interrupted deploy resumes (default: next to the .so)")
+  .option("--upgrade-authority <address>", "hand the program's upgrade authority to this address (e.g. a multisig) after deploying");
 
 if (require.main === module) {
   program.parse();
