@@ -49,6 +49,7 @@ import {
   type WriteProgress,
 } from "../../migrations/program-deploy";
 import { PROGRAM_PATH } from "../support/env";
+import { marketEntry } from "../support/migration-file";
 
 /** The SPL Memo program (v3), which every cluster carries: a second, small, valid program to deploy. */
 const MEMO_PROGRAM_ID = new PublicKey("MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr");
@@ -352,7 +353,7 @@ describe("migrations/program-deploy.ts on the local cluster", function () {
     writeFileSync(files.keypair, JSON.stringify(Array.from(wallet.secretKey)));
     writeFileSync(files.programKeypair, JSON.stringify(Array.from(programKeypair.secretKey)));
     const mint = createMint(cluster.ledger, wallet, 6);
-    writeFileSync(files.markets, JSON.stringify({ protocolFeeBps: 250, markets: [marketEntry("cpu", mint)] }));
+    writeFileSync(files.markets, JSON.stringify({ protocolFeeBps: 250, markets: [marketEntry("cpu", mint, mint, "5000000")] }));
     const run = (extra: { dryRun?: boolean } = {}): Promise<MigrationStep[]> =>
       migrate({ url: cluster.url, ...files, deploy: true, program: PROGRAM_PATH, ...extra }, quiet, { untilSlotAfter, progress: quiet });
 
@@ -379,25 +380,3 @@ function progressBytes(program: Buffer, result: ProgramDeployResult): number {
   return chunksToWrite(program, Buffer.alloc(program.length), result.chunks.bytes).chunks.reduce((sum, chunk) => sum + chunk.bytes.length, 0);
 }
 
-function marketEntry(name: string, mint: PublicKey) {
-  return {
-    name,
-    paymentMint: mint.toBase58(),
-    stakeMint: mint.toBase58(),
-    class: { gpuModel: "", minGpuCount: 0, minVramMb: 0, minCpuCores: 1, minMemoryMb: 512 },
-    params: {
-      minStake: "5000000",
-      jobStakeLock: "1000000",
-      crankFee: "10000",
-      bidWindowSlots: "20",
-      revealWindowSlots: "20",
-      startWindowSlots: "20",
-      challengeWindowSlots: "50",
-      unbondingSlots: "100",
-      slashNoShowBps: 1000,
-      slashTimeoutBps: 5000,
-      slashConsumerShareBps: 5000,
-      defaultReplication: 1,
-    },
-  };
-}

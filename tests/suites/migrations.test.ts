@@ -6,36 +6,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { AnchorProvider, Wallet } from "@coral-xyz/anchor";
-import { Connection, Keypair, LAMPORTS_PER_SOL, PublicKey } from "@solana/web3.js";
+import { Connection, Keypair, LAMPORTS_PER_SOL } from "@solana/web3.js";
 import { ComputeMarketClient, DEFAULT_PROGRAM_ID } from "@compute-market/sdk";
 import { createMint, startLocalCluster, type LocalCluster } from "@compute-market/localnet";
 import { migrate, type MigrationStep } from "../../migrations/deploy";
 import { PROGRAM_PATH } from "../support/env";
+import { marketEntry } from "../support/migration-file";
 
 const quiet = (): void => undefined;
-
-function marketEntry(name: string, paymentMint: PublicKey, stakeMint: PublicKey, minStake: string) {
-  return {
-    name,
-    paymentMint: paymentMint.toBase58(),
-    stakeMint: stakeMint.toBase58(),
-    class: { gpuModel: "", minGpuCount: 0, minVramMb: 0, minCpuCores: 1, minMemoryMb: 512 },
-    params: {
-      minStake,
-      jobStakeLock: "1000000",
-      crankFee: "10000",
-      bidWindowSlots: "20",
-      revealWindowSlots: "20",
-      startWindowSlots: "20",
-      challengeWindowSlots: "50",
-      unbondingSlots: "100",
-      slashNoShowBps: 1000,
-      slashTimeoutBps: 5000,
-      slashConsumerShareBps: 5000,
-      defaultReplication: 1,
-    },
-  };
-}
 
 describe("migrations/deploy.ts", () => {
   let cluster: LocalCluster;

@@ -56,7 +56,7 @@ export async function startClusterMarket(params: MarketParamsInput = CLUSTER_MAR
   cluster.ledger.airdrop(mintAuthority.publicKey, BigInt(LAMPORTS_PER_SOL));
   const mints = { payment: createMint(cluster.ledger, mintAuthority, 6), stake: createMint(cluster.ledger, mintAuthority, 6) };
   const airdrop = async (to: PublicKey, lamports: bigint) => void cluster.ledger.airdrop(to, lamports);
-  const market = await openMarket(cluster.url, params, mintAuthority, mints, airdrop, () => cluster.close());
+  const market = await openMarket(new Connection(cluster.url, "confirmed"), params, mintAuthority, mints, airdrop, () => cluster.close());
   return {
     ...market,
     cluster,
@@ -80,11 +80,11 @@ export async function openClusterMarket(url: string, params: MarketParamsInput =
   await airdrop(mintAuthority.publicKey, 10n * BigInt(LAMPORTS_PER_SOL));
   const mint = () => createMintOverRpc(connection, mintAuthority, mintAuthority.publicKey, null, 6, undefined, { commitment: "confirmed" });
   const mints = { payment: await mint(), stake: await mint() };
-  return openMarket(url, params, mintAuthority, mints, airdrop, async () => undefined, authority);
+  return openMarket(connection, params, mintAuthority, mints, airdrop, async () => undefined, authority);
 }
 
 async function openMarket(
-  url: string,
+  connection: Connection,
   params: MarketParamsInput,
   mintAuthority: Keypair,
   { payment: paymentMint, stake: stakeMint }: { payment: PublicKey; stake: PublicKey },
@@ -93,7 +93,6 @@ async function openMarket(
   /** The authority of a config that exists already (default: a new wallet initializes it). */
   protocolAuthority?: ClusterWallet,
 ): Promise<MarketOnCluster> {
-  const connection = new Connection(url, "confirmed");
   const wallet = async (tokens: { payment?: bigint; stake?: bigint } = {}): Promise<ClusterWallet> => {
     const keypair = Keypair.generate();
     await airdrop(keypair.publicKey, 100n * BigInt(LAMPORTS_PER_SOL));
@@ -112,5 +111,5 @@ async function openMarket(
     paymentMint,
     stakeMint,
   });
-  return { cluster: { url }, connection, authority, market, paymentMint, stakeMint, wallet, close };
+  return { cluster: { url: connection.rpcEndpoint }, connection, authority, market, paymentMint, stakeMint, wallet, close };
 }
