@@ -325,13 +325,15 @@ export function readKeypairFile(file: string): Keypair {
   return Keypair.fromSecretKey(Uint8Array.from(JSON.parse(readFileSync(file, "utf8")) as number[]));
 }
 
-/** The buffer keypair at `file`, made and saved first if there is none, so a later run finds the same buffer. */
-export function loadOrCreateKeypair(file: string): Keypair {
-  if (existsSync(file)) return readKeypairFile(file);
+/** The buffer keypair at `file`, or a new one with `save` writing it there (so a later run finds the same buffer). */
+export function loadOrCreateKeypair(file: string): { keypair: Keypair; save: () => void } {
+  if (existsSync(file)) return { keypair: readKeypairFile(file), save: () => undefined };
   const keypair = Keypair.generate();
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, JSON.stringify(Array.from(keypair.secretKey)), { mode: 0o600 });
-  return keypair;
+  const save = (): void => {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify(Array.from(keypair.secretKey)), { mode: 0o600 });
+  };
+  return { keypair, save };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -521,10 +523,12 @@ export async function deployProgram(options: ProgramDeployOptions): Promise<Prog
   if (plan.action === "upgrade") checkUpgradeAuthority(plan.deployed, programId, wallet.publicKey);
 
   const bufferFile = options.bufferKeypairFile ?? defaultBufferKeypairPath(options.programFile);
-  const bufferKeypair = loadOrCreateKeypair(bufferFile);
+  const { keypair: bufferKeypair, save: saveBufferKeypair } = loadOrCreateKeypair(bufferFile);
   const buffer = bufferKeypair.publicKey;
   let bufferAccount = await readBuffer(connection, buffer, wallet.publicKey, bufferFile);
   await checkFunds(connection, wallet.publicKey, plan, program.length, bufferAccount, Math.ceil(program.length / chunkBytes));
+  // Saved once the run can pay, before the buffer is made: a refused run leaves no file behind.
+  saveBufferKeypair();
 
   if (bufferAccount && bufferAccount.data.length !== BUFFER_METADATA_BYTES + program.length) {
     // A buffer left by a run for another build: give its lamports back and start afresh.

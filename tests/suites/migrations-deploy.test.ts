@@ -4,7 +4,7 @@
 // the upgrade authority handed over, and the refusals (no SOL, no keypair, no .so). The loader's
 // instruction encoding and the chunk size are checked byte for byte first.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { AnchorProvider, utils, Wallet } from "@coral-xyz/anchor";
@@ -332,6 +332,7 @@ describe("migrations/program-deploy.ts on the local cluster", function () {
     assert.ok(needed >= rent && needed < rent + 0.01 * LAMPORTS_PER_SOL, `${needed} lamports is the rent (${rent}) and fees`);
     assert.equal(connection.sent.length, 0);
     assert.equal(await connection.getAccountInfo(programKeypair.publicKey), null);
+    assert.ok(!existsSync(path.join(dir, "buffer.json")), "no buffer keypair file is left behind");
   });
 
   it("refuses a first deploy without the program keypair, and a missing .so", async () => {

@@ -4,13 +4,19 @@
 //
 // Every change carries the slot it was read at, and no change overwrites one read at a later
 // slot: so the subscriptions start before the first load (a change that lands while the load is
-// read is kept, whichever arrives first) and a resync never rolls back a newer update. A
-// notification can still be missed (a WebSocket not yet live, or dropped): what a daemon has at
-// stake between resyncs, its games, it re-reads itself (`refreshMany`).
+// read is kept, whichever arrives first) and a resync never rolls back a newer update.
+//
+// A cut WebSocket loses every notification until web3.js has reconnected and resubscribed (it
+// does both by itself, and nothing tells the listeners what they missed): so once a subscription
+// that fell back to "pending" is "subscribed" again, the whole index is read again (a backfill),
+// instead of waiting for the next resync. A notification can still be missed while the first
+// subscriptions are not yet live: what a daemon has at stake between resyncs, its games, it
+// re-reads itself (`refreshMany`).
 import { utils, type Program } from "@coral-xyz/anchor";
 import { PublicKey, type AccountInfo, type Connection, type Logs } from "@solana/web3.js";
-import { parseEvents, toNative, variantOf, type BidAccount, type ComputeMarket, type DisputeAccount, type JobAccount, type ProviderAccount } from "@compute-market/sdk";
+import { parseEvents, toNative, transportError, variantOf, type BidAccount, type ComputeMarket, type DisputeAccount, type JobAccount, type ProviderAccount } from "@compute-market/sdk";
 import type { Logger } from "./logger";
+import { withRetry } from "./retry";
 
 type Indexed = { job: JobAccount; bid: BidAccount; provider: ProviderAccount; dispute: DisputeAccount };
 export type IndexedKind = keyof Indexed;
@@ -21,13 +27,59 @@ const KINDS: Kind[] = ["job", "bid", "provider", "dispute"];
 const CLOSING_EVENTS = new Set(["jobFinalized", "jobExpired", "jobCancelled", "jobRefunded"]);
 /** Events after which one provider's bid on a job is gone. */
 const BID_CLOSING_EVENTS = new Set(["bidWithdrawn", "winnerFailed"]);
+/** Each kind's read is tried this often on a transport failure: one busy answer must not fail a
+ * daemon's start, a backfill or a resync (each kind alone, so that four reads need not all pass at once). */
+const READ_ATTEMPTS = 6;
+
+/** The states web3.js's Connection moves a subscription through. */
+export type SubscriptionState = "pending" | "subscribing" | "subscribed" | "unsubscribing" | "unsubscribed";
+
+/**
+ * web3.js's own hook on a subscription's state (the one its `confirmTransaction` waits on before
+ * it polls, to miss nothing between the two); internal, so not in its typings.
+ */
+interface SubscriptionStateHook {
+  _onSubscriptionStateChange?(clientSubscriptionId: number, callback: (state: SubscriptionState) => void): () => void;
+}
+
+/** Calls `callback` on every state change of subscription `id`; null when this Connection has no such hook. */
+export function onSubscriptionState(connection: Connection, id: number, callback: (state: SubscriptionState) => void): (() => void) | null {
+  const hook = (connection as unknown as SubscriptionStateHook)._onSubscriptionStateChange;
+  return typeof hook === "function" ? hook.call(connection, id, callback) : null;
+}
+
+/**
+ * One subscription's next state: "pending" means its socket closed (web3.js resubscribes when it
+ * reopens), so it is cut until "subscribed" again, and that moment calls for a backfill.
+ */
+export function followSubscription(cut: boolean, state: SubscriptionState): { cut: boolean; backfill: boolean } {
+  if (state === "pending") return { cut: true, backfill: false };
+  if (state === "subscribed") return { cut: false, backfill: cut };
+  return { cut, backfill: false };
+}
+
+/** One of the index's subscriptions: how to remove it, and whether it is live now. */
+interface Subscription {
+  remove(): Promise<void>;
+  /** Stops following its state (web3.js's hook). */
+  stopFollowing: () => void;
+  live: boolean;
+  cut: boolean;
+}
 
 export class MarketIndex {
   readonly jobs = new Map<string, JobAccount>();
   readonly bids = new Map<string, BidAccount>();
   readonly providers = new Map<string, ProviderAccount>();
   readonly disputes = new Map<string, DisputeAccount>();
-  private subscriptions: number[] = [];
+  private subscriptions: Subscription[] = [];
+  /** Ends the retries of reads once the index is stopped. */
+  private stopping = new AbortController();
+  /** The backfill running now, and whether another cut ended while it read. */
+  private backfill: Promise<void> | null = null;
+  private backfillAgain = false;
+  /** Backfills done since start. */
+  backfills = 0;
   private discriminators = new Map<string, Kind>();
   private discriminatorOf = new Map<Kind, Uint8Array>();
   /** The slot of the latest change applied to each address (an update or a removal). */
@@ -53,9 +105,14 @@ export class MarketIndex {
     await this.load();
   }
 
+  /** Whether every subscription is live now (false while a cut WebSocket is reconnecting). */
+  get live(): boolean {
+    return this.subscriptions.length > 0 && this.subscriptions.every((s) => s.live);
+  }
+
   /** Replaces the whole index with what the chain holds now, keeping changes seen at later slots. */
   async load(): Promise<void> {
-    const loaded = await Promise.all(KINDS.map((kind) => this.fetchAll(kind)));
+    const loaded = await Promise.all(KINDS.map((kind) => this.fetchAllRetried(kind)));
     KINDS.forEach((kind, i) => this.replaceAt(kind, loaded[i].slot, loaded[i].accounts));
     // Changes no later than every kind's read are in the loaded state now: no need to remember them.
     const readAt = Math.min(...loaded.map((l) => l.slot));
@@ -64,18 +121,67 @@ export class MarketIndex {
     this.logger.debug(this.counts(), "index loaded");
   }
 
-  /** Follows account changes and closing events until `stop`. */
+  /** Follows account changes and closing events until `stop`, and reads everything again after a cut. */
   subscribe(): void {
+    if (this.stopping.signal.aborted) this.stopping = new AbortController();
+    const accounts = this.connection.onProgramAccountChange(this.program.programId, ({ accountId, accountInfo }, context) => this.apply(accountId, accountInfo, context.slot), "confirmed");
+    const logs = this.connection.onLogs(this.program.programId, (logs, context) => this.applyLogs(logs, context.slot), "confirmed");
     this.subscriptions.push(
-      this.connection.onProgramAccountChange(this.program.programId, ({ accountId, accountInfo }, context) => this.apply(accountId, accountInfo, context.slot), "confirmed"),
-      this.connection.onLogs(this.program.programId, (logs, context) => this.applyLogs(logs, context.slot), "confirmed"),
+      this.follow("accounts", accounts, () => this.connection.removeProgramAccountChangeListener(accounts)),
+      this.follow("logs", logs, () => this.connection.removeOnLogsListener(logs)),
     );
   }
 
   async stop(): Promise<void> {
-    const ids = this.subscriptions;
+    const subscriptions = this.subscriptions;
     this.subscriptions = [];
-    await Promise.allSettled(ids.map((id, i) => (i % 2 === 0 ? this.connection.removeProgramAccountChangeListener(id) : this.connection.removeOnLogsListener(id))));
+    this.stopping.abort();
+    for (const subscription of subscriptions) subscription.stopFollowing();
+    await Promise.allSettled(subscriptions.map((subscription) => subscription.remove()));
+    await this.backfill;
+  }
+
+  /** A subscription whose state is followed: a cut is logged, and its return starts a backfill. */
+  private follow(name: string, id: number, remove: () => Promise<void>): Subscription {
+    const subscription: Subscription = { remove, stopFollowing: () => undefined, live: false, cut: false };
+    const stopFollowing = onSubscriptionState(this.connection, id, (state) => {
+      const next = followSubscription(subscription.cut, state);
+      if (next.cut && !subscription.cut) this.logger.warn({ subscription: name }, "subscription cut: its notifications are lost until it is back");
+      subscription.cut = next.cut;
+      subscription.live = state === "subscribed";
+      // Both subscriptions share the socket: one read once neither is cut covers what both lost.
+      if (next.backfill && this.subscriptions.every((s) => !s.cut)) this.requestBackfill(name);
+    });
+    if (stopFollowing) subscription.stopFollowing = stopFollowing;
+    else {
+      // Without the hook a cut goes unseen: what it loses waits for the next resync.
+      subscription.live = true;
+      this.logger.warn({ subscription: name }, "this Connection does not report subscription states: changes lost to a cut wait for the next resync");
+    }
+    return subscription;
+  }
+
+  /** Reads the whole index again after a cut; one read at a time, and once more if another cut ended meanwhile. */
+  private requestBackfill(subscription: string): void {
+    if (this.backfill) {
+      this.backfillAgain = true;
+      return;
+    }
+    this.backfill = (async () => {
+      do {
+        this.backfillAgain = false;
+        try {
+          await this.load();
+          this.backfills += 1;
+          this.logger.info({ subscription, ...this.counts() }, "subscription back after a cut: index read again");
+        } catch (error) {
+          if (this.stopping.signal.aborted) return;
+          this.logger.warn({ subscription, err: error }, "backfill failed; the next resync reads what the cut lost");
+        }
+      } while (this.backfillAgain && !this.stopping.signal.aborted);
+    })().finally(() => {
+      this.backfill = null;
+    });
   }
 
   /** Replaces one account with what the chain holds now (or forgets it, when it is gone). */
@@ -112,6 +218,18 @@ export class MarketIndex {
 
   counts(): Record<Kind, number> {
     return { job: this.jobs.size, bid: this.bids.size, provider: this.providers.size, dispute: this.disputes.size };
+  }
+
+  /** `fetchAll`, retried with backoff while the node fails to answer (not once the index is stopped). */
+  private fetchAllRetried(kind: Kind): ReturnType<MarketIndex["fetchAll"]> {
+    return withRetry(() => this.fetchAll(kind), {
+      attempts: READ_ATTEMPTS,
+      baseMs: 250,
+      maxMs: 4_000,
+      retryable: (error) => transportError(error) !== null,
+      signal: this.stopping.signal,
+      onRetry: (error, attempt, delayMs) => this.logger.debug({ kind, attempt, delayMs, err: error }, "read failed; retrying"),
+    });
   }
 
   /** Every account of one kind, and the slot they were read at. */

@@ -1,8 +1,9 @@
 // A fault-injecting proxy between daemons and an RPC node, HTTP and WebSocket: a given share of
 // requests is answered with an error (503 or 429), delayed, or dropped (a sendTransaction answered
 // with its signature but never delivered; any other request left without an answer until the
-// client gives up); subscriptions are cut at random. The faults are drawn from a seeded generator,
-// so a run can be repeated. Loopback only: it serves and forwards to addresses of this machine.
+// client gives up); subscriptions are cut at random, or on demand with reconnects refused for as
+// long as the caller holds the outage. The faults are drawn from a seeded generator, so a run can
+// be repeated. Loopback only: it serves and forwards to addresses of this machine.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { getBase58Decoder } from "@solana/kit";
@@ -38,6 +39,16 @@ export interface FaultProxy {
   url: string;
   wsUrl: string;
   counts: FaultCounts;
+  /**
+   * Cuts every open subscription socket now (counted as cuts); returns how many. With
+   * `holdDown`, new sockets are refused (HTTP 503 at the upgrade) until `restoreSubscriptions`:
+   * a PubSub outage of the caller's length, during which clients keep trying to reconnect.
+   */
+  cutSubscriptions(options?: { holdDown?: boolean }): number;
+  /** Accepts subscription sockets again after a held-down cut. */
+  restoreSubscriptions(): void;
+  /** Subscription sockets open now (e.g. to see a client's socket closed before closing the proxy). */
+  openSubscriptions(): number;
   close(): Promise<void>;
 }
 
@@ -140,7 +151,13 @@ export async function startFaultProxy(options: FaultOptions): Promise<FaultProxy
 
   // PubSub on the next port, as clients derive it; each client socket is paired with one upstream.
   const pairs = new Set<{ client: WebSocket; upstream: WebSocket }>();
-  const wss = new WebSocketServer({ host: "127.0.0.1", port: port + 1 });
+  let heldDown = false;
+  const wss = new WebSocketServer({
+    host: "127.0.0.1",
+    port: port + 1,
+    // Refused at the upgrade, as a node that is down would: the client never sees an open socket.
+    verifyClient: (_info, accept) => (heldDown ? accept(false, 503, "subscriptions held down") : accept(true)),
+  });
   await new Promise<void>((resolve, reject) => {
     wss.once("listening", resolve);
     wss.once("error", reject);
@@ -163,12 +180,12 @@ export async function startFaultProxy(options: FaultOptions): Promise<FaultProxy
     client.on("error", end);
     upstream.on("error", end);
   });
+  const cut = (pair: { client: WebSocket }): void => {
+    counts.cuts += 1;
+    pair.client.terminate();
+  };
   const cutter = setInterval(() => {
-    for (const pair of [...pairs]) {
-      if (random() >= (options.cutRatePerSecond ?? 0)) continue;
-      counts.cuts += 1;
-      pair.client.terminate();
-    }
+    for (const pair of [...pairs]) if (random() < (options.cutRatePerSecond ?? 0)) cut(pair);
   }, 1_000);
   cutter.unref();
 
@@ -176,6 +193,16 @@ export async function startFaultProxy(options: FaultOptions): Promise<FaultProxy
     url: `http://127.0.0.1:${port}`,
     wsUrl: `ws://127.0.0.1:${port + 1}`,
     counts,
+    cutSubscriptions: ({ holdDown = false } = {}) => {
+      heldDown = holdDown;
+      const open = [...pairs];
+      open.forEach(cut);
+      return open.length;
+    },
+    restoreSubscriptions: () => {
+      heldDown = false;
+    },
+    openSubscriptions: () => pairs.size,
     close: async () => {
       clearInterval(cutter);
       for (const response of held) response.destroy();

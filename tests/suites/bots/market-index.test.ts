@@ -1,9 +1,11 @@
 // The daemons' market index against a local cluster (real JSON-RPC and PubSub): changes are ordered
 // by the slot they were read at, so a resync whose read is older than a notification already
-// applied keeps the notification's state, and an account closed after the read stays closed.
+// applied keeps the notification's state, and an account closed after the read stays closed; and
+// what changed while its WebSocket was cut is read back as soon as the subscriptions return.
 import assert from "node:assert/strict";
 import { Connection, PublicKey } from "@solana/web3.js";
-import { MarketIndex, createLogger } from "@compute-market/common";
+import { MarketIndex, createLogger, followSubscription } from "@compute-market/common";
+import { startFaultProxy } from "@compute-market/localnet";
 import { startClusterMarket, type ClusterMarket } from "../../support/cluster-market";
 import { until } from "../../support/provider-market";
 
@@ -122,5 +124,66 @@ describe("market index", function () {
       held.release();
       await index.stop();
     }
+  });
+
+  it("reads the chain again once a cut WebSocket is back, so what changed during the cut is not missed", async () => {
+    // Given a provider with a bid on an open job, and an index reaching the cluster through a proxy
+    const { owner, provider: address } = await provider();
+    const consumer = await env.wallet({ payment: 1_000_000n });
+    const { job } = await consumer.client.postJob({
+      market: env.market,
+      specHash: new Uint8Array(32).fill(2),
+      requirements: { cpuCores: 1, memoryMb: 64, maxDurationSlots: 50n },
+      mode: "replicated",
+      replication: 1,
+      onFailure: "refund",
+      maxPrice: 1_000n,
+      instantPrice: 0n,
+      bidWindowSlots: 20n,
+      sealed: false,
+    });
+    await owner.client.placeBid({ job, price: 900n });
+    const bid = owner.client.bidAddress(job, address).toBase58();
+    const proxy = await startFaultProxy({ target: env.cluster.url, errorRate: 0, delayRate: 0, dropRate: 0 });
+    const connection = new Connection(proxy.url, { commitment: "confirmed", wsEndpoint: proxy.wsUrl });
+    const index = new MarketIndex(owner.client.program, connection, logger);
+    try {
+      await index.start();
+      await until("the subscriptions to be live", async () => index.live);
+
+      // When its WebSocket is cut and kept down while the stake grows and the bid is withdrawn
+      assert.equal(proxy.cutSubscriptions({ holdDown: true }), 1);
+      await until("the index to see the cut", async () => !index.live);
+      env.advance(1n);
+      await owner.client.stake({ provider: address, amount: 5_000n });
+      await consumer.client.cancelJob({ job });
+      await owner.client.withdrawBid({ job, market: env.market });
+      assert.equal(index.providers.get(address.toBase58())?.staked, 20_000n, "no notification came through the cut");
+      assert.ok(index.bids.has(bid));
+
+      // Then, once the socket is back, the index has both changes within seconds (a keeper resyncs every 30 s)
+      const back = Date.now();
+      proxy.restoreSubscriptions();
+      await until("the backfill after the cut", async () => index.providers.get(address.toBase58())?.staked === 25_000n && !index.bids.has(bid), 10_000);
+      assert.ok(Date.now() - back < 10_000, `read back ${Date.now() - back} ms after the socket returned`);
+      assert.equal(index.backfills, 1, "one read covers both subscriptions");
+      assert.ok(index.live);
+    } finally {
+      // Stopped over a live socket, so that web3.js never unsubscribes over a cut one; the proxy
+      // closes only once the Connection has closed its idle socket (no reconnecting to a closed port).
+      proxy.restoreSubscriptions();
+      await until("the subscriptions to be back before stopping", async () => index.live, 10_000).catch(() => undefined);
+      await index.stop();
+      await until("the index's socket to close", async () => proxy.openSubscriptions() === 0, 10_000).catch(() => undefined);
+      await proxy.close();
+    }
+  });
+
+  it("takes a subscription that fell back to pending for cut until it is subscribed again", () => {
+    assert.deepEqual(followSubscription(false, "subscribing"), { cut: false, backfill: false }, "the first subscribe is no cut");
+    assert.deepEqual(followSubscription(false, "subscribed"), { cut: false, backfill: false });
+    assert.deepEqual(followSubscription(false, "pending"), { cut: true, backfill: false }, "the socket closed");
+    assert.deepEqual(followSubscription(true, "subscribing"), { cut: true, backfill: false }, "not live yet");
+    assert.deepEqual(followSubscription(true, "subscribed"), { cut: false, backfill: true }, "back: read what was missed");
   });
 });
