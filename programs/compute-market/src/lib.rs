@@ -18,7 +18,6 @@ pub mod math;
 pub mod pda;
 pub mod rent;
 pub mod runtime;
-pub mod signer;
 pub mod state;
 pub mod token;
 

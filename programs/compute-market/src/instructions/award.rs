@@ -8,6 +8,7 @@ use crate::events::{JobAwarded, WinnerSelected};
 use crate::layout::{Stored, U64};
 use crate::runtime::current_slot;
 use crate::state::{Bid, BidStatus, Job, Market};
+use pinocchio::AccountView;
 
 crate::pod_struct! {
     /// `award` takes no arguments.
@@ -26,6 +27,27 @@ crate::instruction_accounts! {
     }
 }
 
+/// Checks that the job is this market's and due for its award, and that a bid came for every
+/// seat; returns how many win.
+#[inline(always)]
+fn validate(ix: &AwardAccounts, job: &Job, bids: &[AccountView], now: u64) -> Result<usize> {
+    require(&job.market == ix.market.address(), ErrorCode::MarketMismatch)?;
+    job.check_award(now)?;
+    let winners = job.replication as usize;
+    require(bids.len() >= winners, ErrorCode::WinnersMissing)?;
+    Ok(winners)
+}
+
+/// Checks that `bid` is the awarded job's `rank`-th best, of this incarnation and unsealed.
+#[inline(always)]
+fn validate_winner(ix: &AwardAccounts, job: &Job, bid: &Bid, rank: usize) -> Result<()> {
+    let expected = job.auction.at(rank).ok_or(ErrorCode::NotEnoughBids)?.provider;
+    require(&bid.job == ix.job.address() && bid.provider == expected, ErrorCode::WrongWinner)?;
+    require(bid.of_incarnation(job), ErrorCode::StaleBid)?;
+    // A ranked bid is never sealed; an earlier round's statuses are replaced.
+    require(bid.status()? != BidStatus::Sealed, ErrorCode::WrongWinner)
+}
+
 pub fn process(ctx: &Context) -> Result<()> {
     let program_id = ctx.program_id;
     let ix = AwardAccounts::parse(ctx.accounts)?;
@@ -34,22 +56,14 @@ pub fn process(ctx: &Context) -> Result<()> {
     let (mut market_view, mut job_view) = (ix.market, ix.job);
     let mut market = load_mut::<Market>(&mut market_view, program_id)?;
     let mut job = load_mut::<Job>(&mut job_view, program_id)?;
-    require(&job.market == ix.market.address(), ErrorCode::MarketMismatch)?;
-    job.check_award(now)?;
-
-    let winners = job.replication as usize;
     let bids = ctx.accounts.get(AwardAccounts::COUNT..).unwrap_or(&[]);
-    require(bids.len() >= winners, ErrorCode::WinnersMissing)?;
+    let winners = validate(&ix, &job, bids, now)?;
     job.award(now, market.params.start_window_slots.get())?;
 
     for (rank, view) in bids.iter().take(winners).enumerate() {
         let mut bid_view = *view;
         let mut bid = load_mut::<Bid>(&mut bid_view, program_id)?;
-        let expected = job.auction.at(rank).ok_or(ErrorCode::NotEnoughBids)?.provider;
-        require(&bid.job == ix.job.address() && bid.provider == expected, ErrorCode::WrongWinner)?;
-        require(bid.of_incarnation(&job), ErrorCode::StaleBid)?;
-        // A ranked bid is never sealed; an earlier round's statuses are replaced.
-        require(bid.status()? != BidStatus::Sealed, ErrorCode::WrongWinner)?;
+        validate_winner(&ix, &job, &bid, rank)?;
         let price = job.award_price(rank);
         bid.status = Stored::new(BidStatus::Won);
         bid.awarded_price = U64::new(price);

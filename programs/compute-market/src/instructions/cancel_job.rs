@@ -6,7 +6,7 @@ use crate::errors::{require, ErrorCode, Result};
 use crate::events::JobCancelled;
 use crate::layout::U64;
 use crate::pda::close_program_account;
-use crate::signer::JobSigner;
+use crate::state::seeds::JobSeeds;
 use crate::state::Job;
 use crate::token::{close_vault, expect_token_account, transfer, TOKEN_PROGRAM_ID};
 use pinocchio::cpi::Signer;
@@ -48,11 +48,11 @@ pub fn process(ctx: &Context) -> Result<()> {
         let mut job = load_mut::<Job>(&mut job_view, program_id)?;
         let refund = validate(&ix, &job)?;
         job.cancel()?;
-        (refund, JobSigner::new(&job))
+        (refund, JobSeeds::of(&job))
     };
 
     // Everything in escrow goes back, including tokens anyone sent there directly.
-    let job_seeds = signer.seeds();
+    let job_seeds = signer.signer();
     transfer(&ix.escrow, &ix.consumer_token, &ix.job, refund, &[Signer::from(&job_seeds)])?;
     close_vault(&ix.escrow, &ix.consumer, &ix.job, Signer::from(&job_seeds))?;
 

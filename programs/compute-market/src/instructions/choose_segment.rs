@@ -25,6 +25,12 @@ crate::instruction_accounts! {
     }
 }
 
+/// Checks that the signer is the game's challenger (whose turn it is, `choose` checks).
+#[inline(always)]
+fn validate(ix: &ChooseSegmentAccounts, dispute: &Dispute) -> Result<()> {
+    require(ix.challenger.address() == &dispute.challenger, ErrorCode::NotChallenger)
+}
+
 pub fn process(ctx: &Context) -> Result<()> {
     let program_id = ctx.program_id;
     let ix = ChooseSegmentAccounts::parse(ctx.accounts)?;
@@ -32,7 +38,7 @@ pub fn process(ctx: &Context) -> Result<()> {
     let now = current_slot()?;
     let mut dispute_view = ix.dispute;
     let mut dispute = load_mut::<Dispute>(&mut dispute_view, program_id)?;
-    require(ix.challenger.address() == &dispute.challenger, ErrorCode::NotChallenger)?;
+    validate(&ix, &dispute)?;
     dispute.choose(args.segment, now)?;
     dispute.invariant()?;
     DisputeMoved { dispute: *ix.dispute.address(), lo: dispute.lo, hi: dispute.hi, turn: dispute.turn }.emit();

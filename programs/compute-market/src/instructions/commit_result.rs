@@ -1,12 +1,13 @@
 //! `commit_result`: the running winner of a single-provider container job posts its output root
 //! before the commit deadline (several winners seal theirs: `commit_sealed_result`).
 
-use crate::accounts::{load, load_mut, parse_args, Context};
+use super::commit_winner::{load_winner, WinnerViews};
+use crate::accounts::{parse_args, Context};
 use crate::errors::{require, ErrorCode, Result};
 use crate::events::ResultCommitted;
 use crate::layout::U64;
 use crate::runtime::current_slot;
-use crate::state::{Bid, BidStatus, Job, Market};
+use crate::state::Job;
 
 crate::pod_struct! {
     /// Arguments of `commit_result`.
@@ -36,31 +37,32 @@ crate::instruction_accounts! {
     }
 }
 
+/// Checks the root, and that this job's results are committed in the open (not on the machine,
+/// not sealed); the winner itself `load_winner` checks.
+#[inline(always)]
+fn validate(job: &Job, args: &CommitResultArgs) -> Result<()> {
+    require(args.output_root != [0u8; 32], ErrorCode::InvalidOutputRoot)?;
+    let mode = job.mode.get().ok_or(ErrorCode::InvalidAccountData)?;
+    require(!mode.is_machine() && !job.sealed_results(), ErrorCode::WrongCommitInstruction)
+}
+
 pub fn process(ctx: &Context) -> Result<()> {
-    let program_id = ctx.program_id;
     let ix = CommitResultAccounts::parse(ctx.accounts)?;
     let args = parse_args::<CommitResultArgs>(ctx.data)?;
     let now = current_slot()?;
     let (mut job_view, mut bid_view) = (ix.job, ix.bid);
-    let market = load::<Market>(&ix.market, program_id)?;
-    let mut job = load_mut::<Job>(&mut job_view, program_id)?;
-    let mut bid = load_mut::<Bid>(&mut bid_view, program_id)?;
-    require(ix.owner.address() == &bid.owner, ErrorCode::NotBidOwner)?;
-    bid.check_job(ix.job.address(), &job)?;
-    require(&job.market == ix.market.address(), ErrorCode::MarketMismatch)?;
-    require(args.output_root != [0u8; 32], ErrorCode::InvalidOutputRoot)?;
-    let mode = job.mode.get().ok_or(ErrorCode::InvalidAccountData)?;
-    require(!mode.is_machine() && !job.sealed_results(), ErrorCode::WrongCommitInstruction)?;
+    let views = WinnerViews { owner: &ix.owner, market: &ix.market, job: &mut job_view, bid: &mut bid_view };
+    let mut winner = load_winner(views, ctx.program_id)?;
+    validate(&winner.job, args)?;
 
-    bid.advance(&job, BidStatus::Started, BidStatus::Committed)?;
-    bid.committed_slot = U64::new(now);
+    winner.record_commit(now)?;
+    let bid = &mut winner.bid;
     bid.output_root = args.output_root;
     bid.result_uri_hash = args.result_uri_hash;
     bid.final_state_hash = args.final_state_hash;
     bid.steps = args.steps;
-    job.record_commit(now, market.params.challenge_window_slots.get())?;
-    job.invariant()?;
-    bid.invariant()?;
+    winner.invariant()?;
+    let bid = &winner.bid;
 
     ResultCommitted {
         job: bid.job,

@@ -2,12 +2,13 @@
 //! result sealed (`sha256("result" ‖ output root ‖ salt ‖ provider)`) before the commit deadline.
 //! Roots are revealed (`reveal_result`) only once every winner has committed, so none can copy.
 
-use crate::accounts::{load, load_mut, parse_args, Context};
+use super::commit_winner::{load_winner, WinnerViews};
+use crate::accounts::{parse_args, Context};
 use crate::errors::{require, ErrorCode, Result};
 use crate::events::ResultCommitted;
 use crate::layout::U64;
 use crate::runtime::current_slot;
-use crate::state::{Bid, BidStatus, Job, Market};
+use crate::state::Job;
 
 crate::pod_struct! {
     /// Arguments of `commit_sealed_result`.
@@ -33,28 +34,28 @@ crate::instruction_accounts! {
     }
 }
 
+/// Checks that this job's results are sealed and that a commitment came; the winner itself
+/// `load_winner` checks.
+#[inline(always)]
+fn validate(job: &Job, args: &CommitSealedResultArgs) -> Result<()> {
+    require(job.sealed_results(), ErrorCode::WrongCommitInstruction)?;
+    require(args.commitment != [0u8; 32], ErrorCode::InvalidResultCommitment)
+}
+
 pub fn process(ctx: &Context) -> Result<()> {
-    let program_id = ctx.program_id;
     let ix = CommitSealedResultAccounts::parse(ctx.accounts)?;
     let args = parse_args::<CommitSealedResultArgs>(ctx.data)?;
     let now = current_slot()?;
     let (mut job_view, mut bid_view) = (ix.job, ix.bid);
-    let market = load::<Market>(&ix.market, program_id)?;
-    let mut job = load_mut::<Job>(&mut job_view, program_id)?;
-    let mut bid = load_mut::<Bid>(&mut bid_view, program_id)?;
-    require(ix.owner.address() == &bid.owner, ErrorCode::NotBidOwner)?;
-    bid.check_job(ix.job.address(), &job)?;
-    require(&job.market == ix.market.address(), ErrorCode::MarketMismatch)?;
-    require(job.sealed_results(), ErrorCode::WrongCommitInstruction)?;
-    require(args.commitment != [0u8; 32], ErrorCode::InvalidResultCommitment)?;
+    let views = WinnerViews { owner: &ix.owner, market: &ix.market, job: &mut job_view, bid: &mut bid_view };
+    let mut winner = load_winner(views, ctx.program_id)?;
+    validate(&winner.job, args)?;
 
-    bid.advance(&job, BidStatus::Started, BidStatus::Committed)?;
-    bid.committed_slot = U64::new(now);
-    bid.result_commitment = args.commitment;
-    bid.result_uri_hash = args.result_uri_hash;
-    job.record_commit(now, market.params.challenge_window_slots.get())?;
-    job.invariant()?;
-    bid.invariant()?;
+    winner.record_commit(now)?;
+    winner.bid.result_commitment = args.commitment;
+    winner.bid.result_uri_hash = args.result_uri_hash;
+    winner.invariant()?;
+    let bid = &winner.bid;
 
     // The root stays hidden: the event carries zeros until `ResultRevealed`.
     ResultCommitted { job: bid.job, provider: bid.provider, output_root: [0u8; 32], final_state_hash: [0u8; 32], steps: U64::new(0) }.emit();

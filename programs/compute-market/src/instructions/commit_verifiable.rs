@@ -3,12 +3,13 @@
 //! step limit) and its memory root holds the claimed output root (two sibling hashes). Whether the state is the right one is
 //! what a dispute decides.
 
-use crate::accounts::{load, load_mut, parse_args, Context};
+use super::commit_winner::{load_winner, WinnerViews};
+use crate::accounts::{parse_args, Context};
 use crate::errors::{require, ErrorCode, Result};
 use crate::events::ResultCommitted;
 use crate::layout::U64;
 use crate::runtime::current_slot;
-use crate::state::{Bid, BidStatus, Job, Market};
+use crate::state::Job;
 use vm_core::commit::output_in_memory;
 use vm_core::state::{hash_state, Core, Status, STATE_BYTES};
 
@@ -57,32 +58,33 @@ fn check_final_state(args: &CommitVerifiableArgs, max_steps: u64) -> Result<u64>
     Ok(core.steps)
 }
 
+/// Checks that this job runs on the machine and that the final state ended it with the output in
+/// memory; returns its steps. The winner itself `load_winner` checks.
+#[inline(always)]
+fn validate(job: &Job, args: &CommitVerifiableArgs) -> Result<u64> {
+    let mode = job.mode.get().ok_or(ErrorCode::InvalidAccountData)?;
+    require(mode.is_machine(), ErrorCode::WrongCommitInstruction)?;
+    check_final_state(args, job.max_steps.get())
+}
+
 pub fn process(ctx: &Context) -> Result<()> {
-    let program_id = ctx.program_id;
     let ix = CommitVerifiableAccounts::parse(ctx.accounts)?;
     let args = parse_args::<CommitVerifiableArgs>(ctx.data)?;
     let now = current_slot()?;
     let (mut job_view, mut bid_view) = (ix.job, ix.bid);
-    let market = load::<Market>(&ix.market, program_id)?;
-    let mut job = load_mut::<Job>(&mut job_view, program_id)?;
-    let mut bid = load_mut::<Bid>(&mut bid_view, program_id)?;
-    require(ix.owner.address() == &bid.owner, ErrorCode::NotBidOwner)?;
-    bid.check_job(ix.job.address(), &job)?;
-    require(&job.market == ix.market.address(), ErrorCode::MarketMismatch)?;
-    let mode = job.mode.get().ok_or(ErrorCode::InvalidAccountData)?;
-    require(mode.is_machine(), ErrorCode::WrongCommitInstruction)?;
-    let steps = check_final_state(args, job.max_steps.get())?;
+    let views = WinnerViews { owner: &ix.owner, market: &ix.market, job: &mut job_view, bid: &mut bid_view };
+    let mut winner = load_winner(views, ctx.program_id)?;
+    let steps = validate(&winner.job, args)?;
     let final_state_hash = hash_state(&args.final_state);
 
-    bid.advance(&job, BidStatus::Started, BidStatus::Committed)?;
-    bid.committed_slot = U64::new(now);
+    winner.record_commit(now)?;
+    let bid = &mut winner.bid;
     bid.output_root = args.output_root;
     bid.result_uri_hash = args.result_uri_hash;
     bid.final_state_hash = final_state_hash;
     bid.steps = U64::new(steps);
-    job.record_commit(now, market.params.challenge_window_slots.get())?;
-    job.invariant()?;
-    bid.invariant()?;
+    winner.invariant()?;
+    let bid = &winner.bid;
 
     ResultCommitted {
         job: bid.job,

@@ -5,10 +5,11 @@ use crate::accounts::{Context, init, load_mut, parse_args};
 use crate::errors::{require, ErrorCode, Result};
 use crate::events::MarketCreated;
 use crate::layout::U64;
-use crate::pda::{create_pda_account, expect_pda};
-use crate::state::{seeds, Config, Market, MarketParams, ResourceClass};
+use crate::pda::create_pda_account;
+use crate::state::seeds::MarketSeeds;
+use crate::state::{Config, Market, MarketParams, ResourceClass};
 use crate::token::expect_mint;
-use pinocchio::cpi::{Seed, Signer};
+use pinocchio::cpi::Signer;
 
 crate::pod_struct! {
     /// Arguments of `create_market`.
@@ -53,11 +54,9 @@ pub fn process(ctx: &Context) -> Result<()> {
     validate(&ix, &config, args)?;
 
     let id = config.next_market_id()?;
-    let id_bytes = id.to_le_bytes();
-    let bump = expect_pda(&ix.market, [seeds::MARKET, &id_bytes], program_id)?;
-    let bump_seed = [bump];
-    let signer_seeds = [Seed::from(seeds::MARKET), Seed::from(&id_bytes), Seed::from(&bump_seed)];
-    create_pda_account(&ix.authority, &ix.market, Market::LEN, program_id, Signer::from(&signer_seeds))?;
+    let mut seeds = MarketSeeds::new(id);
+    let bump = seeds.expect(&ix.market, program_id)?;
+    create_pda_account(&ix.authority, &ix.market, Market::LEN, program_id, Signer::from(&seeds.signer()))?;
 
     let mut market_view = ix.market;
     let mut market = init::<Market>(&mut market_view)?;

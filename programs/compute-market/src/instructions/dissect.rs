@@ -25,6 +25,12 @@ crate::instruction_accounts! {
     }
 }
 
+/// Checks that the signer is the disputed provider's owner (whose turn it is, `dissect` checks).
+#[inline(always)]
+fn validate(ix: &DissectAccounts, dispute: &Dispute) -> Result<()> {
+    require(ix.owner.address() == &dispute.owner, ErrorCode::NotBidOwner)
+}
+
 pub fn process(ctx: &Context) -> Result<()> {
     let program_id = ctx.program_id;
     let ix = DissectAccounts::parse(ctx.accounts)?;
@@ -32,7 +38,7 @@ pub fn process(ctx: &Context) -> Result<()> {
     let now = current_slot()?;
     let mut dispute_view = ix.dispute;
     let mut dispute = load_mut::<Dispute>(&mut dispute_view, program_id)?;
-    require(ix.owner.address() == &dispute.owner, ErrorCode::NotBidOwner)?;
+    validate(&ix, &dispute)?;
     let hashes: &[[u8; 32]; MAX_POINTS] = &args.hashes;
     dispute.dissect(hashes, now)?;
     dispute.invariant()?;

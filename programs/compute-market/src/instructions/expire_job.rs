@@ -7,7 +7,7 @@ use crate::events::JobExpired;
 use crate::layout::U64;
 use crate::pda::close_program_account;
 use crate::runtime::current_slot;
-use crate::signer::JobSigner;
+use crate::state::seeds::JobSeeds;
 use crate::state::{Job, JobState};
 use crate::token::{close_vault, expect_token_account, transfer, TOKEN_PROGRAM_ID};
 use pinocchio::cpi::Signer;
@@ -34,6 +34,17 @@ crate::instruction_accounts! {
     }
 }
 
+/// Checks the escrow, the consumer and its token account against the job, and that the job is
+/// due to expire; returns what the escrow holds (all of it is refunded).
+#[inline(always)]
+fn validate(ix: &ExpireJobAccounts, job: &Job, now: u64) -> Result<u64> {
+    require(ix.escrow.address() == &job.escrow, ErrorCode::InvalidVault)?;
+    require(ix.consumer.address() == &job.consumer, ErrorCode::ConsumerMismatch)?;
+    expect_token_account(&ix.consumer_token, &job.payment_mint, &job.consumer)?;
+    job.check_expiry(now)?;
+    expect_token_account(&ix.escrow, &job.payment_mint, ix.job.address())
+}
+
 pub fn process(ctx: &Context) -> Result<()> {
     let program_id = ctx.program_id;
     let ix = ExpireJobAccounts::parse(ctx.accounts)?;
@@ -42,15 +53,12 @@ pub fn process(ctx: &Context) -> Result<()> {
     let (refund, signer) = {
         let mut job_view = ix.job;
         let mut job = load_mut::<Job>(&mut job_view, program_id)?;
-        require(ix.escrow.address() == &job.escrow, ErrorCode::InvalidVault)?;
-        require(ix.consumer.address() == &job.consumer, ErrorCode::ConsumerMismatch)?;
-        expect_token_account(&ix.consumer_token, &job.payment_mint, &job.consumer)?;
-        job.check_expiry(now)?;
+        let refund = validate(&ix, &job, now)?;
         job.state.set(JobState::Expired);
-        (expect_token_account(&ix.escrow, &job.payment_mint, ix.job.address())?, JobSigner::new(&job))
+        (refund, JobSeeds::of(&job))
     };
 
-    let job_seeds = signer.seeds();
+    let job_seeds = signer.signer();
     if refund > 0 {
         transfer(&ix.escrow, &ix.consumer_token, &ix.job, refund, &[Signer::from(&job_seeds)])?;
     }

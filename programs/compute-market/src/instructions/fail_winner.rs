@@ -12,7 +12,7 @@ use crate::layout::{Bool, U64};
 use crate::math::{bps_of, SafeMath};
 use crate::pda::close_program_account;
 use crate::runtime::current_slot;
-use crate::signer::{JobSigner, ProviderSigner};
+use crate::state::seeds::{JobSeeds, ProviderSeeds};
 use crate::state::{Bid, BidStatus, Config, FailurePolicy, Job, JobState, Market, Provider};
 use crate::token::{close_vault, expect_token_account, transfer, TOKEN_PROGRAM_ID};
 use pinocchio::cpi::Signer;
@@ -145,10 +145,10 @@ pub fn process(ctx: &Context, miss: Miss) -> Result<()> {
             job.state.set(JobState::Failed);
         }
         job.invariant()?;
-        (slash, settled, policy, job.payment_mint, JobSigner::new(&job), ProviderSigner::new(&provider))
+        (slash, settled, policy, job.payment_mint, JobSeeds::of(&job), ProviderSeeds::of(&provider))
     };
 
-    let provider_seeds = provider_signer.seeds();
+    let provider_seeds = provider_signer.signer();
     let vault_signer = [Signer::from(&provider_seeds)];
     if slash.to_consumer > 0 {
         transfer(&ix.vault, &ix.consumer_stake_token, &ix.provider, slash.to_consumer, &vault_signer)?;
@@ -189,8 +189,8 @@ pub fn process(ctx: &Context, miss: Miss) -> Result<()> {
 /// provider paid the keeper); closes the escrow (the job account is closed by the caller, after
 /// every CPI).
 #[inline(always)]
-fn refund(ix: &FailWinnerAccounts, signer: &JobSigner, payment_mint: &Address) -> Result<()> {
-    let job_seeds = signer.seeds();
+fn refund(ix: &FailWinnerAccounts, signer: &JobSeeds, payment_mint: &Address) -> Result<()> {
+    let job_seeds = signer.signer();
     let job_signer = [Signer::from(&job_seeds)];
     let refunded = expect_token_account(&ix.escrow, payment_mint, ix.job.address())?;
     if refunded > 0 {

@@ -21,7 +21,7 @@ use crate::layout::{Bool, U64};
 use crate::math::{bps_of, SafeMath};
 use crate::pda::close_program_account;
 use crate::runtime::current_slot;
-use crate::signer::{JobSigner, ProviderSigner};
+use crate::state::seeds::{JobSeeds, ProviderSeeds};
 use crate::state::{Bid, BidStatus, Config, Job, Market, Provider};
 use crate::token::{close_vault, expect_token_account, transfer, TOKEN_PROGRAM_ID};
 use pinocchio::cpi::Signer;
@@ -182,9 +182,9 @@ pub fn process(ctx: &Context) -> Result<()> {
         }
         let verdicts = verdicts(&job, commitments.get(..winners).unwrap_or(&[]))?;
         job.state.set(crate::state::JobState::Finalized);
-        (JobSigner::new(&job), winners, job.protocol_fee_bps.get(), job.crank_fee.get(), verdicts, job.payment_mint, job.sealed_results(), job.market)
+        (JobSeeds::of(&job), winners, job.protocol_fee_bps.get(), job.crank_fee.get(), verdicts, job.payment_mint, job.sealed_results(), job.market)
     };
-    let job_seeds = signer.seeds();
+    let job_seeds = signer.signer();
     let job_signer = [Signer::from(&job_seeds)];
 
     // Sealed results: the market (slash rates) and the stake-mint accounts the slashes go to.
@@ -226,7 +226,7 @@ pub fn process(ctx: &Context) -> Result<()> {
                 provider.record_completed(fee)?;
             }
             provider.invariant()?;
-            (price, fee, bid.provider, slash, ProviderSigner::new(&provider))
+            (price, fee, bid.provider, slash, ProviderSeeds::of(&provider))
         };
         if price > 0 {
             transfer(&ix.escrow, &winner[2], &ix.job, price, &job_signer)?;
@@ -240,7 +240,7 @@ pub fn process(ctx: &Context) -> Result<()> {
             let consumer_share = if verdict == Verdict::NoMajority { 0 } else { market.params.slash_consumer_share_bps.get() };
             let to_consumer = bps_of(slash, consumer_share)?;
             let to_treasury = slash.safe_sub(to_consumer)?;
-            let seeds = provider_signer.seeds();
+            let seeds = provider_signer.signer();
             let vault_signer = [Signer::from(&seeds)];
             let (consumer_stake, treasury_stake) = (tail.get(1).ok_or(ErrorCode::WinnersMissing)?, tail.get(2).ok_or(ErrorCode::WinnersMissing)?);
             if to_consumer > 0 {

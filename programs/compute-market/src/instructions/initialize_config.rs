@@ -5,9 +5,10 @@ use crate::constants::MAX_PROTOCOL_FEE_BPS;
 use crate::errors::{require, ErrorCode, Result};
 use crate::events::ConfigInitialized;
 use crate::layout::{Bool, U16, U64};
-use crate::pda::{create_pda_account, expect_pda};
-use crate::state::{seeds, Config};
-use pinocchio::cpi::{Seed, Signer};
+use crate::pda::create_pda_account;
+use crate::state::seeds::ConfigSeeds;
+use crate::state::Config;
+use pinocchio::cpi::Signer;
 use pinocchio::Address;
 
 crate::pod_struct! {
@@ -31,24 +32,23 @@ crate::instruction_accounts! {
     }
 }
 
-/// Checks the arguments and the config address; returns the config's bump.
-fn validate(ix: &InitializeConfigAccounts, args: &InitializeConfigArgs, program_id: &Address) -> Result<u8> {
+/// Checks the arguments and the config address; returns the config's seeds.
+fn validate(ix: &InitializeConfigAccounts, args: &InitializeConfigArgs, program_id: &Address) -> Result<ConfigSeeds> {
     require(args.protocol_fee_bps.get() <= MAX_PROTOCOL_FEE_BPS, ErrorCode::FeeAboveLimit)?;
-    expect_pda(&ix.config, [seeds::CONFIG], program_id)
+    let mut seeds = ConfigSeeds::new();
+    seeds.expect(&ix.config, program_id)?;
+    Ok(seeds)
 }
 
 pub fn process(ctx: &Context) -> Result<()> {
     let program_id = ctx.program_id;
     let mut ix = InitializeConfigAccounts::parse(ctx.accounts)?;
     let args = parse_args::<InitializeConfigArgs>(ctx.data)?;
-    let bump = validate(&ix, args, program_id)?;
-
-    let bump_seed = [bump];
-    let signer_seeds = [Seed::from(seeds::CONFIG), Seed::from(&bump_seed)];
-    create_pda_account(&ix.authority, &ix.config, Config::LEN, program_id, Signer::from(&signer_seeds))?;
+    let seeds = validate(&ix, args, program_id)?;
+    create_pda_account(&ix.authority, &ix.config, Config::LEN, program_id, Signer::from(&seeds.signer()))?;
 
     let mut config = init::<Config>(&mut ix.config)?;
-    config.bump = bump;
+    config.bump = seeds.bump();
     config.paused = Bool::new(false);
     config.protocol_fee_bps = args.protocol_fee_bps;
     config.authority = *ix.authority.address();

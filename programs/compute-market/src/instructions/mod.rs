@@ -1,9 +1,11 @@
 //! One module per instruction: arguments, accounts, `validate()`, then the handler.
-//! `fail_winner` holds what `fail_no_show` and `fail_timeout` share.
+//! `fail_winner` holds what `fail_no_show` and `fail_timeout` share, `commit_winner` what the
+//! three commit instructions do.
 
 pub mod award;
 pub mod cancel_job;
 pub mod commit_result;
+pub mod commit_winner;
 pub mod create_market;
 pub mod expire_job;
 pub mod fail_no_show;

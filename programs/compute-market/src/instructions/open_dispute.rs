@@ -6,11 +6,12 @@ use crate::accounts::{init, load, load_mut, parse_args, Context};
 use crate::errors::{require, ErrorCode, Result};
 use crate::events::DisputeOpened;
 use crate::layout::U64;
-use crate::pda::{create_pda_account, expect_pda};
+use crate::pda::create_pda_account;
 use crate::runtime::current_slot;
-use crate::state::{seeds, Bid, BidStatus, Dispute, Job, JobState, Market, VerificationMode};
+use crate::state::seeds::{BondSeeds, DisputeSeeds};
+use crate::state::{Bid, BidStatus, Dispute, Job, JobState, Market, VerificationMode};
 use crate::token::{create_vault, expect_token_account, transfer, TOKEN_PROGRAM_ID};
-use pinocchio::cpi::{Seed, Signer};
+use pinocchio::cpi::Signer;
 
 crate::pod_struct! {
     /// `open_dispute` takes no arguments: the bond is the market's per-job stake lock.
@@ -69,20 +70,13 @@ pub fn process(ctx: &Context) -> Result<()> {
         let bond = validate(&ix, &market, &job, &bid, now)?;
         (bond, job.initial_state_hash, bid.steps.get(), bid.final_state_hash, bid.provider, bid.owner)
     };
-    let dispute_bump = expect_pda(&ix.dispute, [seeds::DISPUTE, ix.job.address().as_ref(), ix.challenger.address().as_ref()], program_id)?;
-    let vault_bump = expect_pda(&ix.bond_vault, [seeds::BOND, ix.dispute.address().as_ref()], program_id)?;
+    let mut dispute_seeds = DisputeSeeds::new(ix.job.address(), ix.challenger.address());
+    let dispute_bump = dispute_seeds.expect(&ix.dispute, program_id)?;
+    let mut vault_seeds = BondSeeds::new(ix.dispute.address());
+    let vault_bump = vault_seeds.expect(&ix.bond_vault, program_id)?;
 
-    let dispute_bump_seed = [dispute_bump];
-    let dispute_seeds = [
-        Seed::from(seeds::DISPUTE),
-        Seed::from(ix.job.address().as_ref()),
-        Seed::from(ix.challenger.address().as_ref()),
-        Seed::from(&dispute_bump_seed),
-    ];
-    create_pda_account(&ix.challenger, &ix.dispute, Dispute::LEN, program_id, Signer::from(&dispute_seeds))?;
-    let vault_bump_seed = [vault_bump];
-    let vault_seeds = [Seed::from(seeds::BOND), Seed::from(ix.dispute.address().as_ref()), Seed::from(&vault_bump_seed)];
-    create_vault(&ix.challenger, &ix.bond_vault, &ix.stake_mint, ix.dispute.address(), Signer::from(&vault_seeds))?;
+    create_pda_account(&ix.challenger, &ix.dispute, Dispute::LEN, program_id, Signer::from(&dispute_seeds.signer()))?;
+    create_vault(&ix.challenger, &ix.bond_vault, &ix.stake_mint, ix.dispute.address(), Signer::from(&vault_seeds.signer()))?;
     if bond > 0 {
         transfer(&ix.challenger_token, &ix.bond_vault, &ix.challenger, bond, &[])?;
     }

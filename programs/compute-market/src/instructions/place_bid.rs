@@ -5,11 +5,12 @@ use crate::accounts::{init, load, load_mut, parse_args, Context};
 use crate::errors::{require, ErrorCode, Result};
 use crate::events::BidPlaced;
 use crate::layout::{Bool, Stored, U64};
-use crate::pda::{create_pda_account, expect_pda};
+use crate::pda::create_pda_account;
 use crate::runtime::current_slot;
 use crate::state::job::bid_lock;
-use crate::state::{seeds, Bid, BidStatus, Job, Market, Provider, RankedBid};
-use pinocchio::cpi::{Seed, Signer};
+use crate::state::seeds::BidSeeds;
+use crate::state::{Bid, BidStatus, Job, Market, Provider, RankedBid};
+use pinocchio::cpi::Signer;
 
 crate::pod_struct! {
     /// Arguments of `place_bid`.
@@ -65,15 +66,9 @@ pub fn process(ctx: &Context) -> Result<()> {
     let mut job = load_mut::<Job>(&mut job_view, program_id)?;
     validate(&ix, &provider, &market, &job, args, now)?;
 
-    let bump = expect_pda(&ix.bid, [seeds::BID, ix.job.address().as_ref(), ix.provider.address().as_ref()], program_id)?;
-    let bump_seed = [bump];
-    let bid_seeds = [
-        Seed::from(seeds::BID),
-        Seed::from(ix.job.address().as_ref()),
-        Seed::from(ix.provider.address().as_ref()),
-        Seed::from(&bump_seed),
-    ];
-    create_pda_account(&ix.owner, &ix.bid, Bid::LEN, program_id, Signer::from(&bid_seeds))?;
+    let mut bid_seeds = BidSeeds::new(ix.job.address(), ix.provider.address());
+    let bump = bid_seeds.expect(&ix.bid, program_id)?;
+    create_pda_account(&ix.owner, &ix.bid, Bid::LEN, program_id, Signer::from(&bid_seeds.signer()))?;
 
     let mode = job.mode.get().ok_or(ErrorCode::InvalidAccountData)?;
     let lock = bid_lock(mode, market.params.job_stake_lock.get())?;

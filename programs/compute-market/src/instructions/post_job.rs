@@ -4,13 +4,14 @@ use crate::accounts::{init, load, load_mut, parse_args, Context};
 use crate::errors::{require, ErrorCode, Result};
 use crate::events::JobPosted;
 use crate::layout::{Bool, Stored, U64};
-use crate::pda::{create_pda_account, expect_pda};
+use crate::pda::create_pda_account;
 use crate::runtime::current_slot;
 use crate::math::SafeMath;
 use crate::state::job::{bid_window, escrow_amount};
-use crate::state::{seeds, Config, FailurePolicy, Job, JobRequirements, JobState, Market, VerificationMode};
+use crate::state::seeds::{EscrowSeeds, JobSeeds};
+use crate::state::{Config, FailurePolicy, Job, JobRequirements, JobState, Market, VerificationMode};
 use crate::token::{create_vault, expect_token_account, transfer, TOKEN_PROGRAM_ID};
-use pinocchio::cpi::{Seed, Signer};
+use pinocchio::cpi::Signer;
 
 crate::pod_struct! {
     /// Arguments of `post_job`.
@@ -121,26 +122,13 @@ pub fn process(ctx: &Context) -> Result<()> {
     let mut market = load_mut::<Market>(&mut market_view, program_id)?;
     let checked = validate(&ix, &config, &market, args)?;
     market.record_job_posted()?;
-    let nonce_bytes = args.nonce.get().to_le_bytes();
-    let job_bump = expect_pda(&ix.job, [seeds::JOB, ix.consumer.address().as_ref(), &nonce_bytes], program_id)?;
-    let escrow_bump = expect_pda(&ix.escrow, [seeds::ESCROW, ix.job.address().as_ref()], program_id)?;
+    let mut job_seeds = JobSeeds::new(ix.consumer.address(), args.nonce.get());
+    let job_bump = job_seeds.expect(&ix.job, program_id)?;
+    let mut escrow_seeds = EscrowSeeds::new(ix.job.address());
+    let escrow_bump = escrow_seeds.expect(&ix.escrow, program_id)?;
 
-    let job_bump_seed = [job_bump];
-    let job_seeds = [
-        Seed::from(seeds::JOB),
-        Seed::from(ix.consumer.address().as_ref()),
-        Seed::from(&nonce_bytes),
-        Seed::from(&job_bump_seed),
-    ];
-    create_pda_account(&ix.consumer, &ix.job, Job::LEN, program_id, Signer::from(&job_seeds))?;
-
-    let escrow_bump_seed = [escrow_bump];
-    let escrow_seeds = [
-        Seed::from(seeds::ESCROW),
-        Seed::from(ix.job.address().as_ref()),
-        Seed::from(&escrow_bump_seed),
-    ];
-    create_vault(&ix.consumer, &ix.escrow, &ix.payment_mint, ix.job.address(), Signer::from(&escrow_seeds))?;
+    create_pda_account(&ix.consumer, &ix.job, Job::LEN, program_id, Signer::from(&job_seeds.signer()))?;
+    create_vault(&ix.consumer, &ix.escrow, &ix.payment_mint, ix.job.address(), Signer::from(&escrow_seeds.signer()))?;
     transfer(&ix.consumer_token, &ix.escrow, &ix.consumer, checked.escrowed, &[])?;
 
     let now = current_slot()?;

@@ -48,6 +48,14 @@ fn proven_post_state(buffer: &WitnessBuffer, pre: &[u8; 32]) -> Result<[u8; 32]>
     verify_step_wire(pre, bytes).map_err(|e| witness_error(e).into())
 }
 
+/// Checks that the buffer is the named writer's for this game and that the game awaits its
+/// one-step proof.
+#[inline(always)]
+fn validate(ix: &ProveStepAccounts, dispute: &Dispute, buffer: &WitnessBuffer) -> Result<()> {
+    require(&buffer.dispute == ix.dispute.address() && &buffer.writer == ix.writer.address(), ErrorCode::DisputeMismatch)?;
+    dispute.check_proof_due()
+}
+
 pub fn process(ctx: &Context) -> Result<()> {
     let program_id = ctx.program_id;
     let ix = ProveStepAccounts::parse(ctx.accounts)?;
@@ -56,8 +64,7 @@ pub fn process(ctx: &Context) -> Result<()> {
         let mut dispute_view = ix.dispute;
         let mut dispute = load_mut::<Dispute>(&mut dispute_view, program_id)?;
         let buffer = load::<WitnessBuffer>(&ix.buffer, program_id)?;
-        require(&buffer.dispute == ix.dispute.address() && &buffer.writer == ix.writer.address(), ErrorCode::DisputeMismatch)?;
-        dispute.check_proof_due()?;
+        validate(&ix, &dispute, &buffer)?;
         let post = proven_post_state(&buffer, &dispute.lo_hash)?;
         let winner = dispute.decide_by_proof(&post)?;
         dispute.invariant()?;

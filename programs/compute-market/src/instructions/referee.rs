@@ -7,10 +7,11 @@ use crate::accounts::{init, load, load_mut, parse_args, Context};
 use crate::errors::{require, ErrorCode, Result};
 use crate::events::DisputeOpened;
 use crate::layout::{Bool, U64};
-use crate::pda::{create_pda_account, expect_pda};
+use crate::pda::create_pda_account;
 use crate::runtime::current_slot;
-use crate::state::{seeds, Bid, BidStatus, Dispute, Job, JobState, Market, VerificationMode};
-use pinocchio::cpi::{Seed, Signer};
+use crate::state::seeds::DisputeSeeds;
+use crate::state::{Bid, BidStatus, Dispute, Job, JobState, Market, VerificationMode};
+use pinocchio::cpi::Signer;
 
 crate::pod_struct! {
     /// `referee` takes no arguments.
@@ -67,15 +68,9 @@ pub fn process(ctx: &Context) -> Result<()> {
         validate(&ix, &job, &defender, &challenger)?;
         (job.initial_state_hash, *defender, *challenger)
     };
-    let bump = expect_pda(&ix.dispute, [seeds::DISPUTE, ix.job.address().as_ref(), challenger.owner.as_ref()], program_id)?;
-    let bump_seed = [bump];
-    let dispute_seeds = [
-        Seed::from(seeds::DISPUTE),
-        Seed::from(ix.job.address().as_ref()),
-        Seed::from(challenger.owner.as_ref()),
-        Seed::from(&bump_seed),
-    ];
-    create_pda_account(&ix.cranker, &ix.dispute, Dispute::LEN, program_id, Signer::from(&dispute_seeds))?;
+    let mut dispute_seeds = DisputeSeeds::new(ix.job.address(), &challenger.owner);
+    let bump = dispute_seeds.expect(&ix.dispute, program_id)?;
+    create_pda_account(&ix.cranker, &ix.dispute, Dispute::LEN, program_id, Signer::from(&dispute_seeds.signer()))?;
 
     let mut dispute_view = ix.dispute;
     let mut dispute = init::<Dispute>(&mut dispute_view)?;

@@ -5,11 +5,12 @@ use crate::accounts::{Context, init, load_mut, parse_args};
 use crate::errors::{require, ErrorCode, Result};
 use crate::events::ProviderRegistered;
 use crate::layout::U64;
-use crate::pda::{create_pda_account, expect_pda};
+use crate::pda::create_pda_account;
 use crate::runtime::current_slot;
-use crate::state::{seeds, validate_endpoint, HardwareSpec, Market, Provider, ENDPOINT_LEN};
+use crate::state::seeds::{ProviderSeeds, StakeVaultSeeds};
+use crate::state::{validate_endpoint, HardwareSpec, Market, Provider, ENDPOINT_LEN};
 use crate::token::{create_vault, TOKEN_PROGRAM_ID};
-use pinocchio::cpi::{Seed, Signer};
+use pinocchio::cpi::Signer;
 use pinocchio::Address;
 
 crate::pod_struct! {
@@ -40,24 +41,22 @@ crate::instruction_accounts! {
     }
 }
 
-/// Checks the spec against the market, and the two addresses; returns (provider bump, vault bump).
+/// Checks the spec against the market, and the two addresses; returns their seeds, bumps found.
 fn validate(
     ix: &RegisterProviderAccounts,
     market: &Market,
     args: &RegisterProviderArgs,
     program_id: &Address,
-) -> Result<(u8, u8)> {
+) -> Result<(ProviderSeeds, StakeVaultSeeds)> {
     require(ix.stake_mint.address() == &market.stake_mint, ErrorCode::WrongMint)?;
     args.spec.validate()?;
     require(market.class.admits(&args.spec), ErrorCode::HardwareBelowMarketClass)?;
     validate_endpoint(&args.endpoint)?;
-    let provider_bump = expect_pda(
-        &ix.provider,
-        [seeds::PROVIDER, ix.market.address().as_ref(), ix.owner.address().as_ref()],
-        program_id,
-    )?;
-    let vault_bump = expect_pda(&ix.vault, [seeds::STAKE_VAULT, ix.provider.address().as_ref()], program_id)?;
-    Ok((provider_bump, vault_bump))
+    let mut provider_seeds = ProviderSeeds::new(ix.market.address(), ix.owner.address());
+    provider_seeds.expect(&ix.provider, program_id)?;
+    let mut vault_seeds = StakeVaultSeeds::new(ix.provider.address());
+    vault_seeds.expect(&ix.vault, program_id)?;
+    Ok((provider_seeds, vault_seeds))
 }
 
 pub fn process(ctx: &Context) -> Result<()> {
@@ -66,29 +65,14 @@ pub fn process(ctx: &Context) -> Result<()> {
     let args = parse_args::<RegisterProviderArgs>(ctx.data)?;
     let mut market_view = ix.market;
     let mut market = load_mut::<Market>(&mut market_view, program_id)?;
-    let (provider_bump, vault_bump) = validate(&ix, &market, args, program_id)?;
-
-    let provider_bump_seed = [provider_bump];
-    let provider_seeds = [
-        Seed::from(seeds::PROVIDER),
-        Seed::from(ix.market.address().as_ref()),
-        Seed::from(ix.owner.address().as_ref()),
-        Seed::from(&provider_bump_seed),
-    ];
-    create_pda_account(&ix.owner, &ix.provider, Provider::LEN, program_id, Signer::from(&provider_seeds))?;
-
-    let vault_bump_seed = [vault_bump];
-    let vault_seeds = [
-        Seed::from(seeds::STAKE_VAULT),
-        Seed::from(ix.provider.address().as_ref()),
-        Seed::from(&vault_bump_seed),
-    ];
-    create_vault(&ix.owner, &ix.vault, &ix.stake_mint, ix.provider.address(), Signer::from(&vault_seeds))?;
+    let (provider_seeds, vault_seeds) = validate(&ix, &market, args, program_id)?;
+    create_pda_account(&ix.owner, &ix.provider, Provider::LEN, program_id, Signer::from(&provider_seeds.signer()))?;
+    create_vault(&ix.owner, &ix.vault, &ix.stake_mint, ix.provider.address(), Signer::from(&vault_seeds.signer()))?;
 
     let mut provider_view = ix.provider;
     let mut provider = init::<Provider>(&mut provider_view)?;
-    provider.bump = provider_bump;
-    provider.vault_bump = vault_bump;
+    provider.bump = provider_seeds.bump();
+    provider.vault_bump = vault_seeds.bump();
     provider.owner = *ix.owner.address();
     provider.market = *ix.market.address();
     provider.vault = *ix.vault.address();

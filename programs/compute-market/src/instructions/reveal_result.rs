@@ -32,6 +32,20 @@ crate::instruction_accounts! {
     }
 }
 
+/// Checks that the signer owns this incarnation's committed winning bid of a sealed-results job
+/// in its reveal window, not yet revealed, and that the root and salt open its commitment.
+#[inline(always)]
+fn validate(ix: &RevealResultAccounts, job: &Job, bid: &Bid, args: &RevealResultArgs, now: u64) -> Result<()> {
+    require(ix.owner.address() == &bid.owner, ErrorCode::NotBidOwner)?;
+    bid.check_job(ix.job.address(), job)?;
+    require(job.sealed_results(), ErrorCode::WrongCommitInstruction)?;
+    require(job.state()? == JobState::Committed && now < job.progress.challenge_deadline_slot.get(), ErrorCode::RevealNotOpen)?;
+    require(bid.holds_award(job)? && bid.status()? == BidStatus::Committed, ErrorCode::NotAssignedWinner)?;
+    require(!bid.revealed.get(), ErrorCode::ResultAlreadyRevealed)?;
+    require(args.output_root != [0u8; 32], ErrorCode::InvalidOutputRoot)?;
+    require(result_commitment(&args.output_root, &args.salt, &bid.provider) == bid.result_commitment, ErrorCode::ResultCommitmentMismatch)
+}
+
 pub fn process(ctx: &Context) -> Result<()> {
     let program_id = ctx.program_id;
     let ix = RevealResultAccounts::parse(ctx.accounts)?;
@@ -40,14 +54,7 @@ pub fn process(ctx: &Context) -> Result<()> {
     let mut bid_view = ix.bid;
     let job = load::<Job>(&ix.job, program_id)?;
     let mut bid = load_mut::<Bid>(&mut bid_view, program_id)?;
-    require(ix.owner.address() == &bid.owner, ErrorCode::NotBidOwner)?;
-    bid.check_job(ix.job.address(), &job)?;
-    require(job.sealed_results(), ErrorCode::WrongCommitInstruction)?;
-    require(job.state()? == JobState::Committed && now < job.progress.challenge_deadline_slot.get(), ErrorCode::RevealNotOpen)?;
-    require(bid.holds_award(&job)? && bid.status()? == BidStatus::Committed, ErrorCode::NotAssignedWinner)?;
-    require(!bid.revealed.get(), ErrorCode::ResultAlreadyRevealed)?;
-    require(args.output_root != [0u8; 32], ErrorCode::InvalidOutputRoot)?;
-    require(result_commitment(&args.output_root, &args.salt, &bid.provider) == bid.result_commitment, ErrorCode::ResultCommitmentMismatch)?;
+    validate(&ix, &job, &bid, args, now)?;
 
     bid.output_root = args.output_root;
     bid.revealed = Bool::new(true);

@@ -20,11 +20,11 @@ use crate::errors::{require, ErrorCode, Result};
 use crate::events::DisputeSettled;
 use crate::layout::{Stored, U64};
 use crate::math::{bps_of, SafeMath};
-use crate::pda::{close_program_account, expect_pda};
-use crate::signer::{JobSigner, ProviderSigner};
-use crate::state::{seeds, Bid, Config, Dispute, DisputeStatus, Job, JobState, Market, Provider};
+use crate::pda::close_program_account;
+use crate::state::seeds::{BondSeeds, DisputeSeeds, JobSeeds, ProviderSeeds};
+use crate::state::{Bid, Config, Dispute, DisputeStatus, Job, JobState, Market, Provider};
 use crate::token::{close_vault, expect_token_account, transfer, TOKEN_PROGRAM_ID};
-use pinocchio::cpi::{Seed, Signer};
+use pinocchio::cpi::Signer;
 use pinocchio::Address;
 
 crate::pod_struct! {
@@ -101,7 +101,7 @@ fn validate(ix: &SettleDisputeAccounts, config: &Config, job: &Job, provider: &P
     require(ix.escrow.address() == &job.escrow && ix.vault.address() == &provider.vault, ErrorCode::InvalidVault)?;
     require(ix.consumer.address() == &job.consumer, ErrorCode::ConsumerMismatch)?;
     // The game's own vault, not any token account the game's address owns: the bond is in it.
-    let vault_bump = expect_pda(&ix.bond_vault, [seeds::BOND, ix.dispute.address().as_ref()], program_id).map_err(|_| ErrorCode::InvalidVault)?;
+    let vault_bump = BondSeeds::new(ix.dispute.address()).expect(&ix.bond_vault, program_id).map_err(|_| ErrorCode::InvalidVault)?;
     require(vault_bump == dispute.vault_bump, ErrorCode::InvalidVault)?;
     let held = expect_token_account(&ix.bond_vault, &provider.stake_mint, ix.dispute.address())?;
     expect_token_account(&ix.consumer_token, &job.payment_mint, &job.consumer)?;
@@ -174,19 +174,6 @@ fn take(amount: u64, bid: &mut Bid, provider: &mut Provider) -> Result<()> {
     Ok(())
 }
 
-/// Seeds of a dispute PDA: `["dispute", job, challenger, bump]`.
-struct DisputeSigner {
-    job: Address,
-    challenger: Address,
-    bump: [u8; 1],
-}
-
-impl DisputeSigner {
-    fn seeds(&self) -> [Seed<'_>; 4] {
-        [Seed::from(seeds::DISPUTE), Seed::from(self.job.as_ref()), Seed::from(self.challenger.as_ref()), Seed::from(&self.bump)]
-    }
-}
-
 pub fn process(ctx: &Context) -> Result<()> {
     let program_id = ctx.program_id;
     let ix = SettleDisputeAccounts::parse(ctx.accounts)?;
@@ -209,11 +196,11 @@ pub fn process(ctx: &Context) -> Result<()> {
         job.invariant()?;
         bid.invariant()?;
         let close_job = job.state()? == JobState::Failed && job.disputes_open() == 0;
-        let dispute_signer = DisputeSigner { job: dispute.job, challenger: dispute.challenger, bump: [dispute.bump] };
-        (payout, winner, bond, job.payment_mint, close_job, JobSigner::new(&job), ProviderSigner::new(&provider), dispute_signer)
+        let dispute_signer = DisputeSeeds::of(&dispute);
+        (payout, winner, bond, job.payment_mint, close_job, JobSeeds::of(&job), ProviderSeeds::of(&provider), dispute_signer)
     };
 
-    let dispute_seeds = dispute_signer.seeds();
+    let dispute_seeds = dispute_signer.signer();
     let bond_signer = [Signer::from(&dispute_seeds)];
     let bond_moves = [
         (&ix.challenger_stake_token, payout.bond_to_challenger),
@@ -227,7 +214,7 @@ pub fn process(ctx: &Context) -> Result<()> {
     }
     close_vault(&ix.bond_vault, &ix.challenger, &ix.dispute, Signer::from(&dispute_seeds))?;
 
-    let provider_seeds = provider_signer.seeds();
+    let provider_seeds = provider_signer.signer();
     let vault_signer = [Signer::from(&provider_seeds)];
     if payout.to_challenger_from_stake > 0 {
         transfer(&ix.vault, &ix.challenger_stake_token, &ix.provider, payout.to_challenger_from_stake, &vault_signer)?;
@@ -238,7 +225,7 @@ pub fn process(ctx: &Context) -> Result<()> {
 
     let mut refunded = 0u64;
     if payout.refund {
-        let job_seeds = job_signer.seeds();
+        let job_seeds = job_signer.signer();
         refunded = expect_token_account(&ix.escrow, &payment_mint, ix.job.address())?;
         if refunded > 0 {
             transfer(&ix.escrow, &ix.consumer_token, &ix.job, refunded, &[Signer::from(&job_seeds)])?;

@@ -10,7 +10,7 @@ use crate::events::DisputeSettled;
 use crate::layout::{Stored, U64};
 use crate::math::{bps_of, SafeMath};
 use crate::pda::close_program_account;
-use crate::signer::ProviderSigner;
+use crate::state::seeds::ProviderSeeds;
 use crate::state::{Bid, BidStatus, Config, Dispute, DisputeStatus, Job, Provider};
 use crate::token::{expect_token_account, transfer, TOKEN_PROGRAM_ID};
 use pinocchio::cpi::Signer;
@@ -57,12 +57,38 @@ struct Side<'a> {
     owner_token: &'a AccountView,
 }
 
-/// Checks one side's accounts against its bid and returns the bid's owner.
+/// Checks one side's accounts against its bid.
 #[inline(always)]
 fn check_side(side: &Side, job: &AccountView, bid: &Bid, provider: &Provider) -> Result<()> {
     require(&bid.job == job.address() && &bid.provider == side.provider.address(), ErrorCode::BidMismatch)?;
     require(side.vault.address() == &provider.vault, ErrorCode::InvalidVault)?;
     expect_token_account(side.owner_token, &provider.stake_mint, &bid.owner).map(|_| ())
+}
+
+/// Checks that the game is a decided referee game of this job, with its payer and defending bid
+/// passed; returns its outcome and whether the defender lost.
+#[inline(always)]
+fn validate(ix: &SettleRefereeAccounts, dispute: &Dispute) -> Result<(DisputeStatus, bool)> {
+    require(dispute.refereed.get() && &dispute.job == ix.job.address(), ErrorCode::DisputeMismatch)?;
+    require(ix.payer.address() == &dispute.payer && ix.defender_bid.address() == &dispute.bid, ErrorCode::DisputeMismatch)?;
+    let status = dispute.status()?;
+    require(status != DisputeStatus::Open, ErrorCode::DisputeUndecided)?;
+    Ok((status, status == DisputeStatus::ChallengerWon))
+}
+
+/// Checks both winners' bids (the game's two owners, this incarnation's) and their accounts, and
+/// the treasury's token account of their common stake mint.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn validate_sides(ix: &SettleRefereeAccounts, config: &Config, dispute: &Dispute, job: &Job, d_bid: &Bid, d_provider: &Provider, c_bid: &Bid, c_provider: &Provider) -> Result<()> {
+    require(c_bid.owner == dispute.challenger && d_bid.owner == dispute.owner, ErrorCode::DisputeMismatch)?;
+    require(d_bid.of_incarnation(job) && c_bid.of_incarnation(job), ErrorCode::StaleBid)?;
+    let defender = Side { provider: &ix.defender_provider, vault: &ix.defender_vault, owner_token: &ix.defender_owner_token };
+    let challenger = Side { provider: &ix.challenger_provider, vault: &ix.challenger_vault, owner_token: &ix.challenger_owner_token };
+    check_side(&defender, &ix.job, d_bid, d_provider)?;
+    check_side(&challenger, &ix.job, c_bid, c_provider)?;
+    require(d_provider.stake_mint == c_provider.stake_mint, ErrorCode::WrongMint)?;
+    expect_token_account(&ix.treasury_stake_token, &d_provider.stake_mint, &config.treasury).map(|_| ())
 }
 
 pub fn process(ctx: &Context) -> Result<()> {
@@ -79,11 +105,7 @@ pub fn process(ctx: &Context) -> Result<()> {
 
     let (winner_status, slashed, to_winner, to_treasury, loser_signer, loser_is_defender) = {
         let dispute = load::<Dispute>(&ix.dispute, program_id)?;
-        require(dispute.refereed.get() && &dispute.job == ix.job.address(), ErrorCode::DisputeMismatch)?;
-        require(ix.payer.address() == &dispute.payer && ix.defender_bid.address() == &dispute.bid, ErrorCode::DisputeMismatch)?;
-        let status = dispute.status()?;
-        require(status != DisputeStatus::Open, ErrorCode::DisputeUndecided)?;
-        let loser_is_defender = status == DisputeStatus::ChallengerWon;
+        let (status, loser_is_defender) = validate(&ix, &dispute)?;
 
         let (mut job_view, mut d_bid_view, mut d_provider_view, mut c_bid_view, mut c_provider_view) =
             (ix.job, ix.defender_bid, ix.defender_provider, ix.challenger_bid, ix.challenger_provider);
@@ -92,12 +114,7 @@ pub fn process(ctx: &Context) -> Result<()> {
         let mut d_provider = load_mut::<Provider>(&mut d_provider_view, program_id)?;
         let mut c_bid = load_mut::<Bid>(&mut c_bid_view, program_id)?;
         let mut c_provider = load_mut::<Provider>(&mut c_provider_view, program_id)?;
-        require(c_bid.owner == dispute.challenger && d_bid.owner == dispute.owner, ErrorCode::DisputeMismatch)?;
-        require(d_bid.of_incarnation(&job) && c_bid.of_incarnation(&job), ErrorCode::StaleBid)?;
-        check_side(&defender, &ix.job, &d_bid, &d_provider)?;
-        check_side(&challenger, &ix.job, &c_bid, &c_provider)?;
-        require(d_provider.stake_mint == c_provider.stake_mint, ErrorCode::WrongMint)?;
-        expect_token_account(&ix.treasury_stake_token, &d_provider.stake_mint, &config.treasury)?;
+        validate_sides(&ix, &config, &dispute, &job, &d_bid, &d_provider, &c_bid, &c_provider)?;
 
         let (loser_bid, loser, winner) =
             if loser_is_defender { (&mut *d_bid, &mut *d_provider, &mut *c_provider) } else { (&mut *c_bid, &mut *c_provider, &mut *d_provider) };
@@ -115,12 +132,12 @@ pub fn process(ctx: &Context) -> Result<()> {
         job.record_dispute_settled()?;
         job.invariant()?;
         loser_bid.invariant()?;
-        let signer = ProviderSigner::new(loser);
+        let signer = ProviderSeeds::of(loser);
         (status, locked, to_winner, locked.safe_sub(to_winner)?, signer, loser_is_defender)
     };
 
     let (loser, winner) = if loser_is_defender { (&defender, &challenger) } else { (&challenger, &defender) };
-    let seeds = loser_signer.seeds();
+    let seeds = loser_signer.signer();
     let vault_signer = [Signer::from(&seeds)];
     if to_winner > 0 {
         transfer(loser.vault, winner.owner_token, loser.provider, to_winner, &vault_signer)?;

@@ -24,6 +24,13 @@ crate::instruction_accounts! {
     }
 }
 
+/// Checks that the signer owns the bid and that the bid is this job's, of its incarnation.
+#[inline(always)]
+fn validate(ix: &StartJobAccounts, job: &Job, bid: &Bid) -> Result<()> {
+    require(ix.owner.address() == &bid.owner, ErrorCode::NotBidOwner)?;
+    bid.check_job(ix.job.address(), job)
+}
+
 pub fn process(ctx: &Context) -> Result<()> {
     let program_id = ctx.program_id;
     let ix = StartJobAccounts::parse(ctx.accounts)?;
@@ -32,8 +39,7 @@ pub fn process(ctx: &Context) -> Result<()> {
     let (mut job_view, mut bid_view) = (ix.job, ix.bid);
     let mut job = load_mut::<Job>(&mut job_view, program_id)?;
     let mut bid = load_mut::<Bid>(&mut bid_view, program_id)?;
-    require(ix.owner.address() == &bid.owner, ErrorCode::NotBidOwner)?;
-    bid.check_job(ix.job.address(), &job)?;
+    validate(&ix, &job, &bid)?;
 
     bid.advance(&job, BidStatus::Won, BidStatus::Started)?;
     bid.started_slot = U64::new(now);

@@ -6,7 +6,7 @@ use crate::errors::Result;
 use crate::events::DisputeDecided;
 use crate::layout::{Bool, Stored};
 use crate::runtime::current_slot;
-use crate::state::Dispute;
+use crate::state::{Dispute, DisputeStatus};
 
 crate::pod_struct! {
     /// `timeout_dispute` takes no arguments.
@@ -23,6 +23,12 @@ crate::instruction_accounts! {
     }
 }
 
+/// Checks that the game is open and that the side to move ran out of clock; returns who wins.
+#[inline(always)]
+fn validate(dispute: &Dispute, now: u64) -> Result<DisputeStatus> {
+    dispute.timeout_winner(now)
+}
+
 pub fn process(ctx: &Context) -> Result<()> {
     let program_id = ctx.program_id;
     let ix = TimeoutDisputeAccounts::parse(ctx.accounts)?;
@@ -30,7 +36,8 @@ pub fn process(ctx: &Context) -> Result<()> {
     let now = current_slot()?;
     let mut dispute_view = ix.dispute;
     let mut dispute = load_mut::<Dispute>(&mut dispute_view, program_id)?;
-    let winner = dispute.decide_by_timeout(now)?;
+    let winner = validate(&dispute, now)?;
+    dispute.status.set(winner);
     dispute.invariant()?;
     DisputeDecided { dispute: *ix.dispute.address(), status: Stored::new(winner), by_timeout: Bool::new(true) }.emit();
     Ok(())

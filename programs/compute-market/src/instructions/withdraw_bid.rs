@@ -14,7 +14,7 @@ use crate::layout::U64;
 use crate::math::{bps_of, SafeMath};
 use crate::pda::close_program_account;
 use crate::runtime::current_slot;
-use crate::signer::ProviderSigner;
+use crate::state::seeds::ProviderSeeds;
 use crate::state::{Bid, BidStatus, Config, Job, JobState, Market, Provider};
 use crate::token::{expect_token_account, transfer, TOKEN_PROGRAM_ID};
 use pinocchio::cpi::Signer;
@@ -115,11 +115,11 @@ pub fn process(ctx: &Context) -> Result<()> {
             provider.slash(forfeit)?;
         }
         provider.invariant()?;
-        (locked, forfeit, bid.job, bid.provider, ProviderSigner::new(&provider))
+        (locked, forfeit, bid.job, bid.provider, ProviderSeeds::of(&provider))
     };
 
     if forfeit > 0 {
-        let seeds = signer.seeds();
+        let seeds = signer.signer();
         transfer(&ix.vault, &ix.treasury_stake_token, &ix.provider, forfeit, &[Signer::from(&seeds)])?;
     }
     BidWithdrawn { job, provider: provider_address, released: U64::new(locked.safe_sub(forfeit)?), forfeited: U64::new(forfeit) }.emit();

@@ -6,7 +6,7 @@ use crate::errors::{require, ErrorCode, Result};
 use crate::events::UnstakeWithdrawn;
 use crate::layout::U64;
 use crate::runtime::current_slot;
-use crate::signer::ProviderSigner;
+use crate::state::seeds::ProviderSeeds;
 use crate::state::Provider;
 use crate::token::{expect_token_account, transfer, TOKEN_PROGRAM_ID};
 use pinocchio::cpi::Signer;
@@ -47,11 +47,11 @@ pub fn process(ctx: &Context) -> Result<()> {
         validate(&ix, &provider)?;
         let amount = provider.withdraw_unbonded(current_slot()?)?;
         provider.invariant()?;
-        (amount, provider.staked, ProviderSigner::new(&provider))
+        (amount, provider.staked, ProviderSeeds::of(&provider))
     };
 
     // The provider PDA signs as the vault's owner; its data borrow ended above.
-    let signer_seeds = signer.seeds();
+    let signer_seeds = signer.signer();
     transfer(&ix.vault, &ix.owner_token, &ix.provider, amount, &[Signer::from(&signer_seeds)])?;
 
     UnstakeWithdrawn { provider: *ix.provider.address(), amount: U64::new(amount), staked }.emit();

@@ -5,9 +5,11 @@
 use crate::accounts::{init, load, load_mut, parse_args, Context};
 use crate::errors::{require, ErrorCode, Result};
 use crate::layout::U16;
-use crate::pda::{create_pda_account, expect_pda};
-use crate::state::{seeds, Dispute, DisputeStatus, WitnessBuffer};
-use pinocchio::cpi::{Seed, Signer};
+use crate::pda::create_pda_account;
+use crate::state::seeds::WitnessSeeds;
+use crate::state::{Dispute, DisputeStatus, WitnessBuffer};
+use pinocchio::Address;
+use pinocchio::cpi::Signer;
 use vm_core::MAX_WITNESS_BYTES;
 
 /// Bytes per chunk: one chunk holds the witness of any step without a data access (818 bytes),
@@ -49,27 +51,26 @@ fn chunk_range(args: &WriteWitnessArgs) -> Result<(usize, usize)> {
     Ok((offset, end))
 }
 
+/// Checks that the game is still played and that the buffer is the writer's for it; returns the
+/// buffer's seeds.
+#[inline(always)]
+fn validate(ix: &WriteWitnessAccounts, dispute: &Dispute, program_id: &Address) -> Result<WitnessSeeds> {
+    require(dispute.status()? == DisputeStatus::Open, ErrorCode::NotYourTurn)?;
+    let mut seeds = WitnessSeeds::new(ix.dispute.address(), ix.writer.address());
+    seeds.expect(&ix.buffer, program_id)?;
+    Ok(seeds)
+}
+
 pub fn process(ctx: &Context) -> Result<()> {
     let program_id = ctx.program_id;
     let ix = WriteWitnessAccounts::parse(ctx.accounts)?;
     let args = parse_args::<WriteWitnessArgs>(ctx.data)?;
     let (offset, end) = chunk_range(args)?;
-    {
-        let dispute = load::<Dispute>(&ix.dispute, program_id)?;
-        require(dispute.status()? == DisputeStatus::Open, ErrorCode::NotYourTurn)?;
-    }
-    let bump = expect_pda(&ix.buffer, [seeds::WITNESS, ix.dispute.address().as_ref(), ix.writer.address().as_ref()], program_id)?;
+    let seeds = validate(&ix, &*load::<Dispute>(&ix.dispute, program_id)?, program_id)?;
     let mut buffer_view = ix.buffer;
     let fresh = buffer_view.data_len() == 0;
     if fresh {
-        let bump_seed = [bump];
-        let buffer_seeds = [
-            Seed::from(seeds::WITNESS),
-            Seed::from(ix.dispute.address().as_ref()),
-            Seed::from(ix.writer.address().as_ref()),
-            Seed::from(&bump_seed),
-        ];
-        create_pda_account(&ix.writer, &ix.buffer, WitnessBuffer::LEN, program_id, Signer::from(&buffer_seeds))?;
+        create_pda_account(&ix.writer, &ix.buffer, WitnessBuffer::LEN, program_id, Signer::from(&seeds.signer()))?;
     }
     let mut buffer = if fresh { init::<WitnessBuffer>(&mut buffer_view)? } else { load_mut::<WitnessBuffer>(&mut buffer_view, program_id)? };
     if fresh {

@@ -116,11 +116,19 @@ impl Dispute {
         self.turn.get().ok_or_else(|| ErrorCode::InvalidAccountData.into())
     }
 
+    /// Whose clock runs on `turn`: the challenger's on its own turns, the provider's on its own
+    /// and while the proof is due.
+    fn challenger_clock_runs(turn: DisputeTurn) -> bool {
+        turn == DisputeTurn::Challenger
+    }
+
     fn clock_of(&mut self, turn: DisputeTurn) -> &mut U64 {
-        match turn {
-            DisputeTurn::Challenger => &mut self.challenger_clock,
-            DisputeTurn::Provider | DisputeTurn::Proof => &mut self.provider_clock,
-        }
+        if Self::challenger_clock_runs(turn) { &mut self.challenger_clock } else { &mut self.provider_clock }
+    }
+
+    /// Slots left on the clock that runs on `turn`.
+    fn clock_left(&self, turn: DisputeTurn) -> u64 {
+        if Self::challenger_clock_runs(turn) { self.challenger_clock.get() } else { self.provider_clock.get() }
     }
 
     /// Slots the party to move has used this turn.
@@ -241,15 +249,13 @@ impl Dispute {
         Ok(winner)
     }
 
-    /// The party to move ran out of time: the other one wins.
-    pub fn decide_by_timeout(&mut self, now: u64) -> Result<DisputeStatus> {
+    /// Who wins an open game at `now` because the side to move ran out of clock (the other side);
+    /// an error while it is not open or the clock runs.
+    pub fn timeout_winner(&self, now: u64) -> Result<DisputeStatus> {
         require(self.status()? == DisputeStatus::Open, ErrorCode::NotYourTurn)?;
         let turn = self.turn()?;
-        let left = self.clock_of(turn).get();
-        require(self.elapsed(now)? > left, ErrorCode::ClockRunning)?;
-        let winner = if turn == DisputeTurn::Challenger { DisputeStatus::ProviderWon } else { DisputeStatus::ChallengerWon };
-        self.status.set(winner);
-        Ok(winner)
+        require(self.elapsed(now)? > self.clock_left(turn), ErrorCode::ClockRunning)?;
+        Ok(if turn == DisputeTurn::Challenger { DisputeStatus::ProviderWon } else { DisputeStatus::ChallengerWon })
     }
 }
 
@@ -325,11 +331,13 @@ mod tests {
     fn clocks_run_only_on_their_turn_and_time_out() {
         let mut d = fresh(100);
         // The provider's first clock is doubled: 200 slots.
-        assert_eq!(d.decide_by_timeout(1_200), Err(err(ErrorCode::ClockRunning)));
+        assert_eq!(d.timeout_winner(1_200), Err(err(ErrorCode::ClockRunning)));
         d.dissect(&posted(15), 1_150).unwrap();
         assert_eq!(d.provider_clock.get(), 50);
-        assert_eq!(d.decide_by_timeout(1_250), Err(err(ErrorCode::ClockRunning)));
-        assert_eq!(d.decide_by_timeout(1_251), Ok(DisputeStatus::ProviderWon));
+        assert_eq!(d.timeout_winner(1_250), Err(err(ErrorCode::ClockRunning)));
+        assert_eq!(d.timeout_winner(1_251), Ok(DisputeStatus::ProviderWon));
+        d.status.set(DisputeStatus::ProviderWon);
+        assert_eq!(d.timeout_winner(1_252), Err(err(ErrorCode::NotYourTurn)), "a decided game is not decided again");
         assert_eq!(d.choose(0, 1_252), Err(err(ErrorCode::NotYourTurn)));
     }
 
