@@ -14,10 +14,12 @@ pub trait Discriminated {
     const DISCRIMINATOR: [u8; 8];
 }
 
-/// Declares a program account: a `pod_struct!` stored after its 8-byte discriminator.
+/// Declares a `pod_struct!` with Anchor's discriminator `sha256("<kind>:<Name>")[..8]`: what
+/// program accounts and events share (`account!` and `event!` add their own halves).
 #[macro_export]
-macro_rules! account {
+macro_rules! discriminated {
     (
+        $kind:literal,
         $(#[doc = $doc:literal])*
         pub struct $name:ident { $($(#[doc = $fdoc:literal])* pub $field:ident : $ty:ty),* $(,)? }
     ) => {
@@ -28,8 +30,16 @@ macro_rules! account {
 
         impl $crate::discriminator::Discriminated for $name {
             const DISCRIMINATOR: [u8; 8] =
-                $crate::discriminator::discriminator(concat!("account:", stringify!($name)));
+                $crate::discriminator::discriminator(concat!($kind, ":", stringify!($name)));
         }
+    };
+}
+
+/// Declares a program account: a `pod_struct!` stored after its 8-byte discriminator.
+#[macro_export]
+macro_rules! account {
+    ($(#[doc = $doc:literal])* pub struct $name:ident { $($body:tt)* }) => {
+        $crate::discriminated! { "account", $(#[doc = $doc])* pub struct $name { $($body)* } }
 
         impl $name {
             /// Account size: discriminator plus fields.
@@ -41,19 +51,8 @@ macro_rules! account {
 /// Declares an event: a `pod_struct!` logged after its discriminator as `Program data:`.
 #[macro_export]
 macro_rules! event {
-    (
-        $(#[doc = $doc:literal])*
-        pub struct $name:ident { $($(#[doc = $fdoc:literal])* pub $field:ident : $ty:ty),* $(,)? }
-    ) => {
-        $crate::pod_struct! {
-            $(#[doc = $doc])*
-            pub struct $name { $($(#[doc = $fdoc])* pub $field: $ty),* }
-        }
-
-        impl $crate::discriminator::Discriminated for $name {
-            const DISCRIMINATOR: [u8; 8] =
-                $crate::discriminator::discriminator(concat!("event:", stringify!($name)));
-        }
+    ($(#[doc = $doc:literal])* pub struct $name:ident { $($body:tt)* }) => {
+        $crate::discriminated! { "event", $(#[doc = $doc])* pub struct $name { $($body)* } }
 
         impl $name {
             /// Logs the event in Anchor's format: one base64 blob of discriminator and fields.

@@ -17,7 +17,7 @@ crate::pod_struct! {
     /// Arguments of `commit_verifiable`.
     pub struct CommitVerifiableArgs {
         /// The final state blob (173 bytes): pc, registers, memory root, steps, status, exit code.
-        pub final_state: [u8; 173],
+        pub final_state: [u8; STATE_BYTES],
         /// Root of the final memory's output quarter.
         pub output_root: [u8; 32],
         /// The output root's sibling: the heap quarter's root.

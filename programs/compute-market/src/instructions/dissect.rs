@@ -11,7 +11,7 @@ crate::pod_struct! {
     /// Arguments of `dissect`.
     pub struct DissectArgs {
         /// The state hashes at boundaries 1..segments of [lo, hi], zeros after them.
-        pub hashes: [[u8; 32]; 15],
+        pub hashes: [[u8; 32]; MAX_POINTS],
     }
 }
 

@@ -25,7 +25,7 @@ crate::pod_struct! {
         /// Bytes of `chunk` that are the witness's (1..=880).
         pub len: U16,
         /// The chunk, zero-padded.
-        pub chunk: [u8; 880],
+        pub chunk: [u8; WITNESS_CHUNK_BYTES],
     }
 }
 

@@ -70,7 +70,7 @@ crate::account! {
         pub hi: U64,
         pub hi_hash: [u8; 32],
         /// The provider's hashes at the inner boundaries of [lo, hi] (valid after `dissect`).
-        pub points: [[u8; 32]; 15],
+        pub points: [[u8; 32]; MAX_POINTS],
         /// Slots left on each party's clock.
         pub provider_clock: U64,
         pub challenger_clock: U64,

@@ -4,7 +4,7 @@ use crate::constants::{CHALLENGER_REWARD_BPS, MAX_JOB_DURATION_SLOTS, MAX_REPLIC
 use crate::errors::{require, ErrorCode, Result};
 use crate::layout::{Bool, Stored, U16, U32, U64};
 use crate::math::{bps_of, SafeMath};
-use crate::state::provider::HardwareSpec;
+use crate::state::provider::{HardwareSpec, GPU_MODEL_LEN};
 use pinocchio::Address;
 
 crate::byte_enum! {
@@ -73,7 +73,7 @@ crate::pod_struct! {
     /// What a provider's registered hardware must offer to bid on the job.
     pub struct JobRequirements {
         /// Required GPU model, ASCII, zero-padded; all zero accepts any model.
-        pub gpu_model: [u8; 16],
+        pub gpu_model: [u8; GPU_MODEL_LEN],
         /// GPUs needed.
         pub gpu_count: u8,
         /// Memory per GPU, in MiB.
@@ -92,7 +92,7 @@ crate::pod_struct! {
 impl JobRequirements {
     pub fn validate(&self) -> Result<()> {
         let duration = self.max_duration_slots.get();
-        let gpu_consistent = self.gpu_count > 0 || (self.vram_mb.get() == 0 && self.gpu_model == [0u8; 16]);
+        let gpu_consistent = self.gpu_count > 0 || (self.vram_mb.get() == 0 && self.gpu_model == [0u8; GPU_MODEL_LEN]);
         require(
             duration > 0 && duration <= MAX_JOB_DURATION_SLOTS && gpu_consistent,
             ErrorCode::InvalidJobRequirements,
@@ -142,7 +142,7 @@ crate::pod_struct! {
         /// Valid entries at the front of `ranking`.
         pub ranked_count: u8,
         /// The best known bids, best first.
-        pub ranking: [RankedBid; 8],
+        pub ranking: [RankedBid; RANKED_BIDS],
     }
 }
 
@@ -531,7 +531,7 @@ impl Job {
     /// Whether the job's hardware requirements are met by a provider's registered spec.
     pub fn admits(&self, spec: &HardwareSpec) -> bool {
         let r = &self.requirements;
-        let model_ok = r.gpu_model == [0u8; 16] || r.gpu_model == spec.gpu_model;
+        let model_ok = r.gpu_model == [0u8; GPU_MODEL_LEN] || r.gpu_model == spec.gpu_model;
         model_ok
             && spec.gpu_count >= r.gpu_count
             && spec.vram_mb.get() >= r.vram_mb.get()

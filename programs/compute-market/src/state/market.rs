@@ -5,7 +5,7 @@ use crate::errors::{require, ErrorCode, Result};
 use crate::layout::{U16, U32, U64};
 use crate::math::{mul_div_floor, SafeMath};
 use crate::state::job::JobRequirements;
-use crate::state::provider::HardwareSpec;
+use crate::state::provider::{HardwareSpec, GPU_MODEL_LEN};
 
 /// The market's average price is kept in millionths of a base unit per unit of work.
 pub const PRICE_SCALE: u64 = 1_000_000;
@@ -20,7 +20,7 @@ crate::pod_struct! {
     /// The least hardware a provider must register to join the market.
     pub struct ResourceClass {
         /// GPU model the market is for, ASCII, zero-padded; all zero means any model.
-        pub gpu_model: [u8; 16],
+        pub gpu_model: [u8; GPU_MODEL_LEN],
         /// Minimum number of GPUs.
         pub min_gpu_count: u8,
         /// Minimum memory per GPU, in MiB.

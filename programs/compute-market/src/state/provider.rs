@@ -9,7 +9,7 @@ crate::pod_struct! {
     /// The hardware a provider offers, as it registered it.
     pub struct HardwareSpec {
         /// GPU model, ASCII, zero-padded; all zero when there is no GPU.
-        pub gpu_model: [u8; 16],
+        pub gpu_model: [u8; GPU_MODEL_LEN],
         /// Number of GPUs.
         pub gpu_count: u8,
         /// Memory per GPU, in MiB.
@@ -28,6 +28,9 @@ crate::pod_struct! {
 /// Bytes of a provider's endpoint URL on-chain.
 pub const ENDPOINT_LEN: usize = 96;
 
+/// Bytes of a GPU model name on-chain (ASCII, zero-padded).
+pub const GPU_MODEL_LEN: usize = 16;
+
 /// An endpoint is non-empty and padded canonically: once a zero byte appears, only zeros follow,
 /// so every URL has exactly one encoding.
 pub fn validate_endpoint(endpoint: &[u8; ENDPOINT_LEN]) -> Result<()> {
@@ -41,7 +44,7 @@ impl HardwareSpec {
     /// only when there are GPUs.
     pub fn validate(&self) -> Result<()> {
         let gpu_consistent = if self.gpu_count == 0 {
-            self.vram_mb.get() == 0 && self.gpu_model == [0u8; 16]
+            self.vram_mb.get() == 0 && self.gpu_model == [0u8; GPU_MODEL_LEN]
         } else {
             self.vram_mb.get() > 0
         };
