@@ -3,6 +3,7 @@
 // commit, withdrawal of a lost bid, retries after a provider-side fault, and restarts that
 // resume a job without ever committing twice.
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
 import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -11,7 +12,7 @@ import { sha256 } from "@noble/hashes/sha256";
 import { bytesToHex } from "@noble/hashes/utils";
 import { variantOf, type ContainerJobSpec, type JobAccount } from "@compute-market/sdk";
 import { MarketIndex, createLogger } from "@compute-market/common";
-import { JobJournal } from "../../app/provider/src/lifecycle/journal";
+import { JobJournal, type JournalFileSystem } from "../../app/provider/src/lifecycle/journal";
 import { Decline, ProviderFault, ProviderNode, type ExecutionResult, type JobWork, type NodePorts } from "../../app/provider/src/lifecycle/node";
 import { startClusterMarket, type ClusterMarket, type ClusterWallet } from "../support/cluster-market";
 import { shellSpec } from "../support/docker";
@@ -80,13 +81,13 @@ describe("provider node lifecycle", function () {
     return { owner, provider, workDir: mkdtempSync(path.join(os.tmpdir(), "provider-node-")), ports: new FakePorts() };
   }
 
-  function node(op: Operator): { node: ProviderNode; index: MarketIndex; step: () => Promise<void> } {
+  function node(op: Operator, journal = new JobJournal(op.workDir)): { node: ProviderNode; index: MarketIndex; step: () => Promise<void> } {
     const index = new MarketIndex(op.owner.client.program, env.connection, logger);
     const created = new ProviderNode({
       client: op.owner.client,
       connection: env.connection,
       index,
-      journal: new JobJournal(op.workDir),
+      journal,
       ports: op.ports,
       market: env.market,
       provider: op.provider,
@@ -175,6 +176,43 @@ describe("provider node lifecycle", function () {
     const bid = await op.owner.client.fetchBid(op.owner.client.bidAddress(job, op.provider));
     assert.equal(bid!.awardedPrice, 800n, "the winner is paid the second price");
     assert.equal((await rival.owner.client.fetchProvider(rival.provider))!.locked, 0n, "the loser's stake lock is released");
+  });
+
+  it("has the sealed bid's salt flushed to disk (file and directory) before the bid is sent", async () => {
+    const op = await operator();
+    // Every file operation in order, each with the path its descriptor was opened on.
+    const ops: string[] = [];
+    const opened = new Map<number, string>();
+    const recording: JournalFileSystem = {
+      openSync: (file, flags) => {
+        const fd = fs.openSync(file, flags);
+        opened.set(fd, file);
+        return fd;
+      },
+      writeSync: (fd, text) => (ops.push(`write ${opened.get(fd)}`), fs.writeSync(fd, text)),
+      fsyncSync: (fd) => (ops.push(`fsync ${opened.get(fd)}`), fs.fsyncSync(fd)),
+      closeSync: (fd) => (opened.delete(fd), fs.closeSync(fd)),
+      renameSync: (from, to) => (ops.push(`rename ${from} -> ${to}`), fs.renameSync(from, to)),
+    };
+    const journalDir = path.join(op.workDir, "jobs");
+    const client = op.owner.client;
+    const send = client.placeSealedBid.bind(client);
+    let seenAtSend: { ops: string[]; onDisk: unknown } | null = null;
+    client.placeSealedBid = async (args) => {
+      const file = path.join(journalDir, `${args.job.toBase58()}.json`);
+      seenAtSend = { ops: [...ops], onDisk: JSON.parse(fs.readFileSync(file, "utf8")).sealed?.salt };
+      assert.equal(seenAtSend.onDisk, Buffer.from(args.salt!).toString("hex"), "the salt on disk is the one the commitment is made with");
+      return send(args);
+    };
+    const { step } = node(op, new JobJournal(op.workDir, recording));
+    const job = await postJob(true);
+    await step();
+
+    assert.equal(await bidStatus(op, job), "sealed");
+    assert.ok(seenAtSend, "a sealed bid was sent");
+    const file = path.join(journalDir, `${job.toBase58()}.json`);
+    const temp = (seenAtSend as { ops: string[] }).ops.find((line) => line.startsWith("write "))!.slice("write ".length);
+    assert.deepEqual((seenAtSend as { ops: string[] }).ops, [`write ${temp}`, `fsync ${temp}`, `rename ${temp} -> ${file}`, `fsync ${journalDir}`]);
   });
 
   it("seals its result when other winners run the job too, and reveals it once all committed", async () => {

@@ -7,6 +7,7 @@ export * from "./metrics";
 export * from "./net";
 export * from "./retry";
 export * from "./shutdown";
+export * from "./ticker";
 export * from "./market-index";
 export * from "./games";
 export * from "./transactions";

@@ -51,7 +51,7 @@ export async function startKeeper(config: KeeperConfig, wallet: Keypair, logger:
   const verifier = new Verifier({
     vm: machine.vm,
     replays: machine.replays,
-    sources: (_job, bid) => endpointBlobSource(() => sources(bid), (endpoint, sha256, error) => logger.debug({ endpoint, sha256, err: String(error) }, "blob not at source")),
+    sources: (_job, bid) => endpointBlobSource(() => sources(bid), (endpoint, sha256, error) => logger.debug({ endpoint, sha256, err: error }, "blob not at source")),
     maxReplaySteps: config.maxReplaySteps,
     logger: logger.child({ component: "verifier" }),
   });

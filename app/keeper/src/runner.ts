@@ -1,9 +1,9 @@
-// Runs the bots: one tick every interval (a tick still running is skipped, not queued), each due
-// crank sent at most once at a time, lost races counted apart from failures, a watchdog for
-// health, metrics for everything.
+// Runs the bots: one pass per tick of the shared ticker (a pass still running makes the next one
+// skip), each due crank sent at most once at a time, lost races counted apart from failures,
+// metrics for everything.
 import { PublicKey, type Connection, type TransactionInstruction } from "@solana/web3.js";
 import { ComputeMarketError, MissingAccountError } from "@compute-market/sdk";
-import { Counter, Gauge, Histogram, type HealthReport, type Logger, type Registry } from "@compute-market/common";
+import { Counter, Gauge, Histogram, Ticker, type HealthReport, type Logger, type Registry } from "@compute-market/common";
 import type { IndexedKind, MarketIndex } from "@compute-market/common";
 import type { Action, Bot, MarketView } from "./bots/types";
 
@@ -24,10 +24,7 @@ export interface RunnerOptions {
 type Outcome = "sent" | "lost_race" | "failed" | "dry_run";
 
 export class Runner {
-  private timer: NodeJS.Timeout | null = null;
-  private resyncTimer: NodeJS.Timeout | null = null;
-  private ticking = false;
-  private lastTickAt = 0;
+  private readonly ticker: Ticker;
   private lastSlot = 0n;
   private readonly inFlight = new Set<string>();
   private readonly actions: Counter<"bot" | "kind" | "outcome">;
@@ -47,32 +44,30 @@ export class Runner {
     this.tickSeconds = new Histogram({ name: "keeper_tick_seconds", help: "Duration of a tick", labelNames: ["phase"], registers: [registry] });
     this.indexed = new Gauge({ name: "keeper_indexed_accounts", help: "Accounts in the index", labelNames: ["kind"], registers: [registry] });
     this.slotGauge = new Gauge({ name: "keeper_slot", help: "Latest slot seen", registers: [registry] });
+    this.ticker = new Ticker({ tickMs: options.tickMs, tick: () => this.pass(), resyncMs: options.resyncMs, resync: () => index.load(), logger });
   }
 
   start(): void {
-    this.timer = setInterval(() => void this.tick(), this.options.tickMs);
-    this.resyncTimer = setInterval(() => void this.resync(), this.options.resyncMs);
-    void this.tick();
+    this.ticker.start();
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    if (this.resyncTimer) clearInterval(this.resyncTimer);
-    this.timer = this.resyncTimer = null;
-    while (this.ticking) await new Promise((resolve) => setTimeout(resolve, 20));
+  /** Stops ticking; returns once the pass in flight (and its cranks) is done. */
+  stop(): Promise<void> {
+    return this.ticker.stop();
   }
 
-  /** Healthy while ticks complete: the last one finished within twice the interval (plus a second). */
   health(): HealthReport {
-    const age = Date.now() - this.lastTickAt;
-    const healthy = this.lastTickAt > 0 && age < 2 * this.options.tickMs + 1_000;
-    return { healthy, details: { lastTickMsAgo: age, slot: this.lastSlot.toString(), inFlight: this.inFlight.size, indexed: this.index.counts() } };
+    const { healthy, ...ticks } = this.ticker.health();
+    return { healthy, details: { ...ticks, slot: this.lastSlot.toString(), inFlight: this.inFlight.size, indexed: this.index.counts() } };
   }
 
-  /** One pass: read the slot, ask every bot what is due, send it. Public for tests. */
-  async tick(): Promise<void> {
-    if (this.ticking) return;
-    this.ticking = true;
+  /** One pass now (or the one running). Public for tests. */
+  tick(): Promise<void> {
+    return this.ticker.runOnce();
+  }
+
+  /** Reads the slot, asks every bot what is due, sends it. */
+  private async pass(): Promise<void> {
     const done = this.tickSeconds.startTimer({ phase: "tick" });
     try {
       const slot = BigInt(await this.connection.getSlot("confirmed"));
@@ -82,12 +77,8 @@ export class Runner {
       const view = await this.refreshWatched(this.view(slot));
       const planned = this.bots.flatMap((bot) => bot.plan(view).map((action) => ({ bot, action })));
       await this.runAll(planned.filter(({ action }) => !this.inFlight.has(action.key)));
-    } catch (error) {
-      this.logger.warn({ err: error }, "tick failed");
     } finally {
       done();
-      this.lastTickAt = Date.now();
-      this.ticking = false;
     }
   }
 
@@ -171,7 +162,7 @@ export class Runner {
       const instructions = (await Promise.all(pack.map(({ action }) => action.instructions!()))).flat();
       signature = await this.options.send(instructions);
     } catch (error) {
-      this.logger.debug({ err: describe(error), cranks: pack.length }, "pack refused: sending it in halves");
+      this.logger.debug({ err: error, cranks: pack.length }, "pack refused: sending it in halves");
     } finally {
       for (const { action } of pack) this.inFlight.delete(action.key);
     }
@@ -203,11 +194,11 @@ export class Runner {
     } catch (error) {
       outcome = this.isLostRace(bot, error) ? "lost_race" : "failed";
       if (outcome === "lost_race") {
-        log.debug({ err: describe(error) }, "another keeper got there first");
+        log.debug({ err: error }, "another keeper got there first");
         if (action.stale) void this.index.refresh(action.stale.kind, action.stale.address).catch(() => undefined);
         else this.index.forget("job", action.job);
       } else {
-        log.warn({ err: describe(error) }, "crank failed");
+        log.warn({ err: error }, "crank failed");
       }
     } finally {
       this.inFlight.delete(action.key);
@@ -221,16 +212,5 @@ export class Runner {
     // Closed since the index saw it: the SDK found it gone before sending anything.
     return error instanceof MissingAccountError && ["job", "bid", "provider", "dispute"].includes(error.kind);
   }
-
-  private async resync(): Promise<void> {
-    try {
-      await this.index.load();
-    } catch (error) {
-      this.logger.warn({ err: describe(error) }, "resync failed; keeping the current index");
-    }
-  }
 }
 
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

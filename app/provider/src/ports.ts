@@ -87,7 +87,7 @@ export function createPorts(options: PortsOptions): Ports {
         await store.put(bytes, { expectedSha256: sha256 });
         return bytes;
       } catch (error) {
-        logger.debug({ source, sha256, error: error instanceof Error ? error.message : String(error) }, "blob not found at source");
+        logger.debug({ source, sha256, err: error }, "blob not found at source");
       }
     }
     return null;

@@ -6,7 +6,7 @@ import { AnchorProvider, Wallet } from "@coral-xyz/anchor";
 import { Connection, PublicKey, type Keypair } from "@solana/web3.js";
 import Docker from "dockerode";
 import { ComputeMarketClient, DEFAULT_PROGRAM_ID, endpointText, labelText, type MarketAccount, type ProviderAccount, type ResultManifest, type SendReport } from "@compute-market/sdk";
-import { Gauge, MarketIndex, createRegistry, expandHome, lazyMachineRuntime, startStatusServer, transactionMetrics, transactionOptions, type Logger, type StatusServer } from "@compute-market/common";
+import { Gauge, MarketIndex, Ticker, createRegistry, errorText, expandHome, lazyMachineRuntime, startStatusServer, transactionMetrics, transactionOptions, type Logger, type StatusServer } from "@compute-market/common";
 import type { ProviderConfig } from "./config";
 import { CapacityLedger } from "./capacity";
 import { detectHardware, specChanges, toHardwareSpec } from "./hardware";
@@ -125,21 +125,11 @@ export async function startProvider(config: ProviderConfig, wallet: Keypair, log
     slot: new Gauge({ name: "provider_slot", help: "Latest slot seen", registers: [registry] }),
   };
   let dockerUp = true;
-  const status = await startStatusServer({
-    port: config.statusPort,
-    host: config.host,
-    registry,
-    health: () => {
-      const age = Date.now() - node.lastTickAt;
-      return { healthy: node.lastTickAt > 0 && age < 3 * config.tickMs + 2_000 && dockerUp, details: { lastTickMsAgo: age, docker: dockerUp, slot: node.lastSlot.toString(), jobs: capacity.jobs(), stats: node.stats, games: games.stats } };
-    },
-  });
-
-  let ticking = false;
-  const tick = async () => {
-    if (ticking) return;
-    ticking = true;
-    try {
+  let registration = account;
+  const ticker = new Ticker({
+    tickMs: config.tickMs,
+    logger,
+    tick: async () => {
       dockerUp = await isDaemonReachable(docker, 2_000);
       await node.tick();
       await games.tick();
@@ -147,27 +137,34 @@ export async function startProvider(config: ProviderConfig, wallet: Keypair, log
       for (const [kind, value] of Object.entries(games.stats)) gauges.actions.set({ kind: `game_${kind}` }, value);
       gauges.utilisation.set(capacity.utilisation());
       gauges.slot.set(Number(node.lastSlot));
-    } catch (error) {
-      logger.warn({ error: error instanceof Error ? error.message : String(error) }, "tick failed");
-    } finally {
-      ticking = false;
-    }
-  };
-  const ticker = setInterval(() => void tick(), config.tickMs);
-  let registration = account;
-  const resync = setInterval(() => {
-    void index.load().catch((error: unknown) => logger.warn({ error: String(error) }, "resync failed"));
-    void client.fetchMarket(market).then((m) => (marketAccount = m ?? marketAccount)).catch(() => undefined);
-    // Hardware can change under a running node (a GPU falls off the bus): register what is there.
-    void reconcileRegistration(client, config, provider, registration, logger)
-      .then((current) => {
-        if (current === registration) return;
-        registration = current;
-        capacity.resize({ ...current.spec, gpuModel: labelText(current.spec.gpuModel) });
-      })
-      .catch((error: unknown) => logger.warn({ error: String(error) }, "re-registration failed"));
-  }, config.resyncMs);
-  void tick();
+    },
+    resyncMs: config.resyncMs,
+    resync: async () => {
+      // Each part on its own: a failed re-registration must not keep the index stale.
+      const parts = await Promise.allSettled([
+        index.load(),
+        client.fetchMarket(market).then((m) => (marketAccount = m ?? marketAccount)),
+        // Hardware can change under a running node (a GPU falls off the bus): register what is there.
+        reconcileRegistration(client, config, provider, registration, logger).then((current) => {
+          if (current === registration) return;
+          registration = current;
+          capacity.resize({ ...current.spec, gpuModel: labelText(current.spec.gpuModel) });
+        }),
+      ]);
+      const failures = parts.flatMap((part, i) => (part.status === "rejected" ? [`${["index", "market", "registration"][i]}: ${errorText(part.reason)}`] : []));
+      if (failures.length > 0) throw new Error(failures.join("; "));
+    },
+  });
+  const status = await startStatusServer({
+    port: config.statusPort,
+    host: config.host,
+    registry,
+    health: () => {
+      const { healthy, ...ticks } = ticker.health();
+      return { healthy: healthy && dockerUp, details: { ...ticks, docker: dockerUp, slot: node.lastSlot.toString(), jobs: capacity.jobs(), stats: node.stats, games: games.stats } };
+    },
+  });
+  ticker.start();
   logger.info({ provider: provider.toBase58(), market: market.toBase58(), results: results.url, endpoint, statusPort: status.port, spec: account.spec, strategy: strategy.name }, "provider started");
 
   return {
@@ -178,8 +175,7 @@ export async function startProvider(config: ProviderConfig, wallet: Keypair, log
     results,
     status,
     stop: async () => {
-      clearInterval(ticker);
-      clearInterval(resync);
+      await ticker.stop();
       await node.stop(true);
       await games.stop();
       await machine.close();

@@ -275,7 +275,7 @@ export class ComputeMarketClient {
         owner: this.wallet,
         provider: args.provider,
         vault: provider.vault,
-        ownerToken: args.ownerToken ?? getAssociatedTokenAddressSync(provider.stakeMint, this.wallet),
+        ownerToken: this.tokenAccount(provider.stakeMint, args.ownerToken),
       },
     );
     return this.send([ix]);
@@ -297,7 +297,7 @@ export class ComputeMarketClient {
       owner: this.wallet,
       provider: args.provider,
       vault: provider.vault,
-      ownerToken: args.ownerToken ?? getAssociatedTokenAddressSync(provider.stakeMint, this.wallet),
+      ownerToken: this.tokenAccount(provider.stakeMint, args.ownerToken),
     });
     return this.send([ix]);
   }
@@ -319,7 +319,7 @@ export class ComputeMarketClient {
         market: input.market,
         job,
         escrow,
-        consumerToken: input.consumerToken ?? getAssociatedTokenAddressSync(market.paymentMint, this.wallet),
+        consumerToken: this.tokenAccount(market.paymentMint, input.consumerToken),
         paymentMint: market.paymentMint,
       },
     );
@@ -357,7 +357,7 @@ export class ComputeMarketClient {
       consumer: this.wallet,
       job: args.job,
       escrow: job.escrow,
-      consumerToken: args.consumerToken ?? getAssociatedTokenAddressSync(job.paymentMint, this.wallet),
+      consumerToken: this.tokenAccount(job.paymentMint, args.consumerToken),
     });
     return this.send([ix]);
   }
@@ -487,7 +487,7 @@ export class ComputeMarketClient {
       bid: this.bidAddress(args.job, args.provider),
       dispute,
       bondVault: findBondVaultPda({ dispute, programId: this.programId })[0],
-      challengerToken: args.challengerToken ?? getAssociatedTokenAddressSync(market.stakeMint, this.wallet),
+      challengerToken: this.tokenAccount(market.stakeMint, args.challengerToken),
       stakeMint: market.stakeMint,
     });
     return { dispute, signature: await this.send([ix]) };
@@ -775,6 +775,11 @@ export class ComputeMarketClient {
     };
   }
 
+  /** The token account of `owner` (this wallet unless named) for `mint`: the one given, else the associated one. */
+  private tokenAccount(mint: PublicKey, given?: PublicKey, owner: PublicKey = this.wallet): PublicKey {
+    return given ?? getAssociatedTokenAddressSync(mint, owner, true);
+  }
+
   /**
    * The associated token accounts of (owner, mint) pairs, in order, read in one request, and the
    * creation of each that does not exist yet (once, where two pairs name the same account). A
@@ -782,7 +787,7 @@ export class ComputeMarketClient {
    */
   private async associatedTokens(pairs: [owner: PublicKey, mint: PublicKey, given?: PublicKey][]): Promise<{ addresses: PublicKey[]; create: TransactionInstruction[] }> {
     // A token account the caller gave is used as it is: neither read nor created.
-    const addresses = pairs.map(([owner, mint, given]) => given ?? getAssociatedTokenAddressSync(mint, owner, true));
+    const addresses = pairs.map(([owner, mint, given]) => this.tokenAccount(mint, given, owner));
     const reads = this.batch();
     const exists = addresses.map((address, i) => (pairs[i][2] ? null : reads.raw(address)));
     await reads.load(this.provider.connection);

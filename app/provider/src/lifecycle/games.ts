@@ -58,7 +58,7 @@ export class GamePlayer {
     try {
       await this.options.index.refreshMany("dispute", open.map((seat) => seat.dispute));
     } catch (error) {
-      this.options.logger.warn({ error: error instanceof Error ? error.message : String(error) }, "games not re-read: playing from the index");
+      this.options.logger.warn({ err: error }, "games not re-read: playing from the index");
     }
     for (const seat of this.seats()) {
       if (this.inFlight.has(seat.dispute.toBase58())) continue;
@@ -84,11 +84,11 @@ export class GamePlayer {
   private failed(dispute: PublicKey, error: unknown): void {
     void this.options.index.refresh("dispute", dispute).catch(() => undefined);
     if (error instanceof ComputeMarketError && MOVED_ON.has(error.errorName)) {
-      this.options.logger.debug({ dispute: dispute.toBase58(), error: error.errorName }, "the game moved on");
+      this.options.logger.debug({ dispute: dispute.toBase58(), err: error }, "the game moved on");
       return;
     }
     this.stats.failures += 1;
-    this.options.logger.warn({ dispute: dispute.toBase58(), error: error instanceof ComputeMarketError ? error.errorName : error instanceof Error ? error.message : String(error) }, "game action failed");
+    this.options.logger.warn({ dispute: dispute.toBase58(), err: error }, "game action failed");
   }
 
   private async move(seat: Seat): Promise<void> {

@@ -3,8 +3,17 @@
 // price and salt (written before the bid is sent, or the bid could never be revealed), the
 // consumer and spec of each job (to serve results after the job account is closed), and the
 // output root of a finished run (so a restart commits instead of running again).
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import * as fs from "node:fs";
 import path from "node:path";
+
+/** The file operations the journal's durability rests on (tests watch their order). */
+export interface JournalFileSystem {
+  openSync(file: string, flags: string): number;
+  writeSync(fd: number, text: string): number;
+  fsyncSync(fd: number): void;
+  closeSync(fd: number): void;
+  renameSync(from: string, to: string): void;
+}
 
 export type JournalPhase =
   /** A bid is being sent or has been placed. */
@@ -55,12 +64,15 @@ export class JobJournal {
   private readonly records = new Map<string, JournalRecord>();
   private readonly dir: string;
 
-  constructor(workDir: string) {
+  constructor(
+    workDir: string,
+    private readonly files: JournalFileSystem = fs,
+  ) {
     this.dir = path.join(workDir, "jobs");
-    mkdirSync(this.dir, { recursive: true });
-    for (const name of readdirSync(this.dir)) {
+    fs.mkdirSync(this.dir, { recursive: true });
+    for (const name of fs.readdirSync(this.dir)) {
       if (!FILE.test(name)) continue;
-      const record = JSON.parse(readFileSync(path.join(this.dir, name), "utf8")) as JournalRecord;
+      const record = JSON.parse(fs.readFileSync(path.join(this.dir, name), "utf8")) as JournalRecord;
       this.records.set(record.job, record);
     }
   }
@@ -73,20 +85,35 @@ export class JobJournal {
     return this.records;
   }
 
-  /** Writes a record through to disk (temp file, then rename: a crash leaves the old or the new one). */
+  /**
+   * Writes a record through to disk before returning: a temp file flushed with fsync, renamed
+   * over the old one, and the directory flushed too, so a crash or power loss right after (a
+   * sealed bid sent, say) leaves the old or the new record, never neither.
+   */
   put(record: Omit<JournalRecord, "updatedAt">): JournalRecord {
     const stored: JournalRecord = { ...record, updatedAt: new Date().toISOString() };
     const file = path.join(this.dir, `${record.job}.json`);
     const temp = `${file}.${process.pid}.tmp`;
-    writeFileSync(temp, `${JSON.stringify(stored, null, 2)}\n`);
-    renameSync(temp, file);
+    this.flushed(temp, "w", (fd) => this.files.writeSync(fd, `${JSON.stringify(stored, null, 2)}\n`));
+    this.files.renameSync(temp, file);
+    this.flushed(this.dir, "r", () => undefined);
     this.records.set(record.job, stored);
     return stored;
   }
 
+  private flushed(file: string, flags: string, write: (fd: number) => void): void {
+    const fd = this.files.openSync(file, flags);
+    try {
+      write(fd);
+      this.files.fsyncSync(fd);
+    } finally {
+      this.files.closeSync(fd);
+    }
+  }
+
   /** Drops a record whose bid never reached the chain. */
   delete(job: string): void {
-    rmSync(path.join(this.dir, `${job}.json`), { force: true });
+    fs.rmSync(path.join(this.dir, `${job}.json`), { force: true });
     this.records.delete(job);
   }
 

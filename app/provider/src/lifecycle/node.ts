@@ -107,7 +107,6 @@ export class ProviderNode {
   private readonly inFlight = new Set<Promise<void>>();
   private stopped = false;
   lastSlot = 0n;
-  lastTickAt = 0;
   readonly stats: NodeStats = { bids: 0, reveals: 0, starts: 0, runs: 0, commits: 0, withdrawals: 0, failures: 0 };
 
   constructor(private readonly options: NodeOptions) {
@@ -119,7 +118,7 @@ export class ProviderNode {
           if (account) options.ports.reserve(new PublicKey(record.job), account);
         } catch (error) {
           // The machine shrank since: the job is still owed, so it keeps its place in the plan.
-          options.logger.warn({ job: record.job, error: error instanceof Error ? error.message : String(error) }, "remembered job exceeds the capacity now");
+          options.logger.warn({ job: record.job, err: error }, "remembered job exceeds the capacity now");
         }
       }
     }
@@ -130,7 +129,6 @@ export class ProviderNode {
     if (this.stopped) return [];
     const slot = BigInt(await this.options.connection.getSlot("confirmed"));
     this.lastSlot = slot;
-    this.lastTickAt = Date.now();
     const now = Date.now();
     const blocked = new Set([...this.busy, ...[...this.retryAt].filter(([, r]) => r.at > now).map(([job]) => job)]);
     const actions = plan({ slot, jobs: this.marketJobs(), bids: this.ownBids(), journal: this.options.journal.all(), busy: blocked, declined: this.declined });
@@ -199,8 +197,7 @@ export class ProviderNode {
     const attempt = (this.retryAt.get(action.job)?.attempt ?? 0) + 1;
     const delay = backoffDelay(attempt, RETRY_BASE_MS, RETRY_MAX_MS);
     this.retryAt.set(action.job, { at: Date.now() + delay, attempt });
-    const detail = error instanceof ComputeMarketError ? { error: error.errorName } : { error: error instanceof Error ? error.message : String(error) };
-    log.warn({ ...detail, attempt, retryInMs: delay }, "action failed");
+    log.warn({ err: error, attempt, retryInMs: delay }, "action failed");
   }
 
   private async perform(action: Action, slot: bigint, log: Logger): Promise<void> {
