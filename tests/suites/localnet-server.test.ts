@@ -34,6 +34,7 @@ import { getBase58Decoder } from "@solana/kit";
 import { ComputeMarketClient, ComputeMarketError, DEFAULT_PROGRAM_ID } from "@compute-market/sdk";
 import { startLocalCluster, type ChangedAccount, type LocalCluster, type ProcessedTransaction } from "@compute-market/localnet";
 import { PROGRAM_PATH } from "../support/env";
+import { until } from "../support/wait";
 
 const FEE = 5_000; // lamports per signature
 const ROOT = path.resolve(__dirname, "../..");
@@ -49,14 +50,6 @@ async function call(cluster: LocalCluster, method: string, params: unknown[] = [
   return (await post(cluster, { jsonrpc: "2.0", id: 1, method, params })) as Record<string, unknown>;
 }
 
-/** Waits until `condition` holds, such as a subscription having reached the server. */
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 async function rejection(action: Promise<unknown>): Promise<unknown> {
   try {
@@ -365,7 +358,7 @@ describe("localnet server", () => {
 
     afterEach(async () => {
       await Promise.all(removals.splice(0).map((remove) => remove()));
-      await until(() => cluster.pubsub.subscriptionCount === 0, "the unsubscriptions");
+      await until("the unsubscriptions", () => cluster.pubsub.subscriptionCount === 0, 5_000, 10);
     });
 
     it("notifies onAccountChange after a transfer to the account", async () => {
@@ -374,7 +367,7 @@ describe("localnet server", () => {
         (resolve) => connection.onAccountChange(recipient, (info, context) => resolve({ lamports: info.lamports, slot: context.slot })),
         (id) => connection.removeAccountChangeListener(id),
       );
-      await until(() => cluster.pubsub.subscriptionCount === 1, "the account subscription");
+      await until("the account subscription", () => cluster.pubsub.subscriptionCount === 1, 5_000, 10);
 
       await sendAndConfirmTransaction(connection, new Transaction().add(transferSol(payer, recipient, 3 * LAMPORTS_PER_SOL)), [payer]);
 
@@ -393,7 +386,7 @@ describe("localnet server", () => {
         (resolve) => connection.onProgramAccountChange(owner, ({ accountId }) => resolve(accountId), { filters: [{ dataSize: 16 }] }),
         (id) => connection.removeProgramAccountChangeListener(id),
       );
-      await until(() => cluster.pubsub.subscriptionCount === 2, "both subscriptions");
+      await until("both subscriptions", () => cluster.pubsub.subscriptionCount === 2, 5_000, 10);
 
       cluster.ledger.setAccount(Keypair.generate().publicKey, { data: Buffer.alloc(8), executable: false, lamports: 1, owner, rentEpoch: 0 });
       cluster.ledger.setAccount(target, { data, executable: false, lamports: LAMPORTS_PER_SOL, owner, rentEpoch: 0 });
@@ -408,7 +401,7 @@ describe("localnet server", () => {
         (resolve) => connection.onLogs(recipient, resolve),
         (id) => connection.removeOnLogsListener(id),
       );
-      await until(() => cluster.pubsub.subscriptionCount === 1, "the logs subscription");
+      await until("the logs subscription", () => cluster.pubsub.subscriptionCount === 1, 5_000, 10);
 
       await sendAndConfirmTransaction(connection, new Transaction().add(transferSol(payer, Keypair.generate().publicKey, LAMPORTS_PER_SOL)), [payer]);
       const signature = await sendAndConfirmTransaction(connection, new Transaction().add(transferSol(payer, recipient, LAMPORTS_PER_SOL)), [payer]);
@@ -423,7 +416,7 @@ describe("localnet server", () => {
         (resolve) => connection.onSlotChange(resolve),
         (id) => connection.removeSlotChangeListener(id),
       );
-      await until(() => cluster.pubsub.subscriptionCount === 1, "the slot subscription");
+      await until("the slot subscription", () => cluster.pubsub.subscriptionCount === 1, 5_000, 10);
       const before = await connection.getSlot();
 
       await call(cluster, "localnet_advanceSlots", [3]);
@@ -438,7 +431,7 @@ describe("localnet server", () => {
       const outcome = new Promise<{ err: unknown; slot: number }>((resolve) => {
         connection.onSignature(signature, (result, context) => resolve({ err: result.err, slot: context.slot }), "confirmed");
       });
-      await until(() => cluster.pubsub.subscriptionCount === 1, "the signature subscription");
+      await until("the signature subscription", () => cluster.pubsub.subscriptionCount === 1, 5_000, 10);
 
       await connection.sendRawTransaction(tx.serialize());
 

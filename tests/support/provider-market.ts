@@ -11,6 +11,7 @@ import { createLogger, freePort } from "@compute-market/common";
 import { ProviderConfigSchema, type ProviderConfig } from "@compute-market/provider";
 import { KeeperConfigSchema, startKeeper, type Keeper } from "@compute-market/keeper";
 import { startClusterMarket, type ClusterMarket, type ClusterWallet } from "./cluster-market";
+import { until } from "./wait";
 
 export const SLOT_MS = 50;
 export const PROVIDER_MARKET_PARAMS = {
@@ -29,17 +30,7 @@ export const PROVIDER_MARKET_PARAMS = {
 };
 export const testLogger = createLogger("provider-suite", process.env.TEST_LOG_LEVEL ?? "silent");
 
-export async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-export { freePort };
+export { freePort, until };
 
 /** An in-process node's configuration on this market: a free port, its own work dir, fast ticks. */
 export async function providerConfig(market: ProviderMarket, overrides: Partial<ProviderConfig> = {}): Promise<ProviderConfig> {

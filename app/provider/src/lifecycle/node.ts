@@ -84,6 +84,8 @@ export interface NodeOptions {
   logger: Logger;
   /** Container runs at once; chain actions are not limited. */
   maxConcurrentRuns: number;
+  /** The clock retry and reconsider times are kept on (tests move it). */
+  now?: () => number;
 }
 
 const RETRY_BASE_MS = 500;
@@ -109,7 +111,10 @@ export class ProviderNode {
   lastSlot = 0n;
   readonly stats: NodeStats = { bids: 0, reveals: 0, starts: 0, runs: 0, commits: 0, withdrawals: 0, failures: 0 };
 
+  private readonly now: () => number;
+
   constructor(private readonly options: NodeOptions) {
+    this.now = options.now ?? Date.now;
     // Resources held by jobs remembered mid-way are held again, so a restart cannot overbid.
     for (const record of options.journal.all().values()) {
       if (record.phase === "bid" || record.phase === "started" || record.phase === "ran") {
@@ -129,7 +134,7 @@ export class ProviderNode {
     if (this.stopped) return [];
     const slot = BigInt(await this.options.connection.getSlot("confirmed"));
     this.lastSlot = slot;
-    const now = Date.now();
+    const now = this.now();
     const blocked = new Set([...this.busy, ...[...this.retryAt].filter(([, r]) => r.at > now).map(([job]) => job)]);
     const actions = plan({ slot, jobs: this.marketJobs(), bids: this.ownBids(), journal: this.options.journal.all(), busy: blocked, declined: this.declined });
     for (const action of actions) {
@@ -181,7 +186,7 @@ export class ProviderNode {
   private failed(action: Action, error: unknown, log: Logger): void {
     if (error instanceof Decline) {
       if (error.passing) {
-        this.retryAt.set(action.job, { at: Date.now() + RECONSIDER_MS, attempt: 0 });
+        this.retryAt.set(action.job, { at: this.now() + RECONSIDER_MS, attempt: 0 });
         log.debug({ why: error.why }, "not now");
       } else {
         this.declined.add(action.job);
@@ -196,7 +201,7 @@ export class ProviderNode {
     void this.options.index.refresh("bid", this.options.client.bidAddress(job, this.options.provider)).catch(() => undefined);
     const attempt = (this.retryAt.get(action.job)?.attempt ?? 0) + 1;
     const delay = backoffDelay(attempt, RETRY_BASE_MS, RETRY_MAX_MS);
-    this.retryAt.set(action.job, { at: Date.now() + delay, attempt });
+    this.retryAt.set(action.job, { at: this.now() + delay, attempt });
     log.warn({ err: error, attempt, retryInMs: delay }, "action failed");
   }
 

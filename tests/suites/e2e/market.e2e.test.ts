@@ -9,7 +9,7 @@ import { Connection, Keypair, LAMPORTS_PER_SOL, PublicKey } from "@solana/web3.j
 import { ComputeMarketClient, parseEvents, toNative, transportError, variantOf, type BidAccount, type ComputeMarketEvent, type JobAccount } from "@compute-market/sdk";
 import { withRetry } from "@compute-market/common";
 import { startFaultProxy, type FaultProxy } from "@compute-market/localnet";
-import { startKeeperProcess, startLocalnetProcess, type Spawned } from "../support/processes";
+import { startKeeperProcess, startLocalnetProcess, type Spawned } from "../../support/processes";
 
 const JOBS = 50;
 const SLOT_MS = 40;

@@ -5,8 +5,8 @@ import os from "node:os";
 import path from "node:path";
 import { Keypair } from "@solana/web3.js";
 import { loadConfig } from "@compute-market/common";
-import { PROVIDER_ENV, ProviderConfigSchema, reserveOf } from "../../app/provider/src/config";
-import { createStrategy } from "../../app/provider/src/strategy";
+import { PROVIDER_ENV, ProviderConfigSchema, reserveOf } from "../../../app/provider/src/config";
+import { createStrategy } from "../../../app/provider/src/strategy";
 
 const flags = (values: Record<string, unknown>) => values as never;
 

@@ -9,8 +9,8 @@ import WebSocket from "ws";
 import type { PublicKey } from "@solana/web3.js";
 import { inputEntry, keypairSigner, streamLogs, type ContainerJobSpec, type JobLogMessage, type WebSocketConstructor } from "@compute-market/sdk";
 import { startProvider, type ProviderNodeHandle } from "@compute-market/provider";
-import { shellSpec, testDocker } from "../support/docker";
-import { providerConfig, startProviderMarket, testLogger, until, type ProviderMarket } from "../support/provider-market";
+import { shellSpec, testDocker } from "../../support/docker";
+import { providerConfig, startProviderMarket, testLogger, until, type ProviderMarket } from "../../support/provider-market";
 
 describe("provider node with Docker, a keeper and a consumer", function () {
   this.timeout(120_000);

@@ -26,10 +26,11 @@ import {
   type ResultsChallenge,
   type WebSocketConstructor,
 } from "@compute-market/sdk";
-import { ChallengeBook } from "../../app/provider/src/results/auth";
-import { JobLogHub } from "../../app/provider/src/results/catalog";
-import { startResultsServer, type ResultsServer } from "../../app/provider/src/results/server";
-import { BlobStore, hashOutputDir } from "../../app/provider/src/results/store";
+import { ChallengeBook } from "../../../app/provider/src/results/auth";
+import { JobLogHub } from "../../../app/provider/src/results/catalog";
+import { startResultsServer, type ResultsServer } from "../../../app/provider/src/results/server";
+import { BlobStore, hashOutputDir } from "../../../app/provider/src/results/store";
+import { until } from "../../support/wait";
 
 const MAX_BLOB = 256 * 1024;
 const sha256Hex = (bytes: Uint8Array | string) => createHash("sha256").update(bytes).digest("hex");
@@ -97,13 +98,6 @@ async function collect(stream: AsyncIterable<JobLogMessage>, into: JobLogMessage
   for await (const message of stream) into.push(message);
 }
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 describe("results server", () => {
   const consumer = Keypair.generate();
@@ -462,10 +456,10 @@ describe("results server", () => {
       // When the consumer connects
       const messages: JobLogMessage[] = [];
       const done = collect(streamLogs({ ...as(consumer), WebSocket: Socket }), messages);
-      await until(() => messages.length === 2, "the history");
+      await until("the history", () => messages.length === 2, 5_000, 5);
       // And more lines arrive, then the job ends
       hub.append(job, "stdout", "epoch 2");
-      await until(() => messages.length === 3, "a live line");
+      await until("a live line", () => messages.length === 3, 5_000, 5);
       hub.end(job, "succeeded");
       await done;
       // Then it saw all of them in order, and the iteration finished after the end
@@ -509,7 +503,7 @@ describe("results server", () => {
       const messages: JobLogMessage[] = [];
       const outcome = collect(streamLogs({ ...as(consumer), WebSocket: Socket }), messages).then(() => null, (error: Error) => error);
       hub.append(job, "stdout", "working");
-      await until(() => messages.length === 1, "a live line");
+      await until("a live line", () => messages.length === 1, 5_000, 5);
       await server.close();
       assert.match(String((await outcome)?.message), /closed before the job ended/);
       server = await startResultsServer({ port: 0, store, jobs: hub, consumerOf, maxBlobBytes: MAX_BLOB });

@@ -2,7 +2,7 @@
 // machine, and utilisation as the fullest dimension.
 import assert from "node:assert/strict";
 import { label16 } from "@compute-market/sdk";
-import { CapacityLedger, satisfies, type Requirements } from "../../app/provider/src/capacity";
+import { CapacityLedger, satisfies, type Requirements } from "../../../app/provider/src/capacity";
 
 const BOX = { gpuModel: "L4", gpuCount: 2, vramMb: 24_000, cpuCores: 8, memoryMb: 32_768, diskGb: 100 };
 const need = (overrides: Partial<Requirements> = {}): Requirements => ({

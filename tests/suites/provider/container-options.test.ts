@@ -1,7 +1,7 @@
 // The container a job runs in, from its spec: limits, isolation, mounts and GPUs.
 import assert from "node:assert/strict";
-import { containerOptions, JOB_LABEL, PIDS_LIMIT } from "../../app/provider/src/runtime";
-import { shellSpec } from "../support/docker";
+import { containerOptions, JOB_LABEL, PIDS_LIMIT } from "../../../app/provider/src/runtime";
+import { shellSpec } from "../../support/docker";
 
 const IMAGE = `sha256:${"cd".repeat(32)}`;
 const PATHS = { inputsDir: "/work/run/inputs", outputDir: "/work/run/result/outputs" };

@@ -12,10 +12,10 @@ import { sha256 } from "@noble/hashes/sha256";
 import { bytesToHex } from "@noble/hashes/utils";
 import { variantOf, type ContainerJobSpec, type JobAccount } from "@compute-market/sdk";
 import { MarketIndex, createLogger } from "@compute-market/common";
-import { JobJournal, type JournalFileSystem } from "../../app/provider/src/lifecycle/journal";
-import { Decline, ProviderFault, ProviderNode, type ExecutionResult, type JobWork, type NodePorts } from "../../app/provider/src/lifecycle/node";
-import { startClusterMarket, type ClusterMarket, type ClusterWallet } from "../support/cluster-market";
-import { shellSpec } from "../support/docker";
+import { JobJournal, type JournalFileSystem } from "../../../app/provider/src/lifecycle/journal";
+import { Decline, ProviderFault, ProviderNode, type ExecutionResult, type JobWork, type NodePorts } from "../../../app/provider/src/lifecycle/node";
+import { startClusterMarket, type ClusterMarket, type ClusterWallet } from "../../support/cluster-market";
+import { shellSpec } from "../../support/docker";
 
 const SPEC: ContainerJobSpec = shellSpec(`sha256:${"ab".repeat(32)}`, "echo hi > /outputs/hi", { timeoutSeconds: 10 });
 const logger = createLogger("provider-test", (process.env.TEST_LOG as "silent") ?? "silent");
@@ -81,6 +81,9 @@ describe("provider node lifecycle", function () {
     return { owner, provider, workDir: mkdtempSync(path.join(os.tmpdir(), "provider-node-")), ports: new FakePorts() };
   }
 
+  /** The nodes' clock for retry times: tests move it instead of sleeping through a backoff. */
+  let clockMs = 0;
+
   function node(op: Operator, journal = new JobJournal(op.workDir)): { node: ProviderNode; index: MarketIndex; step: () => Promise<void> } {
     const index = new MarketIndex(op.owner.client.program, env.connection, logger);
     const created = new ProviderNode({
@@ -93,6 +96,7 @@ describe("provider node lifecycle", function () {
       provider: op.provider,
       logger,
       maxConcurrentRuns: 2,
+      now: () => clockMs,
     });
     // One deterministic step: reload the chain, plan, and wait for what was started.
     const step = async () => {
@@ -252,7 +256,9 @@ describe("provider node lifecycle", function () {
     await step();
     assert.equal(await bidStatus(op, job), "started");
     assert.equal(n.stats.failures, 1);
-    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    await step();
+    assert.equal(op.ports.executions, 1, "no retry before the backoff has passed");
+    clockMs += 1_200;
     await step();
     assert.equal(await bidStatus(op, job), "committed");
     assert.equal(op.ports.executions, 2);

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { Replay, VmModule, VmStatus, WitnessError } from "@compute-market/vm";
 
-const ROOT = path.resolve(__dirname, "../..");
+const ROOT = path.resolve(__dirname, "../../..");
 const guest = (name: string) => readFileSync(path.join(ROOT, "target/guests", `${name}.bin`));
 
 function pseudoRandom(len: number, seed: number): Uint8Array {

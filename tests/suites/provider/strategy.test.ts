@@ -2,7 +2,7 @@
 // bigint arithmetic at the edges of u64.
 import assert from "node:assert/strict";
 import { label16, suggestMaxPrice } from "@compute-market/sdk";
-import { createStrategy, FixedFloorStrategy, UtilisationMarkupStrategy, workUnits, type QuoteContext, type StrategyConfig } from "../../app/provider/src/strategy";
+import { createStrategy, FixedFloorStrategy, UtilisationMarkupStrategy, workUnits, type QuoteContext, type StrategyConfig } from "../../../app/provider/src/strategy";
 
 const U64_MAX = 2n ** 64n - 1n;
 

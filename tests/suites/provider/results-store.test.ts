@@ -15,7 +15,7 @@ import {
   hashOutputDir,
   OutputTooLargeError,
   UnsafeOutputError,
-} from "../../app/provider/src/results/store";
+} from "../../../app/provider/src/results/store";
 
 const sha256Hex = (bytes: Uint8Array | string) => createHash("sha256").update(bytes).digest("hex");
 

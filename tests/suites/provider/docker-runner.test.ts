@@ -7,8 +7,8 @@ import path from "node:path";
 import Docker from "dockerode";
 import { sha256 } from "@noble/hashes/sha256";
 import { bytesToHex } from "@noble/hashes/utils";
-import { cleanupLeftovers, InputMismatchError, isDaemonReachable, materializeInputs, runContainer, type RunOptions } from "../../app/provider/src/runtime";
-import { jobContainers, shellSpec, testDocker } from "../support/docker";
+import { cleanupLeftovers, InputMismatchError, isDaemonReachable, materializeInputs, runContainer, type RunOptions } from "../../../app/provider/src/runtime";
+import { jobContainers, shellSpec, testDocker } from "../../support/docker";
 
 describe("docker runner", function () {
   this.timeout(60_000);

@@ -15,7 +15,7 @@ import {
   specChanges,
   toHardwareSpec,
   type DetectedHardware,
-} from "../../app/provider/src/hardware";
+} from "../../../app/provider/src/hardware";
 
 const H100 = "NVIDIA H100 80GB HBM3, 81559, GPU-aaaa\r\n NVIDIA H100 80GB HBM3 , 81559 , GPU-bbbb \n\n";
 

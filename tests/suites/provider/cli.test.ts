@@ -7,8 +7,8 @@ import os from "node:os";
 import path from "node:path";
 import { createTransferInstruction, getAssociatedTokenAddressSync, getOrCreateAssociatedTokenAccount } from "@solana/spl-token";
 import { Keypair, LAMPORTS_PER_SOL, Transaction, sendAndConfirmTransaction } from "@solana/web3.js";
-import { startClusterMarket, type ClusterMarket } from "../support/cluster-market";
-import { spawnTs } from "../support/processes";
+import { startClusterMarket, type ClusterMarket } from "../../support/cluster-market";
+import { spawnTs } from "../../support/processes";
 
 interface CliResult {
   code: number | null;

@@ -3,8 +3,8 @@
 import assert from "node:assert/strict";
 import { Keypair, PublicKey } from "@solana/web3.js";
 import type { BidAccount, JobAccount } from "@compute-market/sdk";
-import { FORGET_GRACE_SLOTS, plan, planJob, type PlanInput } from "../../app/provider/src/lifecycle/plan";
-import type { JournalRecord } from "../../app/provider/src/lifecycle/journal";
+import { FORGET_GRACE_SLOTS, plan, planJob, type PlanInput } from "../../../app/provider/src/lifecycle/plan";
+import type { JournalRecord } from "../../../app/provider/src/lifecycle/journal";
 
 const ME = Keypair.generate().publicKey;
 const RIVAL = Keypair.generate().publicKey;

@@ -9,10 +9,10 @@ import path from "node:path";
 import Docker from "dockerode";
 import { getAssociatedTokenAddressSync } from "@solana/spl-token";
 import { startProvider, type ProviderConfig, type ProviderNodeHandle } from "@compute-market/provider";
-import { shellSpec, testDocker, jobContainers } from "../support/docker";
-import { startDockerProxy } from "../support/docker-proxy";
-import { startProviderProcess, type Spawned } from "../support/processes";
-import { freePort, PROVIDER_MARKET_PARAMS, providerConfig, startProviderMarket, testLogger, until, type ProviderMarket } from "../support/provider-market";
+import { shellSpec, testDocker, jobContainers } from "../../support/docker";
+import { startDockerProxy } from "../../support/docker-proxy";
+import { startProviderProcess, type Spawned } from "../../support/processes";
+import { freePort, PROVIDER_MARKET_PARAMS, providerConfig, startProviderMarket, testLogger, until, type ProviderMarket } from "../../support/provider-market";
 
 describe("provider failures", function () {
   this.timeout(180_000);
