@@ -13,6 +13,7 @@ export type JobAccount = Native<Accounts["job"]>;
 export type BidAccount = Native<Accounts["bid"]>;
 export type DisputeAccount = Native<Accounts["dispute"]>;
 export type WitnessBufferAccount = Native<Accounts["witnessBuffer"]>;
+export type ServiceAccount = Native<Accounts["service"]>;
 
 type AccountName = keyof Accounts;
 
@@ -51,6 +52,10 @@ export function fetchBid(program: Program<ComputeMarket>, address: PublicKey): P
 
 export function fetchDispute(program: Program<ComputeMarket>, address: PublicKey): Promise<DisputeAccount | null> {
   return fetchDecoded(program, "dispute", address);
+}
+
+export function fetchService(program: Program<ComputeMarket>, address: PublicKey): Promise<ServiceAccount | null> {
+  return fetchDecoded(program, "service", address);
 }
 
 export function fetchWitnessBuffer(program: Program<ComputeMarket>, address: PublicKey): Promise<WitnessBufferAccount | null> {

@@ -11,6 +11,7 @@ import {
   fetchDispute,
   type DisputeAccount,
   fetchJob,
+  fetchService,
   fetchMarket,
   fetchProvider,
   type BidAccount,
@@ -18,6 +19,7 @@ import {
   type JobAccount,
   type MarketAccount,
   type ProviderAccount,
+  type ServiceAccount,
 } from "./accounts";
 import type { ComputeMarket } from "./generated/compute_market";
 import idl from "./generated/compute_market.json";
@@ -63,6 +65,13 @@ import {
   withdrawUnstakedInstruction,
   type CreateMarketArgs,
   type PostJobArgs,
+  type PostServiceArgs,
+  postServiceInstruction,
+  fundServiceInstruction,
+  claimServiceInstruction,
+  endReplicaInstruction,
+  closeReplicaInstruction,
+  closeServiceInstruction,
   type UpdateConfigArgs,
 } from "./instructions";
 import { toNative, variantOf } from "./native";
@@ -77,12 +86,14 @@ import {
   findProviderPda,
   findStakeVaultPda,
   findWitnessBufferPda,
+  findServicePda,
 } from "./pda";
 import { MissingAccountError, type MissingAccountKind } from "./errors";
 import { accountFieldOffset } from "./layout";
 import { transactionSender } from "./rpc/send";
 import type { PreparedTransaction, TransactionOptions, TransactionSender } from "./rpc/transactions";
 import type { MachineRoots } from "./verifiable";
+import { acknowledgementVerifyInstruction, type Acknowledgement } from "./services";
 import { DEFAULT_MAX_STEPS, machineSpec, machineSpecHash, type MachineJobSpec } from "./machine-spec";
 import type { HardwareSpecInput, JobRequirementsInput } from "./types";
 
@@ -95,6 +106,15 @@ export interface ClientOptions {
   /** How transactions are priced, sent and confirmed (priority fee, cap, rebroadcast, reports). */
   transactions?: TransactionOptions;
 }
+
+/** What `postService` needs; the nonce defaults to a random u64, the bidding window to the market's, the grace to one period. */
+export type PostServiceInput = Omit<PostServiceArgs, "nonce" | "bidWindowSlots" | "graceSlots"> & {
+  market: PublicKey;
+  nonce?: bigint;
+  bidWindowSlots?: bigint;
+  graceSlots?: bigint;
+  consumerToken?: PublicKey;
+};
 
 /** Stands for the signature of a transaction collected by `instructionsOf` rather than sent. */
 export const UNSENT_SIGNATURE = "unsent";
@@ -628,6 +648,114 @@ export class ComputeMarketClient {
       bondVault: findBondVaultPda({ dispute: args.dispute, programId: this.programId })[0],
     });
     return this.send([...create, ix]);
+  }
+
+  // --- services ------------------------------------------------------------------------
+
+  serviceAddress(job: PublicKey): PublicKey {
+    return findServicePda({ job, programId: this.programId })[0];
+  }
+
+  fetchService(address: PublicKey): Promise<ServiceAccount | null> {
+    return fetchService(this.program, address);
+  }
+
+  /** Leases a service: a job paid per acknowledged slot, funded with `deposit`, its terms beside it. */
+  async postService(input: PostServiceInput): Promise<{ job: PublicKey; escrow: PublicKey; service: PublicKey; nonce: bigint; signature: string }> {
+    const market = await this.requireMarket(input.market);
+    const nonce = input.nonce ?? randomNonce();
+    const job = this.jobAddress(nonce);
+    const escrow = findEscrowPda({ job, programId: this.programId })[0];
+    const service = this.serviceAddress(job);
+    const args = { ...input, nonce, bidWindowSlots: input.bidWindowSlots ?? 0n, graceSlots: input.graceSlots ?? input.ackPeriodSlots };
+    const ix = await postServiceInstruction(this.program, args, {
+      consumer: this.wallet,
+      config: this.configAddress,
+      market: input.market,
+      job,
+      escrow,
+      service,
+      consumerToken: this.tokenAccount(market.paymentMint, input.consumerToken),
+      paymentMint: market.paymentMint,
+    });
+    return { job, escrow, service, nonce, signature: await this.send([ix]) };
+  }
+
+  /** Tops up a service's deposit from this wallet (anyone may). */
+  async fundService(args: { job: PublicKey; amount: bigint; funderToken?: PublicKey }): Promise<string> {
+    const job = await this.requireJob(args.job);
+    const ix = await fundServiceInstruction(this.program, args.amount, {
+      funder: this.wallet,
+      funderToken: this.tokenAccount(job.paymentMint, args.funderToken),
+      job: args.job,
+      escrow: job.escrow,
+    });
+    return this.send([ix]);
+  }
+
+  /** Claims the time `ack` acknowledges for this wallet's replica: the Ed25519 verification, then the claim. */
+  async claimService(ack: Acknowledgement, args: { ownerToken?: PublicKey } = {}): Promise<string> {
+    const job = await this.requireJob(ack.job);
+    const config = await this.requireConfig();
+    const {
+      addresses: [ownerToken, treasuryToken],
+      create,
+    } = await this.associatedTokens([
+      [this.wallet, job.paymentMint, args.ownerToken],
+      [config.treasury, job.paymentMint],
+    ]);
+    const claim = await claimServiceInstruction(this.program, ack.upToSlot, {
+      owner: this.wallet,
+      ownerToken,
+      config: this.configAddress,
+      job: ack.job,
+      escrow: job.escrow,
+      service: this.serviceAddress(ack.job),
+      bid: this.bidAddress(ack.job, ack.provider),
+      treasuryToken,
+    });
+    // The program reads the verification from the instruction right before the claim.
+    return this.send([...create, acknowledgementVerifyInstruction(ack), claim]);
+  }
+
+  /** Ends a replica: at once as the consumer or its watchdog, with a period's notice as its owner. */
+  async endReplica(args: { job: PublicKey; provider: PublicKey }): Promise<string> {
+    const ix = await endReplicaInstruction(this.program, { signer: this.wallet, job: args.job, service: this.serviceAddress(args.job), bid: this.bidAddress(args.job, args.provider) });
+    return this.send([ix]);
+  }
+
+  /** Closes an ended replica once its owner could claim (anyone may); the last one settles the lease. */
+  async closeReplica(args: { job: PublicKey; provider: PublicKey; keeperToken?: PublicKey }): Promise<string> {
+    const job = await this.requireJob(args.job);
+    const bidAddress = this.bidAddress(args.job, args.provider);
+    const bid = orThrow(await this.fetchBid(bidAddress), "bid", bidAddress);
+    const {
+      addresses: [keeperToken, consumerToken],
+      create,
+    } = await this.associatedTokens([
+      [this.wallet, job.paymentMint, args.keeperToken],
+      [job.consumer, job.paymentMint],
+    ]);
+    const ix = await closeReplicaInstruction(this.program, {
+      keeper: this.wallet,
+      keeperToken,
+      job: args.job,
+      escrow: job.escrow,
+      service: this.serviceAddress(args.job),
+      bid: bidAddress,
+      provider: args.provider,
+      owner: bid.owner,
+      consumer: job.consumer,
+      consumerToken,
+    });
+    return this.send([...create, ix]);
+  }
+
+  /** Returns the rent of a dead job's service terms to its consumer (anyone may). */
+  async closeService(args: { job: PublicKey }): Promise<string> {
+    const service = this.serviceAddress(args.job);
+    const terms = orThrow(await this.fetchService(service), "service", service);
+    return this.send([await closeServiceInstruction(this.program, { service, job: args.job, consumer: terms.consumer })]);
   }
 
   fetchDispute(address: PublicKey): Promise<DisputeAccount | null> {

@@ -71,7 +71,7 @@ export function translateError(error: unknown): unknown {
 }
 
 /** What a call needed that is not on the cluster: a job, a bid, a provider… */
-export type MissingAccountKind = "config" | "market" | "provider" | "job" | "bid" | "dispute";
+export type MissingAccountKind = "config" | "market" | "provider" | "job" | "bid" | "dispute" | "service";
 
 /**
  * An account a call needs does not exist (closed, never created, or on another cluster), found

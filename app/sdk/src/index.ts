@@ -19,4 +19,5 @@ export * from "./types";
 export type { ComputeMarket } from "./generated/compute_market";
 export * from "./publish";
 export * from "./verifiable";
+export * from "./services";
 export * as rules from "./rules";

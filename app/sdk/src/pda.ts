@@ -13,6 +13,7 @@ export const SEEDS = {
   dispute: "dispute",
   bond: "bond",
   witness: "witness",
+  service: "service",
 } as const;
 
 const encoder = new TextEncoder();
@@ -67,6 +68,10 @@ export function findJobPda({
 
 export function findEscrowPda({ job, programId }: { job: PublicKey; programId: PublicKey }): [PublicKey, number] {
   return derive([encoder.encode(SEEDS.escrow), job.toBytes()], programId);
+}
+
+export function findServicePda({ job, programId }: { job: PublicKey; programId: PublicKey }): [PublicKey, number] {
+  return derive([encoder.encode(SEEDS.service), job.toBytes()], programId);
 }
 
 export function findBidPda({ job, provider, programId }: { job: PublicKey; provider: PublicKey; programId: PublicKey }): [PublicKey, number] {

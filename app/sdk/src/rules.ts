@@ -869,8 +869,14 @@ export function noShowDue(job: JobAccount, bid: BidAccount, slot: bigint): boole
 }
 
 /** A winner that has not committed by the commit deadline (only once the job runs). */
+/** A service lease (paid per acknowledged slot), not a batch job with a result. */
+export function isService(job: JobAccount): boolean {
+  return variantOf(job.kind) === "service";
+}
+
+/** A batch winner that missed its commit deadline; a service has none (program: `check_timeout`). */
 export function timeoutDue(job: JobAccount, bid: BidAccount, slot: bigint): boolean {
-  return stateOf(job) === "running" && slot > job.progress.commitDeadlineSlot && holdsAward(bid, job) && statusOf(bid) !== "committed";
+  return !isService(job) && stateOf(job) === "running" && slot > job.progress.commitDeadlineSlot && holdsAward(bid, job) && statusOf(bid) !== "committed";
 }
 
 /** The winners' bids that count at finalize: the ranked winners holding the award or refuted in it. */

@@ -23,7 +23,7 @@ pub struct Access {
     pub writable: bool,
 }
 
-/// `signer`, `signer_writable`, `writable`, `readonly` or `program` (read-only, fixed address).
+/// `signer`, `signer_writable`, `writable`, `readonly`, or `program` and `sysvar` (read-only, fixed address).
 #[macro_export]
 macro_rules! access {
     (signer) => { $crate::accounts::Access { signer: true, writable: false } };
@@ -31,6 +31,7 @@ macro_rules! access {
     (writable) => { $crate::accounts::Access { signer: false, writable: true } };
     (readonly) => { $crate::accounts::Access { signer: false, writable: false } };
     (program) => { $crate::accounts::Access { signer: false, writable: false } };
+    (sysvar) => { $crate::accounts::Access { signer: false, writable: false } };
 }
 
 /// `Some(address)` for an account with a fixed address, `None` otherwise.

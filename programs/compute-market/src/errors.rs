@@ -147,6 +147,21 @@ program_errors! {
     ResultsAgree = 6369 : "The two winners committed the same final state: there is nothing to referee.",
     ResultsDiffer = 6370 : "The winners' final states differ: a referee game must decide first.",
     NotWitnessWriter = 6371 : "Only the proof buffer's writer may close it.",
+    // 6400–6449: services
+    NotAService = 6400 : "The job is not a service lease.",
+    ServiceHasNoResult = 6401 : "A service is paid per acknowledged slot: it has no result to commit, time out on or settle.",
+    InvalidAcknowledgement = 6402 : "The instruction before the claim must be the Ed25519 program verifying one acknowledgement, signed by the service's watchdog, of this job, replica and slot.",
+    StaleAcknowledgement = 6403 : "The acknowledgement covers no slot the replica was not already paid for (an older one replayed, or time after its end).",
+    AcknowledgementAhead = 6404 : "The acknowledgement names a slot that has not come yet.",
+    NotServiceParty = 6405 : "Only the consumer, the service's watchdog or the replica's owner may end a replica.",
+    ReplicaEnded = 6406 : "The replica was already ended.",
+    ReplicaStillClaimable = 6407 : "The replica is up, or its owner's period to claim after its end has not passed.",
+    InvalidServiceTerms = 6408 : "A service needs an acknowledgement period of 1 to 216,000 slots, replicated mode, open failure refunds and no instant price.",
+    ServiceMismatch = 6409 : "The service account does not belong to this job.",
+    DepositTooSmall = 6410 : "The deposit must cover one period of every replica at the highest rate, with its fees and the crank fee.",
+    ReplicaNotStarted = 6411 : "The replica has not started: there is no served time to pay for.",
+    ServiceStillOpen = 6412 : "The service's job is still alive: it is settled by the last replica's close.",
+    DepositExhausted = 6413 : "The deposit cannot pay for one more slot: the service waits for a top-up.",
     // 6900–6999: arithmetic
     MathOverflow = 6900 : "An arithmetic operation overflowed.",
 }

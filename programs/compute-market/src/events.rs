@@ -297,3 +297,68 @@ crate::event! {
         pub unrevealed: Bool,
     }
 }
+
+crate::event! {
+    /// A consumer leased a service: its job is posted, its deposit escrowed, its terms written.
+    pub struct ServicePosted {
+        pub job: Address,
+        pub service: Address,
+        pub watchdog: Address,
+        pub ack_period_slots: U64,
+        pub deposit: U64,
+    }
+}
+
+crate::event! {
+    /// Someone topped up a service's deposit.
+    pub struct ServiceFunded {
+        pub job: Address,
+        pub funder: Address,
+        pub amount: U64,
+        /// The deposit's tokens the job accounts for after the top-up.
+        pub escrowed: U64,
+    }
+}
+
+crate::event! {
+    /// A replica was paid for acknowledged time.
+    pub struct ServiceClaimed {
+        pub job: Address,
+        pub provider: Address,
+        /// The replica is paid for every slot up to this one.
+        pub paid_through_slot: U64,
+        pub slots: U64,
+        pub paid: U64,
+        pub fee: U64,
+        /// The deposit's tokens the job accounts for after the claim.
+        pub escrowed: U64,
+    }
+}
+
+crate::event! {
+    /// A replica was ended: by the consumer's side at once, or by its owner with notice.
+    pub struct ReplicaEnded {
+        pub job: Address,
+        pub provider: Address,
+        /// The last slot the replica is paid for.
+        pub ended_slot: U64,
+        pub by_owner: Bool,
+    }
+}
+
+crate::event! {
+    /// An ended replica's bid was closed and its stake lock released.
+    pub struct ReplicaClosed {
+        pub job: Address,
+        pub provider: Address,
+    }
+}
+
+crate::event! {
+    /// A service's last replica closed: the deposit's rest went back to the consumer.
+    pub struct ServiceSettled {
+        pub job: Address,
+        pub refunded: U64,
+        pub crank_fee: U64,
+    }
+}

@@ -8,7 +8,7 @@ use crate::discriminator::Discriminated;
 use crate::errors::ErrorCode;
 use crate::events::*;
 use crate::layout::{Bool, ByteEnum, Stored};
-use crate::state::{Bid, Config, Dispute, Job, Market, Provider, WitnessBuffer};
+use crate::state::{Bid, Config, Dispute, Job, Market, Provider, Service, WitnessBuffer};
 use pinocchio::Address;
 use serde_json::{json, Map, Value};
 
@@ -24,6 +24,7 @@ pub fn build() -> Value {
         named::<Bid>(&mut registry),
         named::<Dispute>(&mut registry),
         named::<WitnessBuffer>(&mut registry),
+        named::<Service>(&mut registry),
     ];
     let events = vec![
         named::<ConfigInitialized>(&mut registry),
@@ -55,6 +56,12 @@ pub fn build() -> Value {
         named::<DisputeSettled>(&mut registry),
         named::<ResultRevealed>(&mut registry),
         named::<WinnerSlashed>(&mut registry),
+        named::<ServicePosted>(&mut registry),
+        named::<ServiceFunded>(&mut registry),
+        named::<ServiceClaimed>(&mut registry),
+        named::<ReplicaEnded>(&mut registry),
+        named::<ReplicaClosed>(&mut registry),
+        named::<ServiceSettled>(&mut registry),
     ];
     let errors: Vec<Value> = ErrorCode::ALL
         .iter()

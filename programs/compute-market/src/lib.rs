@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod constants;
 pub mod discriminator;
+pub mod ed25519;
 pub mod errors;
 pub mod events;
 #[cfg(feature = "idl-build")]
@@ -145,6 +146,18 @@ program! {
     reveal_result(RevealResultAccounts, RevealResultArgs),
     /// Returns a proof buffer's rent to its writer once its game is decided or closed.
     close_witness(CloseWitnessAccounts, CloseWitnessArgs),
+    /// Leases a service: a job paid per acknowledged slot, its deposit and its terms.
+    post_service(PostServiceAccounts, PostServiceArgs),
+    /// Tops up a service's deposit; anyone may.
+    fund_service(FundServiceAccounts, FundServiceArgs),
+    /// Pays a replica for the time the service's watchdog acknowledged (Ed25519, verified just before).
+    claim_service(ClaimServiceAccounts, ClaimServiceArgs),
+    /// Ends a replica: at once by the consumer or its watchdog, with a period's notice by its owner.
+    end_replica(EndReplicaAccounts, EndReplicaArgs),
+    /// Releases an ended replica once its owner could claim; the last one settles the lease.
+    close_replica(CloseReplicaAccounts, CloseReplicaArgs),
+    /// Returns the rent of a dead job's service terms to the consumer.
+    close_service(CloseServiceAccounts, CloseServiceArgs),
 }
 
 /// Dispatches an instruction and logs a failing instruction's error by name. Always inlined

@@ -13,9 +13,10 @@ const JOB = Keypair.generate().publicKey.toBase58();
 type State = "open" | "awarded" | "running" | "committed";
 type Status = "sealed" | "active" | "won" | "started" | "committed";
 
-function job(state: State, overrides: { sealed?: boolean; ranked?: PublicKey[]; awardedSlot?: bigint; replication?: number } = {}): JobAccount {
+function job(state: State, overrides: { sealed?: boolean; ranked?: PublicKey[]; awardedSlot?: bigint; replication?: number; service?: boolean } = {}): JobAccount {
   const ranked = overrides.ranked ?? [];
   return {
+    kind: overrides.service ? { service: {} } : { batch: {} },
     state: { [state]: {} },
     mode: { replicated: {} },
     replication: overrides.replication ?? 1,
@@ -55,6 +56,10 @@ describe("provider planner", () => {
     assert.equal(kind(input(50n, { job: job("open"), declined: true })), null);
     assert.equal(kind(input(50n, { job: job("open"), busy: true })), null);
     assert.equal(kind(input(50n, { job: job("open"), record: record("bid") })), null);
+  });
+
+  it("leaves service leases alone: this node runs batch jobs", () => {
+    assert.equal(kind(input(50n, { job: job("open", { service: true }) })), null);
   });
 
   it("reveals a sealed bid only inside the reveal window and only with a salt in the journal", () => {

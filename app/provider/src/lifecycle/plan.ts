@@ -40,7 +40,7 @@ export interface PlanInput {
 
 // The program's rules (deadlines, award, withdrawal), from the SDK's one rules module.
 export const { stateOf, statusOf, holdsAward, sealsResults } = rules;
-const { canBid, revealDue, resultRevealDue, withdrawWorthwhile } = rules;
+const { canBid, isService, revealDue, resultRevealDue, withdrawWorthwhile } = rules;
 
 /** Slots a record outlives its bid before it is forgotten, so a bid still on its way to the index is not mistaken for a closed one. */
 export const FORGET_GRACE_SLOTS = 10n;
@@ -54,7 +54,8 @@ export function planJob(address: string, input: PlanInput): Action | null {
   const record = input.journal.get(address);
 
   if (!bid) {
-    if (job && canBid(job, slot) && !record && !input.declined.has(address)) return { kind: "consider", job: address };
+    // This node runs batch jobs; service leases are bid on by nodes that serve them.
+    if (job && canBid(job, slot) && !isService(job) && !record && !input.declined.has(address)) return { kind: "consider", job: address };
     if (record && record.phase !== "done" && slot > BigInt(record.slot) + FORGET_GRACE_SLOTS) return { kind: "forget", job: address, why: job ? `job is ${stateOf(job)} and this node holds no bid` : "job closed" };
     return null;
   }

@@ -2432,6 +2432,504 @@ export type ComputeMarket = {
         }
       ],
       "args": []
+    },
+    {
+      "name": "postService",
+      "docs": [
+        "Leases a service: a job paid per acknowledged slot, its deposit and its terms."
+      ],
+      "discriminator": [
+        218,
+        120,
+        158,
+        79,
+        31,
+        11,
+        225,
+        26
+      ],
+      "accounts": [
+        {
+          "name": "consumer",
+          "docs": [
+            "The consumer; pays the deposit and the rent of the job, its escrow and its terms."
+          ],
+          "writable": true,
+          "signer": true
+        },
+        {
+          "name": "config",
+          "docs": [
+            "The protocol config (fee rate, pause flag)."
+          ]
+        },
+        {
+          "name": "market",
+          "docs": [
+            "The market to post in."
+          ],
+          "writable": true
+        },
+        {
+          "name": "job",
+          "docs": [
+            "The job PDA `[\"job\", consumer, nonce]`, created here."
+          ],
+          "writable": true
+        },
+        {
+          "name": "escrow",
+          "docs": [
+            "The escrow vault PDA `[\"escrow\", job]`, created here."
+          ],
+          "writable": true
+        },
+        {
+          "name": "service",
+          "docs": [
+            "The service PDA `[\"service\", job]`, created here."
+          ],
+          "writable": true
+        },
+        {
+          "name": "consumerToken",
+          "docs": [
+            "The consumer's token account of the payment mint, debited."
+          ],
+          "writable": true
+        },
+        {
+          "name": "paymentMint",
+          "docs": [
+            "The market's payment mint."
+          ]
+        },
+        {
+          "name": "tokenProgram",
+          "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+        },
+        {
+          "name": "systemProgram",
+          "address": "11111111111111111111111111111111"
+        }
+      ],
+      "args": [
+        {
+          "name": "nonce",
+          "docs": [
+            "Consumer-chosen number that makes the job's address unique."
+          ],
+          "type": "u64"
+        },
+        {
+          "name": "specHash",
+          "docs": [
+            "sha256 of the service spec (image, ports, health check)."
+          ],
+          "type": {
+            "array": [
+              "u8",
+              32
+            ]
+          }
+        },
+        {
+          "name": "requirements",
+          "docs": [
+            "Hardware every replica needs; `max_duration_slots` is the lease's longest term."
+          ],
+          "type": {
+            "defined": {
+              "name": "jobRequirements"
+            }
+          }
+        },
+        {
+          "name": "replicas",
+          "docs": [
+            "Replicas; zero selects the market default."
+          ],
+          "type": "u8"
+        },
+        {
+          "name": "maxRate",
+          "docs": [
+            "Highest rate per slot per replica, in payment-mint base units."
+          ],
+          "type": "u64"
+        },
+        {
+          "name": "bidWindowSlots",
+          "docs": [
+            "Bidding window in slots; zero selects the market default."
+          ],
+          "type": "u64"
+        },
+        {
+          "name": "sealed",
+          "docs": [
+            "Sealed-bid (second-price) auction instead of open bidding."
+          ],
+          "type": "bool"
+        },
+        {
+          "name": "watchdog",
+          "docs": [
+            "The key that signs acknowledgements (and may end replicas) for the consumer."
+          ],
+          "type": "pubkey"
+        },
+        {
+          "name": "ackPeriodSlots",
+          "docs": [
+            "Slots one acknowledgement covers at most (1 to 216,000)."
+          ],
+          "type": "u64"
+        },
+        {
+          "name": "graceSlots",
+          "docs": [
+            "Slots a failing replica is given before the watchdog ends it."
+          ],
+          "type": "u64"
+        },
+        {
+          "name": "deposit",
+          "docs": [
+            "Tokens moved into the escrow now; anyone may add more with `fund_service`."
+          ],
+          "type": "u64"
+        }
+      ]
+    },
+    {
+      "name": "fundService",
+      "docs": [
+        "Tops up a service's deposit; anyone may."
+      ],
+      "discriminator": [
+        78,
+        122,
+        200,
+        242,
+        128,
+        177,
+        134,
+        129
+      ],
+      "accounts": [
+        {
+          "name": "funder",
+          "docs": [
+            "Whoever pays."
+          ],
+          "signer": true
+        },
+        {
+          "name": "funderToken",
+          "docs": [
+            "The funder's token account of the payment mint, debited."
+          ],
+          "writable": true
+        },
+        {
+          "name": "job",
+          "docs": [
+            "The service's job."
+          ],
+          "writable": true
+        },
+        {
+          "name": "escrow",
+          "docs": [
+            "The job's escrow."
+          ],
+          "writable": true
+        },
+        {
+          "name": "tokenProgram",
+          "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+        }
+      ],
+      "args": [
+        {
+          "name": "amount",
+          "docs": [
+            "Tokens to add, in payment-mint base units."
+          ],
+          "type": "u64"
+        }
+      ]
+    },
+    {
+      "name": "claimService",
+      "docs": [
+        "Pays a replica for the time the service's watchdog acknowledged (Ed25519, verified just before)."
+      ],
+      "discriminator": [
+        58,
+        55,
+        128,
+        93,
+        216,
+        25,
+        199,
+        86
+      ],
+      "accounts": [
+        {
+          "name": "owner",
+          "docs": [
+            "The replica's owner (the bid's)."
+          ],
+          "signer": true
+        },
+        {
+          "name": "ownerToken",
+          "docs": [
+            "The owner's token account of the payment mint, paid."
+          ],
+          "writable": true
+        },
+        {
+          "name": "config",
+          "docs": [
+            "The protocol config (treasury)."
+          ]
+        },
+        {
+          "name": "job",
+          "docs": [
+            "The service's job."
+          ],
+          "writable": true
+        },
+        {
+          "name": "escrow",
+          "docs": [
+            "The job's escrow."
+          ],
+          "writable": true
+        },
+        {
+          "name": "service",
+          "docs": [
+            "The service's terms `[\"service\", job]`."
+          ],
+          "writable": true
+        },
+        {
+          "name": "bid",
+          "docs": [
+            "The replica's bid."
+          ],
+          "writable": true
+        },
+        {
+          "name": "treasuryToken",
+          "docs": [
+            "The treasury's token account of the payment mint (the protocol fee)."
+          ],
+          "writable": true
+        },
+        {
+          "name": "instructions",
+          "docs": [
+            "The instructions sysvar, where the acknowledgement's verification is read."
+          ],
+          "address": "Sysvar1nstructions1111111111111111111111111"
+        },
+        {
+          "name": "tokenProgram",
+          "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+        }
+      ],
+      "args": [
+        {
+          "name": "upToSlot",
+          "docs": [
+            "The slot the acknowledgement covers the replica up to."
+          ],
+          "type": "u64"
+        }
+      ]
+    },
+    {
+      "name": "endReplica",
+      "docs": [
+        "Ends a replica: at once by the consumer or its watchdog, with a period's notice by its owner."
+      ],
+      "discriminator": [
+        158,
+        178,
+        30,
+        135,
+        138,
+        151,
+        140,
+        92
+      ],
+      "accounts": [
+        {
+          "name": "signer",
+          "docs": [
+            "The consumer, the service's watchdog, or the replica's owner."
+          ],
+          "signer": true
+        },
+        {
+          "name": "job",
+          "docs": [
+            "The service's job."
+          ]
+        },
+        {
+          "name": "service",
+          "docs": [
+            "The service's terms."
+          ]
+        },
+        {
+          "name": "bid",
+          "docs": [
+            "The replica's bid."
+          ],
+          "writable": true
+        }
+      ],
+      "args": []
+    },
+    {
+      "name": "closeReplica",
+      "docs": [
+        "Releases an ended replica once its owner could claim; the last one settles the lease."
+      ],
+      "discriminator": [
+        26,
+        13,
+        177,
+        194,
+        132,
+        137,
+        183,
+        35
+      ],
+      "accounts": [
+        {
+          "name": "keeper",
+          "docs": [
+            "Whoever cranks it."
+          ],
+          "signer": true
+        },
+        {
+          "name": "keeperToken",
+          "docs": [
+            "The keeper's token account of the payment mint (the crank fee, on the last replica)."
+          ],
+          "writable": true
+        },
+        {
+          "name": "job",
+          "docs": [
+            "The service's job; closed with the last replica."
+          ],
+          "writable": true
+        },
+        {
+          "name": "escrow",
+          "docs": [
+            "The job's escrow; closed with the last replica."
+          ],
+          "writable": true
+        },
+        {
+          "name": "service",
+          "docs": [
+            "The service's terms; closed with the last replica."
+          ],
+          "writable": true
+        },
+        {
+          "name": "bid",
+          "docs": [
+            "The replica's bid, closed here."
+          ],
+          "writable": true
+        },
+        {
+          "name": "provider",
+          "docs": [
+            "The replica's provider, whose lock is released."
+          ],
+          "writable": true
+        },
+        {
+          "name": "owner",
+          "docs": [
+            "The provider's owner (the bid's rent)."
+          ],
+          "writable": true
+        },
+        {
+          "name": "consumer",
+          "docs": [
+            "The job's consumer (the refund's rent)."
+          ],
+          "writable": true
+        },
+        {
+          "name": "consumerToken",
+          "docs": [
+            "The consumer's token account of the payment mint (what the deposit has left)."
+          ],
+          "writable": true
+        },
+        {
+          "name": "tokenProgram",
+          "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+        }
+      ],
+      "args": []
+    },
+    {
+      "name": "closeService",
+      "docs": [
+        "Returns the rent of a dead job's service terms to the consumer."
+      ],
+      "discriminator": [
+        243,
+        233,
+        131,
+        135,
+        145,
+        47,
+        57,
+        20
+      ],
+      "accounts": [
+        {
+          "name": "service",
+          "docs": [
+            "The service's terms, closed here."
+          ],
+          "writable": true
+        },
+        {
+          "name": "job",
+          "docs": [
+            "The address of the service's job (gone, or another incarnation)."
+          ]
+        },
+        {
+          "name": "consumer",
+          "docs": [
+            "The service's consumer (the rent)."
+          ],
+          "writable": true
+        }
+      ],
+      "args": []
     }
   ],
   "accounts": [
@@ -2524,6 +3022,19 @@ export type ComputeMarket = {
         197,
         155,
         107
+      ]
+    },
+    {
+      "name": "service",
+      "discriminator": [
+        144,
+        62,
+        76,
+        129,
+        167,
+        36,
+        151,
+        250
       ]
     }
   ],
@@ -2903,6 +3414,84 @@ export type ComputeMarket = {
         32,
         68,
         212
+      ]
+    },
+    {
+      "name": "servicePosted",
+      "discriminator": [
+        214,
+        120,
+        16,
+        183,
+        198,
+        38,
+        92,
+        182
+      ]
+    },
+    {
+      "name": "serviceFunded",
+      "discriminator": [
+        113,
+        202,
+        217,
+        105,
+        192,
+        83,
+        149,
+        231
+      ]
+    },
+    {
+      "name": "serviceClaimed",
+      "discriminator": [
+        63,
+        250,
+        204,
+        176,
+        151,
+        176,
+        160,
+        82
+      ]
+    },
+    {
+      "name": "replicaEnded",
+      "discriminator": [
+        216,
+        20,
+        6,
+        79,
+        254,
+        127,
+        225,
+        190
+      ]
+    },
+    {
+      "name": "replicaClosed",
+      "discriminator": [
+        12,
+        44,
+        189,
+        135,
+        166,
+        219,
+        18,
+        79
+      ]
+    },
+    {
+      "name": "serviceSettled",
+      "discriminator": [
+        29,
+        131,
+        148,
+        122,
+        205,
+        101,
+        46,
+        253
       ]
     }
   ],
@@ -3386,6 +3975,76 @@ export type ComputeMarket = {
       "code": 6371,
       "name": "notWitnessWriter",
       "msg": "Only the proof buffer's writer may close it."
+    },
+    {
+      "code": 6400,
+      "name": "notAService",
+      "msg": "The job is not a service lease."
+    },
+    {
+      "code": 6401,
+      "name": "serviceHasNoResult",
+      "msg": "A service is paid per acknowledged slot: it has no result to commit, time out on or settle."
+    },
+    {
+      "code": 6402,
+      "name": "invalidAcknowledgement",
+      "msg": "The instruction before the claim must be the Ed25519 program verifying one acknowledgement, signed by the service's watchdog, of this job, replica and slot."
+    },
+    {
+      "code": 6403,
+      "name": "staleAcknowledgement",
+      "msg": "The acknowledgement covers no slot the replica was not already paid for (an older one replayed, or time after its end)."
+    },
+    {
+      "code": 6404,
+      "name": "acknowledgementAhead",
+      "msg": "The acknowledgement names a slot that has not come yet."
+    },
+    {
+      "code": 6405,
+      "name": "notServiceParty",
+      "msg": "Only the consumer, the service's watchdog or the replica's owner may end a replica."
+    },
+    {
+      "code": 6406,
+      "name": "replicaEnded",
+      "msg": "The replica was already ended."
+    },
+    {
+      "code": 6407,
+      "name": "replicaStillClaimable",
+      "msg": "The replica is up, or its owner's period to claim after its end has not passed."
+    },
+    {
+      "code": 6408,
+      "name": "invalidServiceTerms",
+      "msg": "A service needs an acknowledgement period of 1 to 216,000 slots, replicated mode, open failure refunds and no instant price."
+    },
+    {
+      "code": 6409,
+      "name": "serviceMismatch",
+      "msg": "The service account does not belong to this job."
+    },
+    {
+      "code": 6410,
+      "name": "depositTooSmall",
+      "msg": "The deposit must cover one period of every replica at the highest rate, with its fees and the crank fee."
+    },
+    {
+      "code": 6411,
+      "name": "replicaNotStarted",
+      "msg": "The replica has not started: there is no served time to pay for."
+    },
+    {
+      "code": 6412,
+      "name": "serviceStillOpen",
+      "msg": "The service's job is still alive: it is settled by the last replica's close."
+    },
+    {
+      "code": 6413,
+      "name": "depositExhausted",
+      "msg": "The deposit cannot pay for one more slot: the service waits for a top-up."
     },
     {
       "code": 6900,
@@ -4244,6 +4903,23 @@ export type ComputeMarket = {
       }
     },
     {
+      "name": "jobKind",
+      "docs": [
+        "What is bought: one run with a result, or a service kept up and paid per acknowledged slot."
+      ],
+      "type": {
+        "kind": "enum",
+        "variants": [
+          {
+            "name": "batch"
+          },
+          {
+            "name": "service"
+          }
+        ]
+      }
+    },
+    {
       "name": "job",
       "docs": [
         "A consumer's job: what it needs, what it pays at most, and where it is in its life."
@@ -4512,6 +5188,17 @@ export type ComputeMarket = {
             "type": "u64"
           },
           {
+            "name": "kind",
+            "docs": [
+              "Batch job or service lease (zero, a batch job, in accounts written before services)."
+            ],
+            "type": {
+              "defined": {
+                "name": "jobKind"
+              }
+            }
+          },
+          {
             "name": "reserved",
             "docs": [
               "Space for fields added by later versions."
@@ -4519,7 +5206,7 @@ export type ComputeMarket = {
             "type": {
               "array": [
                 "u8",
-                8
+                7
               ]
             }
           }
@@ -4742,6 +5429,21 @@ export type ComputeMarket = {
             "type": "u64"
           },
           {
+            "name": "claimedSlot",
+            "docs": [
+              "Services: the replica is paid for every slot up to this one (zero: none claimed yet,",
+              "time counts from `started_slot`)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "endedSlot",
+            "docs": [
+              "Services: the last slot the replica is paid for once it was ended (zero: still up)."
+            ],
+            "type": "u64"
+          },
+          {
             "name": "reserved",
             "docs": [
               "Space for fields added by later versions."
@@ -4749,7 +5451,7 @@ export type ComputeMarket = {
             "type": {
               "array": [
                 "u8",
-                23
+                7
               ]
             }
           }
@@ -5039,6 +5741,92 @@ export type ComputeMarket = {
               "array": [
                 "u8",
                 1462
+              ]
+            }
+          }
+        ]
+      }
+    },
+    {
+      "name": "service",
+      "docs": [
+        "A service lease's terms and settlement count."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "bump",
+            "docs": [
+              "Canonical bump of the service PDA."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "closedReplicas",
+            "docs": [
+              "Replicas closed by `close_replica`; the job's last one settles the lease."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "job",
+            "docs": [
+              "The job this lease belongs to."
+            ],
+            "type": "pubkey"
+          },
+          {
+            "name": "consumer",
+            "docs": [
+              "The job's consumer, who gets this account's rent back."
+            ],
+            "type": "pubkey"
+          },
+          {
+            "name": "jobIncarnation",
+            "docs": [
+              "The job's incarnation: terms of a closed job never apply to one posted again."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "watchdog",
+            "docs": [
+              "The key whose signed acknowledgements are claimed; it may also end replicas."
+            ],
+            "type": "pubkey"
+          },
+          {
+            "name": "ackPeriodSlots",
+            "docs": [
+              "Slots one acknowledgement covers at most: the most either side can lose."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "graceSlots",
+            "docs": [
+              "Slots a failing replica is given before the watchdog ends it (read by the watchdog)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "paid",
+            "docs": [
+              "Tokens paid to replicas so far, protocol fees excluded."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "reserved",
+            "docs": [
+              "Space for fields added by later versions."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                31
               ]
             }
           }
@@ -5875,6 +6663,184 @@ export type ComputeMarket = {
           {
             "name": "unrevealed",
             "type": "bool"
+          }
+        ]
+      }
+    },
+    {
+      "name": "servicePosted",
+      "docs": [
+        "A consumer leased a service: its job is posted, its deposit escrowed, its terms written."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "job",
+            "type": "pubkey"
+          },
+          {
+            "name": "service",
+            "type": "pubkey"
+          },
+          {
+            "name": "watchdog",
+            "type": "pubkey"
+          },
+          {
+            "name": "ackPeriodSlots",
+            "type": "u64"
+          },
+          {
+            "name": "deposit",
+            "type": "u64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "serviceFunded",
+      "docs": [
+        "Someone topped up a service's deposit."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "job",
+            "type": "pubkey"
+          },
+          {
+            "name": "funder",
+            "type": "pubkey"
+          },
+          {
+            "name": "amount",
+            "type": "u64"
+          },
+          {
+            "name": "escrowed",
+            "docs": [
+              "The deposit's tokens the job accounts for after the top-up."
+            ],
+            "type": "u64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "serviceClaimed",
+      "docs": [
+        "A replica was paid for acknowledged time."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "job",
+            "type": "pubkey"
+          },
+          {
+            "name": "provider",
+            "type": "pubkey"
+          },
+          {
+            "name": "paidThroughSlot",
+            "docs": [
+              "The replica is paid for every slot up to this one."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "slots",
+            "type": "u64"
+          },
+          {
+            "name": "paid",
+            "type": "u64"
+          },
+          {
+            "name": "fee",
+            "type": "u64"
+          },
+          {
+            "name": "escrowed",
+            "docs": [
+              "The deposit's tokens the job accounts for after the claim."
+            ],
+            "type": "u64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "replicaEnded",
+      "docs": [
+        "A replica was ended: by the consumer's side at once, or by its owner with notice."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "job",
+            "type": "pubkey"
+          },
+          {
+            "name": "provider",
+            "type": "pubkey"
+          },
+          {
+            "name": "endedSlot",
+            "docs": [
+              "The last slot the replica is paid for."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "byOwner",
+            "type": "bool"
+          }
+        ]
+      }
+    },
+    {
+      "name": "replicaClosed",
+      "docs": [
+        "An ended replica's bid was closed and its stake lock released."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "job",
+            "type": "pubkey"
+          },
+          {
+            "name": "provider",
+            "type": "pubkey"
+          }
+        ]
+      }
+    },
+    {
+      "name": "serviceSettled",
+      "docs": [
+        "A service's last replica closed: the deposit's rest went back to the consumer."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "job",
+            "type": "pubkey"
+          },
+          {
+            "name": "refunded",
+            "type": "u64"
+          },
+          {
+            "name": "crankFee",
+            "type": "u64"
           }
         ]
       }

@@ -8,3 +8,4 @@ export * from "./update-config";
 export * from "./bids";
 export * from "./lifecycle";
 export * from "./disputes";
+export * from "./services";

@@ -30,7 +30,8 @@ pub struct WinnerViews<'a> {
 fn validate(owner: &AccountView, market: &AccountView, job_address: &pinocchio::Address, job: &Job, bid: &Bid) -> Result<()> {
     require(owner.address() == &bid.owner, ErrorCode::NotBidOwner)?;
     bid.check_job(job_address, job)?;
-    require(&job.market == market.address(), ErrorCode::MarketMismatch)
+    require(&job.market == market.address(), ErrorCode::MarketMismatch)?;
+    job.require_batch()
 }
 
 /// Loads the commit's market, job and bid, and validates them.

@@ -1,6 +1,7 @@
 //! One module per instruction: arguments, accounts, `validate()`, then the handler.
 //! `fail_winner` holds what `fail_no_show` and `fail_timeout` share, `commit_winner` what the
-//! three commit instructions do.
+//! three commit instructions do. The service handlers are `#[inline(never)]`: inlined into the
+//! dispatcher, its branches outgrow BPF's 16-bit jump offsets and the link fails.
 
 pub mod award;
 pub mod cancel_job;
@@ -24,6 +25,12 @@ pub mod update_config;
 pub mod update_provider;
 pub mod withdraw_bid;
 pub mod withdraw_unstaked;
+pub mod post_service;
+pub mod fund_service;
+pub mod claim_service;
+pub mod end_replica;
+pub mod close_replica;
+pub mod close_service;
 pub mod commit_verifiable;
 pub mod open_dispute;
 pub mod dissect;

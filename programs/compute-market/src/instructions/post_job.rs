@@ -8,10 +8,12 @@ use crate::pda::create_pda_account;
 use crate::runtime::current_slot;
 use crate::math::SafeMath;
 use crate::state::job::{bid_window, escrow_amount};
+use crate::state::service::min_deposit;
 use crate::state::seeds::{EscrowSeeds, JobSeeds};
-use crate::state::{Config, FailurePolicy, Job, JobRequirements, JobState, Market, VerificationMode};
+use crate::state::{Config, FailurePolicy, Job, JobKind, JobRequirements, JobState, Market, VerificationMode};
 use crate::token::{create_vault, expect_token_account, transfer, TOKEN_PROGRAM_ID};
 use pinocchio::cpi::Signer;
+use pinocchio::Address;
 
 crate::pod_struct! {
     /// Arguments of `post_job`.
@@ -67,6 +69,14 @@ crate::instruction_accounts! {
     }
 }
 
+/// How the job's escrow is funded: a batch job's whole budget, computed from its terms, or a
+/// service's deposit, of at least one period (`post_service`).
+#[derive(Clone, Copy)]
+pub(crate) enum Funding {
+    Budget,
+    Deposit { amount: u64, period: u64 },
+}
+
 /// Everything `validate` derives for the handler.
 struct Checked {
     mode: VerificationMode,
@@ -80,6 +90,7 @@ fn validate(
     config: &Config,
     market: &Market,
     args: &PostJobArgs,
+    funding: Funding,
 ) -> Result<Checked> {
     require(!config.paused.get(), ErrorCode::ProtocolPaused)?;
     require(ix.payment_mint.address() == &market.payment_mint, ErrorCode::WrongMint)?;
@@ -98,7 +109,14 @@ fn validate(
     // An instant award needs visible prices, so sealed jobs have none.
     require(!args.sealed.get() || args.instant_price.get() == 0, ErrorCode::InvalidPrice)?;
     let bid_window = bid_window(args.bid_window_slots.get(), market.params.bid_window_slots.get())?;
-    let escrowed = escrow_amount(max_price, replication, config.protocol_fee_bps.get(), market.params.crank_fee.get())?;
+    let (fee_bps, crank_fee) = (config.protocol_fee_bps.get(), market.params.crank_fee.get());
+    let escrowed = match funding {
+        Funding::Budget => escrow_amount(max_price, replication, fee_bps, crank_fee)?,
+        Funding::Deposit { amount, period } => {
+            require(amount >= min_deposit(max_price, replication, period, fee_bps, crank_fee)?, ErrorCode::DepositTooSmall)?;
+            amount
+        }
+    };
     let balance = expect_token_account(&ix.consumer_token, &market.payment_mint, ix.consumer.address())?;
     require(balance >= escrowed, ErrorCode::InsufficientFunds)?;
     Ok(Checked { mode, replication, escrowed, bid_window })
@@ -114,13 +132,18 @@ fn incarnation(market_id: u64, job_count: u64) -> Result<u64> {
 }
 
 pub fn process(ctx: &Context) -> Result<()> {
-    let program_id = ctx.program_id;
     let ix = PostJobAccounts::parse(ctx.accounts)?;
     let args = parse_args::<PostJobArgs>(ctx.data)?;
+    post(ctx.program_id, &ix, args, Funding::Budget).map(|_| ())
+}
+
+/// Creates the job and its escrow and funds it; returns the job's incarnation. Shared with
+/// `post_service`, which posts a service lease as a job of its own kind.
+pub(crate) fn post(program_id: &Address, ix: &PostJobAccounts, args: &PostJobArgs, funding: Funding) -> Result<u64> {
     let config = load::<Config>(&ix.config, program_id)?;
     let mut market_view = ix.market;
     let mut market = load_mut::<Market>(&mut market_view, program_id)?;
-    let checked = validate(&ix, &config, &market, args)?;
+    let checked = validate(ix, &config, &market, args, funding)?;
     market.record_job_posted()?;
     let mut job_seeds = JobSeeds::new(ix.consumer.address(), args.nonce.get());
     let job_bump = job_seeds.expect(&ix.job, program_id)?;
@@ -168,6 +191,7 @@ pub fn process(ctx: &Context) -> Result<()> {
         job.initial_state_hash = vm_core::commit::initial_state_hash(&args.code_root, &args.input_root);
         job.max_steps = args.max_steps;
     }
+    job.kind = Stored::new(if matches!(funding, Funding::Deposit { .. }) { JobKind::Service } else { JobKind::Batch });
     job.invariant()?;
 
     JobPosted {
@@ -181,5 +205,5 @@ pub fn process(ctx: &Context) -> Result<()> {
         bid_deadline_slot: job.bid_deadline_slot,
     }
     .emit();
-    Ok(())
+    Ok(job.incarnation.get())
 }

@@ -73,8 +73,13 @@ crate::account! {
         pub revealed: crate::layout::Bool,
         /// The incarnation of the job the bid was placed on (`Job::incarnation`).
         pub job_incarnation: U64,
+        /// Services: the replica is paid for every slot up to this one (zero: none claimed yet,
+        /// time counts from `started_slot`).
+        pub claimed_slot: U64,
+        /// Services: the last slot the replica is paid for once it was ended (zero: still up).
+        pub ended_slot: U64,
         /// Space for fields added by later versions.
-        pub reserved: [u8; 23],
+        pub reserved: [u8; 7],
     }
 }
 

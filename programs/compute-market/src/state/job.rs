@@ -32,6 +32,17 @@ crate::byte_enum! {
 }
 
 crate::byte_enum! {
+    /// What is bought: one run with a result, or a service kept up and paid per acknowledged slot.
+    pub enum JobKind {
+        /// A batch job: run once, commit a result, settle after the challenge window.
+        Batch = 0,
+        /// A service lease: replicas stay up and are paid for the slots the consumer's watchdog
+        /// acknowledged (see `state/service.rs`); it never commits a result.
+        Service = 1,
+    }
+}
+
+crate::byte_enum! {
     /// How a wrong result is caught (DESIGN §6).
     pub enum VerificationMode {
         /// Container work run by `replication` providers; the majority of equal output roots wins.
@@ -300,8 +311,10 @@ crate::account! {
         /// Verifiable jobs refuted by a game: each challenger-won game's share of the winner's
         /// challenger reward (the reward pool split among the games open at the refutation).
         pub reward_per_game: U64,
+        /// Batch job or service lease (zero, a batch job, in accounts written before services).
+        pub kind: Stored<JobKind>,
         /// Space for fields added by later versions.
-        pub reserved: [u8; 8],
+        pub reserved: [u8; 7],
     }
 }
 
@@ -331,6 +344,19 @@ pub fn bid_window(requested: u64, market_default: u64) -> Result<u64> {
 }
 
 impl Job {
+    pub fn kind(&self) -> Result<JobKind> {
+        self.kind.get().ok_or_else(|| ErrorCode::InvalidAccountData.into())
+    }
+
+    /// Results are for batch jobs: a service is paid per acknowledged slot, never on a result.
+    pub fn require_batch(&self) -> Result<()> {
+        require(self.kind()? == JobKind::Batch, ErrorCode::ServiceHasNoResult)
+    }
+
+    pub fn require_service(&self) -> Result<()> {
+        require(self.kind()? == JobKind::Service, ErrorCode::NotAService)
+    }
+
     pub fn state(&self) -> Result<JobState> {
         self.state.get().ok_or_else(|| ErrorCode::InvalidAccountData.into())
     }
@@ -469,6 +495,8 @@ impl Job {
     /// runs: while some winner has not started, the fault is that winner's (a no-show), not the
     /// waiting starters'.
     pub fn check_timeout(&self, now: u64) -> Result<()> {
+        // A service runs until ended; its replicas have no commit deadline to miss.
+        self.require_batch()?;
         self.require_state(JobState::Running)?;
         require(now > self.progress.commit_deadline_slot.get(), ErrorCode::DeadlineNotReached)
     }
@@ -545,13 +573,12 @@ impl Job {
     /// never exceed them, committed never exceeds started) and its ranking within its bids; games
     /// are open only against a committed (or refuted) result.
     pub fn invariant(&self) -> Result<()> {
-        let needed = escrow_amount(
-            self.max_price.get(),
-            self.replication,
-            self.protocol_fee_bps.get(),
-            self.crank_fee.get(),
-        )?;
-        require(self.escrowed.get() >= needed, ErrorCode::InsufficientFunds)?;
+        // A batch job holds its whole budget until settled; a service's deposit is drawn down by
+        // claims and topped up by anyone, its floor checked at posting only.
+        if self.kind()? == JobKind::Batch {
+            let needed = escrow_amount(self.max_price.get(), self.replication, self.protocol_fee_bps.get(), self.crank_fee.get())?;
+            require(self.escrowed.get() >= needed, ErrorCode::InsufficientFunds)?;
+        }
         let p = &self.progress;
         let winners = self.replication;
         let state = self.state()?;

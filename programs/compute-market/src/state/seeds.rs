@@ -33,6 +33,8 @@ pub const DISPUTE: &[u8] = b"dispute";
 pub const BOND: &[u8] = b"bond";
 /// `["witness", dispute, writer]`: a one-step proof buffer.
 pub const WITNESS: &[u8] = b"witness";
+/// `["service", job]`: a service lease's terms.
+pub const SERVICE: &[u8] = b"service";
 
 /// One type per kind of PDA: its prefix, its parts (fixed-size copies) and its bump.
 macro_rules! pda_seeds {
@@ -113,6 +115,18 @@ pda_seeds! {
 pda_seeds! {
     /// A one-step proof buffer: `["witness", dispute, writer]`.
     WitnessSeeds = WITNESS [dispute: 32, writer: 32], 3
+}
+
+pda_seeds! {
+    /// A service lease's terms: `["service", job]`.
+    ServiceSeeds = SERVICE [job: 32], 2
+}
+
+impl ServiceSeeds {
+    #[inline(always)]
+    pub fn new(job: &Address) -> Self {
+        Self { job: job.to_bytes(), bump: [0] }
+    }
 }
 
 impl ConfigSeeds {

@@ -1,0 +1,153 @@
+//! `Service`: the terms of a service lease, at `["service", job]` beside its job. The job holds
+//! the auction, the winners and the deposit (its escrow); this account holds what only a service
+//! has: the watchdog key whose acknowledgements are the only claim to payment, the
+//! acknowledgement period, and how many replicas are still to be settled.
+
+use crate::errors::{require, ErrorCode, Result};
+use crate::layout::U64;
+use crate::math::{bps_of, SafeMath};
+use crate::state::Bid;
+use pinocchio::Address;
+
+/// Domain of an acknowledgement, so a watchdog's signature over anything else never pays.
+pub const ACK_DOMAIN: &[u8; 21] = b"compute-market:ack:v1";
+/// `domain ‖ job ‖ job incarnation (u64 LE) ‖ provider ‖ up_to_slot (u64 LE)`.
+pub const ACK_MESSAGE_LEN: usize = 21 + 32 + 8 + 32 + 8;
+
+/// The longest acknowledgement period a service may ask for (about a day at 400 ms slots).
+pub const MAX_ACK_PERIOD_SLOTS: u64 = 216_000;
+
+crate::account! {
+    /// A service lease's terms and settlement count.
+    pub struct Service {
+        /// Canonical bump of the service PDA.
+        pub bump: u8,
+        /// Replicas closed by `close_replica`; the job's last one settles the lease.
+        pub closed_replicas: u8,
+        /// The job this lease belongs to.
+        pub job: Address,
+        /// The job's consumer, who gets this account's rent back.
+        pub consumer: Address,
+        /// The job's incarnation: terms of a closed job never apply to one posted again.
+        pub job_incarnation: U64,
+        /// The key whose signed acknowledgements are claimed; it may also end replicas.
+        pub watchdog: Address,
+        /// Slots one acknowledgement covers at most: the most either side can lose.
+        pub ack_period_slots: U64,
+        /// Slots a failing replica is given before the watchdog ends it (read by the watchdog).
+        pub grace_slots: U64,
+        /// Tokens paid to replicas so far, protocol fees excluded.
+        pub paid: U64,
+        /// Space for fields added by later versions.
+        pub reserved: [u8; 31],
+    }
+}
+
+/// What a watchdog signs to acknowledge that `provider`'s replica of `job` was healthy up to
+/// `up_to_slot`.
+pub fn acknowledgement_message(job: &Address, job_incarnation: u64, provider: &Address, up_to_slot: u64) -> [u8; ACK_MESSAGE_LEN] {
+    let mut message = [0u8; ACK_MESSAGE_LEN];
+    let parts: [&[u8]; 5] = [ACK_DOMAIN, job.as_ref(), &job_incarnation.to_le_bytes(), provider.as_ref(), &up_to_slot.to_le_bytes()];
+    let mut at = 0;
+    for part in parts {
+        if let Some(slot) = message.get_mut(at..at + part.len()) {
+            slot.copy_from_slice(part);
+        }
+        at += part.len();
+    }
+    message
+}
+
+/// The smallest deposit a service is posted with: one period of every replica at the highest
+/// rate, its protocol fee, and the crank fee of its settlement.
+pub fn min_deposit(max_rate: u64, replicas: u8, period: u64, fee_bps: u16, crank_fee: u64) -> Result<u64> {
+    let per_replica = max_rate.safe_mul(period)?;
+    let all = per_replica.safe_mul(replicas as u64)?;
+    all.safe_add(bps_of(all, fee_bps)?)?.safe_add(crank_fee)
+}
+
+/// A claim's settlement: the slots paid for, the provider's pay and the protocol's fee.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Claim {
+    pub slots: u64,
+    pub pay: u64,
+    pub fee: u64,
+}
+
+/// Pays `rate` per slot for up to `slots` slots out of `available` tokens (the deposit less the
+/// settlement's crank fee), the fee on top: whole slots only, never more than is there.
+pub fn settle_claim(rate: u64, slots: u64, fee_bps: u16, available: u64) -> Result<Claim> {
+    require(rate > 0, ErrorCode::InvalidPrice)?;
+    let per_slot = rate.safe_add(bps_of(rate, fee_bps)?)?;
+    let affordable = available / per_slot;
+    let slots = slots.min(affordable);
+    let pay = rate.safe_mul(slots)?;
+    Ok(Claim { slots, pay, fee: bps_of(pay, fee_bps)? })
+}
+
+impl Service {
+    pub fn of_incarnation(&self, job_incarnation: u64) -> bool {
+        self.job_incarnation.get() == job_incarnation
+    }
+
+    /// The slot a replica is paid up to so far: its last claim, or its start.
+    pub fn paid_through(bid: &Bid) -> u64 {
+        bid.claimed_slot.get().max(bid.started_slot.get())
+    }
+
+    /// The last slot a replica is paid for: its end when one was set, and never beyond the
+    /// lease's longest term (`max_duration` from its start), so an abandoned lease ends too.
+    pub fn replica_end(bid: &Bid, max_duration: u64) -> Result<u64> {
+        let term_end = bid.started_slot.get().safe_add(max_duration)?;
+        let ended = bid.ended_slot.get();
+        Ok(if ended > 0 { ended.min(term_end) } else { term_end })
+    }
+
+    /// The slots an acknowledgement up to `up_to_slot` adds to what `bid` was paid: none for an
+    /// older one (a replay), none past the replica's end, none in the future.
+    pub fn claimable_slots(bid: &Bid, up_to_slot: u64, now: u64, max_duration: u64) -> Result<u64> {
+        require(up_to_slot <= now, ErrorCode::AcknowledgementAhead)?;
+        let until = up_to_slot.min(Self::replica_end(bid, max_duration)?);
+        let from = Self::paid_through(bid);
+        require(until > from, ErrorCode::StaleAcknowledgement)?;
+        until.safe_sub(from)
+    }
+
+    pub fn invariant(&self) -> Result<()> {
+        let period = self.ack_period_slots.get();
+        require(self.job_incarnation.get() > 0 && period > 0 && period <= MAX_ACK_PERIOD_SLOTS, ErrorCode::InvalidAccountData)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_claim_pays_whole_slots_with_the_fee_on_top_and_never_more_than_is_there() {
+        // 100 per slot, 1 % fee: 101 per slot; 1,000 tokens pay 9 slots.
+        assert_eq!(settle_claim(100, 50, 100, 1_000).unwrap(), Claim { slots: 9, pay: 900, fee: 9 });
+        assert_eq!(settle_claim(100, 5, 100, 1_000).unwrap(), Claim { slots: 5, pay: 500, fee: 5 });
+        assert_eq!(settle_claim(100, 5, 100, 100).unwrap(), Claim { slots: 0, pay: 0, fee: 0 });
+        assert!(settle_claim(0, 5, 100, 100).is_err());
+    }
+
+    #[test]
+    fn the_message_binds_domain_job_incarnation_provider_and_slot() {
+        let job = Address::new_from_array([1; 32]);
+        let provider = Address::new_from_array([2; 32]);
+        let message = acknowledgement_message(&job, 7, &provider, 99);
+        assert_eq!(&message[..21], ACK_DOMAIN);
+        assert_eq!(&message[21..53], &[1; 32]);
+        assert_eq!(&message[53..61], &7u64.to_le_bytes());
+        assert_eq!(&message[61..93], &[2; 32]);
+        assert_eq!(&message[93..], &99u64.to_le_bytes());
+        assert_ne!(message, acknowledgement_message(&job, 8, &provider, 99));
+    }
+
+    #[test]
+    fn the_smallest_deposit_is_one_period_of_every_replica_with_fees() {
+        assert_eq!(min_deposit(10, 2, 100, 100, 5).unwrap(), 2_000 + 20 + 5);
+        assert!(min_deposit(u64::MAX, 2, 100, 100, 5).is_err());
+    }
+}
