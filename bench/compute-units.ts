@@ -5,7 +5,7 @@
 // and the table shows min / median / max; the happy path's total is summed per run.
 import path from "node:path";
 import { Keypair, PublicKey } from "@solana/web3.js";
-import { ComputeMarketClient, DEFAULT_PROGRAM_ID, type PostJobInput } from "@compute-market/sdk";
+import { ComputeMarketClient, DEFAULT_PROGRAM_ID, signAcknowledgement, type PostJobInput } from "@compute-market/sdk";
 import { createMint, createTokenAccount, Ledger, localProvider } from "@compute-market/localnet";
 
 const PROGRAM_PATH = path.resolve(__dirname, "../target/deploy/compute_market.so");
@@ -148,6 +148,35 @@ async function run(): Promise<Samples> {
         : await keeper.client.failTimeout({ job: failing.job, provider: registered.provider, keeperToken: keeper.stake });
       recorder.record(crank, signature);
     }
+
+    // A service lease: posted, topped up, bid, awarded, started, one claim, ended, closed (the
+    // last replica settles the lease).
+    const watchdog = Keypair.generate();
+    const lease = await consumer.client.postService({
+      market,
+      specHash: new Uint8Array(32).fill(8),
+      requirements: { cpuCores: 1, memoryMb: 1, maxDurationSlots: 10_000n },
+      replicas: 1,
+      maxRate: 10n,
+      watchdog: watchdog.publicKey,
+      ackPeriodSlots: 100n,
+      deposit: 100_000n,
+      consumerToken: consumer.payment,
+    });
+    recorder.record("post_service", lease.signature);
+    recorder.record("fund_service", await consumer.client.fundService({ job: lease.job, amount: 1_000n, funderToken: consumer.payment }));
+    await provider.client.placeBid({ job: lease.job, price: 8n });
+    ledger.advanceSlots(151n);
+    await keeper.client.award({ job: lease.job });
+    await provider.client.startJob({ job: lease.job });
+    ledger.advanceSlots(60n);
+    const leaseJob = (await consumer.client.fetchJob(lease.job))!;
+    const replica = (await consumer.client.fetchBid(provider.client.bidAddress(lease.job, registered.provider)))!;
+    const ack = signAcknowledgement(watchdog.secretKey, { job: lease.job, jobIncarnation: leaseJob.incarnation, provider: registered.provider, upToSlot: replica.startedSlot + 50n });
+    recorder.record("claim_service", await provider.client.claimService(ack, { ownerToken: provider.payment }));
+    recorder.record("end_replica", await consumer.client.endReplica({ job: lease.job, provider: registered.provider }));
+    ledger.advanceSlots(101n);
+    recorder.record("close_replica", await keeper.client.closeReplica({ job: lease.job, provider: registered.provider, keeperToken: keeper.payment }));
   }
   recorder.samples.set("happy path total", happyTotals);
   return recorder.samples;
@@ -165,10 +194,35 @@ function table(samples: Samples): string {
   return [line(header), "|" + widths.map((w, i) => (i === 0 ? "-".repeat(w + 2) : "-".repeat(w + 1) + ":")).join("|") + "|", ...rows.map(line)].join("\n");
 }
 
+/** Slots in an hour at the 400 ms slot time Solana targets. */
+const SLOTS_PER_HOUR = 9_000n;
+/** The base fee of one signature, in lamports (a claim carries one: the owner's). */
+const SIGNATURE_FEE = 5_000n;
+
+/**
+ * What a replica-hour costs on-chain when its owner claims every 10 minutes (6 claims), against
+ * settling every slot as a per-block accrual would: transactions and base fees, and the compute
+ * units the program used for them (the median claim measured above).
+ */
+function replicaHour(samples: Samples): string {
+  const claims = [...(samples.get("claim_service") ?? [])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const claimUnits = claims[Math.floor(claims.length / 2)] ?? 0n;
+  const rows = [
+    ["claim every 10 minutes", 6n],
+    ["settle every slot (per-block accrual)", SLOTS_PER_HOUR],
+  ].map(([name, count]) => [String(name), String(count), String((count as bigint) * SIGNATURE_FEE), String((count as bigint) * claimUnits)]);
+  const header = ["one replica-hour", "transactions", "base fees (lamports)", "program CU"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => "| " + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ") + " |";
+  return [line(header), "|" + widths.map((w, i) => (i === 0 ? "-".repeat(w + 2) : "-".repeat(w + 1) + ":")).join("|") + "|", ...rows.map(line)].join("\n");
+}
+
 async function main(): Promise<void> {
   const samples = await run();
   console.log(`Compute units per instruction (runtime logs, LiteSVM; ${HAPPY_PATH.join(" + ")} summed as the happy path)\n`);
   console.log(table(samples));
+  console.log(`\nA service replica-hour on-chain (${SLOTS_PER_HOUR} slots; ${SIGNATURE_FEE} lamports per signature, priority fees apart)\n`);
+  console.log(replicaHour(samples));
 }
 
 main().catch((error) => {
