@@ -1,7 +1,7 @@
 // Derives the SDK's IDL files from the program's generated IDL (target/idl/compute_market.json):
 // the JSON itself, and the TypeScript type of its camelCase form, which Anchor's `Program<T>`
 // is typed with. Writes into target/types/; with --sync, copies both into app/sdk/src/generated/,
-// where they are committed. tests/suites/idl.test.ts fails when the committed copy is stale.
+// where they are committed. tests/suites/program/idl.test.ts fails when the committed copy is stale.
 import { readFileSync, writeFileSync, mkdirSync, copyFileSync } from "node:fs";
 import { createRequire } from "node:module";
 

@@ -3,9 +3,10 @@
 import { SystemProgram, type AccountInfo, type GetProgramAccountsFilter, type PublicKey } from "@solana/web3.js";
 import { getBase58Decoder } from "@solana/kit";
 import { ErrorCode, RpcError, integerParam, invalidParams, isObject } from "./jsonrpc";
+import { parsedTokenData, type AccountLookup, type ParsedTokenData } from "./token-json";
 
-/** The binary encodings served; `jsonParsed` and `base64+zstd` are not. */
-export type AccountEncoding = "base64" | "base58" | "binary";
+/** The encodings served; `base64+zstd` is not. `jsonParsed` parses SPL token accounts and mints only. */
+export type AccountEncoding = "base64" | "base58" | "binary" | "jsonParsed";
 
 export interface DataSlice {
   offset: number;
@@ -18,7 +19,7 @@ export interface AccountEncodingConfig {
 }
 
 export interface UiAccount {
-  data: [string, "base64" | "base58"] | string;
+  data: [string, "base64" | "base58"] | string | ParsedTokenData;
   executable: boolean;
   lamports: number;
   owner: string;
@@ -36,28 +37,36 @@ const MAX_BASE58_BYTES = 128;
 
 /** The encoding options of a request; without one a node encodes "binary" (a bare base-58 string). */
 export function accountEncodingConfig(config: Record<string, unknown>): AccountEncodingConfig {
-  return { encoding: encodingParam(config.encoding), dataSlice: dataSliceParam(config.dataSlice) };
+  const encoding = encodingParam(config.encoding);
+  const dataSlice = dataSliceParam(config.dataSlice);
+  // A node refuses the combination rather than slicing parsed JSON.
+  if (encoding === "jsonParsed" && dataSlice !== null) {
+    throw new RpcError(ErrorCode.invalidRequest, "Sliced account data can only be encoded using binary (base 58) or base64 encoding.");
+  }
+  return { encoding, dataSlice };
 }
 
 /**
  * An account as a request answers it. A node refuses to encode more than 128 bytes in base 58 for a
- * request (subscriptions have no such limit: see uiAccount).
+ * request (subscriptions have no such limit: see uiAccount). `lookup` finds a token account's mint
+ * for `jsonParsed`.
  */
-export function requestedAccount(info: AccountInfo<Buffer>, config: AccountEncodingConfig): UiAccount {
-  if (config.encoding !== "base64" && sliced(info.data, config.dataSlice).length > MAX_BASE58_BYTES) {
+export function requestedAccount(info: AccountInfo<Buffer>, config: AccountEncodingConfig, lookup: AccountLookup): UiAccount {
+  const base58 = config.encoding === "base58" || config.encoding === "binary";
+  if (base58 && sliced(info.data, config.dataSlice).length > MAX_BASE58_BYTES) {
     throw new RpcError(ErrorCode.invalidRequest, "Encoded binary (base 58) data should be less than 128 bytes, please use Base64 encoding.");
   }
-  return uiAccount(info, config);
+  return uiAccount(info, config, lookup);
 }
 
-export function requestedKeyedAccount(pubkey: PublicKey, info: AccountInfo<Buffer>, config: AccountEncodingConfig): UiKeyedAccount {
-  return { pubkey: pubkey.toBase58(), account: requestedAccount(info, config) };
+export function requestedKeyedAccount(pubkey: PublicKey, info: AccountInfo<Buffer>, config: AccountEncodingConfig, lookup: AccountLookup): UiKeyedAccount {
+  return { pubkey: pubkey.toBase58(), account: requestedAccount(info, config, lookup) };
 }
 
-export function uiAccount(info: AccountInfo<Buffer>, { encoding, dataSlice }: AccountEncodingConfig): UiAccount {
+export function uiAccount(info: AccountInfo<Buffer>, { encoding, dataSlice }: AccountEncodingConfig, lookup: AccountLookup): UiAccount {
   const data = sliced(info.data, dataSlice);
   return {
-    data: encodeData(data, encoding),
+    data: encoding === "jsonParsed" ? (parsedTokenData(info, lookup) ?? encodeData(data, "base64")) : encodeData(data, encoding),
     executable: info.executable,
     lamports: info.lamports,
     owner: info.owner.toBase58(),
@@ -66,8 +75,8 @@ export function uiAccount(info: AccountInfo<Buffer>, { encoding, dataSlice }: Ac
   };
 }
 
-export function uiKeyedAccount(pubkey: PublicKey, info: AccountInfo<Buffer>, config: AccountEncodingConfig): UiKeyedAccount {
-  return { pubkey: pubkey.toBase58(), account: uiAccount(info, config) };
+export function uiKeyedAccount(pubkey: PublicKey, info: AccountInfo<Buffer>, config: AccountEncodingConfig, lookup: AccountLookup): UiKeyedAccount {
+  return { pubkey: pubkey.toBase58(), account: uiAccount(info, config, lookup) };
 }
 
 function sliced(data: Buffer, dataSlice: DataSlice | null): Buffer {
@@ -102,8 +111,8 @@ function filterParam(value: unknown): GetProgramAccountsFilter {
 
 function encodingParam(value: unknown): AccountEncoding {
   if (value === undefined || value === null) return "binary";
-  if (value === "base64" || value === "base58" || value === "binary") return value;
-  throw invalidParams(`unsupported encoding ${JSON.stringify(value)}: localnet serves base64, base58 and binary`);
+  if (value === "base64" || value === "base58" || value === "binary" || value === "jsonParsed") return value;
+  throw invalidParams(`unsupported encoding ${JSON.stringify(value)}: localnet serves base64, base58, binary and jsonParsed`);
 }
 
 function dataSliceParam(value: unknown): DataSlice | null {
@@ -112,7 +121,8 @@ function dataSliceParam(value: unknown): DataSlice | null {
   return { offset: integerParam(value.offset, "dataSlice.offset"), length: integerParam(value.length, "dataSlice.length") };
 }
 
-function encodeData(data: Buffer, encoding: AccountEncoding): UiAccount["data"] {
+/** Base 64 is also what `jsonParsed` falls back to for an account it cannot parse, as on a node. */
+function encodeData(data: Buffer, encoding: Exclude<AccountEncoding, "jsonParsed">): UiAccount["data"] {
   if (encoding === "base64") return [data.toString("base64"), "base64"];
   const base58 = getBase58Decoder().decode(data);
   return encoding === "base58" ? [base58, "base58"] : base58;

@@ -39,8 +39,11 @@ export const ErrorCode = {
   methodNotFound: -32601,
   invalidParams: -32602,
   internalError: -32603,
+  blockCleanedUp: -32001,
   sendTransactionPreflightFailure: -32002,
   transactionSignatureVerificationFailure: -32003,
+  blockNotAvailable: -32004,
+  slotSkipped: -32007,
   unsupportedTransactionVersion: -32015,
 } as const;
 

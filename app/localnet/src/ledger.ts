@@ -34,6 +34,16 @@ export interface ProgramToLoad {
 
 export interface LedgerOptions {
   programs?: ProgramToLoad[];
+  /** Blocks kept for getBlock, the latest ones; 10,000 by default (over an hour of 400 ms slots). */
+  blocksKept?: number;
+  /** Signatures kept per address for getSignaturesForAddress, the latest ones; 1,000 by default, a full page. */
+  signaturesPerAddress?: number;
+}
+
+/** How much history the ledger keeps, so that a long-running cluster's memory stays bounded. */
+interface HistoryLimits {
+  blocks: number;
+  signaturesPerAddress: number;
 }
 
 /** What became of a transaction handed to the ledger. */
@@ -90,6 +100,31 @@ export interface LedgerObserver {
   onAccountWritten?(changed: ChangedAccount): void;
   /** The clock moved forward from `parent` to `slot`. */
   onSlot?(slot: bigint, parent: bigint): void;
+}
+
+/**
+ * A block the ledger remembers: a slot the clock stopped at and the transactions that landed in it.
+ * Its blockhash is the one the SlotHashes sysvar holds for the slot, so the chain of blocks agrees
+ * with what programs see.
+ */
+export interface LedgerBlock {
+  slot: bigint;
+  parentSlot: bigint;
+  blockhash: string;
+  previousBlockhash: string;
+  blockHeight: bigint;
+  blockTime: bigint;
+  /** The transactions that landed in it, in order; airdrops have none and are not listed. */
+  signatures: string[];
+}
+
+/** Which page of an address's signatures to read, as getSignaturesForAddress asks for one. */
+export interface SignaturePage {
+  limit: number;
+  /** Start with the signatures older than this one; an unknown one yields nothing, as on a node. */
+  before: string | null;
+  /** Stop at this one, excluding it; an unknown one does not stop the page. */
+  until: string | null;
 }
 
 /** The Rent sysvar's three fields. */
@@ -154,6 +189,10 @@ const MS_PER_SLOT = 400n;
 const RECENT_BLOCKHASHES = 150;
 /** How many slots the SlotHashes sysvar remembers, as on a real cluster. */
 const SLOT_HASHES = 512;
+const DEFAULT_BLOCKS_KEPT = 10_000;
+const DEFAULT_SIGNATURES_PER_ADDRESS = 1_000;
+/** The previous blockhash a node reports for the first block, which has no parent: the zero hash. */
+const NO_BLOCKHASH = "11111111111111111111111111111111";
 
 export class Ledger {
   /** The first blockhash, which stands for the genesis hash that identifies a cluster. */
@@ -163,16 +202,26 @@ export class Ledger {
   private readonly observers = new Set<LedgerObserver>();
   private height: bigint;
   private readonly fees: PrioritizationFees;
+  /** Remembered blocks by slot, oldest first (a Map keeps insertion order). */
+  private readonly blocks = new Map<bigint, LedgerBlock>();
+  private currentBlock: LedgerBlock;
+  /** Each landed transaction's place in landing order, to page signatures by `before` and `until`. */
+  private readonly landingOrder = new Map<string, number>();
+  /** Per address (base 58), the latest signatures of landed transactions that loaded it, oldest first. */
+  private readonly addressSignatures = new Map<string, string[]>();
 
   private constructor(
     private readonly svm: LiteSVM,
     private readonly origin: ClockOrigin,
+    private readonly limits: HistoryLimits,
   ) {
     this.genesisHash = svm.latestBlockhash();
     this.recentBlockhashes = [this.genesisHash];
     this.height = origin.slot;
     this.fees = new PrioritizationFees(origin.slot);
     this.recordSlotHash(origin.slot);
+    // The first block is its own parent, as slot 0 is on a node.
+    this.currentBlock = this.openBlock(origin.slot, origin.slot, NO_BLOCKHASH, origin.unixTimestamp);
   }
 
   /** A fresh cluster with sysvars, builtins, the SPL programs and `programs` loaded. */
@@ -185,7 +234,11 @@ export class Ledger {
     const clock = svm.getClock();
     clock.unixTimestamp = BigInt(Math.floor(Date.now() / 1000));
     svm.setClock(clock);
-    return new Ledger(svm, { slot: clock.slot, unixTimestamp: clock.unixTimestamp });
+    const limits = {
+      blocks: positiveLimit(options.blocksKept ?? DEFAULT_BLOCKS_KEPT, "blocksKept"),
+      signaturesPerAddress: positiveLimit(options.signaturesPerAddress ?? DEFAULT_SIGNATURES_PER_ADDRESS, "signaturesPerAddress"),
+    };
+    return new Ledger(svm, { slot: clock.slot, unixTimestamp: clock.unixTimestamp }, limits);
   }
 
   /**
@@ -212,6 +265,7 @@ export class Ledger {
     if (!processed.landed) return processed;
     const changed = this.settle(processed, snapshots);
     this.records.set(processed.signature, processed);
+    this.index(processed.signature, snapshots.map(({ pubkey }) => pubkey));
     this.fees.record(computeUnitPrice(prepared.versioned.message), writableAccounts(prepared.versioned.message, loadedAddresses));
     // Each landed transaction closes its "block": the next one gets a fresh blockhash, so the
     // same instructions from the same payer sign differently and are not taken for a replay.
@@ -245,6 +299,34 @@ export class Ledger {
   /** A transaction the ledger executed (or an airdrop), by signature. */
   getTransaction(signature: string): ProcessedTransaction | null {
     return this.records.get(signature) ?? null;
+  }
+
+  /**
+   * Landed transactions that loaded `address` (as a signer, writable, read-only or program
+   * account), newest first. Only the latest `signaturesPerAddress` of each address are kept.
+   */
+  signaturesForAddress(address: PublicKey, page: SignaturePage): ProcessedTransaction[] {
+    const signatures = this.addressSignatures.get(address.toBase58()) ?? [];
+    const before = page.before === null ? Infinity : this.landingOrder.get(page.before);
+    if (before === undefined) return [];
+    const until = (page.until === null ? undefined : this.landingOrder.get(page.until)) ?? -1;
+    const found: ProcessedTransaction[] = [];
+    for (let i = signatures.length - 1; i >= 0 && found.length < page.limit; i--) {
+      const position = this.landingOrder.get(signatures[i]) ?? -1;
+      if (position <= until) break;
+      if (position < before) found.push(this.records.get(signatures[i]) as ProcessedTransaction);
+    }
+    return found;
+  }
+
+  /** The block of `slot`, the current one included (it grows as transactions land); null if none is kept. */
+  getBlock(slot: bigint): LedgerBlock | null {
+    return this.blocks.get(slot) ?? null;
+  }
+
+  /** The oldest slot whose block is still kept. */
+  firstAvailableBlock(): bigint {
+    return this.blocks.keys().next().value ?? this.currentBlock.slot;
   }
 
   getAccount(pubkey: PublicKey): AccountInfo<Buffer> | null {
@@ -327,6 +409,7 @@ export class Ledger {
     // A new block has a new blockhash, as on a real cluster: one signed before it ages by a block.
     this.nextBlockhash();
     this.recordSlotHash(slot);
+    this.currentBlock = this.openBlock(slot, parent, this.currentBlock.blockhash, clock.unixTimestamp);
     this.fees.openBlock(slot);
     this.notify((observer) => observer.onSlot?.(slot, parent));
   }
@@ -457,6 +540,37 @@ export class Ledger {
     this.svm.setSlotHashes([head, ...older].slice(0, SLOT_HASHES));
   }
 
+  /** Starts the block of `slot`, forgetting the oldest one kept if there are too many. */
+  private openBlock(slot: bigint, parentSlot: bigint, previousBlockhash: string, blockTime: bigint): LedgerBlock {
+    const block: LedgerBlock = {
+      slot,
+      parentSlot,
+      blockhash: this.svm.latestBlockhash(),
+      previousBlockhash,
+      blockHeight: this.height,
+      blockTime,
+      signatures: [],
+    };
+    this.blocks.set(slot, block);
+    if (this.blocks.size > this.limits.blocks) this.blocks.delete(this.blocks.keys().next().value as bigint);
+    return block;
+  }
+
+  /** Records a landed transaction in its block and under every address it loaded. */
+  private index(signature: string, keys: PublicKey[]): void {
+    this.currentBlock.signatures.push(signature);
+    this.landingOrder.set(signature, this.landingOrder.size);
+    for (const key of new Set(keys.map((pubkey) => pubkey.toBase58()))) {
+      const signatures = this.addressSignatures.get(key);
+      if (!signatures) {
+        this.addressSignatures.set(key, [signature]);
+        continue;
+      }
+      signatures.push(signature);
+      if (signatures.length > this.limits.signaturesPerAddress) signatures.shift();
+    }
+  }
+
   private nextBlockhash(): void {
     this.svm.expireBlockhash();
     this.recentBlockhashes.push(this.svm.latestBlockhash());
@@ -493,6 +607,11 @@ function prepare(tx: Transaction | VersionedTransaction): Prepared {
     signatureBytes,
     signature: getBase58Decoder().decode(signatureBytes),
   };
+}
+
+function positiveLimit(value: number, name: string): number {
+  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`Ledger.create: ${name} must be a positive integer, not ${value}`);
+  return value;
 }
 
 function timestampAt(origin: ClockOrigin, slot: bigint): bigint {

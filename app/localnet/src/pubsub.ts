@@ -4,6 +4,7 @@ import type { GetProgramAccountsFilter, PublicKey } from "@solana/web3.js";
 import WebSocket from "ws";
 import { accountEncodingConfig, closedAccount, filtersParam, uiAccount, uiKeyedAccount, type AccountEncodingConfig } from "./account-json";
 import { matchesFilters } from "./filters";
+import type { AccountLookup } from "./token-json";
 import {
   ErrorCode,
   RpcError,
@@ -64,6 +65,8 @@ export class PubSub {
   private readonly sockets = new Set<WebSocket>();
   private readonly detach: () => void;
   private nextId = 0;
+  /** Where `jsonParsed` notifications read a token account's mint. */
+  private readonly lookup: AccountLookup = (pubkey) => this.ledger.getAccount(pubkey);
 
   constructor(
     private readonly ledger: Ledger,
@@ -164,13 +167,13 @@ export class PubSub {
     for (const { pubkey, account } of changed) {
       for (const subscription of this.ofKind("account")) {
         if (!subscription.pubkey.equals(pubkey)) continue;
-        this.notify(subscription, { context: { slot }, value: uiAccount(account ?? closedAccount(), subscription.encoding) });
+        this.notify(subscription, { context: { slot }, value: uiAccount(account ?? closedAccount(), subscription.encoding, this.lookup) });
       }
       // A closed account belongs to no program any more, so program subscribers hear nothing of it.
       if (account === null) continue;
       for (const subscription of this.ofKind("program")) {
         if (!subscription.programId.equals(account.owner) || !matchesFilters(account.data, subscription.filters)) continue;
-        this.notify(subscription, { context: { slot }, value: uiKeyedAccount(pubkey, account, subscription.encoding) });
+        this.notify(subscription, { context: { slot }, value: uiKeyedAccount(pubkey, account, subscription.encoding, this.lookup) });
       }
     }
   }

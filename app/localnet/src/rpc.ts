@@ -23,17 +23,24 @@ import {
   stringParam,
   type JsonRpcResponse,
 } from "./jsonrpc";
-import type { Ledger, Simulation } from "./ledger";
+import type { Ledger, SignaturePage, Simulation } from "./ledger";
 import type { RecentPrioritizationFee } from "./prioritization-fees";
+import type { AccountLookup } from "./token-json";
 import { isTokenAccount, tokenAccountBalance } from "./tokens";
 import {
   binaryEncodingParam,
+  blockQuery,
+  decodeBytes,
   decodeMessage,
   decodeTransaction,
+  signatureInfo,
   signatureStatus,
   simulationValue,
   transactionQuery,
   transactionWithMeta,
+  uiBlock,
+  type LandedTransaction,
+  type UiSignatureInfo,
 } from "./transaction-json";
 
 /** The Agave release LiteSVM 1.5 runs, reported by getVersion and in every response's context. */
@@ -44,6 +51,9 @@ const BLOCKHASH_VALIDITY = 150;
 const MAX_MULTIPLE_ACCOUNTS = 100;
 const MAX_SIGNATURE_STATUSES = 256;
 const MAX_PRIORITIZATION_FEE_ADDRESSES = 128;
+/** The most entries getSignaturesForAddress answers with, and its default. */
+const MAX_SIGNATURES_FOR_ADDRESS = 1_000;
+const SIGNATURE_BYTES = 64;
 
 type Method = (ledger: Ledger, params: unknown[]) => unknown;
 
@@ -91,6 +101,8 @@ const METHODS: Record<string, Method> = {
   simulateTransaction,
   getSignatureStatuses,
   getTransaction,
+  getSignaturesForAddress,
+  getBlock,
   requestAirdrop: (ledger, [pubkey, lamports]) => ledger.airdrop(pubkeyParam(pubkey, "pubkey"), BigInt(integerParam(lamports, "lamports"))),
   getFeeForMessage,
   getRecentPrioritizationFees,
@@ -116,10 +128,15 @@ function latestBlockhash(ledger: Ledger): { blockhash: string; lastValidBlockHei
   return { blockhash: ledger.latestBlockhash(), lastValidBlockHeight: Number(ledger.blockHeight) + BLOCKHASH_VALIDITY };
 }
 
+/** How `jsonParsed` finds a token account's mint, for its decimals. */
+function accountLookup(ledger: Ledger): AccountLookup {
+  return (pubkey) => ledger.getAccount(pubkey);
+}
+
 function getAccountInfo(ledger: Ledger, [pubkey, config]: unknown[]): Context<object | null> {
   const encoding = accountEncodingConfig(configParam(config));
   const info = ledger.getAccount(pubkeyParam(pubkey, "pubkey"));
-  return withContext(ledger, info && requestedAccount(info, encoding));
+  return withContext(ledger, info && requestedAccount(info, encoding, accountLookup(ledger)));
 }
 
 function getMultipleAccounts(ledger: Ledger, [pubkeys, config]: unknown[]): Context<(object | null)[]> {
@@ -127,9 +144,10 @@ function getMultipleAccounts(ledger: Ledger, [pubkeys, config]: unknown[]): Cont
   if (pubkeys.length > MAX_MULTIPLE_ACCOUNTS) throw invalidParams(`Too many inputs provided; max ${MAX_MULTIPLE_ACCOUNTS}`);
   const encoding = accountEncodingConfig(configParam(config));
   const keys = pubkeys.map((pubkey, i) => pubkeyParam(pubkey, `pubkeys[${i}]`));
+  const lookup = accountLookup(ledger);
   return withContext(ledger, keys.map((key) => {
     const info = ledger.getAccount(key);
-    return info && requestedAccount(info, encoding);
+    return info && requestedAccount(info, encoding, lookup);
   }));
 }
 
@@ -137,10 +155,11 @@ function getProgramAccounts(ledger: Ledger, [programId, rawConfig]: unknown[]): 
   const config = configParam(rawConfig);
   const encoding = accountEncodingConfig(config);
   const filters = filtersParam(config.filters);
+  const lookup = accountLookup(ledger);
   const accounts = ledger
     .getProgramAccounts(pubkeyParam(programId, "program id"))
     .filter(({ account }) => matchesFilters(account.data, filters))
-    .map(({ pubkey, account }) => requestedKeyedAccount(pubkey, account, encoding));
+    .map(({ pubkey, account }) => requestedKeyedAccount(pubkey, account, encoding, lookup));
   return config.withContext === true ? withContext(ledger, accounts) : accounts;
 }
 
@@ -158,10 +177,11 @@ function getTokenAccountsByOwner(ledger: Ledger, [owner, filter, config]: unknow
   const { programId, mint } = tokenAccountsFilter(ledger, filter);
   // A token account's layout starts with its mint (32 bytes) and its owner.
   const filters = [{ memcmp: { offset: 32, bytes: ownerKey.toBase58() } }, ...(mint ? [{ memcmp: { offset: 0, bytes: mint.toBase58() } }] : [])];
+  const lookup = accountLookup(ledger);
   const accounts = ledger
     .getProgramAccounts(programId)
     .filter(({ account }) => isTokenAccount(account) && matchesFilters(account.data, filters))
-    .map(({ pubkey, account }) => requestedKeyedAccount(pubkey, account, encoding));
+    .map(({ pubkey, account }) => requestedKeyedAccount(pubkey, account, encoding, lookup));
   return withContext(ledger, accounts);
 }
 
@@ -263,7 +283,7 @@ function simulationAccountsParam(value: unknown): SimulationAccounts | null {
 function postSimulationAccounts(ledger: Ledger, simulation: Simulation, { addresses, encoding }: SimulationAccounts): (object | null)[] {
   return addresses.map((address) => {
     const info = simulation.postAccounts.find(({ pubkey }) => pubkey.equals(address))?.account ?? ledger.getAccount(address);
-    return info && requestedAccount(info, encoding);
+    return info && requestedAccount(info, encoding, accountLookup(ledger));
   });
 }
 
@@ -283,6 +303,55 @@ function getTransaction(ledger: Ledger, [signature, config]: unknown[]): unknown
   const processed = ledger.getTransaction(stringParam(signature, "signature"));
   if (!processed?.transaction) return null;
   return transactionWithMeta({ ...processed, transaction: processed.transaction }, query);
+}
+
+/**
+ * Landed transactions that loaded an address, newest first, paged by `limit`, `before` and
+ * `until` as on a node. Airdrops are left out: they have no transaction for getTransaction to
+ * return.
+ */
+function getSignaturesForAddress(ledger: Ledger, [address, config]: unknown[]): UiSignatureInfo[] {
+  const page = signaturePageParam(configParam(config));
+  return ledger.signaturesForAddress(pubkeyParam(address, "address"), page).map(signatureInfo);
+}
+
+function signaturePageParam(config: Record<string, unknown>): SignaturePage {
+  const limit = config.limit ?? MAX_SIGNATURES_FOR_ADDRESS;
+  if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1 || limit > MAX_SIGNATURES_FOR_ADDRESS) {
+    throw new RpcError(ErrorCode.invalidParams, `Invalid limit; max ${MAX_SIGNATURES_FOR_ADDRESS}`);
+  }
+  return { limit, before: optionalSignatureParam(config.before, "before"), until: optionalSignatureParam(config.until, "until") };
+}
+
+function optionalSignatureParam(value: unknown, name: string): string | null {
+  if (value === undefined || value === null) return null;
+  const signature = stringParam(value, name);
+  if (decodeBytes(signature, "base58").length !== SIGNATURE_BYTES) throw invalidParams(`${name} is not a valid signature`);
+  return signature;
+}
+
+/**
+ * A block the ledger keeps, the current slot's included: everything is final at once here, so a
+ * client told a transaction is finalized can read its block at once. It grows while the slot lasts.
+ */
+function getBlock(ledger: Ledger, [slot, config]: unknown[]): object {
+  const target = BigInt(integerParam(slot, "slot"));
+  const query = blockQuery(configParam(config));
+  const block = ledger.getBlock(target);
+  if (block === null) throw missingBlock(ledger, target);
+  const transactions = block.signatures.map((signature) => ledger.getTransaction(signature) as LandedTransaction);
+  return uiBlock(block, transactions, query);
+}
+
+/** The error a node answers for a slot without a block: not produced yet, forgotten, or skipped. */
+function missingBlock(ledger: Ledger, slot: bigint): RpcError {
+  if (slot > ledger.slot) return new RpcError(ErrorCode.blockNotAvailable, `Block not available for slot ${slot}`);
+  const first = ledger.firstAvailableBlock();
+  if (slot < first) {
+    return new RpcError(ErrorCode.blockCleanedUp, `Block ${slot} cleaned up, does not exist on node. First available block: ${first}`);
+  }
+  // Slots a warp jumps over produce no block, as skipped slots on a node.
+  return new RpcError(ErrorCode.slotSkipped, `Slot ${slot} was skipped, or missing due to ledger jump to recent snapshot`);
 }
 
 /** The fee of a message; null when its blockhash has expired, as on a node. */

@@ -42,6 +42,15 @@ const MAX_BODY_BYTES = 10 * 1024 * 1024;
 const PORT_PAIR_ATTEMPTS = 20;
 /** How long sockets get to complete the WebSocket close handshake before they are cut. */
 const CLOSE_GRACE_MS = 1_000;
+/**
+ * Any origin may call, as with a node's RPC: nothing here is behind a cookie, so a page served
+ * from elsewhere (a dapp on a dev server, an explorer) can use the cluster.
+ */
+const CORS_HEADERS: http.OutgoingHttpHeaders = { "access-control-allow-origin": "*" };
+/** What a preflight allows when it names no headers: web3.js sends these two. */
+const DEFAULT_ALLOWED_HEADERS = "content-type, solana-client";
+/** How long a browser may cache a preflight's answer, in seconds: a day, as a node answers. */
+const PREFLIGHT_MAX_AGE_S = 86_400;
 
 export async function startLocalCluster(options: LocalClusterOptions = {}): Promise<LocalCluster> {
   const { port = 8899, host = "127.0.0.1", slotMs = 400, onRequest } = options;
@@ -119,7 +128,8 @@ function closeServer(server: http.Server): Promise<void> {
 
 async function serveHttp(ledger: Ledger, request: http.IncomingMessage, response: http.ServerResponse, onRequest?: RequestLogger): Promise<void> {
   if (request.method === "GET" && request.url === "/health") return reply(response, 200, "text/plain", "ok");
-  if (request.method !== "POST") return reply(response, 405, "text/plain", "JSON-RPC requests are POSTed", { allow: "POST" });
+  if (request.method === "OPTIONS") return replyToPreflight(request, response);
+  if (request.method !== "POST") return reply(response, 405, "text/plain", "JSON-RPC requests are POSTed", { allow: "POST, OPTIONS" });
   const body = await readBody(request);
   if (body === null) return reply(response, 413, "text/plain", "request body too large");
   const started = performance.now();
@@ -130,7 +140,21 @@ async function serveHttp(ledger: Ledger, request: http.IncomingMessage, response
 }
 
 function reply(response: http.ServerResponse, status: number, contentType: string, body: string, headers: http.OutgoingHttpHeaders = {}): void {
-  response.writeHead(status, { "content-type": contentType, ...headers }).end(body);
+  response.writeHead(status, { "content-type": contentType, ...CORS_HEADERS, ...headers }).end(body);
+}
+
+/** A browser's CORS preflight: the POST it asks about is allowed, with whatever headers it names. */
+function replyToPreflight(request: http.IncomingMessage, response: http.ServerResponse): void {
+  response.writeHead(204, preflightHeaders(request.headers["access-control-request-headers"])).end();
+}
+
+function preflightHeaders(requestedHeaders: string | undefined): http.OutgoingHttpHeaders {
+  return {
+    ...CORS_HEADERS,
+    "access-control-allow-methods": "POST, OPTIONS",
+    "access-control-allow-headers": requestedHeaders?.trim() || DEFAULT_ALLOWED_HEADERS,
+    "access-control-max-age": String(PREFLIGHT_MAX_AGE_S),
+  };
 }
 
 /** The body as text, or null if it is longer than MAX_BODY_BYTES. */

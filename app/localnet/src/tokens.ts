@@ -73,7 +73,7 @@ export function tokenAccountBalance(ledger: Ledger, address: PublicKey): TokenAm
 }
 
 /** `amount` scaled down by `decimals`, without trailing zeros: 1500000 at 6 decimals is "1.5". */
-function formatUnits(amount: bigint, decimals: number): string {
+export function formatUnits(amount: bigint, decimals: number): string {
   const scale = 10n ** BigInt(decimals);
   const fraction = (amount % scale).toString().padStart(decimals, "0").replace(/0+$/, "");
   const whole = (amount / scale).toString();

@@ -1,10 +1,11 @@
 // Transactions in and out of the RPC's JSON: wire transactions decoded from base 58 or base 64, and
-// processed ones rendered as getTransaction, getSignatureStatuses and simulateTransaction answer.
-import { VersionedMessage, VersionedTransaction, type TransactionVersion } from "@solana/web3.js";
+// processed ones rendered as getTransaction, getBlock, getSignatureStatuses,
+// getSignaturesForAddress and simulateTransaction answer.
+import { VersionedMessage, VersionedTransaction, type LoadedAddresses, type TransactionVersion } from "@solana/web3.js";
 import { getBase58Decoder, getBase58Encoder } from "@solana/kit";
 import { ErrorCode, RpcError, invalidParams } from "./jsonrpc";
 import type { RpcTransactionError } from "./errors";
-import type { ProcessedTransaction, Simulation } from "./ledger";
+import type { LedgerBlock, ProcessedTransaction, Simulation } from "./ledger";
 
 export type BinaryEncoding = "base58" | "base64";
 
@@ -21,6 +22,55 @@ export interface TransactionQuery {
   encoding: "json" | BinaryEncoding;
   maxSupportedTransactionVersion: number | null;
 }
+
+/** How much of each transaction getBlock lists: all of it, its accounts, its signature, or nothing. */
+export type TransactionDetails = "full" | "accounts" | "signatures" | "none";
+
+/** Options of getBlock that change its answer. */
+export interface BlockQuery extends TransactionQuery {
+  transactionDetails: TransactionDetails;
+  rewards: boolean;
+}
+
+/** A transaction that was executed, so it has one (an airdrop has none). */
+export type LandedTransaction = ProcessedTransaction & { transaction: VersionedTransaction };
+
+/** One entry of getSignaturesForAddress. */
+export interface UiSignatureInfo {
+  signature: string;
+  slot: number;
+  err: RpcTransactionError | null;
+  /** Memo program instructions are not read, so there is never a memo to report. */
+  memo: null;
+  blockTime: number;
+  confirmationStatus: "finalized";
+}
+
+interface UiTransactionMeta {
+  err: RpcTransactionError | null;
+  status: { Ok: null } | { Err: RpcTransactionError };
+  fee: number;
+  preBalances: number[];
+  postBalances: number[];
+  logMessages: string[];
+  computeUnitsConsumed: number;
+  loadedAddresses: { writable: string[]; readonly: string[] };
+  /** No rewards are paid here; the field is there unless the client asked for no rewards. */
+  rewards?: [];
+  innerInstructions: null;
+  preTokenBalances: null;
+  postTokenBalances: null;
+}
+
+/** A key of a transaction as getBlock lists it with transactionDetails "accounts". */
+interface UiAccountKey {
+  pubkey: string;
+  writable: boolean;
+  signer: boolean;
+  source: "transaction" | "lookupTable";
+}
+
+const TRANSACTION_DETAILS: readonly TransactionDetails[] = ["full", "accounts", "signatures", "none"];
 
 /** The binary encoding of a sent or simulated transaction; a node assumes base 58 without one. */
 export function binaryEncodingParam(value: unknown): BinaryEncoding {
@@ -73,6 +123,16 @@ export function transactionQuery(config: Record<string, unknown>): TransactionQu
   return { encoding: encoding ?? "json", maxSupportedTransactionVersion: max ?? null };
 }
 
+/** getBlock's options; a node lists full transactions with rewards unless asked otherwise. */
+export function blockQuery(config: Record<string, unknown>): BlockQuery {
+  const { transactionDetails = "full", rewards = true } = config;
+  if (!TRANSACTION_DETAILS.includes(transactionDetails as TransactionDetails)) {
+    throw invalidParams(`unsupported transactionDetails ${JSON.stringify(transactionDetails)}: use ${TRANSACTION_DETAILS.join(", ")}`);
+  }
+  if (typeof rewards !== "boolean") throw invalidParams("rewards must be a boolean");
+  return { ...transactionQuery(config), transactionDetails: transactionDetails as TransactionDetails, rewards };
+}
+
 export function signatureStatus(processed: ProcessedTransaction): UiSignatureStatus {
   const err = processed.error?.rpc ?? null;
   // Everything the ledger processed is final at once; a rooted transaction has no confirmation count.
@@ -80,15 +140,74 @@ export function signatureStatus(processed: ProcessedTransaction): UiSignatureSta
 }
 
 /** getTransaction's answer for a transaction the ledger executed. */
-export function transactionWithMeta(processed: ProcessedTransaction & { transaction: VersionedTransaction }, query: TransactionQuery): object {
+export function transactionWithMeta(processed: LandedTransaction, query: TransactionQuery): object {
+  return { slot: Number(processed.slot), blockTime: Number(processed.blockTime), ...encodedTransaction(processed, query, true) };
+}
+
+/** A transaction with its meta, as getTransaction answers it and a "full" getBlock lists it. */
+function encodedTransaction(processed: LandedTransaction, query: TransactionQuery, rewards: boolean): object {
   const { transaction } = processed;
   checkVersion(transaction.version, query.maxSupportedTransactionVersion);
   return {
-    slot: Number(processed.slot),
-    blockTime: Number(processed.blockTime),
-    meta: transactionMeta(processed),
+    meta: transactionMeta(processed, rewards),
     transaction: query.encoding === "json" ? uiTransaction(transaction) : encodeTransaction(transaction, query.encoding),
-    ...(query.maxSupportedTransactionVersion === null ? {} : { version: transaction.version }),
+    ...versionField(transaction, query),
+  };
+}
+
+/** A transaction as an "accounts" getBlock lists it: its signatures and keys, and the balance part of its meta. */
+function accountsTransaction(processed: LandedTransaction, query: TransactionQuery, rewards: boolean): object {
+  const { transaction } = processed;
+  checkVersion(transaction.version, query.maxSupportedTransactionVersion);
+  const { err, status, fee, preBalances, postBalances, preTokenBalances, postTokenBalances } = transactionMeta(processed, false);
+  return {
+    meta: { err, status, fee, preBalances, postBalances, preTokenBalances, postTokenBalances, ...(rewards ? { rewards: [] } : {}) },
+    transaction: {
+      signatures: transaction.signatures.map((signature) => getBase58Decoder().decode(signature)),
+      accountKeys: uiAccountKeys(transaction.message, processed.loadedAddresses),
+    },
+    ...versionField(transaction, query),
+  };
+}
+
+/**
+ * getBlock's answer for a block the ledger keeps. A v0 transaction in it fails the whole request
+ * without maxSupportedTransactionVersion, as on a node, unless only signatures (or nothing) are listed.
+ */
+export function uiBlock(block: LedgerBlock, transactions: LandedTransaction[], query: BlockQuery): object {
+  return {
+    blockHeight: Number(block.blockHeight),
+    blockTime: Number(block.blockTime),
+    blockhash: block.blockhash,
+    parentSlot: Number(block.parentSlot),
+    previousBlockhash: block.previousBlockhash,
+    ...blockTransactions(transactions, query),
+    ...(query.rewards ? { rewards: [] } : {}),
+  };
+}
+
+function blockTransactions(transactions: LandedTransaction[], query: BlockQuery): object {
+  switch (query.transactionDetails) {
+    case "full":
+      return { transactions: transactions.map((processed) => encodedTransaction(processed, query, query.rewards)) };
+    case "accounts":
+      return { transactions: transactions.map((processed) => accountsTransaction(processed, query, query.rewards)) };
+    case "signatures":
+      return { signatures: transactions.map(({ signature }) => signature) };
+    case "none":
+      return {};
+  }
+}
+
+/** getSignaturesForAddress's entry for a transaction the ledger executed. */
+export function signatureInfo(processed: ProcessedTransaction): UiSignatureInfo {
+  return {
+    signature: processed.signature,
+    slot: Number(processed.slot),
+    err: processed.error?.rpc ?? null,
+    memo: null,
+    blockTime: Number(processed.blockTime),
+    confirmationStatus: "finalized",
   };
 }
 
@@ -115,7 +234,26 @@ function checkVersion(version: TransactionVersion, max: number | null): void {
   );
 }
 
-function transactionMeta(processed: ProcessedTransaction): object {
+/** The version is reported only to a client that said which versions it supports. */
+function versionField(transaction: VersionedTransaction, query: TransactionQuery): { version?: TransactionVersion } {
+  return query.maxSupportedTransactionVersion === null ? {} : { version: transaction.version };
+}
+
+/** Every key a message loads, in the RPC's order, with its flags and where it came from. */
+function uiAccountKeys(message: VersionedMessage, loaded: LoadedAddresses | null): UiAccountKey[] {
+  const own = message.staticAccountKeys.map((key, i): UiAccountKey => ({
+    pubkey: key.toBase58(),
+    writable: message.isAccountWritable(i),
+    signer: message.isAccountSigner(i),
+    source: "transaction",
+  }));
+  const lookedUp = (keys: LoadedAddresses["writable"], writable: boolean): UiAccountKey[] =>
+    keys.map((key) => ({ pubkey: key.toBase58(), writable, signer: false, source: "lookupTable" }));
+  return [...own, ...lookedUp(loaded?.writable ?? [], true), ...lookedUp(loaded?.readonly ?? [], false)];
+}
+
+/** The meta of a landed transaction; `rewards` is left out where the client asked for no rewards. */
+function transactionMeta(processed: ProcessedTransaction, rewards: boolean): UiTransactionMeta {
   const err = processed.error?.rpc ?? null;
   const loaded = processed.loadedAddresses;
   return {
@@ -130,7 +268,7 @@ function transactionMeta(processed: ProcessedTransaction): object {
       writable: loaded?.writable.map((key) => key.toBase58()) ?? [],
       readonly: loaded?.readonly.map((key) => key.toBase58()) ?? [],
     },
-    rewards: [],
+    ...(rewards ? { rewards: [] } : {}),
     // Not recorded by the ledger; null is how a node says the data is unavailable.
     innerInstructions: null,
     preTokenBalances: null,

@@ -3,8 +3,8 @@
 import { Connection, Keypair, LAMPORTS_PER_SOL } from "@solana/web3.js";
 import { DEFAULT_PROGRAM_ID } from "@compute-market/sdk";
 import { startLocalCluster, type LocalCluster } from "@compute-market/localnet";
-import { PROGRAM_PATH } from "../support/env";
-import { CONFORMANCE } from "../support/rpc-conformance";
+import { PROGRAM_PATH } from "../../support/env";
+import { CONFORMANCE } from "../../support/rpc-conformance";
 
 describe("local cluster: RPC conformance", function () {
   this.timeout(60_000);

@@ -9,9 +9,9 @@ import { AnchorProvider, Wallet } from "@coral-xyz/anchor";
 import { Connection, Keypair, LAMPORTS_PER_SOL } from "@solana/web3.js";
 import { ComputeMarketClient, DEFAULT_PROGRAM_ID } from "@compute-market/sdk";
 import { createMint, startLocalCluster, type LocalCluster } from "@compute-market/localnet";
-import { migrate, type MigrationStep } from "../../migrations/deploy";
-import { PROGRAM_PATH } from "../support/env";
-import { marketEntry } from "../support/migration-file";
+import { migrate, type MigrationStep } from "../../../migrations/deploy";
+import { PROGRAM_PATH } from "../../support/env";
+import { marketEntry } from "../../support/migration-file";
 
 const quiet = (): void => undefined;
 

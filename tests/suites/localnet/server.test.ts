@@ -33,11 +33,11 @@ import {
 import { getBase58Decoder } from "@solana/kit";
 import { ComputeMarketClient, ComputeMarketError, DEFAULT_PROGRAM_ID } from "@compute-market/sdk";
 import { startLocalCluster, type ChangedAccount, type LocalCluster, type ProcessedTransaction } from "@compute-market/localnet";
-import { PROGRAM_PATH } from "../support/env";
-import { until } from "../support/wait";
+import { PROGRAM_PATH } from "../../support/env";
+import { until } from "../../support/wait";
 
 const FEE = 5_000; // lamports per signature
-const ROOT = path.resolve(__dirname, "../..");
+const ROOT = path.resolve(__dirname, "../../..");
 
 /** Posts a raw JSON-RPC body, as a client that is not web3.js would. */
 async function post(cluster: LocalCluster, body: unknown): Promise<unknown> {

@@ -6,7 +6,7 @@ import { Connection, Keypair, LAMPORTS_PER_SOL, SystemProgram, TransactionMessag
 import { DEFAULT_PROGRAM_ID, transactionSender } from "@compute-market/sdk";
 import { startFaultProxy, startLocalCluster, type LocalCluster } from "@compute-market/localnet";
 import WebSocket from "ws";
-import { PROGRAM_PATH } from "../support/env";
+import { PROGRAM_PATH } from "../../support/env";
 
 describe("fault proxy", function () {
   this.timeout(60_000);

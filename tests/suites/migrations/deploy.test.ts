@@ -21,7 +21,7 @@ import {
 } from "@solana/web3.js";
 import { ComputeMarketClient } from "@compute-market/sdk";
 import { createMint, startLocalCluster, type LocalCluster } from "@compute-market/localnet";
-import { migrate, type MigrationStep } from "../../migrations/deploy";
+import { migrate, type MigrationStep } from "../../../migrations/deploy";
 import {
   BPF_LOADER_UPGRADEABLE_PROGRAM_ID,
   BUFFER_METADATA_BYTES,
@@ -47,9 +47,9 @@ import {
   type ProgramDeployOptions,
   type ProgramDeployResult,
   type WriteProgress,
-} from "../../migrations/program-deploy";
-import { PROGRAM_PATH } from "../support/env";
-import { marketEntry } from "../support/migration-file";
+} from "../../../migrations/program-deploy";
+import { PROGRAM_PATH } from "../../support/env";
+import { marketEntry } from "../../support/migration-file";
 
 /** The SPL Memo program (v3), which every cluster carries: a second, small, valid program to deploy. */
 const MEMO_PROGRAM_ID = new PublicKey("MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr");
