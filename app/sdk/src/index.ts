@@ -20,4 +20,5 @@ export type { ComputeMarket } from "./generated/compute_market";
 export * from "./publish";
 export * from "./verifiable";
 export * from "./services";
+export * from "./watchdog";
 export * as rules from "./rules";
