@@ -26,6 +26,7 @@ export const MARKET_PARAMS: MarketParamsInput = {
   slashTimeoutBps: 5_000,
   slashConsumerShareBps: 5_000,
   defaultReplication: 1,
+  servicePauseSlots: 500n,
 };
 
 export const GPU_BOX: HardwareSpecInput = {

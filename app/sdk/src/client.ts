@@ -72,6 +72,7 @@ import {
   endReplicaInstruction,
   closeReplicaInstruction,
   closeServiceInstruction,
+  pauseServiceInstruction,
   type UpdateConfigArgs,
 } from "./instructions";
 import { toNative, variantOf } from "./native";
@@ -689,7 +690,15 @@ export class ComputeMarketClient {
       funderToken: this.tokenAccount(job.paymentMint, args.funderToken),
       job: args.job,
       escrow: job.escrow,
+      service: this.serviceAddress(args.job),
     });
+    return this.send([ix]);
+  }
+
+  /** Pauses a running lease whose deposit cannot pay one more period (anyone may). */
+  async pauseService(args: { job: PublicKey }): Promise<string> {
+    const job = await this.requireJob(args.job);
+    const ix = await pauseServiceInstruction(this.program, { cranker: this.wallet, market: job.market, job: args.job, escrow: job.escrow, service: this.serviceAddress(args.job) });
     return this.send([ix]);
   }
 

@@ -9,7 +9,7 @@
 // loader refuses with InvalidAccountOwner). Token accounts are `TokenState | null`.
 // Payout amounts (fee splits, reward shares) are not modelled here.
 import type { PublicKey } from "@solana/web3.js";
-import type { BidAccount, ConfigAccount, DisputeAccount, JobAccount, MarketAccount, ProviderAccount } from "./accounts";
+import type { BidAccount, ConfigAccount, DisputeAccount, JobAccount, MarketAccount, ProviderAccount, ServiceAccount } from "./accounts";
 import type { ProgramErrorName } from "./errors";
 import { bidCommitment } from "./instructions/bids";
 import { resultCommitment } from "./instructions/lifecycle";
@@ -868,15 +868,54 @@ export function noShowDue(job: JobAccount, bid: BidAccount, slot: bigint): boole
   return stateOf(job) === "awarded" && slot > job.progress.startDeadlineSlot && holdsAward(bid, job) && statusOf(bid) === "won";
 }
 
-/** A winner that has not committed by the commit deadline (only once the job runs). */
 /** A service lease (paid per acknowledged slot), not a batch job with a result. */
 export function isService(job: JobAccount): boolean {
   return variantOf(job.kind) === "service";
 }
 
+/** One more period of every replica not yet closed at the lease's highest rate, with fees and
+ * the settlement's crank fee: what a live lease's escrow must hold (program: `covers_a_period`). */
+export function servicePeriodCost(job: JobAccount, service: ServiceAccount): bigint {
+  const open = BigInt(Math.max(0, job.replication - service.closedReplicas));
+  const all = job.maxPrice * service.ackPeriodSlots * open;
+  return all + (all * BigInt(job.protocolFeeBps)) / 10_000n + job.crankFee;
+}
+
+/** A running lease, not paused, whose escrow holds less than a period (program: `pause_service`). */
+export function pauseDue(job: JobAccount, service: ServiceAccount, escrowBalance: bigint): boolean {
+  return isService(job) && stateOf(job) === "running" && service.pausedSlot === 0n && escrowBalance < servicePeriodCost(job, service);
+}
+
 /** A batch winner that missed its commit deadline; a service has none (program: `check_timeout`). */
 export function timeoutDue(job: JobAccount, bid: BidAccount, slot: bigint): boolean {
   return !isService(job) && stateOf(job) === "running" && slot > job.progress.commitDeadlineSlot && holdsAward(bid, job) && statusOf(bid) !== "committed";
+}
+
+/** `Service::paid_through`: the slot a replica is paid up to, its last claim or its start. */
+export function paidThrough(bid: BidAccount): bigint {
+  return bid.claimedSlot > bid.startedSlot ? bid.claimedSlot : bid.startedSlot;
+}
+
+/** `Service::replica_end`: a replica's last paid slot: its end when set, the pause's end while
+ * paused, never past the lease's longest term from its start. */
+export function replicaEnd(job: JobAccount, service: ServiceAccount, bid: BidAccount): bigint {
+  let end = bid.startedSlot + job.requirements.maxDurationSlots;
+  if (bid.endedSlot > 0n && bid.endedSlot < end) end = bid.endedSlot;
+  if (service.pausedSlot > 0n && service.pauseEndsSlot < end) end = service.pauseEndsSlot;
+  return end;
+}
+
+/** An ended replica (or one past its term) paid through its end, or whose owner had a period
+ * after it to claim: nobody else frees its stake lock or settles the lease (program:
+ * `close_replica`'s validate; the job's address is the bid's, as `check_job` requires). */
+export function replicaCloseDue(job: JobAccount, service: ServiceAccount, bid: BidAccount, slot: bigint): boolean {
+  const ofLease = isService(job) && service.job.equals(bid.job) && service.jobIncarnation === job.incarnation;
+  if (!ofLease || stateOf(job) !== "running" || !holdsAward(bid, job) || statusOf(bid) !== "started") return false;
+  const end = replicaEnd(job, service, bid);
+  const claimUntil = end + service.ackPeriodSlots;
+  // The program's checked additions fail past u64 (out of reach with its duration bound).
+  if (bid.startedSlot + job.requirements.maxDurationSlots > U64_MAX || claimUntil > U64_MAX) return false;
+  return paidThrough(bid) >= end || slot > claimUntil;
 }
 
 /** The winners' bids that count at finalize: the ranked winners holding the award or refuted in it. */

@@ -43,7 +43,12 @@ export interface MarketParamsInput {
   slashTimeoutBps: number;
   slashConsumerShareBps: number;
   defaultReplication: number;
+  /** Slots a paused service keeps its replicas' seats for a top-up (default about an hour). */
+  servicePauseSlots?: bigint;
 }
+
+/** A market's pause time when its creator names none: 9,000 slots, about an hour at 400 ms. */
+export const DEFAULT_SERVICE_PAUSE_SLOTS = 9_000n;
 
 /** What a job needs from a provider's hardware. */
 export interface JobRequirementsInput {
@@ -93,6 +98,7 @@ export function encodeMarketParams(p: MarketParamsInput) {
     slashTimeoutBps: uint(p.slashTimeoutBps, 16, "params.slashTimeoutBps"),
     slashConsumerShareBps: uint(p.slashConsumerShareBps, 16, "params.slashConsumerShareBps"),
     defaultReplication: uint(p.defaultReplication, 8, "params.defaultReplication"),
+    servicePauseSlots: u64(p.servicePauseSlots ?? DEFAULT_SERVICE_PAUSE_SLOTS, "params.servicePauseSlots"),
   };
 }
 

@@ -15,7 +15,8 @@ export type WatchdogEvent =
   | { kind: "unhealthy"; provider: PublicKey; unhealthyForSlots: bigint }
   | { kind: "ended"; provider: PublicKey; signature: string }
   | { kind: "delivery-failed"; provider: PublicKey; error: unknown }
-  | { kind: "low-balance"; escrowed: bigint; perPeriod: bigint };
+  | { kind: "low-balance"; escrowed: bigint; perPeriod: bigint }
+  | { kind: "paused"; pausedSlot: bigint; pauseEndsSlot: bigint };
 
 export interface WatchdogOptions {
   /** A client whose wallet pays the fees of `end_replica` (the watchdog key signs it too). */
@@ -53,6 +54,8 @@ export class ServiceWatchdog {
     if (!job || variantOf(job.state) !== "running") return;
     const service = await client.fetchService(client.serviceAddress(jobAddress));
     if (!service) return;
+    // A paused lease still acknowledges (its seats are kept): the event says a top-up resumes it.
+    if (service.pausedSlot > 0n) this.emit({ kind: "paused", pausedSlot: service.pausedSlot, pauseEndsSlot: service.pauseEndsSlot });
     const slot = BigInt(await client.provider.connection.getSlot("confirmed"));
     const winners = job.auction.ranking.slice(0, Math.min(job.replication, job.auction.rankedCount));
     let ratePerSlot = 0n;

@@ -162,6 +162,9 @@ program_errors! {
     ReplicaNotStarted = 6411 : "The replica has not started: there is no served time to pay for.",
     ServiceStillOpen = 6412 : "The service's job is still alive: it is settled by the last replica's close.",
     DepositExhausted = 6413 : "The deposit cannot pay for one more slot: the service waits for a top-up.",
+    DepositCoversPeriod = 6414 : "The deposit still pays one more period of every open replica at the highest rate: the lease runs on.",
+    ServicePaused = 6415 : "The lease is already paused: a top-up through fund_service resumes it.",
+    PauseExpired = 6416 : "The lease's pause has ended: its replicas ended with it, and only their close remains.",
     // 6900–6999: arithmetic
     MathOverflow = 6900 : "An arithmetic operation overflowed.",
 }

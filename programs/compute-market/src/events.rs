@@ -362,3 +362,22 @@ crate::event! {
         pub crank_fee: U64,
     }
 }
+
+crate::event! {
+    /// A lease's deposit fell short of one period: its seats are kept until `pause_ends_slot`.
+    pub struct ServicePaused {
+        pub job: Address,
+        pub paused_slot: U64,
+        pub pause_ends_slot: U64,
+        /// The escrow's balance when it paused.
+        pub balance: U64,
+    }
+}
+
+crate::event! {
+    /// A top-up paid a period again: the paused lease runs on.
+    pub struct ServiceResumed {
+        pub job: Address,
+        pub balance: U64,
+    }
+}

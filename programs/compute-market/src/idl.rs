@@ -62,6 +62,8 @@ pub fn build() -> Value {
         named::<ReplicaEnded>(&mut registry),
         named::<ReplicaClosed>(&mut registry),
         named::<ServiceSettled>(&mut registry),
+        named::<ServicePaused>(&mut registry),
+        named::<ServiceResumed>(&mut registry),
     ];
     let errors: Vec<Value> = ErrorCode::ALL
         .iter()

@@ -158,6 +158,8 @@ program! {
     close_replica(CloseReplicaAccounts, CloseReplicaArgs),
     /// Returns the rent of a dead job's service terms to the consumer.
     close_service(CloseServiceAccounts, CloseServiceArgs),
+    /// Pauses a running lease whose deposit cannot pay one more period; a top-up resumes it.
+    pause_service(PauseServiceAccounts, PauseServiceArgs),
 }
 
 /// Dispatches an instruction and logs a failing instruction's error by name. Always inlined

@@ -2647,6 +2647,13 @@ export type ComputeMarket = {
           "writable": true
         },
         {
+          "name": "service",
+          "docs": [
+            "The service's terms (resumed here when paused)."
+          ],
+          "writable": true
+        },
+        {
           "name": "tokenProgram",
           "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
         }
@@ -2925,6 +2932,57 @@ export type ComputeMarket = {
           "name": "consumer",
           "docs": [
             "The service's consumer (the rent)."
+          ],
+          "writable": true
+        }
+      ],
+      "args": []
+    },
+    {
+      "name": "pauseService",
+      "docs": [
+        "Pauses a running lease whose deposit cannot pay one more period; a top-up resumes it."
+      ],
+      "discriminator": [
+        47,
+        121,
+        22,
+        250,
+        147,
+        24,
+        225,
+        174
+      ],
+      "accounts": [
+        {
+          "name": "cranker",
+          "docs": [
+            "Whoever cranks it."
+          ],
+          "signer": true
+        },
+        {
+          "name": "market",
+          "docs": [
+            "The job's market (its pause time)."
+          ]
+        },
+        {
+          "name": "job",
+          "docs": [
+            "The service's job."
+          ]
+        },
+        {
+          "name": "escrow",
+          "docs": [
+            "The job's escrow, whose balance is measured."
+          ]
+        },
+        {
+          "name": "service",
+          "docs": [
+            "The service's terms, paused here."
           ],
           "writable": true
         }
@@ -3493,6 +3551,32 @@ export type ComputeMarket = {
         46,
         253
       ]
+    },
+    {
+      "name": "servicePaused",
+      "discriminator": [
+        67,
+        150,
+        228,
+        130,
+        196,
+        31,
+        32,
+        71
+      ]
+    },
+    {
+      "name": "serviceResumed",
+      "discriminator": [
+        197,
+        198,
+        46,
+        204,
+        241,
+        8,
+        244,
+        23
+      ]
     }
   ],
   "errors": [
@@ -4047,6 +4131,21 @@ export type ComputeMarket = {
       "msg": "The deposit cannot pay for one more slot: the service waits for a top-up."
     },
     {
+      "code": 6414,
+      "name": "depositCoversPeriod",
+      "msg": "The deposit still pays one more period of every open replica at the highest rate: the lease runs on."
+    },
+    {
+      "code": 6415,
+      "name": "servicePaused",
+      "msg": "The lease is already paused: a top-up through fund_service resumes it."
+    },
+    {
+      "code": 6416,
+      "name": "pauseExpired",
+      "msg": "The lease's pause has ended: its replicas ended with it, and only their close remains."
+    },
+    {
       "code": 6900,
       "name": "mathOverflow",
       "msg": "An arithmetic operation overflowed."
@@ -4195,6 +4294,13 @@ export type ComputeMarket = {
               "Replication used when a job asks for none."
             ],
             "type": "u8"
+          },
+          {
+            "name": "servicePauseSlots",
+            "docs": [
+              "Slots a paused service keeps its replicas' seats for a top-up before they end."
+            ],
+            "type": "u64"
           }
         ]
       }
@@ -4520,7 +4626,7 @@ export type ComputeMarket = {
             "type": {
               "array": [
                 "u8",
-                64
+                56
               ]
             }
           }
@@ -5819,6 +5925,20 @@ export type ComputeMarket = {
             "type": "u64"
           },
           {
+            "name": "pausedSlot",
+            "docs": [
+              "The slot `pause_service` paused the lease at; zero while it is live."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "pauseEndsSlot",
+            "docs": [
+              "While paused: the last slot of every replica unless a top-up resumes the lease first."
+            ],
+            "type": "u64"
+          },
+          {
             "name": "reserved",
             "docs": [
               "Space for fields added by later versions."
@@ -5826,7 +5946,7 @@ export type ComputeMarket = {
             "type": {
               "array": [
                 "u8",
-                31
+                15
               ]
             }
           }
@@ -6840,6 +6960,55 @@ export type ComputeMarket = {
           },
           {
             "name": "crankFee",
+            "type": "u64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "servicePaused",
+      "docs": [
+        "A lease's deposit fell short of one period: its seats are kept until `pause_ends_slot`."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "job",
+            "type": "pubkey"
+          },
+          {
+            "name": "pausedSlot",
+            "type": "u64"
+          },
+          {
+            "name": "pauseEndsSlot",
+            "type": "u64"
+          },
+          {
+            "name": "balance",
+            "docs": [
+              "The escrow's balance when it paused."
+            ],
+            "type": "u64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "serviceResumed",
+      "docs": [
+        "A top-up paid a period again: the paused lease runs on."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "job",
+            "type": "pubkey"
+          },
+          {
+            "name": "balance",
             "type": "u64"
           }
         ]

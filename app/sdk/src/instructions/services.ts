@@ -45,6 +45,15 @@ export interface FundServiceAccounts {
   funderToken: PublicKey;
   job: PublicKey;
   escrow: PublicKey;
+  service: PublicKey;
+}
+
+export interface PauseServiceAccounts {
+  cranker: PublicKey;
+  market: PublicKey;
+  job: PublicKey;
+  escrow: PublicKey;
+  service: PublicKey;
 }
 
 export interface ClaimServiceAccounts {
@@ -121,6 +130,10 @@ export function endReplicaInstruction(program: Program<ComputeMarket>, accounts:
 
 export function closeReplicaInstruction(program: Program<ComputeMarket>, accounts: CloseReplicaAccounts): Promise<TransactionInstruction> {
   return program.methods.closeReplica().accountsPartial(accounts).instruction();
+}
+
+export function pauseServiceInstruction(program: Program<ComputeMarket>, accounts: PauseServiceAccounts): Promise<TransactionInstruction> {
+  return program.methods.pauseService().accountsPartial(accounts).instruction();
 }
 
 export function closeServiceInstruction(program: Program<ComputeMarket>, accounts: CloseServiceAccounts): Promise<TransactionInstruction> {

@@ -84,7 +84,7 @@ pub fn process(ctx: &Context) -> Result<()> {
         let message = acknowledgement_message(ix.job.address(), job.incarnation.get(), &bid.provider, up_to_slot);
         require_signed_before(&ix.instructions, &service.watchdog, &message)?;
 
-        let slots = Service::claimable_slots(&bid, up_to_slot, now, job.requirements.max_duration_slots.get())?;
+        let slots = service.claimable_slots(&bid, up_to_slot, now, job.requirements.max_duration_slots.get())?;
         // The settlement's crank fee stays in the escrow whatever is claimed.
         let balance = expect_token_account(&ix.escrow, &job.payment_mint, ix.job.address())?;
         let available = balance.saturating_sub(job.crank_fee.get());

@@ -59,7 +59,7 @@ fn validate(ix: &CloseReplicaAccounts, job: &Job, service: &Service, bid: &Bid, 
     require(job.state()? == JobState::Running, ErrorCode::InvalidJobState)?;
     require(bid.holds_award(job)? && bid.status()? == BidStatus::Started, ErrorCode::NotAssignedWinner)?;
     // Closed once its owner was paid through the end, or had a whole period after it to claim.
-    let end = Service::replica_end(bid, job.requirements.max_duration_slots.get())?;
+    let end = service.replica_end(bid, job.requirements.max_duration_slots.get())?;
     let paid_out = Service::paid_through(bid) >= end;
     let claim_time_over = now > end.safe_add(service.ack_period_slots.get())?;
     require(paid_out || claim_time_over, ErrorCode::ReplicaStillClaimable)?;

@@ -31,6 +31,7 @@ pub mod claim_service;
 pub mod end_replica;
 pub mod close_replica;
 pub mod close_service;
+pub mod pause_service;
 pub mod commit_verifiable;
 pub mod open_dispute;
 pub mod dissect;

@@ -71,6 +71,8 @@ crate::pod_struct! {
         pub slash_consumer_share_bps: U16,
         /// Replication used when a job asks for none.
         pub default_replication: u8,
+        /// Slots a paused service keeps its replicas' seats for a top-up before they end.
+        pub service_pause_slots: U64,
     }
 }
 
@@ -83,6 +85,7 @@ impl MarketParams {
             self.start_window_slots.get(),
             self.challenge_window_slots.get(),
             self.unbonding_slots.get(),
+            self.service_pause_slots.get(),
         ];
         let bps = [
             self.slash_no_show_bps.get(),
@@ -123,7 +126,7 @@ crate::account! {
         /// Providers registered in this market.
         pub provider_count: U64,
         /// Space for fields added by later versions.
-        pub reserved: [u8; 64],
+        pub reserved: [u8; 56],
     }
 }
 

@@ -6,7 +6,7 @@
 use crate::errors::{require, ErrorCode, Result};
 use crate::layout::U64;
 use crate::math::{bps_of, SafeMath};
-use crate::state::Bid;
+use crate::state::{Bid, Job};
 use pinocchio::Address;
 
 /// Domain of an acknowledgement, so a watchdog's signature over anything else never pays.
@@ -38,8 +38,12 @@ crate::account! {
         pub grace_slots: U64,
         /// Tokens paid to replicas so far, protocol fees excluded.
         pub paid: U64,
+        /// The slot `pause_service` paused the lease at; zero while it is live.
+        pub paused_slot: U64,
+        /// While paused: the last slot of every replica unless a top-up resumes the lease first.
+        pub pause_ends_slot: U64,
         /// Space for fields added by later versions.
-        pub reserved: [u8; 31],
+        pub reserved: [u8; 15],
     }
 }
 
@@ -64,6 +68,15 @@ pub fn min_deposit(max_rate: u64, replicas: u8, period: u64, fee_bps: u16, crank
     let per_replica = max_rate.safe_mul(period)?;
     let all = per_replica.safe_mul(replicas as u64)?;
     all.safe_add(bps_of(all, fee_bps)?)?.safe_add(crank_fee)
+}
+
+/// Whether `balance` tokens in the escrow pay one more period of every replica not yet closed
+/// at the lease's highest rate, with fees and the settlement's crank fee: the test a live
+/// lease must pass, the same one its first deposit passed.
+pub fn covers_a_period(balance: u64, job: &Job, service: &Service) -> Result<bool> {
+    let open = job.replication.saturating_sub(service.closed_replicas);
+    let needed = min_deposit(job.max_price.get(), open, service.ack_period_slots.get(), job.protocol_fee_bps.get(), job.crank_fee.get())?;
+    Ok(balance >= needed)
 }
 
 /// A claim's settlement: the slots paid for, the provider's pay and the protocol's fee.
@@ -95,19 +108,36 @@ impl Service {
         bid.claimed_slot.get().max(bid.started_slot.get())
     }
 
-    /// The last slot a replica is paid for: its end when one was set, and never beyond the
-    /// lease's longest term (`max_duration` from its start), so an abandoned lease ends too.
-    pub fn replica_end(bid: &Bid, max_duration: u64) -> Result<u64> {
-        let term_end = bid.started_slot.get().safe_add(max_duration)?;
+    pub fn is_paused(&self) -> bool {
+        self.paused_slot.get() > 0
+    }
+
+    /// Whether the lease was paused and its seats' time ran out with no top-up: its replicas
+    /// ended at `pause_ends_slot` for good.
+    pub fn pause_expired(&self, now: u64) -> bool {
+        self.is_paused() && now > self.pause_ends_slot.get()
+    }
+
+    /// The last slot a replica is paid for: its end when one was set, the end of the lease's
+    /// pause while it is paused, and never beyond the lease's longest term (`max_duration` from
+    /// its start), so an abandoned or unfunded lease ends too.
+    pub fn replica_end(&self, bid: &Bid, max_duration: u64) -> Result<u64> {
+        let mut end = bid.started_slot.get().safe_add(max_duration)?;
         let ended = bid.ended_slot.get();
-        Ok(if ended > 0 { ended.min(term_end) } else { term_end })
+        if ended > 0 {
+            end = end.min(ended);
+        }
+        if self.is_paused() {
+            end = end.min(self.pause_ends_slot.get());
+        }
+        Ok(end)
     }
 
     /// The slots an acknowledgement up to `up_to_slot` adds to what `bid` was paid: none for an
     /// older one (a replay), none past the replica's end, none in the future.
-    pub fn claimable_slots(bid: &Bid, up_to_slot: u64, now: u64, max_duration: u64) -> Result<u64> {
+    pub fn claimable_slots(&self, bid: &Bid, up_to_slot: u64, now: u64, max_duration: u64) -> Result<u64> {
         require(up_to_slot <= now, ErrorCode::AcknowledgementAhead)?;
-        let until = up_to_slot.min(Self::replica_end(bid, max_duration)?);
+        let until = up_to_slot.min(self.replica_end(bid, max_duration)?);
         let from = Self::paid_through(bid);
         require(until > from, ErrorCode::StaleAcknowledgement)?;
         until.safe_sub(from)
@@ -115,7 +145,9 @@ impl Service {
 
     pub fn invariant(&self) -> Result<()> {
         let period = self.ack_period_slots.get();
-        require(self.job_incarnation.get() > 0 && period > 0 && period <= MAX_ACK_PERIOD_SLOTS, ErrorCode::InvalidAccountData)
+        // A pause always has an end, and only a pause has one.
+        let pause_ok = self.is_paused() == (self.pause_ends_slot.get() > 0) && self.pause_ends_slot.get() >= self.paused_slot.get();
+        require(self.job_incarnation.get() > 0 && period > 0 && period <= MAX_ACK_PERIOD_SLOTS && pause_ok, ErrorCode::InvalidAccountData)
     }
 }
 
@@ -143,6 +175,41 @@ mod tests {
         assert_eq!(&message[61..93], &[2; 32]);
         assert_eq!(&message[93..], &99u64.to_le_bytes());
         assert_ne!(message, acknowledgement_message(&job, 8, &provider, 99));
+    }
+
+    fn zeroed<T: crate::layout::Pod + Copy>() -> T {
+        let mut bytes = vec![0u8; core::mem::size_of::<T>()];
+        *crate::layout::from_bytes_mut::<T>(&mut bytes).unwrap()
+    }
+
+    #[test]
+    fn a_pause_ends_every_replica_at_its_end_unless_it_ended_sooner() {
+        let mut service: Service = zeroed();
+        let mut bid: Bid = zeroed();
+        bid.started_slot = U64::new(100);
+        assert_eq!(service.replica_end(&bid, 1_000).unwrap(), 1_100);
+        service.paused_slot = U64::new(400);
+        service.pause_ends_slot = U64::new(500);
+        assert_eq!(service.replica_end(&bid, 1_000).unwrap(), 500);
+        bid.ended_slot = U64::new(450);
+        assert_eq!(service.replica_end(&bid, 1_000).unwrap(), 450);
+        assert!(!service.pause_expired(500) && service.pause_expired(501));
+    }
+
+    #[test]
+    fn a_live_lease_holds_a_period_of_every_open_replica_at_the_cap() {
+        let mut job: Job = zeroed();
+        let mut service: Service = zeroed();
+        job.replication = 2;
+        job.max_price = U64::new(10);
+        job.protocol_fee_bps = crate::layout::U16::new(100);
+        job.crank_fee = U64::new(5);
+        service.ack_period_slots = U64::new(100);
+        assert!(covers_a_period(2_025, &job, &service).unwrap());
+        assert!(!covers_a_period(2_024, &job, &service).unwrap());
+        // A closed replica needs no more periods.
+        service.closed_replicas = 1;
+        assert!(covers_a_period(1_015, &job, &service).unwrap());
     }
 
     #[test]
