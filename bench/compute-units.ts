@@ -149,8 +149,9 @@ async function run(): Promise<Samples> {
       recorder.record(crank, signature);
     }
 
-    // A service lease: posted, topped up, bid, awarded, started, one claim, ended, closed (the
-    // last replica settles the lease).
+    // A service lease: posted with one period at the cap, topped up, bid, awarded, started, one
+    // claim (now short of a period), paused, resumed by a top-up, ended, closed (the last replica
+    // settles the lease).
     const watchdog = Keypair.generate();
     const lease = await consumer.client.postService({
       market,
@@ -160,11 +161,12 @@ async function run(): Promise<Samples> {
       maxRate: 10n,
       watchdog: watchdog.publicKey,
       ackPeriodSlots: 100n,
-      deposit: 100_000n,
+      // 10 a slot for 100 slots, the 2.5 % fee and the crank fee: the smallest deposit.
+      deposit: 1_000n + 25n + 10n,
       consumerToken: consumer.payment,
     });
     recorder.record("post_service", lease.signature);
-    recorder.record("fund_service", await consumer.client.fundService({ job: lease.job, amount: 1_000n, funderToken: consumer.payment }));
+    recorder.record("fund_service", await consumer.client.fundService({ job: lease.job, amount: 1n, funderToken: consumer.payment }));
     await provider.client.placeBid({ job: lease.job, price: 8n });
     ledger.advanceSlots(151n);
     await keeper.client.award({ job: lease.job });
@@ -174,6 +176,8 @@ async function run(): Promise<Samples> {
     const replica = (await consumer.client.fetchBid(provider.client.bidAddress(lease.job, registered.provider)))!;
     const ack = signAcknowledgement(watchdog.secretKey, { job: lease.job, jobIncarnation: leaseJob.incarnation, provider: registered.provider, upToSlot: replica.startedSlot + 50n });
     recorder.record("claim_service", await provider.client.claimService(ack, { ownerToken: provider.payment }));
+    recorder.record("pause_service", await keeper.client.pauseService({ job: lease.job }));
+    recorder.record("fund_service (resumes)", await consumer.client.fundService({ job: lease.job, amount: 1_000n, funderToken: consumer.payment }));
     recorder.record("end_replica", await consumer.client.endReplica({ job: lease.job, provider: registered.provider }));
     ledger.advanceSlots(101n);
     recorder.record("close_replica", await keeper.client.closeReplica({ job: lease.job, provider: registered.provider, keeperToken: keeper.payment }));
