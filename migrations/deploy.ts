@@ -70,7 +70,7 @@ export type DeployHooks = Pick<ProgramDeployOptions, "untilSlotAfter" | "progres
 
 const DEFAULT_PROGRAM_FILE = "target/deploy/compute_market.so";
 
-const BIGINT_PARAMS = ["minStake", "jobStakeLock", "crankFee", "bidWindowSlots", "revealWindowSlots", "startWindowSlots", "challengeWindowSlots", "unbondingSlots"] as const;
+const BIGINT_PARAMS = ["minStake", "jobStakeLock", "crankFee", "bidWindowSlots", "revealWindowSlots", "startWindowSlots", "challengeWindowSlots", "unbondingSlots", "servicePauseSlots"] as const;
 
 function expandHome(file: string): string {
   return file.startsWith("~/") ? path.join(os.homedir(), file.slice(2)) : file;
@@ -83,7 +83,8 @@ function loadKeypair(file: string): Keypair {
 
 function parseParams(raw: MarketSpec["params"]): MarketParamsInput {
   const params = { ...raw } as Record<string, unknown>;
-  for (const key of BIGINT_PARAMS) params[key] = BigInt(raw[key]);
+  // servicePauseSlots may be left out (the SDK's default applies).
+  for (const key of BIGINT_PARAMS) if (raw[key] !== undefined) params[key] = BigInt(raw[key]);
   return params as unknown as MarketParamsInput;
 }
 
