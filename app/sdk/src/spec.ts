@@ -12,6 +12,16 @@ export interface JobInput {
   size: number;
 }
 
+/** How a provider checks a service replica is up: an HTTP request answered with `expectedStatus`, or a TCP connection accepted. */
+export type HealthCheck = { kind: "http"; port: number; path: string; expectedStatus: number } | { kind: "tcp"; port: number };
+
+/** What only a service's container has: the ports published on the provider's host (one public URL each) and its health check. */
+export interface ServiceSpec {
+  /** Container ports, published on the provider's host. */
+  ports: number[];
+  healthCheck: HealthCheck;
+}
+
 export interface ContainerJobSpec {
   version: 1;
   /** An image pinned by content: `name@sha256:<64 hex>` (registry digest) or `sha256:<64 hex>` (local image ID). */
@@ -30,6 +40,8 @@ export interface ContainerJobSpec {
   timeoutSeconds: number;
   /** The largest total size of `/outputs` the provider will hash and serve. */
   maxOutputBytes: number;
+  /** Present for a service lease's container, which runs until its replica ends. */
+  service?: ServiceSpec;
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -42,6 +54,8 @@ export const SPEC_LIMITS = {
   maxEnv: 128,
   maxTimeoutSeconds: 7 * 24 * 3600,
   maxGpus: 16,
+  maxServicePorts: 8,
+  maxHealthPathLength: 256,
 } as const;
 
 export class InvalidSpecError extends Error {
@@ -82,7 +96,27 @@ export function validateSpec(spec: ContainerJobSpec): ContainerJobSpec {
   if (!Number.isInteger(spec.memoryMb) || spec.memoryMb < 6) fail("memoryMb", "must be an integer of at least 6 (Docker's minimum)");
   if (!Number.isInteger(spec.timeoutSeconds) || spec.timeoutSeconds < 1 || spec.timeoutSeconds > SPEC_LIMITS.maxTimeoutSeconds) fail("timeoutSeconds", "out of range");
   if (!Number.isSafeInteger(spec.maxOutputBytes) || spec.maxOutputBytes < 0) fail("maxOutputBytes", "must be a non-negative integer");
+  if (spec.service !== undefined) validateService(spec.service, spec.network, fail);
   return spec;
+}
+
+const isPort = (port: unknown): port is number => Number.isInteger(port) && (port as number) >= 1 && (port as number) <= 65_535;
+/** An absolute request path without whitespace, query strings allowed. */
+const HEALTH_PATH = /^\/[^\s]*$/;
+
+function validateService(service: ServiceSpec, network: boolean, fail: (field: string, reason: string) => never): void {
+  const { ports, healthCheck } = service;
+  if (!Array.isArray(ports) || ports.length < 1 || ports.length > SPEC_LIMITS.maxServicePorts) fail("service.ports", `must list 1 to ${SPEC_LIMITS.maxServicePorts} ports`);
+  if (!ports.every(isPort)) fail("service.ports", "must be integers in 1..65535");
+  if (new Set(ports).size !== ports.length) fail("service.ports", "must not repeat a port");
+  // Published ports need the container on a network.
+  if (!network) fail("network", "must be true for a service, whose ports are published");
+  if (healthCheck === null || typeof healthCheck !== "object") return fail("service.healthCheck", "is required");
+  if (!ports.includes(healthCheck.port)) fail("service.healthCheck.port", "must be one of service.ports");
+  if (healthCheck.kind === "tcp") return;
+  if (healthCheck.kind !== "http") fail("service.healthCheck.kind", 'must be "http" or "tcp"');
+  if (typeof healthCheck.path !== "string" || healthCheck.path.length > SPEC_LIMITS.maxHealthPathLength || !HEALTH_PATH.test(healthCheck.path)) fail("service.healthCheck.path", "must be an absolute path without spaces");
+  if (!Number.isInteger(healthCheck.expectedStatus) || healthCheck.expectedStatus < 100 || healthCheck.expectedStatus > 599) fail("service.healthCheck.expectedStatus", "must be an HTTP status in 100..599");
 }
 
 /** JSON with object keys sorted at every level and no whitespace: one byte string per spec. */

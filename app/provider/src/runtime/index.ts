@@ -3,3 +3,4 @@ export * from "./container-options";
 export * from "./docker-runner";
 export * from "./errors";
 export * from "./inputs";
+export * from "./service-container";
