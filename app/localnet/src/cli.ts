@@ -6,6 +6,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { LAMPORTS_PER_SOL, PublicKey } from "@solana/web3.js";
 import type { ProgramToLoad } from "./ledger";
 import type { RequestLogEntry } from "./jsonrpc";
+import { bootstrapSandbox, type SandboxSummary } from "./sandbox";
 import { startLocalCluster, type LocalCluster } from "./server";
 
 const ROOT = path.resolve(__dirname, "../../..");
@@ -24,6 +25,8 @@ interface Flags {
   slotMs: number;
   program: ProgramToLoad[];
   fund: Funding[];
+  bootstrap?: boolean;
+  wallet: PublicKey[];
   verbose?: boolean;
 }
 
@@ -35,6 +38,8 @@ const command = new Command()
   .option("--slot-ms <ms>", "milliseconds per slot (0: the clock moves only on localnet_advanceSlots / localnet_warpToSlot)", integer, 400)
   .option("--program <id=path>", "load a program's .so at an address (repeatable)", collect(programToLoad), [])
   .option("--fund <pubkey=sol>", "credit SOL to an account at start (repeatable)", collect(funding), [])
+  .option("--bootstrap", "create a sandbox: payment and stake mints, the config, a CPU and a GPU market, and a faucet (localnet_requestTokens)")
+  .option("--wallet <pubkey>", "with --bootstrap: fund this wallet with 100 SOL and 10,000 of each token (repeatable)", collect(publicKey), [])
   .option("--verbose", "log every request as a JSON line on stderr")
   .action(async (flags: Flags) => {
     const programs = withDefaultProgram(flags.program);
@@ -47,12 +52,17 @@ const command = new Command()
     });
     for (const { pubkey, lamports } of flags.fund) cluster.ledger.airdrop(pubkey, lamports);
     stopOnSignals(cluster);
+    if (flags.wallet.length > 0 && !flags.bootstrap) throw new InvalidArgumentError("--wallet funds a sandbox's wallets: add --bootstrap");
+    const sandbox = flags.bootstrap ? await bootstrap(programs, cluster, flags.wallet) : undefined;
     const ready = {
       event: "ready",
       url: cluster.url,
       wsUrl: cluster.wsUrl,
       programs: programs.map(({ programId, path: file }) => ({ programId: programId.toBase58(), path: file })),
       funded: flags.fund.map(({ pubkey, lamports }) => ({ pubkey: pubkey.toBase58(), lamports: lamports.toString() })),
+      // State lives in this process only: a restart starts an empty cluster.
+      persistent: false,
+      ...(sandbox ? { sandbox } : {}),
     };
     process.stdout.write(`${JSON.stringify(ready)}\n`);
   });
@@ -62,11 +72,24 @@ command.parseAsync().catch((error: unknown) => {
   process.exit(1);
 });
 
+/** The sandbox on the compute-market program loaded by default. */
+async function bootstrap(programs: ProgramToLoad[], cluster: LocalCluster, wallets: PublicKey[]): Promise<SandboxSummary> {
+  const programId = defaultProgramId();
+  if (!programId || !programs.some((program) => program.programId.equals(programId))) {
+    throw new Error(`--bootstrap needs the compute-market program, built at ${DEFAULT_PROGRAM_PATH}: run \`npm run build:program\``);
+  }
+  return (await bootstrapSandbox(cluster.ledger, programId, { wallets })).summary;
+}
+
+function defaultProgramId(): PublicKey | null {
+  if (!existsSync(DEFAULT_PROGRAM_IDL)) return null;
+  return new PublicKey((JSON.parse(readFileSync(DEFAULT_PROGRAM_IDL, "utf8")) as { address: string }).address);
+}
+
 /** The programs asked for, plus compute-market at its IDL's address if it is built and not already given. */
 function withDefaultProgram(programs: ProgramToLoad[]): ProgramToLoad[] {
-  if (!existsSync(DEFAULT_PROGRAM_PATH) || !existsSync(DEFAULT_PROGRAM_IDL)) return programs;
-  const { address } = JSON.parse(readFileSync(DEFAULT_PROGRAM_IDL, "utf8")) as { address: string };
-  const programId = new PublicKey(address);
+  const programId = defaultProgramId();
+  if (!existsSync(DEFAULT_PROGRAM_PATH) || !programId) return programs;
   if (programs.some((program) => program.programId.equals(programId))) return programs;
   return [...programs, { programId, path: DEFAULT_PROGRAM_PATH }];
 }

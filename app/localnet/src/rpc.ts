@@ -6,6 +6,7 @@ import { getBase58Decoder } from "@solana/kit";
 import type { PublicKey, VersionedTransaction } from "@solana/web3.js";
 import { accountEncodingConfig, filtersParam, requestedAccount, requestedKeyedAccount, type AccountEncodingConfig } from "./account-json";
 import { namedError, type TransactionErrorInfo } from "./errors";
+import { faucetOf, type FaucetGrant } from "./faucet-registry";
 import { feeForMessage } from "./fees";
 import { matchesFilters } from "./filters";
 import {
@@ -111,7 +112,21 @@ const METHODS: Record<string, Method> = {
     return Number(ledger.slot);
   },
   localnet_warpToSlot,
+  localnet_requestTokens,
 };
+
+/** The sandbox's faucet: `[owner, amount of each token in base units, lamports?]`. */
+function localnet_requestTokens(ledger: Ledger, [owner, amount, lamports]: unknown[]): FaucetGrant {
+  const faucet = faucetOf(ledger);
+  if (!faucet) throw new RpcError(ErrorCode.invalidRequest, "this cluster has no faucet: start it with `npm run localnet -- --bootstrap`");
+  const tokens = BigInt(integerParam(amount, "amount"));
+  try {
+    return faucet.fund(pubkeyParam(owner, "owner"), tokens, lamports === undefined ? 0n : BigInt(integerParam(lamports, "lamports")));
+  } catch (error) {
+    if (error instanceof RangeError) throw invalidParams(error.message);
+    throw error;
+  }
+}
 
 function getEpochInfo(ledger: Ledger): object {
   const slot = Number(ledger.slot);
