@@ -1,6 +1,6 @@
-// A daemon's view of the market: every job, bid, provider and dispute account of the program, loaded
-// at start, kept current by account and log subscriptions, and rebuilt from the chain on a
-// timer. The chain is the truth; this is a cache that can always be thrown away.
+// A daemon's view of the market: every job, bid, provider, dispute and service account of the
+// program, loaded at start, kept current by account and log subscriptions, and rebuilt from the
+// chain on a timer. The chain is the truth; this is a cache that can always be thrown away.
 //
 // Every change carries the slot it was read at, and no change overwrites one read at a later
 // slot: so the subscriptions start before the first load (a change that lands while the load is
@@ -14,21 +14,21 @@
 // re-reads itself (`refreshMany`).
 import { utils, type Program } from "@coral-xyz/anchor";
 import { PublicKey, type AccountInfo, type Connection, type Logs } from "@solana/web3.js";
-import { parseEvents, toNative, transportError, variantOf, type BidAccount, type ComputeMarket, type DisputeAccount, type JobAccount, type ProviderAccount } from "@compute-market/sdk";
+import { parseEvents, toNative, transportError, variantOf, type BidAccount, type ComputeMarket, type DisputeAccount, type JobAccount, type ProviderAccount, type ServiceAccount } from "@compute-market/sdk";
 import type { Logger } from "./logger";
 import { withRetry } from "./retry";
 
-type Indexed = { job: JobAccount; bid: BidAccount; provider: ProviderAccount; dispute: DisputeAccount };
+type Indexed = { job: JobAccount; bid: BidAccount; provider: ProviderAccount; dispute: DisputeAccount; service: ServiceAccount };
 export type IndexedKind = keyof Indexed;
 type Kind = IndexedKind;
 
-const KINDS: Kind[] = ["job", "bid", "provider", "dispute"];
-/** Events after which a job's accounts are gone. */
-const CLOSING_EVENTS = new Set(["jobFinalized", "jobExpired", "jobCancelled", "jobRefunded"]);
+const KINDS: Kind[] = ["job", "bid", "provider", "dispute", "service"];
+/** Events after which a job's accounts are gone (a lease's last replica closing settles it). */
+const CLOSING_EVENTS = new Set(["jobFinalized", "jobExpired", "jobCancelled", "jobRefunded", "serviceSettled"]);
 /** Events after which one provider's bid on a job is gone. */
-const BID_CLOSING_EVENTS = new Set(["bidWithdrawn", "winnerFailed"]);
+const BID_CLOSING_EVENTS = new Set(["bidWithdrawn", "winnerFailed", "replicaClosed"]);
 /** Each kind's read is tried this often on a transport failure: one busy answer must not fail a
- * daemon's start, a backfill or a resync (each kind alone, so that four reads need not all pass at once). */
+ * daemon's start, a backfill or a resync (each kind alone, so that five reads need not all pass at once). */
 const READ_ATTEMPTS = 6;
 
 /** The states web3.js's Connection moves a subscription through. */
@@ -72,6 +72,8 @@ export class MarketIndex {
   readonly bids = new Map<string, BidAccount>();
   readonly providers = new Map<string, ProviderAccount>();
   readonly disputes = new Map<string, DisputeAccount>();
+  /** Service terms by their address, the PDA ["service", job]. */
+  readonly services = new Map<string, ServiceAccount>();
   private subscriptions: Subscription[] = [];
   /** Ends the retries of reads once the index is stopped. */
   private stopping = new AbortController();
@@ -216,8 +218,14 @@ export class MarketIndex {
     return [...this.disputes].filter(([, dispute]) => dispute.job.equals(job)).map(([address, dispute]) => [new PublicKey(address), dispute]);
   }
 
+  /** The terms of one service job (found by their `job` field: no PDA search). */
+  serviceOf(job: PublicKey): [PublicKey, ServiceAccount] | undefined {
+    for (const [address, service] of this.services) if (service.job.equals(job)) return [new PublicKey(address), service];
+    return undefined;
+  }
+
   counts(): Record<Kind, number> {
-    return { job: this.jobs.size, bid: this.bids.size, provider: this.providers.size, dispute: this.disputes.size };
+    return { job: this.jobs.size, bid: this.bids.size, provider: this.providers.size, dispute: this.disputes.size, service: this.services.size };
   }
 
   /** `fetchAll`, retried with backoff while the node fails to answer (not once the index is stopped). */
@@ -299,12 +307,17 @@ export class MarketIndex {
         // Finalization closes the bids that held the award; losing bids stay until withdrawn.
         for (const [address, bid] of this.bids) if (bid.job.equals(job) && !["active", "sealed"].includes(variantOf(bid.status))) this.remove("bid", address, slot);
       }
-      if (CLOSING_EVENTS.has(event.name)) this.remove("job", job.toBase58(), slot);
+      if (CLOSING_EVENTS.has(event.name)) {
+        this.remove("job", job.toBase58(), slot);
+        // Terms bind only their job: settled, they are closed with it; otherwise close_service
+        // returns their rent later, with no event, and a resync may read them back until then.
+        for (const [address, service] of this.services) if (service.job.equals(job)) this.remove("service", address, slot);
+      }
     }
   }
 
   private mapOf(kind: Kind): Map<string, Indexed[Kind]> {
-    const maps: { [K in Kind]: Map<string, Indexed[K]> } = { job: this.jobs, bid: this.bids, provider: this.providers, dispute: this.disputes };
+    const maps: { [K in Kind]: Map<string, Indexed[K]> } = { job: this.jobs, bid: this.bids, provider: this.providers, dispute: this.disputes, service: this.services };
     return maps[kind] as Map<string, Indexed[Kind]>;
   }
 

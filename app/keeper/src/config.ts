@@ -14,8 +14,8 @@ export const KeeperConfigSchema = z.object({
   concurrency: z.coerce.number().int().positive().default(8),
   /** Cranks of one kind (awards) packed into one transaction at most. */
   packSize: z.coerce.number().int().min(1).max(16).default(8),
-  bots: listOf(z.enum(["auction-closer", "deadline-cranker", "finalizer", "dispute-cranker", "challenger"]))
-    .default(["auction-closer", "deadline-cranker", "finalizer", "dispute-cranker", "challenger"]),
+  bots: listOf(z.enum(["auction-closer", "deadline-cranker", "finalizer", "dispute-cranker", "challenger", "service-cranker"]))
+    .default(["auction-closer", "deadline-cranker", "finalizer", "dispute-cranker", "challenger", "service-cranker"]),
   /** Share of verifiable results the challenger replays, 0..1 (a fixed sample by job). */
   challengeSample: z.coerce.number().min(0).max(1).default(1),
   /** Results claiming more steps than this are not replayed. */

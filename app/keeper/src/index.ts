@@ -5,6 +5,7 @@ export * from "./bots/dispute-cranker";
 export * from "./bots/deadline-cranker";
 export * from "./bots/finalizer";
 export * from "./bots/schedule";
+export * from "./bots/service-cranker";
 export * from "./bots/types";
 export * from "./config";
 export { MarketIndex } from "@compute-market/common";

@@ -9,6 +9,7 @@ import { Challenger } from "./bots/challenger";
 import { DeadlineCranker } from "./bots/deadline-cranker";
 import { DisputeCranker } from "./bots/dispute-cranker";
 import { Finalizer } from "./bots/finalizer";
+import { ServiceCranker } from "./bots/service-cranker";
 import type { Bot } from "./bots/types";
 import type { KeeperConfig } from "./config";
 import { Runner } from "./runner";
@@ -30,6 +31,7 @@ function botsFor(names: KeeperConfig["bots"], client: ComputeMarketClient, verif
     finalizer: () => new Finalizer(client),
     "dispute-cranker": () => new DisputeCranker(client),
     challenger: () => new Challenger({ client, verifier, replays, sample: config.challengeSample }),
+    "service-cranker": () => new ServiceCranker(client),
   };
   return names.map((name) => all[name]());
 }

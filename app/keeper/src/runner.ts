@@ -110,6 +110,7 @@ export class Runner {
     };
     const bids = byJob(this.index.bids);
     const disputes = byJob(this.index.disputes);
+    const services = byJob(this.index.services);
     return {
       slot,
       jobs: [...this.index.jobs].map(([address, job]) => [new PublicKey(address), job] as [PublicKey, typeof job]),
@@ -118,6 +119,8 @@ export class Runner {
       disputes: [...disputes.values()].flat(),
       disputesOf: (job) => disputes.get(job.toBase58()) ?? [],
       provider: (address) => this.index.providers.get(address.toBase58()),
+      // One PDA per job: its group holds at most one.
+      service: (job) => services.get(job.toBase58())?.[0]?.[1],
     };
   }
 
@@ -210,7 +213,7 @@ export class Runner {
   private isLostRace(bot: Bot, error: unknown): boolean {
     if (error instanceof ComputeMarketError) return (bot.lostRaceErrors as readonly string[]).includes(error.errorName);
     // Closed since the index saw it: the SDK found it gone before sending anything.
-    return error instanceof MissingAccountError && ["job", "bid", "provider", "dispute"].includes(error.kind);
+    return error instanceof MissingAccountError && ["job", "bid", "provider", "dispute", "service"].includes(error.kind);
   }
 }
 

@@ -3,7 +3,7 @@
 // applied keeps the notification's state, and an account closed after the read stays closed; and
 // what changed while its WebSocket was cut is read back as soon as the subscriptions return.
 import assert from "node:assert/strict";
-import { Connection, PublicKey } from "@solana/web3.js";
+import { Connection, Keypair, PublicKey } from "@solana/web3.js";
 import { MarketIndex, createLogger, followSubscription } from "@compute-market/common";
 import { startFaultProxy } from "@compute-market/localnet";
 import { startClusterMarket, type ClusterMarket } from "../../support/cluster-market";
@@ -120,6 +120,50 @@ describe("market index", function () {
       held.release();
       await resync;
       assert.ok(!index.bids.has(bid.toBase58()), "the resync's older read does not bring the closed bid back");
+    } finally {
+      held.release();
+      await index.stop();
+    }
+  });
+
+  it("indexes a lease's terms and keeps them out once the lease settled after a resync's read", async () => {
+    // Given a running service lease of one replica
+    const { owner, provider: address } = await provider();
+    const consumer = await env.wallet({ payment: 1_000_000n });
+    const { job, service } = await consumer.client.postService({
+      market: env.market,
+      specHash: new Uint8Array(32).fill(3),
+      requirements: { cpuCores: 1, memoryMb: 64, maxDurationSlots: 500n },
+      replicas: 1,
+      maxRate: 10n,
+      watchdog: Keypair.generate().publicKey,
+      ackPeriodSlots: 5n,
+      deposit: 10_000n,
+    });
+    await owner.client.placeBid({ job, price: 8n });
+    env.advance(21n);
+    await consumer.client.award({ job });
+    await owner.client.startJob({ job });
+    const held = heldConnection(env.connection);
+    const index = new MarketIndex(owner.client.program, held.connection, logger);
+    await index.start();
+    try {
+      assert.ok(index.serviceOf(job)?.[0].equals(service));
+      assert.equal(index.services.get(service.toBase58())?.closedReplicas, 0);
+      // When the consumer ends the replica and, while a resync's read is held, it is closed
+      await consumer.client.endReplica({ job, provider: address });
+      held.hold();
+      const read = held.read();
+      const resync = index.load();
+      await read;
+      env.advance(6n);
+      await consumer.client.closeReplica({ job, provider: address });
+      await until("the settlement's events", async () => !index.jobs.has(job.toBase58()) && !index.services.has(service.toBase58()));
+      held.release();
+      await resync;
+      // Then the older read brings back neither the job nor its terms
+      assert.ok(!index.jobs.has(job.toBase58()) && !index.services.has(service.toBase58()), "the resync's older read does not bring the settled lease back");
+      assert.equal(index.bidsOf(job).length, 0, "the replica's bid went with its close");
     } finally {
       held.release();
       await index.stop();

@@ -2,7 +2,7 @@
 // owns the connection, the index, sending, races, health and shutdown.
 import type { PublicKey, TransactionInstruction } from "@solana/web3.js";
 import type { IndexedKind } from "@compute-market/common";
-import type { BidAccount, DisputeAccount, JobAccount, ProgramErrorName, ProviderAccount } from "@compute-market/sdk";
+import type { BidAccount, DisputeAccount, JobAccount, ProgramErrorName, ProviderAccount, ServiceAccount } from "@compute-market/sdk";
 
 /** What a bot sees: the indexed accounts and the cluster's current slot. */
 export interface MarketView {
@@ -13,6 +13,8 @@ export interface MarketView {
   disputes: Iterable<[PublicKey, DisputeAccount]>;
   disputesOf(job: PublicKey): [PublicKey, DisputeAccount][];
   provider(address: PublicKey): ProviderAccount | undefined;
+  /** A service job's terms (the account at ["service", job]), found by their `job` field. */
+  service(job: PublicKey): ServiceAccount | undefined;
 }
 
 /** One crank a keeper can send. */
