@@ -78,6 +78,10 @@ export const ProviderConfigSchema = z.object({
   /** Bytes the blob store may hold before public uploads are refused. */
   maxStoreBytes: z.coerce.number().int().positive().default(20 * 1024 ** 3),
   tickMs: z.coerce.number().int().positive().default(1_000),
+  /** Service leases: claim once this many acknowledgement periods are unclaimed... */
+  claimEveryPeriods: z.coerce.number().int().positive().default(3).transform((v) => BigInt(v)),
+  /** ...or once the acknowledged, unclaimed pay of a replica reaches this (base units): the most the node risks. */
+  maxUnclaimedTokens: price.default(10_000_000n),
   resyncMs: z.coerce.number().int().positive().default(30_000),
   ...transactionConfigFields,
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -113,6 +117,8 @@ export const PROVIDER_ENV = {
   maxBlobBytes: "PROVIDER_MAX_BLOB_BYTES",
   maxStoreBytes: "PROVIDER_MAX_STORE_BYTES",
   tickMs: "PROVIDER_TICK_MS",
+  claimEveryPeriods: "PROVIDER_CLAIM_EVERY_PERIODS",
+  maxUnclaimedTokens: "PROVIDER_MAX_UNCLAIMED_TOKENS",
   resyncMs: "PROVIDER_RESYNC_MS",
   ...transactionEnv("PROVIDER"),
   logLevel: "LOG_LEVEL",

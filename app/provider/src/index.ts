@@ -13,4 +13,5 @@ export * from "./results/catalog";
 export * from "./results/server";
 export * from "./results/store";
 export * from "./runtime";
+export * from "./services";
 export * from "./strategy";

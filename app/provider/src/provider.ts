@@ -1,6 +1,7 @@
 // Assembles a provider node from its configuration: chain connection and wallet, blob store,
 // journal, Docker, capacity and strategy, results server, market index and the lifecycle loop,
-// plus /health and /metrics. `startProvider` is what `provider run` runs and what tests start.
+// service acknowledgements and their claims, plus /health and /metrics. `startProvider` is what
+// `provider run` runs and what tests start.
 import { mkdirSync } from "node:fs";
 import { AnchorProvider, Wallet } from "@coral-xyz/anchor";
 import { Connection, PublicKey, type Keypair } from "@solana/web3.js";
@@ -19,6 +20,8 @@ import { startResultsServer, type ResultsServer } from "./results/server";
 import { BlobStore } from "./results/store";
 import { cleanupLeftovers, isDaemonReachable } from "./runtime";
 import { createStrategy } from "./strategy";
+import { AcknowledgementBook, fetchLeaseTerms } from "./services/acknowledgements";
+import { ServiceClaimer } from "./services/claimer";
 
 export interface ProviderNodeHandle {
   node: ProviderNode;
@@ -86,6 +89,9 @@ export async function startProvider(config: ProviderConfig, wallet: Keypair, log
   const strategy = createStrategy(config.strategy);
   let marketAccount: MarketAccount | null = await client.fetchMarket(market);
   const endpoint = config.endpoint ?? endpointText(account.endpoint);
+  // Built here, started below: the results server's acknowledgement route reads its bids.
+  const index = new MarketIndex(client.program, connection, logger.child({ component: "index" }));
+  const acknowledgements = new AcknowledgementBook({ workDir, provider, logger: logger.child({ component: "acknowledgements" }) });
 
   const results = await startResultsServer({
     host: config.host,
@@ -97,9 +103,13 @@ export async function startProvider(config: ProviderConfig, wallet: Keypair, log
     logger: logger.child({ component: "results" }),
     outputOf: async (job) => journal.get(job)?.outputBlob ?? null,
     consumerOf: async (job) => journal.get(job)?.consumer ?? (await client.fetchJob(new PublicKey(job)).catch(() => null))?.consumer.toBase58() ?? null,
+    acknowledgements: {
+      book: acknowledgements,
+      // Only jobs this node bid on cost a read of the chain: the route is public.
+      leaseOf: async (job) => (index.bids.has(client.bidAddress(job, provider).toBase58()) ? fetchLeaseTerms(client, job) : null),
+    },
   });
 
-  const index = new MarketIndex(client.program, connection, logger.child({ component: "index" }));
   await index.start();
   const machine = lazyMachineRuntime(config.replayCacheSize);
   const ports = createPorts({
@@ -118,6 +128,7 @@ export async function startProvider(config: ProviderConfig, wallet: Keypair, log
   });
   const node = new ProviderNode({ client, connection, index, journal, ports, market, provider, logger: logger.child({ component: "node" }), maxConcurrentRuns: config.maxConcurrentJobs });
   const games = new GamePlayer({ client, index, replays: machine.replays, program: ports.machineProgram, logger: logger.child({ component: "games" }) });
+  const claimer = new ServiceClaimer({ client, book: acknowledgements, policy: { claimEveryPeriods: config.claimEveryPeriods, maxUnclaimedTokens: config.maxUnclaimedTokens }, logger: logger.child({ component: "claimer" }) });
 
   const gauges = {
     actions: new Gauge({ name: "provider_actions_total", help: "Lifecycle actions done since start", labelNames: ["kind"], registers: [registry] }),
@@ -133,8 +144,10 @@ export async function startProvider(config: ProviderConfig, wallet: Keypair, log
       dockerUp = await isDaemonReachable(docker, 2_000);
       await node.tick();
       await games.tick();
+      await claimer.tick();
       for (const [kind, value] of Object.entries(node.stats)) gauges.actions.set({ kind }, value);
       for (const [kind, value] of Object.entries(games.stats)) gauges.actions.set({ kind: `game_${kind}` }, value);
+      for (const [kind, value] of Object.entries(claimer.stats)) gauges.actions.set({ kind: `service_${kind}` }, value);
       gauges.utilisation.set(capacity.utilisation());
       gauges.slot.set(Number(node.lastSlot));
     },

@@ -61,3 +61,79 @@ export function acknowledgementVerifyInstruction(ack: Acknowledgement): Transact
     signature: ack.signature,
   });
 }
+
+// --- delivery to the provider ------------------------------------------------------------------
+// A provider's results server takes acknowledgements of its replicas at
+// `POST <endpoint>/v1/services/<job>/acknowledgements` with the JSON body below. The job is in the
+// path, the provider is the node's own and the incarnation and watchdog key are read from the
+// chain, so the body carries only what they do not fix: the slot and the signature.
+
+/** The JSON body of a delivery: `upToSlot` in decimal (JSON has no u64), `signature` in standard base64 (88 characters, padded). */
+export interface AcknowledgementSubmission {
+  upToSlot: string;
+  signature: string;
+}
+
+const U64_MAX = 2n ** 64n - 1n;
+const DECIMAL_U64 = /^(0|[1-9]\d{0,19})$/;
+const SIGNATURE_BASE64 = /^[A-Za-z0-9+/]{86}==$/;
+
+/** The path a provider takes `job`'s acknowledgements at. */
+export function acknowledgementPath(job: PublicKey | string): string {
+  return `/v1/services/${encodeURIComponent(typeof job === "string" ? job : job.toBase58())}/acknowledgements`;
+}
+
+export function encodeAcknowledgementSubmission(ack: Pick<Acknowledgement, "upToSlot" | "signature">): AcknowledgementSubmission {
+  let binary = "";
+  for (const byte of ack.signature) binary += String.fromCharCode(byte);
+  return { upToSlot: ack.upToSlot.toString(), signature: btoa(binary) };
+}
+
+/** Parses a delivery's body; returns a reason instead of throwing so a server can answer with it. */
+export function parseAcknowledgementSubmission(body: unknown): { upToSlot: bigint; signature: Uint8Array } | { error: string } {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return { error: "the body must be a JSON object { upToSlot, signature }" };
+  const { upToSlot, signature } = body as Record<string, unknown>;
+  if (typeof upToSlot !== "string" || !DECIMAL_U64.test(upToSlot) || BigInt(upToSlot) > U64_MAX) return { error: "upToSlot must be a decimal string of a u64" };
+  if (typeof signature !== "string" || !SIGNATURE_BASE64.test(signature)) return { error: "signature must be 64 bytes in standard base64" };
+  const binary = atob(signature);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return { upToSlot: BigInt(upToSlot), signature: bytes };
+}
+
+/** A provider refused an acknowledgement: its HTTP status and the reason it gave. */
+export class AcknowledgementRefusedError extends Error {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    readonly url: string,
+  ) {
+    super(`${url} refused the acknowledgement (${status}): ${reason}`);
+    this.name = "AcknowledgementRefusedError";
+  }
+}
+
+/**
+ * Hands `ack` to the provider whose results server is at `endpoint` (its registered endpoint),
+ * e.g. as a `ServiceWatchdog`'s `deliver`; throws `AcknowledgementRefusedError` unless it was
+ * taken (204). Browser-safe: `fetch` only.
+ */
+export async function deliverAcknowledgement(endpoint: string, ack: Acknowledgement, options: { fetch?: typeof fetch; timeoutMs?: number } = {}): Promise<void> {
+  const url = `${endpoint.replace(/\/+$/, "")}${acknowledgementPath(ack.job)}`;
+  const response = await (options.fetch ?? fetch)(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(encodeAcknowledgementSubmission(ack)),
+    signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+  });
+  if (response.status === 204) return;
+  const text = await response.text().catch(() => "");
+  let reason = text || response.statusText;
+  try {
+    const parsed = JSON.parse(text) as { error?: unknown };
+    if (typeof parsed.error === "string") reason = parsed.error;
+  } catch {
+    // Not JSON (a proxy's page, say): the text is the reason.
+  }
+  throw new AcknowledgementRefusedError(response.status, reason, url);
+}

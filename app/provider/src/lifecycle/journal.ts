@@ -60,6 +60,29 @@ export interface JournalRecord {
 
 const FILE = /^[1-9A-HJ-NP-Za-km-z]{32,44}\.json$/;
 
+/**
+ * Writes `name` in `dir` so that a crash or power loss at any point leaves the old or the new
+ * text, never neither: a temp file flushed with fsync, renamed over the old one, and the
+ * directory flushed too (the rename is only durable once it is).
+ */
+export function writeFileDurably(files: JournalFileSystem, dir: string, name: string, text: string): void {
+  const file = path.join(dir, name);
+  const temp = `${file}.${process.pid}.tmp`;
+  flushed(files, temp, "w", (fd) => files.writeSync(fd, text));
+  files.renameSync(temp, file);
+  flushed(files, dir, "r", () => undefined);
+}
+
+function flushed(files: JournalFileSystem, file: string, flags: string, write: (fd: number) => void): void {
+  const fd = files.openSync(file, flags);
+  try {
+    write(fd);
+    files.fsyncSync(fd);
+  } finally {
+    files.closeSync(fd);
+  }
+}
+
 export class JobJournal {
   private readonly records = new Map<string, JournalRecord>();
   private readonly dir: string;
@@ -86,29 +109,14 @@ export class JobJournal {
   }
 
   /**
-   * Writes a record through to disk before returning: a temp file flushed with fsync, renamed
-   * over the old one, and the directory flushed too, so a crash or power loss right after (a
-   * sealed bid sent, say) leaves the old or the new record, never neither.
+   * Writes a record through to disk before returning (`writeFileDurably`), so a crash or power
+   * loss right after (a sealed bid sent, say) leaves the old or the new record, never neither.
    */
   put(record: Omit<JournalRecord, "updatedAt">): JournalRecord {
     const stored: JournalRecord = { ...record, updatedAt: new Date().toISOString() };
-    const file = path.join(this.dir, `${record.job}.json`);
-    const temp = `${file}.${process.pid}.tmp`;
-    this.flushed(temp, "w", (fd) => this.files.writeSync(fd, `${JSON.stringify(stored, null, 2)}\n`));
-    this.files.renameSync(temp, file);
-    this.flushed(this.dir, "r", () => undefined);
+    writeFileDurably(this.files, this.dir, `${record.job}.json`, `${JSON.stringify(stored, null, 2)}\n`);
     this.records.set(record.job, stored);
     return stored;
-  }
-
-  private flushed(file: string, flags: string, write: (fd: number) => void): void {
-    const fd = this.files.openSync(file, flags);
-    try {
-      write(fd);
-      this.files.fsyncSync(fd);
-    } finally {
-      this.files.closeSync(fd);
-    }
   }
 
   /** Drops a record whose bid never reached the chain. */

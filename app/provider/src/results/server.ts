@@ -1,7 +1,9 @@
 // The provider's results server: a public content-addressed blob store (job specs and inputs that
 // consumers publish), verifiable jobs' outputs (public, like their programs), the challenge for
 // wallet auth, and, for the job's consumer only, the result manifest, the result files and a
-// WebSocket of the job's logs. One http.Server; WebSockets are
+// WebSocket of the job's logs; and, when the node serves leases, its replicas' acknowledgements
+// from the consumer's watchdog (public: the watchdog's signature is their authority). One
+// http.Server; WebSockets are
 // accepted by hand on `upgrade` so a refused one gets a plain HTTP error before any handshake.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -9,11 +11,12 @@ import type { Duplex, Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { PublicKey } from "@solana/web3.js";
 import { WebSocket, WebSocketServer } from "ws";
-import { isSafeRelativePath } from "@compute-market/sdk";
+import { isSafeRelativePath, parseAcknowledgementSubmission } from "@compute-market/sdk";
 import { createLogger, type Logger } from "@compute-market/common";
 import { authenticate, ChallengeBook, type AuthResult, type ConsumerOf } from "./auth";
 import type { LogEvent, ResultsCatalog } from "./catalog";
 import { BlobHashMismatchError, BlobTooLargeError, isSha256Hex, type BlobStore } from "./store";
+import { AcknowledgementRejected, type AcknowledgementBook, type LeaseLookup, type RejectionReason } from "../services/acknowledgements";
 
 export interface ResultsServerOptions {
   /** Defaults to 127.0.0.1. */
@@ -36,6 +39,8 @@ export interface ResultsServerOptions {
   maxUrlLength?: number;
   /** Interval of WebSocket pings; a client that missed the previous one is dropped. */
   heartbeatMs?: number;
+  /** Where service acknowledgements are kept, and how a job's lease terms are read; without it the node takes none (404). */
+  acknowledgements?: { book: AcknowledgementBook; leaseOf: LeaseLookup };
 }
 
 export interface ResultsServer {
@@ -46,7 +51,7 @@ export interface ResultsServer {
 
 /** A refused request: its status and the `error` of its JSON body. */
 class HttpError extends Error {
-  constructor(readonly status: number, message: string, readonly headers: Record<string, string> = {}) {
+  constructor(readonly status: number, message: string, readonly headers: Record<string, string> = {}, readonly reason?: string) {
     super(message);
   }
 }
@@ -58,9 +63,12 @@ type Route =
   | { kind: "results"; job: string }
   | { kind: "file"; job: string; path: string }
   | { kind: "logs"; job: string }
-  | { kind: "output"; job: string };
+  | { kind: "output"; job: string }
+  | { kind: "acknowledgement"; job: string };
 
 const MAX_HEADER_BYTES = 16 * 1024;
+/** An acknowledgement's body is ~130 bytes; anything much larger is not one. */
+const MAX_ACK_BODY_BYTES = 1_024;
 /** A slow WebSocket reader is dropped rather than buffered without bound. */
 const MAX_WS_BUFFERED_BYTES = 4 * 1024 * 1024;
 const ALLOWED_METHODS: Record<Route["kind"], string[]> = {
@@ -71,11 +79,12 @@ const ALLOWED_METHODS: Record<Route["kind"], string[]> = {
   file: ["GET", "HEAD"],
   logs: ["GET"],
   output: ["GET", "HEAD"],
+  acknowledgement: ["POST"],
 };
 const CORS_HEADERS = {
   // Auth is a per-request signature, not a cookie, so any origin may call.
   "access-control-allow-origin": "*",
-  "access-control-allow-methods": "GET, HEAD, PUT, OPTIONS",
+  "access-control-allow-methods": "GET, HEAD, PUT, POST, OPTIONS",
   "access-control-allow-headers": "authorization, content-type",
   "access-control-expose-headers": "content-length",
   "access-control-max-age": "600",
@@ -176,12 +185,14 @@ async function handleRequest(context: Context, request: http.IncomingMessage, re
       }
       case "logs":
         throw new HttpError(426, "the logs are a WebSocket: connect with an Upgrade request", { upgrade: "websocket" });
+      case "acknowledgement":
+        return await takeAcknowledgement(context, request, response, route.job);
     }
   } catch (error) {
     if (!(error instanceof HttpError)) throw error;
     // The body of a refused upload may still be arriving: answer, then close the connection.
     if (!request.complete) response.setHeader("connection", "close");
-    sendJson(response, error.status, { error: error.message }, error.headers);
+    sendJson(response, error.status, { error: error.message, ...(error.reason && { reason: error.reason }) }, error.headers);
   }
 }
 
@@ -202,6 +213,10 @@ function matchRoute(pathname: string): Route {
   if (resource === "blobs" && segments.length === 4) {
     if (!isSha256Hex(id)) throw new HttpError(400, "a blob id must be 64 lower-case hex digits");
     return { kind: "blob", sha256: id };
+  }
+  if (resource === "services" && action === "acknowledgements" && segments.length === 5) {
+    if (!isJobId(id)) throw new HttpError(400, "a job id must be a base58 account address");
+    return { kind: "acknowledgement", job: id };
   }
   if (resource === "jobs" && segments.length >= 5) {
     if (!isJobId(id)) throw new HttpError(400, "a job id must be a base58 account address");
@@ -253,6 +268,57 @@ async function putBlob(context: Context, request: http.IncomingMessage, response
     if (error instanceof BlobHashMismatchError) throw new HttpError(400, `the body hashes to ${error.actual}, not ${error.expected}`);
     throw error;
   }
+}
+
+/** Statuses of the book's refusals: 403 not the watchdog's word for this replica, 409 out of date, 404 no lease. */
+const REJECTION_STATUS: Record<RejectionReason, number> = {
+  "unknown-lease": 404,
+  "lease-mismatch": 409,
+  "wrong-job": 403,
+  "wrong-provider": 403,
+  "wrong-incarnation": 403,
+  "wrong-watchdog": 403,
+  "bad-signature": 403,
+  stale: 409,
+};
+
+/** `POST /v1/services/<job>/acknowledgements`: 204 once the acknowledgement is held on disk. */
+async function takeAcknowledgement(context: Context, request: http.IncomingMessage, response: http.ServerResponse, job: string): Promise<void> {
+  if (!context.acknowledgements) throw new HttpError(404, "this node takes no service acknowledgements");
+  const { book, leaseOf } = context.acknowledgements;
+  let body: unknown;
+  try {
+    body = JSON.parse(await readBody(request, MAX_ACK_BODY_BYTES));
+  } catch (error) {
+    if (error instanceof HttpError) throw error;
+    throw new HttpError(400, "the body is not JSON");
+  }
+  const submission = parseAcknowledgementSubmission(body);
+  if ("error" in submission) throw new HttpError(400, submission.error);
+  const address = new PublicKey(job);
+  const terms = await leaseOf(address);
+  try {
+    const outcome = book.submit(address, submission.upToSlot, submission.signature, terms);
+    context.log.debug({ job, upToSlot: submission.upToSlot.toString(), outcome }, "acknowledgement taken");
+  } catch (error) {
+    if (error instanceof AcknowledgementRejected) throw new HttpError(REJECTION_STATUS[error.reason], error.message, {}, error.reason);
+    throw error;
+  }
+  response.writeHead(204).end();
+}
+
+/** A small request body, refused (413) past `maxBytes` whether or not it declared its length. */
+async function readBody(request: http.IncomingMessage, maxBytes: number): Promise<string> {
+  const tooLarge = () => new HttpError(413, `the body is larger than ${maxBytes} bytes`);
+  if (Number(request.headers["content-length"] ?? 0) > maxBytes) throw tooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request.iterator({ destroyOnReturn: false })) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) throw tooLarge();
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 async function getBlob(context: Context, response: http.ServerResponse, sha256: string, headOnly: boolean): Promise<void> {
