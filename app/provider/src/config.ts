@@ -69,6 +69,8 @@ export const ProviderConfigSchema = z.object({
   reserveMemoryMb: z.coerce.number().int().min(0).default(512),
   reserveDiskGb: z.coerce.number().int().min(0).default(5),
   maxConcurrentJobs: z.coerce.number().int().positive().default(2),
+  /** Bid on service leases and run their replicas, ports published on `host`, until they end. */
+  serveServices: z.union([z.boolean(), z.enum(["true", "false"]).transform((v) => v === "true")]).default(false),
   /** Verifiable jobs' replays kept in memory for their games (each holds a 16 MiB machine). */
   replayCacheSize: z.coerce.number().int().positive().default(4),
   /** Other endpoints to fetch specs and inputs from (comma-separated in env and flags). */
@@ -112,6 +114,7 @@ export const PROVIDER_ENV = {
   reserveMemoryMb: "PROVIDER_RESERVE_MEMORY_MB",
   reserveDiskGb: "PROVIDER_RESERVE_DISK_GB",
   maxConcurrentJobs: "PROVIDER_MAX_CONCURRENT_JOBS",
+  serveServices: "PROVIDER_SERVE_SERVICES",
   replayCacheSize: "PROVIDER_REPLAY_CACHE_SIZE",
   blobSources: "PROVIDER_BLOB_SOURCES",
   maxBlobBytes: "PROVIDER_MAX_BLOB_BYTES",

@@ -1,16 +1,18 @@
 // The node's world, for real: specs and inputs from the blob store (or fetched from other
 // endpoints), the Docker daemon, the capacity ledger, the pricing strategy and the executor.
+import fs from "node:fs/promises";
+import path from "node:path";
 import type Docker from "dockerode";
 import type { PublicKey } from "@solana/web3.js";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils";
 import { decodeSpec, fetchBlob, isMachineJob, resolveMachineProgram, type ContainerJobSpec, type JobAccount, type MachineProgram, type MarketAccount } from "@compute-market/sdk";
 import type { Logger, MachineRuntime } from "@compute-market/common";
-import { Decline, type ExecutionResult, type JobWork, type NodePorts } from "./lifecycle/node";
+import { Decline, ProviderFault, type ExecutionResult, type JobWork, type NodePorts } from "./lifecycle/node";
 import { executeMachineJob } from "./machine";
 import type { BlobStore } from "./results/store";
 import type { JobLogHub } from "./results/catalog";
 import { executeJob } from "./executor";
-import { ensureImage, isDaemonReachable } from "./runtime";
+import { ensureImage, isDaemonReachable, materializeInputs, ServiceHost } from "./runtime";
 
 /** How long a pull may take while deciding on a bid. */
 const IMAGE_PULL_TIMEOUT_MS = 120_000;
@@ -49,6 +51,8 @@ export interface PortsOptions {
   maxBlobBytes: number;
   /** The machine that runs verifiable jobs. */
   machine: MachineRuntime;
+  /** Where service replicas' ports are published (an address of this host; 0.0.0.0 for all). */
+  serviceHostIp?: string;
 }
 
 /** The ports and the program lookup the node's game player needs too. */
@@ -72,6 +76,8 @@ export function specMismatch(spec: ContainerJobSpec, job: Pick<JobAccount, "requ
 
 export function createPorts(options: PortsOptions): Ports {
   const { store, docker, capacity, logger } = options;
+  // Replicas are reached at the host of the node's public endpoint.
+  const services = new ServiceHost({ docker, hostIp: options.serviceHostIp ?? "127.0.0.1", publicHost: new URL(options.endpoint).hostname });
 
   /** A blob from the local store, or from the first source that has it (checked, then kept). */
   const obtain = async (sha256: string): Promise<Uint8Array | null> => {
@@ -164,6 +170,29 @@ export function createPorts(options: PortsOptions): Ports {
       if (work.kind === "machine") return executeMachineJob({ runtime: options.machine, store, hub: options.hub }, job, account, work.program, signal);
       const result = await executeJob({ docker, store, hub: options.hub, workDir: options.workDir, logger }, job, work.spec, signal);
       return { outputRoot: result.outputRoot, outcome: result.outcome, manifestBlob: await store.put(new TextEncoder().encode(JSON.stringify(result.manifest))) };
+    },
+
+    async serve(job: PublicKey, spec: ContainerJobSpec): Promise<{ urls: string[] }> {
+      const id = job.toBase58();
+      const dir = path.join(options.workDir, "services", id);
+      const paths = { inputsDir: path.join(dir, "inputs"), outputDir: path.join(dir, "outputs") };
+      await fs.rm(dir, { recursive: true, force: true });
+      await fs.mkdir(paths.outputDir, { recursive: true });
+      await materializeInputs(spec, paths.inputsDir, async (sha256) => {
+        const bytes = await obtain(sha256);
+        if (!bytes) throw new ProviderFault(`input ${sha256} is no longer available`);
+        return bytes;
+      });
+      const replica = await services.start(id, spec, paths);
+      return { urls: replica.urls };
+    },
+
+    async supervise(job: PublicKey) {
+      return services.supervise(job.toBase58());
+    },
+
+    async unserve(job: PublicKey): Promise<void> {
+      await services.stop(job.toBase58());
     },
 
     resultUri(job: PublicKey, account?: JobAccount): string {

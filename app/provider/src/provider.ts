@@ -103,6 +103,10 @@ export async function startProvider(config: ProviderConfig, wallet: Keypair, log
     logger: logger.child({ component: "results" }),
     outputOf: async (job) => journal.get(job)?.outputBlob ?? null,
     consumerOf: async (job) => journal.get(job)?.consumer ?? (await client.fetchJob(new PublicKey(job)).catch(() => null))?.consumer.toBase58() ?? null,
+    serviceUrlsOf: async (job) => {
+      const record = journal.get(job);
+      return record?.phase === "serving" && record.serviceUrls ? record.serviceUrls : null;
+    },
     acknowledgements: {
       book: acknowledgements,
       // Only jobs this node bid on cost a read of the chain: the route is public.
@@ -125,8 +129,9 @@ export async function startProvider(config: ProviderConfig, wallet: Keypair, log
     logger,
     maxBlobBytes: config.maxBlobBytes,
     machine,
+    serviceHostIp: config.host,
   });
-  const node = new ProviderNode({ client, connection, index, journal, ports, market, provider, logger: logger.child({ component: "node" }), maxConcurrentRuns: config.maxConcurrentJobs });
+  const node = new ProviderNode({ client, connection, index, journal, ports, market, provider, logger: logger.child({ component: "node" }), maxConcurrentRuns: config.maxConcurrentJobs, servesServices: config.serveServices });
   const games = new GamePlayer({ client, index, replays: machine.replays, program: ports.machineProgram, logger: logger.child({ component: "games" }) });
   const claimer = new ServiceClaimer({ client, book: acknowledgements, policy: { claimEveryPeriods: config.claimEveryPeriods, maxUnclaimedTokens: config.maxUnclaimedTokens }, logger: logger.child({ component: "claimer" }) });
 

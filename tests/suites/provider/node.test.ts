@@ -52,6 +52,10 @@ class FakePorts implements NodePorts {
     return { outputRoot: sha256(job.toBytes()), outcome: { status: "succeeded", exitCode: 0 } };
   };
   resultUri = (job: PublicKey): string => `http://127.0.0.1:1/v1/jobs/${job.toBase58()}/results`;
+  // Batch jobs only here: a service replica would fail the test loudly.
+  serve = async (): Promise<{ urls: string[] }> => assert.fail("no service is served in these tests");
+  supervise = async (): Promise<{ running: boolean; restarted: boolean; healthy: boolean }> => assert.fail("no service is served in these tests");
+  unserve = async (): Promise<void> => undefined;
 }
 
 interface Operator {
@@ -152,7 +156,7 @@ describe("provider node lifecycle", function () {
     assert.equal(env.paymentBalance(op.owner.keypair.publicKey), 500n);
     env.advance(20n);
     await step();
-    assert.deepEqual(n.stats, { bids: 1, reveals: 0, starts: 1, runs: 1, commits: 1, withdrawals: 0, failures: 0 });
+    assert.deepEqual(n.stats, { bids: 1, reveals: 0, starts: 1, runs: 1, commits: 1, withdrawals: 0, failures: 0, serves: 0, restarts: 0 });
   });
 
   it("commits to a sealed price, reveals it in the window and wins at the second price", async () => {

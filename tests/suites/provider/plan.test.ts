@@ -58,8 +58,22 @@ describe("provider planner", () => {
     assert.equal(kind(input(50n, { job: job("open"), record: record("bid") })), null);
   });
 
-  it("leaves service leases alone: this node runs batch jobs", () => {
+  it("considers a service lease only when set to serve services", () => {
     assert.equal(kind(input(50n, { job: job("open", { service: true }) })), null);
+    assert.equal(kind({ ...input(50n, { job: job("open", { service: true }) }), servesServices: true }), "consider");
+  });
+
+  it("serves a started replica, supervises it while it serves, and stops it once it ended", () => {
+    const lease = job("running", { service: true });
+    const replica = (endedSlot: bigint) => ({ ...bid("started"), endedSlot }) as BidAccount;
+    assert.equal(kind(input(200n, { job: lease, bid: replica(0n), record: record("started") })), "serve");
+    assert.equal(kind(input(200n, { job: lease, bid: replica(0n), record: record("serving") })), "supervise");
+    // Ended with notice: served until the end slot, then stopped.
+    assert.equal(kind(input(299n, { job: lease, bid: replica(300n), record: record("serving") })), "supervise");
+    assert.equal(kind(input(300n, { job: lease, bid: replica(300n), record: record("serving") })), "unserve");
+    assert.equal(kind(input(300n, { job: lease, bid: replica(300n), record: record("done") })), null, "already stopped");
+    // A lease has no commit: a started replica is never "run", even past a batch job's commit deadline.
+    assert.equal(kind(input(900n, { job: lease, bid: replica(0n), record: record("serving") })), "supervise");
   });
 
   it("reveals a sealed bid only inside the reveal window and only with a salt in the journal", () => {

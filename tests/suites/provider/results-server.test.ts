@@ -189,6 +189,23 @@ describe("results server", () => {
     });
   });
 
+  describe("service replicas", () => {
+    it("tells where this node's replica of a lease answers, 404 for one it does not serve, 400 for a bad id, GET only", async () => {
+      const urls = ["http://127.0.0.1:40123"];
+      await server.close();
+      server = await startResultsServer({ port: 0, store, jobs: hub, consumerOf, maxBlobBytes: MAX_BLOB, serviceUrlsOf: async (id) => (id === job ? urls : null) });
+      assert.deepEqual(await request(`${server.url}/v1/services/${job}`).then((r) => [r.status, r.body]), [200, { job, urls }]);
+      const other = Keypair.generate().publicKey.toBase58();
+      const missing = await request(`${server.url}/v1/services/${other}`);
+      assert.equal(missing.status, 404);
+      assert.match(String(missing.body.error), /serves no replica/);
+      assert.equal((await request(`${server.url}/v1/services/not_base58!`)).status, 400);
+      const post = await request(`${server.url}/v1/services/${job}`, { method: "POST" });
+      assert.equal(post.status, 405);
+      assert.equal(post.headers.get("allow"), "GET");
+    });
+  });
+
   describe("challenges", () => {
     it("issues a fresh 32-byte nonce valid for a minute, and 404 for an unknown job", async () => {
       const first = await challenge();

@@ -22,6 +22,8 @@ export type JournalPhase =
   | "started"
   /** The container finished and its outputs are hashed and stored. */
   | "ran"
+  /** A service replica's container is up (its URLs below). */
+  | "serving"
   /** The result commitment is on-chain. */
   | "committed"
   /** Nothing is left to do; kept so results can still be served. */
@@ -55,6 +57,8 @@ export interface JournalRecord {
   attempts?: number;
   /** Why the node gave up, when it did. */
   abandoned?: string;
+  /** A service replica: the public URL of each published port, in the spec's order. */
+  serviceUrls?: string[];
   updatedAt: string;
 }
 

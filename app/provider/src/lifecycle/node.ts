@@ -71,6 +71,12 @@ export interface NodePorts {
   execute(job: PublicKey, account: JobAccount, work: JobWork, signal: AbortSignal): Promise<ExecutionResult>;
   /** The URL the consumer fetches results from. */
   resultUri(job: PublicKey, account?: JobAccount): string;
+  /** Starts a service replica's container; returns the public URL of each published port. */
+  serve(job: PublicKey, spec: ContainerJobSpec): Promise<{ urls: string[] }>;
+  /** Restarts the replica's container if it stopped and runs its health check; `running` is false when this node has none for it (a restart lost it). */
+  supervise(job: PublicKey): Promise<{ running: boolean; restarted: boolean; healthy: boolean }>;
+  /** Stops and removes the replica's container; a no-op when there is none. */
+  unserve(job: PublicKey): Promise<void>;
 }
 
 export interface NodeOptions {
@@ -84,6 +90,8 @@ export interface NodeOptions {
   logger: Logger;
   /** Container runs at once; chain actions are not limited. */
   maxConcurrentRuns: number;
+  /** Bid on service leases and run their replicas (off by default). */
+  servesServices?: boolean;
   /** The clock retry and reconsider times are kept on (tests move it). */
   now?: () => number;
 }
@@ -99,6 +107,9 @@ export interface NodeStats {
   commits: number;
   withdrawals: number;
   failures: number;
+  /** Service replicas' containers started, and restarted after they died. */
+  serves: number;
+  restarts: number;
 }
 
 export class ProviderNode {
@@ -106,10 +117,12 @@ export class ProviderNode {
   private readonly declined = new Set<string>();
   private readonly retryAt = new Map<string, { at: number; attempt: number }>();
   private readonly runs = new Map<string, AbortController>();
+  /** Each served replica's last health, so only changes are logged. */
+  private readonly replicaHealth = new Map<string, boolean>();
   private readonly inFlight = new Set<Promise<void>>();
   private stopped = false;
   lastSlot = 0n;
-  readonly stats: NodeStats = { bids: 0, reveals: 0, starts: 0, runs: 0, commits: 0, withdrawals: 0, failures: 0 };
+  readonly stats: NodeStats = { bids: 0, reveals: 0, starts: 0, runs: 0, commits: 0, withdrawals: 0, failures: 0, serves: 0, restarts: 0 };
 
   private readonly now: () => number;
 
@@ -117,7 +130,7 @@ export class ProviderNode {
     this.now = options.now ?? Date.now;
     // Resources held by jobs remembered mid-way are held again, so a restart cannot overbid.
     for (const record of options.journal.all().values()) {
-      if (record.phase === "bid" || record.phase === "started" || record.phase === "ran") {
+      if (record.phase === "bid" || record.phase === "started" || record.phase === "ran" || record.phase === "serving") {
         const account = options.index.jobs.get(record.job);
         try {
           if (account) options.ports.reserve(new PublicKey(record.job), account);
@@ -136,7 +149,7 @@ export class ProviderNode {
     this.lastSlot = slot;
     const now = this.now();
     const blocked = new Set([...this.busy, ...[...this.retryAt].filter(([, r]) => r.at > now).map(([job]) => job)]);
-    const actions = plan({ slot, jobs: this.marketJobs(), bids: this.ownBids(), journal: this.options.journal.all(), busy: blocked, declined: this.declined });
+    const actions = plan({ slot, jobs: this.marketJobs(), bids: this.ownBids(), journal: this.options.journal.all(), busy: blocked, declined: this.declined, servesServices: this.options.servesServices });
     for (const action of actions) {
       if (action.kind === "run" && this.runs.size >= this.options.maxConcurrentRuns) continue;
       this.launch(action, slot);
@@ -222,6 +235,12 @@ export class ProviderNode {
         return this.revealResult(job, log);
       case "withdraw":
         return this.withdraw(job, log);
+      case "serve":
+        return this.serve(job, log);
+      case "supervise":
+        return this.supervise(job, log);
+      case "unserve":
+        return this.unserve(job, log);
       case "forget":
         return this.forget(job, action.why, log);
     }
@@ -353,7 +372,46 @@ export class ProviderNode {
     log.info("bid withdrawn");
   }
 
+  private async serve(job: PublicKey, log: Logger): Promise<void> {
+    const { ports } = this.options;
+    const account = this.requireJob(job);
+    const work = await ports.resolveSpec(job, account).catch((error: unknown) => {
+      throw new ProviderFault(`spec unavailable: ${error instanceof Error ? error.message : String(error)}`, error);
+    });
+    if (work.kind !== "container" || !work.spec.service) throw new ProviderFault("the lease's spec has no service section: there is nothing to serve");
+    const { urls } = await ports.serve(job, work.spec);
+    this.remember(job, account, { phase: "serving", serviceUrls: urls });
+    this.stats.serves += 1;
+    log.info({ urls, image: work.spec.image }, "replica serving");
+  }
+
+  private async supervise(job: PublicKey, log: Logger): Promise<void> {
+    const check = await this.options.ports.supervise(job);
+    if (!check.running) {
+      // This process has no container for it (the node restarted): start it again next tick.
+      this.options.journal.update(job.toBase58(), { phase: "started" });
+      log.warn("replica has no container here: starting it again");
+      return;
+    }
+    if (check.restarted) {
+      this.stats.restarts += 1;
+      log.warn("replica's container had stopped: restarted");
+    }
+    if (this.replicaHealth.get(job.toBase58()) !== check.healthy) log[check.healthy ? "info" : "warn"]({ healthy: check.healthy }, "replica health changed");
+    this.replicaHealth.set(job.toBase58(), check.healthy);
+  }
+
+  private async unserve(job: PublicKey, log: Logger): Promise<void> {
+    await this.options.ports.unserve(job);
+    this.options.ports.release(job);
+    this.replicaHealth.delete(job.toBase58());
+    this.options.journal.update(job.toBase58(), { phase: "done" });
+    log.info("replica ended: container stopped");
+  }
+
   private async forget(job: PublicKey, why: string, log: Logger): Promise<void> {
+    // A replica's container goes with its job (a close, a refund) if it was still up.
+    if (this.options.journal.get(job.toBase58())?.phase === "serving") await this.options.ports.unserve(job);
     this.options.ports.release(job);
     const account = this.options.index.jobs.get(job.toBase58());
     const state = account ? stateOf(account) : "closed";

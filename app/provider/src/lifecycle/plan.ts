@@ -22,6 +22,12 @@ export type Action =
   | { kind: "reveal-result"; job: string }
   /** Take back a bid that can no longer win, releasing its stake lock. */
   | { kind: "withdraw"; job: string }
+  /** Start a started service replica's container (first time, or again after a restart). */
+  | { kind: "serve"; job: string }
+  /** Check a serving replica: restart its container if it stopped, run its health check. */
+  | { kind: "supervise"; job: string }
+  /** A service replica ended: stop its container and release its capacity. */
+  | { kind: "unserve"; job: string }
   /** The job is over for this node: release its capacity and close its record. */
   | { kind: "forget"; job: string; why: string };
 
@@ -36,6 +42,8 @@ export interface PlanInput {
   busy: ReadonlySet<string>;
   /** Jobs this node looked at and chose not to bid on (until their state changes). */
   declined: ReadonlySet<string>;
+  /** Whether this node bids on service leases (it runs their containers until they end). */
+  servesServices?: boolean;
 }
 
 // The program's rules (deadlines, award, withdrawal), from the SDK's one rules module.
@@ -54,8 +62,9 @@ export function planJob(address: string, input: PlanInput): Action | null {
   const record = input.journal.get(address);
 
   if (!bid) {
-    // This node runs batch jobs; service leases are bid on by nodes that serve them.
-    if (job && canBid(job, slot) && !isService(job) && !record && !input.declined.has(address)) return { kind: "consider", job: address };
+    // Service leases are bid on only by nodes set to serve them.
+    const wanted = job !== undefined && (!isService(job) || input.servesServices === true);
+    if (job && wanted && canBid(job, slot) && !record && !input.declined.has(address)) return { kind: "consider", job: address };
     if (record && record.phase !== "done" && slot > BigInt(record.slot) + FORGET_GRACE_SLOTS) return { kind: "forget", job: address, why: job ? `job is ${stateOf(job)} and this node holds no bid` : "job closed" };
     return null;
   }
@@ -67,11 +76,20 @@ export function planJob(address: string, input: PlanInput): Action | null {
   const status = statusOf(bid);
   if (resultRevealDue(job, bid, slot) && record?.resultSalt && record.outputRoot) return { kind: "reveal-result", job: address };
   if (status === "won" && slot <= job.progress.startDeadlineSlot) return { kind: "start", job: address };
+  if (isService(job)) return status === "started" ? planReplica(address, bid, record, slot) : null;
   if (status === "started" && slot <= job.progress.commitDeadlineSlot) {
     if (record?.phase === "ran" && record.outputRoot) return { kind: "commit", job: address };
     return { kind: "run", job: address };
   }
   return null;
+}
+
+/** A started service replica: served until its end, then stopped (its bid closes later, by a crank). */
+function planReplica(address: string, bid: BidAccount, record: JournalRecord | undefined, slot: bigint): Action | null {
+  const serving = record?.phase === "serving";
+  const over = bid.endedSlot > 0n && slot >= bid.endedSlot;
+  if (over) return serving ? { kind: "unserve", job: address } : null;
+  return { kind: serving ? "supervise" : "serve", job: address };
 }
 
 /** Every job that needs something, in a stable order: chain jobs, then remembered ones. */

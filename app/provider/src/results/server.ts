@@ -41,6 +41,8 @@ export interface ResultsServerOptions {
   heartbeatMs?: number;
   /** Where service acknowledgements are kept, and how a job's lease terms are read; without it the node takes none (404). */
   acknowledgements?: { book: AcknowledgementBook; leaseOf: LeaseLookup };
+  /** The public URLs of this node's replica of a service job, or null when it serves none. */
+  serviceUrlsOf?: (job: string) => Promise<string[] | null>;
 }
 
 export interface ResultsServer {
@@ -64,7 +66,8 @@ type Route =
   | { kind: "file"; job: string; path: string }
   | { kind: "logs"; job: string }
   | { kind: "output"; job: string }
-  | { kind: "acknowledgement"; job: string };
+  | { kind: "acknowledgement"; job: string }
+  | { kind: "service"; job: string };
 
 const MAX_HEADER_BYTES = 16 * 1024;
 /** An acknowledgement's body is ~130 bytes; anything much larger is not one. */
@@ -80,6 +83,7 @@ const ALLOWED_METHODS: Record<Route["kind"], string[]> = {
   logs: ["GET"],
   output: ["GET", "HEAD"],
   acknowledgement: ["POST"],
+  service: ["GET"],
 };
 const CORS_HEADERS = {
   // Auth is a per-request signature, not a cookie, so any origin may call.
@@ -187,6 +191,12 @@ async function handleRequest(context: Context, request: http.IncomingMessage, re
         throw new HttpError(426, "the logs are a WebSocket: connect with an Upgrade request", { upgrade: "websocket" });
       case "acknowledgement":
         return await takeAcknowledgement(context, request, response, route.job);
+      case "service": {
+        // Public, like the endpoint itself: where the consumer's watchdog probes the replica.
+        const urls = await context.serviceUrlsOf?.(route.job);
+        if (!urls) throw new HttpError(404, "this node serves no replica of this job");
+        return sendJson(response, 200, { job: route.job, urls });
+      }
     }
   } catch (error) {
     if (!(error instanceof HttpError)) throw error;
@@ -213,6 +223,10 @@ function matchRoute(pathname: string): Route {
   if (resource === "blobs" && segments.length === 4) {
     if (!isSha256Hex(id)) throw new HttpError(400, "a blob id must be 64 lower-case hex digits");
     return { kind: "blob", sha256: id };
+  }
+  if (resource === "services" && segments.length === 4) {
+    if (!isJobId(id)) throw new HttpError(400, "a job id must be a base58 account address");
+    return { kind: "service", job: id };
   }
   if (resource === "services" && action === "acknowledgements" && segments.length === 5) {
     if (!isJobId(id)) throw new HttpError(400, "a job id must be a base58 account address");

@@ -1,0 +1,96 @@
+// A provider node set to serve services, against a local cluster whose clock runs, with a keeper
+// and Docker: it bids on a lease, starts its replica's container (a busybox HTTP server) with the
+// port published, tells where it is (GET /v1/services/<job>), is acknowledged by the consumer's
+// watchdog probing that URL, claims the acknowledged time on its schedule, and stops the
+// container once the consumer ends the replica; the keeper then settles the lease.
+import assert from "node:assert/strict";
+import { Keypair, type PublicKey } from "@solana/web3.js";
+import { deliverAcknowledgement, httpHealthy, providerEndpoint, publishSpec, ServiceWatchdog, type ContainerJobSpec } from "@compute-market/sdk";
+import { startProvider, type ProviderNodeHandle } from "@compute-market/provider";
+import { shellSpec, testDocker } from "../../support/docker";
+import { providerConfig, startProviderMarket, testLogger, until, type ProviderMarket } from "../../support/provider-market";
+
+const PERIOD = 20n;
+const RATE_CAP = 10n;
+
+describe("provider node serving a service lease", function () {
+  this.timeout(120_000);
+  let market: ProviderMarket;
+  let node: ProviderNodeHandle;
+  let image: string;
+  let endpoint: string;
+
+  before(async () => {
+    ({ image } = await testDocker());
+    market = await startProviderMarket();
+    const config = await providerConfig(market, { serveServices: true, strategy: { name: "fixed-floor", price: 5n } });
+    endpoint = config.endpoint!;
+    node = await startProvider(config, market.operator.keypair, testLogger);
+  });
+
+  after(async () => {
+    await node?.stop();
+    await market?.close();
+  });
+
+  async function lease(spec: ContainerJobSpec, watchdog: Keypair): Promise<PublicKey> {
+    const endpoints = (await market.consumer.client.providersOf(market.env.market)).map((p) => providerEndpoint(p.account));
+    const report = await publishSpec(endpoints, spec, new Map());
+    const { job } = await market.consumer.client.postService({
+      market: market.env.market,
+      specHash: report.specHash,
+      requirements: { cpuCores: 1, memoryMb: spec.memoryMb, maxDurationSlots: 9_000n },
+      replicas: 1,
+      maxRate: RATE_CAP,
+      watchdog: watchdog.publicKey,
+      ackPeriodSlots: PERIOD,
+      deposit: 1_000_000n,
+      bidWindowSlots: 10n,
+    });
+    return job;
+  }
+
+  it("serves the replica at a published URL, is paid for acknowledged time, and stops when the replica ends", async () => {
+    const spec = shellSpec(image, "echo ok > /tmp/health; exec httpd -f -p 8080 -h /tmp", { network: true, service: { ports: [8080], healthCheck: { kind: "http", port: 8080, path: "/health", expectedStatus: 200 } } });
+    const watchdogKey = Keypair.generate();
+    const job = await lease(spec, watchdogKey);
+    await market.bidReaching(job, "started");
+
+    // Where the replica is: asked of the node, as a watchdog would.
+    const { urls } = await until("the replica's URL", async () => {
+      const response = await fetch(`${endpoint}/v1/services/${job.toBase58()}`);
+      return response.status === 200 ? ((await response.json()) as { urls: string[] }) : null;
+    });
+    assert.equal(urls.length, 1);
+    await until("the replica healthy", () => httpHealthy(`${urls[0]}/health`));
+
+    const events: string[] = [];
+    const watchdog = new ServiceWatchdog({
+      client: market.consumer.client,
+      watchdog: watchdogKey,
+      job,
+      probe: () => httpHealthy(`${urls[0]}/health`),
+      deliver: (ack) => deliverAcknowledgement(endpoint, ack),
+      onEvent: (event) => events.push(event.kind),
+    });
+    // The node claims once three periods are acknowledged and unclaimed.
+    const bidAddress = market.consumer.client.bidAddress(job, market.provider);
+    const claimed = await until("a claim", async () => {
+      await watchdog.tick();
+      const bid = await market.consumer.client.fetchBid(bidAddress);
+      return bid && bid.claimedSlot > 0n ? bid : null;
+    }, 60_000);
+    assert.ok(claimed.claimedSlot - claimed.startedSlot >= 3n * PERIOD, "claimed on the schedule, not every acknowledgement");
+    assert.ok(events.includes("acknowledged") && !events.includes("delivery-failed"));
+    const paid = market.env.paymentBalance(market.operator.keypair.publicKey);
+    assert.equal(paid, (claimed.claimedSlot - claimed.startedSlot) * claimed.awardedPrice, "paid its rate for every acknowledged slot");
+
+    // The consumer ends the replica: the node stops its container and no longer lists it.
+    await market.consumer.client.endReplica({ job, provider: market.provider });
+    await until("the container stopped", async () => !(await httpHealthy(`${urls[0]}/health`, 200, 500)));
+    await until("the replica no longer listed", async () => (await fetch(`${endpoint}/v1/services/${job.toBase58()}`)).status === 404);
+    // A period later the keeper closes the replica, which settles the lease.
+    await market.closed(job, 60_000);
+    assert.equal((await market.consumer.client.fetchProvider(market.provider))!.locked, 0n, "the stake lock is released");
+  });
+});
