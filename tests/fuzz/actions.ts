@@ -3,7 +3,7 @@
 // accounts, the clock). An action replays from its recorded random words, so a sequence can be
 // shrunk by dropping steps. Each one returns what the rules module predicted and what happened.
 import { createCloseAccountInstruction, createTransferInstruction, createAssociatedTokenAccountIdempotentInstruction } from "@solana/spl-token";
-import { Keypair, PublicKey, TransactionInstruction } from "@solana/web3.js";
+import { ComputeBudgetProgram, Keypair, PublicKey, TransactionInstruction } from "@solana/web3.js";
 import {
   awardInstruction,
   bidCommitment,
@@ -39,6 +39,19 @@ import {
   withdrawUnstakedInstruction,
   closeWitnessInstruction,
   findWitnessBufferPda,
+  acknowledgementMessage,
+  acknowledgementVerifyInstruction,
+  claimServiceInstruction,
+  closeReplicaInstruction,
+  closeServiceInstruction,
+  endReplicaInstruction,
+  findServicePda,
+  fundServiceInstruction,
+  pauseServiceInstruction,
+  postServiceInstruction,
+  type Acknowledgement,
+  type ProviderAccount,
+  type ServiceAccount,
   type BidAccount,
   type DisputeAccount,
   type FailWinnerAccounts,
@@ -46,10 +59,10 @@ import {
   type ProgramErrorName,
 } from "@compute-market/sdk";
 import { nextMove, type Trace } from "@compute-market/vm";
-import { jobInput } from "../support/fixtures";
+import { jobInput, SPEC_HASH } from "../support/fixtures";
 import { gameView, LyingTrace, RandomChallenger } from "../support/verifiable";
 import { Draws } from "./prng";
-import { keyed, token, type Actor, type JobRecord, type Outcome, type ProviderInfo, type View, type World } from "./world";
+import { keyed, MINTED, signBytes, token, type Actor, type JobRecord, type Outcome, type ProviderInfo, type ServiceRecord, type View, type World } from "./world";
 import type { Machine } from "./machine";
 
 /** One step: what kind of action, and the random words it draws from. */
@@ -68,6 +81,10 @@ export interface Executed {
   note?: string;
   /** Who acted (and on whose job), for reading a shrunk sequence. */
   who?: string;
+  /** Refused whatever the model says: a signature the Ed25519 program cannot verify. */
+  mustRefuse?: boolean;
+  /** An accepted instruction did something else than the rules say (what it paid, ended, paused…). */
+  check?: string;
 }
 
 export interface Context {
@@ -167,11 +184,12 @@ function price(c: Context, max: bigint): bigint {
   return max / 4n + (BigInt(c.d.next()) % ((3n * max) / 4n + 1n));
 }
 
-async function sendIx(c: Context, payer: Actor, name: string, predicted: Executed["predicted"], ix: Promise<TransactionInstruction> | TransactionInstruction, signers: Keypair[] = []): Promise<Executed> {
+/** Sends the instruction (substituted when the context says so) after `before` (an Ed25519 verification). */
+async function sendIx(c: Context, payer: Actor, name: string, predicted: Executed["predicted"], ix: Promise<TransactionInstruction> | TransactionInstruction, signers: Keypair[] = [], before: TransactionInstruction[] = []): Promise<Executed> {
   const built = await ix;
   const mutated = c.mutate ? c.mutate(built) : built;
-  if (mutated === null) return { name, predicted, outcome: c.w.send(payer.keypair, [built], signers) };
-  return { name, predicted: mutated === built ? predicted : "unknown", outcome: c.w.send(payer.keypair, [mutated], signers) };
+  if (mutated === null) return { name, predicted, outcome: c.w.send(payer.keypair, [...before, built], signers) };
+  return { name, predicted: mutated === built ? predicted : "unknown", outcome: c.w.send(payer.keypair, [...before, mutated], signers) };
 }
 
 async function sendBy(who: string, done: Promise<Executed>): Promise<Executed> {
@@ -777,6 +795,464 @@ const closeWitness: Action = async (c) => {
   return sendIx(c, writer, "close_witness", model, closeWitnessInstruction(c.w.client.program, { writer: writer.publicKey, dispute: buffer.dispute, buffer: given }));
 };
 
+// --- services ----------------------------------------------------------------------
+
+const servicePda = (w: World, job: PublicKey): PublicKey => findServicePda({ job, programId: w.programId })[0];
+
+/** The record of the job living at `address` now (the latest post there), if any. */
+function latestAt(w: World, address: PublicKey): JobRecord | undefined {
+  for (let i = w.jobs.length - 1; i >= 0; i--) if (w.jobs[i].address.equals(address)) return w.jobs[i];
+  return undefined;
+}
+
+/** The lease's record if the job at `address` is a live lease of that incarnation. */
+function liveLease(w: World, view: View, address: PublicKey): (JobRecord & { service: ServiceRecord }) | undefined {
+  const rec = latestAt(w, address);
+  const job = view.jobs.get(k(address));
+  return rec?.service && job && job.incarnation === rec.service.incarnation ? (rec as JobRecord & { service: ServiceRecord }) : undefined;
+}
+
+/** Live leases (the focused one only, if any). */
+function liveServices(c: Context): (JobRecord & { service: ServiceRecord })[] {
+  return liveRecords(c).filter((rec): rec is JobRecord & { service: ServiceRecord } => liveLease(c.w, c.view, rec.address) === rec);
+}
+
+function termsOf(c: Context, rec: JobRecord): ServiceAccount | null {
+  return rec.service ? (c.view.services.get(k(rec.service.address)) ?? null) : null;
+}
+
+/** Some other lease's terms than `own` (ServiceMismatch), or `own` when there is none. */
+function otherTerms(c: Context, own: PublicKey): PublicKey {
+  const others = [...c.view.services.keys()].filter((a) => a !== k(own));
+  const pick = c.d.pick(others);
+  return pick ? new PublicKey(pick) : own;
+}
+
+/** Another live job's escrow than `own` (InvalidVault), or `own`. */
+function otherEscrow(c: Context, own: PublicKey): PublicKey {
+  const others = [...c.view.jobs.values()].map((job) => job.escrow).filter((e) => !e.equals(own));
+  return c.d.pick(others) ?? own;
+}
+
+interface Replica {
+  rec: JobRecord;
+  job: JobAccount | null;
+  terms: ServiceAccount | null;
+  address: PublicKey;
+  bid: BidAccount;
+  p: ProviderInfo;
+}
+
+/** A bid on a lease for which `wanted` holds (mostly), else any bid on a service job (an ended
+ * lease's, a loser's), and now and then a bid on a batch job (NotAService). */
+function pickReplica(c: Context, wanted: (bid: BidAccount, job: JobAccount, terms: ServiceAccount) => boolean, percent = 80): Replica | undefined {
+  const { w, view, d } = c;
+  const all: Replica[] = [];
+  const fitting: Replica[] = [];
+  const batch: Replica[] = [];
+  for (const [address, bid] of view.bids) {
+    if (c.focus && k(bid.job) !== c.focus) continue;
+    const rec = latestAt(w, bid.job);
+    const p = providerByAddress(w, bid.provider);
+    if (!rec || !p) continue;
+    const job = view.jobs.get(k(bid.job)) ?? null;
+    const replica = { rec, job, terms: termsOf(c, rec), address: new PublicKey(address), bid, p };
+    if (!rec.service) {
+      batch.push(replica);
+      continue;
+    }
+    all.push(replica);
+    if (job && replica.terms && liveLease(w, view, bid.job) === rec && wanted(bid, job, replica.terms)) fitting.push(replica);
+  }
+  if (fitting.length > 0 && d.chance(percent)) return d.pick(fitting);
+  if (fitting.length === 0 && !d.chance(30)) return undefined;
+  return d.chance(90) ? (d.pick(all) ?? d.pick(batch)) : (d.pick(batch) ?? d.pick(all));
+}
+
+const started = (bid: BidAccount, job: JobAccount): boolean => rules.holdsAward(bid, job) && rules.statusOf(bid) === "started";
+
+const postService: Action = async (c) => {
+  const { w, d, view } = c;
+  const consumer = d.pick([...w.consumers, w.attacker])!;
+  const m = d.below(w.markets.length);
+  const market = w.markets[m];
+  const marketAccount = view.markets.get(k(market.address))!;
+  // A nonce of a closed job: a new incarnation at the address, refused while the dead job's terms are still there.
+  const closed = w.jobs.filter((rec) => rec.consumer === consumer && !view.jobs.has(k(rec.address)));
+  const reuse = closed.length > 0 && d.chance(35) ? d.pick(closed) : undefined;
+  const nonce = reuse ? reuse.nonce : BigInt(d.next()) * 4_294_967_296n + BigInt(d.next());
+  const replicas = d.pick([0, 1, 1, 2, 3])!;
+  const sealed = d.chance(25);
+  const maxRate = d.pick([2_000n, 5_000n])!;
+  const hostile = d.below(100);
+  const period = hostile < 3 ? 0n : hostile < 5 ? rules.MAX_ACK_PERIOD_SLOTS + 1n : BigInt(3 + d.below(12));
+  const watchdog = Keypair.fromSeed(d.bytes32());
+  const watchdogKey = hostile >= 5 && hostile < 7 ? PublicKey.default : watchdog.publicKey;
+  const duration = hostile >= 7 && hostile < 9 ? 0n : BigInt(20 + d.below(60));
+  const requirements = { gpuCount: hostile >= 9 && hostile < 11 ? 8 : 1, vramMb: 16_384, cpuCores: 4, memoryMb: 16_384, diskGb: 10, maxDurationSlots: duration };
+  const effective = replicas === 0 ? marketAccount.params.defaultReplication : replicas;
+  const floor = rules.minDeposit(maxRate, effective, period, view.config.protocolFeeBps, marketAccount.params.crankFee) ?? 0n;
+  let deposit = floor * BigInt(d.pick([1, 1, 2, 3, 6])!) + BigInt(d.below(1_000));
+  if (hostile >= 11 && hostile < 16) deposit = floor > 0n ? floor - 1n : 0n;
+  else if (hostile >= 16 && hostile < 18) deposit = MINTED * 2n;
+  const bidWindowSlots = d.pick([0n, 0n, 10n, 25n])!;
+  const job = findJobPda({ consumer: consumer.publicKey, nonce, programId: w.programId })[0];
+  const escrow = findEscrowPda({ job, programId: w.programId })[0];
+  const expected = servicePda(w, job);
+  // A hostile post names another PDA for the terms (InvalidPda).
+  const service = hostile >= 18 && hostile < 20 ? servicePda(w, escrow) : expected;
+  const consumerToken = w.ata(consumer.publicKey, market.paymentMint);
+  const predicted = rules.postService({
+    config: view.config,
+    market: keyed(view.markets, market.address),
+    paymentMint: market.paymentMint,
+    replication: replicas,
+    requirementsValid: duration > 0n,
+    maxRate,
+    sealed,
+    bidWindowSlots,
+    consumer: consumer.publicKey,
+    consumerToken: token(view, consumerToken),
+    job: { address: job, expected: job, exists: view.jobs.has(k(job)) },
+    escrow: { address: escrow, expected: escrow, exists: view.tokens.has(k(escrow)) },
+    watchdog: watchdogKey,
+    ackPeriodSlots: period,
+    deposit,
+    service: { address: service, expected, exists: view.services.has(k(service)) },
+  });
+  const ix = postServiceInstruction(
+    w.client.program,
+    { nonce, specHash: SPEC_HASH, requirements, replicas, maxRate, bidWindowSlots, sealed, watchdog: watchdogKey, ackPeriodSlots: period, graceSlots: period, deposit },
+    { consumer: consumer.publicKey, config: w.config, market: market.address, job, escrow, service, consumerToken, paymentMint: market.paymentMint },
+  );
+  const done = await sendBy(`${consumer.name}, market ${m}, r=${replicas}${sealed ? " sealed" : ""} period ${period}`, sendIx(c, consumer, "post_service", predicted, ix));
+  if (done.outcome.ok) {
+    const incarnation = w.current<JobAccount>(job)?.incarnation ?? 0n;
+    w.jobs.push({
+      address: job,
+      escrow,
+      consumer,
+      market: m,
+      nonce,
+      bidSecrets: new Map(),
+      resultSecrets: new Map(),
+      service: { address: service, watchdog, period, incarnation, deposited: w.balance(escrow) ?? 0n, donated: 0n, claimed: 0n, acks: [] },
+    });
+  }
+  return done;
+};
+
+const fundService: Action = async (c) => {
+  const { w, d, view } = c;
+  const live = liveServices(c);
+  const paused = live.filter((rec) => {
+    const terms = termsOf(c, rec);
+    return terms !== null && rules.isPaused(terms);
+  });
+  const rec = paused.length > 0 && d.chance(50) ? d.pick(paused) : live.length > 0 && d.chance(85) ? d.pick(live) : d.pick(recordsInFocus(c));
+  if (!rec) return null;
+  const job = jobOf(c, rec);
+  const terms = termsOf(c, rec);
+  const market = w.markets[rec.market];
+  const funder = d.pick([rec.consumer, rec.consumer, w.attacker, w.keepers[1], ...w.consumers])!;
+  const h = d.below(100);
+  let amount: bigint;
+  if (h < 5) amount = 0n;
+  else if (h < 8) amount = MINTED * 2n;
+  else if (d.chance(30)) amount = BigInt(1 + d.below(1_000));
+  else amount = (job && terms ? rules.servicePeriodCost(job, terms) : 10_000n) * BigInt(1 + d.below(3));
+  const service = h >= 8 && h < 13 ? otherTerms(c, rec.service?.address ?? servicePda(w, rec.address)) : (rec.service?.address ?? servicePda(w, rec.address));
+  const escrow = h >= 13 && h < 16 ? otherEscrow(c, rec.escrow) : rec.escrow;
+  const mint = h >= 16 && h < 19 ? w.markets[(rec.market + 1) % w.markets.length].paymentMint : market.paymentMint;
+  const funderToken = w.ata(funder.publicKey, mint);
+  const predicted = rules.fundService({
+    now: view.slot,
+    funder: funder.publicKey,
+    funderToken: token(view, funderToken),
+    job: keyed(view.jobs, rec.address),
+    escrow,
+    escrowToken: token(view, escrow),
+    service: keyed(view.services, service),
+    amount,
+  });
+  const before = w.balance(rec.escrow) ?? 0n;
+  const ix = fundServiceInstruction(w.client.program, amount, { funder: funder.publicKey, funderToken, job: rec.address, escrow, service });
+  const done = await sendBy(`${funder.name} tops up ${rec.consumer.name}'s lease by ${amount}`, sendIx(c, funder, "fund_service", predicted, ix));
+  const lease = liveLease(w, view, rec.address);
+  if (!done.outcome.ok || !lease || !job || !terms) return done;
+  const delta = (w.balance(lease.escrow) ?? 0n) - before;
+  lease.service.deposited += delta;
+  if (done.predicted === "unknown") return done;
+  const after = w.current<ServiceAccount>(lease.service.address);
+  const escrowed = w.current<JobAccount>(rec.address)?.escrowed ?? 0n;
+  const resumed = rules.resumes(job, terms, before, amount);
+  const problems = [];
+  if (delta !== amount || escrowed !== job.escrowed + amount) problems.push(`moved ${delta} (escrowed ${job.escrowed} → ${escrowed}) for a top-up of ${amount}`);
+  if (after && rules.isPaused(terms) && rules.isPaused(after) === resumed) problems.push(`a paused lease ${resumed ? "not resumed" : "resumed"} by a top-up to ${before + amount}`);
+  return problems.length > 0 ? { ...done, check: `fund_service ${problems.join("; ")}` } : done;
+};
+
+/** Signs an acknowledgement with `watchdog` (Node's native Ed25519). */
+function acknowledge(watchdog: Keypair, job: PublicKey, jobIncarnation: bigint, provider: PublicKey, upToSlot: bigint): Acknowledgement {
+  return { job, jobIncarnation, provider, upToSlot, watchdog: watchdog.publicKey, signature: signBytes(watchdog, acknowledgementMessage(job, jobIncarnation, provider, upToSlot)) };
+}
+
+const claimService: Action = async (c) => {
+  const { w, d, view } = c;
+  const picked = pickReplica(c, (bid, job) => started(bid, job), 90);
+  if (!picked) return null;
+  const { rec, job, terms, address: bidAddress, bid, p } = picked;
+  const market = w.markets[rec.market];
+  let owner = p.owner;
+  let watchdog = rec.service?.watchdog ?? w.attacker.keypair;
+  let ackJob = rec.address;
+  let incarnation = job?.incarnation ?? rec.service?.incarnation ?? 1n;
+  let ackProvider = bid.provider;
+  const from = rules.paidThrough(bid);
+  const end = job && terms ? rules.replicaEnd(job, terms, bid) : view.slot;
+  const top = end < view.slot ? end : view.slot;
+  // Honest: everything up to now, or a part of the time since the last claim.
+  let upTo = top > from && d.chance(40) ? from + 1n + (BigInt(d.next()) % (top - from)) : view.slot;
+  let layout: "verify" | "none" | "between" | "tampered" = "verify";
+  let service = rec.service?.address ?? servicePda(w, rec.address);
+  let escrow = rec.escrow;
+  let what = "";
+  const h = d.below(100);
+  if (h < 6) {
+    const earlier = rec.service?.acks.filter((a) => a.provider.equals(bid.provider)) ?? [];
+    upTo = earlier.length > 0 ? d.pick(earlier)!.upToSlot : from;
+    what = " (replayed)";
+  } else if (h < 10) {
+    upTo = view.slot + 1n + BigInt(d.below(5));
+    what = " (future)";
+  } else if (h < 14) {
+    const other = d.pick(bidsOn(view, rec.address).filter((b) => !b.bid.provider.equals(bid.provider))) ?? undefined;
+    ackProvider = other?.bid.provider ?? d.pick(w.providers)!.address;
+    what = " (another replica's ack)";
+  } else if (h < 18) {
+    const other = d.pick(liveServices(c).filter((r) => !r.address.equals(rec.address)));
+    if (other) {
+      ackJob = other.address;
+      incarnation = other.service.incarnation;
+      if (d.chance(50)) watchdog = other.service.watchdog;
+    } else ackJob = otherEscrow(c, rec.escrow);
+    what = " (another job's ack)";
+  } else if (h < 21) {
+    watchdog = w.attacker.keypair;
+    what = " (forged signer)";
+  } else if (h < 24) {
+    const older = w.jobs.filter((r) => r.address.equals(rec.address) && r.service && r.service.incarnation !== incarnation);
+    incarnation = d.pick(older)?.service?.incarnation ?? incarnation - 1n;
+    what = " (another incarnation's ack)";
+  } else if (h < 30) {
+    layout = h < 26 ? "none" : h < 28 ? "between" : "tampered";
+    what = ` (${layout === "none" ? "no verification" : layout === "between" ? "an instruction between" : "tampered signature"})`;
+  } else if (h < 34) {
+    owner = d.pick([w.attacker, w.keepers[0], rec.consumer])!;
+    what = " (signed by a stranger)";
+  } else if (h < 37) {
+    service = otherTerms(c, service);
+    what = " (other terms)";
+  } else if (h < 39) {
+    escrow = otherEscrow(c, rec.escrow);
+    what = " (other escrow)";
+  }
+  const ack = acknowledge(watchdog, ackJob, incarnation, ackProvider, upTo);
+  // The claimed slot: the acknowledged one, or (hostile) one next to it.
+  let claimed = upTo;
+  if (h >= 39 && h < 42) {
+    claimed = upTo + 1n;
+    what = " (another slot than acknowledged)";
+  }
+  if (layout === "tampered") ack.signature = Uint8Array.from(ack.signature, (b, i) => (i === 5 ? b ^ 0x10 : b));
+  const before: TransactionInstruction[] = [];
+  if (layout !== "none") before.push(acknowledgementVerifyInstruction(ack));
+  if (layout === "between") before.push(ComputeBudgetProgram.setComputeUnitLimit({ units: 400_000 }));
+  const ownerToken = w.ata(owner.publicKey, market.paymentMint);
+  const treasuryToken = w.ata(view.config.treasury, market.paymentMint);
+  const predicted = rules.claimService({
+    now: view.slot,
+    owner: owner.publicKey,
+    ownerToken: token(view, ownerToken),
+    config: keyed(new Map([[k(w.config), view.config]]), w.config),
+    job: keyed(view.jobs, rec.address),
+    escrow,
+    escrowToken: token(view, escrow),
+    service: keyed(view.services, service),
+    bid: keyed(view.bids, bidAddress),
+    treasuryToken: token(view, treasuryToken),
+    upToSlot: claimed,
+    acknowledgement: layout === "verify" ? { signer: watchdog.publicKey, job: ackJob, jobIncarnation: incarnation, provider: ackProvider, upToSlot: upTo } : null,
+  });
+  const escrowBefore = w.balance(rec.escrow) ?? 0n;
+  const ix = claimServiceInstruction(w.client.program, claimed, { owner: owner.publicKey, ownerToken, config: w.config, job: rec.address, escrow, service, bid: bidAddress, treasuryToken });
+  const sent = await sendIx(c, owner, "claim_service", layout === "tampered" ? "unknown" : predicted, ix, [], before);
+  const done: Executed = { ...sent, who: `${owner.name} claims ${p.owner.name}'s replica of ${rec.consumer.name}'s lease to ${claimed}${what}`, mustRefuse: layout === "tampered" || undefined };
+  const lease = liveLease(w, view, rec.address);
+  if (!done.outcome.ok || !lease) return done;
+  const drawn = escrowBefore - (w.balance(lease.escrow) ?? 0n);
+  lease.service.claimed += drawn;
+  lease.service.acks.push({ provider: ackProvider, upToSlot: upTo });
+  if (done.predicted === "unknown" || !job || !terms) return done;
+  // What it paid: the rules' settlement, to the slot.
+  const expectedClaim = rules.serviceClaim(job, terms, bid, claimed, view.slot, escrowBefore);
+  const afterBid = w.current<BidAccount>(bidAddress);
+  const afterTerms = w.current<ServiceAccount>(lease.service.address);
+  const afterJob = w.current<JobAccount>(rec.address);
+  if (typeof expectedClaim === "string" || !afterBid || !afterTerms || !afterJob) return { ...done, check: `claim_service accepted; the rules settle it as ${String(expectedClaim)}` };
+  const { slots, pay, fee } = expectedClaim;
+  const escrowed = job.escrowed > pay + fee ? job.escrowed - pay - fee : 0n;
+  const problems = [];
+  if (afterBid.claimedSlot !== from + slots) problems.push(`paid through ${afterBid.claimedSlot}, the rules say ${from + slots}`);
+  if (drawn !== pay + fee) problems.push(`drew ${drawn} from the escrow, the rules say ${pay} + fee ${fee}`);
+  if (afterTerms.paid !== terms.paid + pay) problems.push(`terms.paid ${terms.paid} → ${afterTerms.paid}, the rules add ${pay}`);
+  if (afterJob.escrowed !== escrowed) problems.push(`escrowed ${afterJob.escrowed}, the rules say ${escrowed}`);
+  return problems.length > 0 ? { ...done, check: `claim_service ${problems.join("; ")}` } : done;
+};
+
+const endReplica: Action = async (c) => {
+  const { w, d, view } = c;
+  const picked = pickReplica(c, (bid, job) => started(bid, job) && rules.stateOf(job) === "running" && bid.endedSlot === 0n, 85);
+  if (!picked) return null;
+  const { rec, job, terms, address: bidAddress, bid, p } = picked;
+  const roll = d.below(100);
+  // The signer: the consumer, its watchdog, the replica's owner, a stranger, another lease's watchdog.
+  let payer = rec.consumer;
+  let extra: Keypair | undefined;
+  let signerName = rec.consumer.name;
+  if (roll < 30) payer = rec.consumer;
+  else if (roll < 55) {
+    extra = rec.service?.watchdog;
+    signerName = "the watchdog";
+  } else if (roll < 80) {
+    payer = p.owner;
+    signerName = `${p.owner.name} (owner)`;
+  } else if (roll < 92) {
+    payer = d.pick([w.attacker, w.keepers[0]])!;
+    signerName = payer.name;
+  } else {
+    extra = d.pick(liveServices(c).filter((r) => !r.address.equals(rec.address)))?.service.watchdog;
+    payer = w.attacker;
+    signerName = "another lease's watchdog";
+  }
+  const signer = extra ?? payer.keypair;
+  const service = d.chance(5) ? otherTerms(c, rec.service?.address ?? servicePda(w, rec.address)) : (rec.service?.address ?? servicePda(w, rec.address));
+  const predicted = rules.endReplica({ signer: signer.publicKey, job: keyed(view.jobs, rec.address), service: keyed(view.services, service), bid: keyed(view.bids, bidAddress) });
+  const ix = endReplicaInstruction(w.client.program, { signer: signer.publicKey, job: rec.address, service, bid: bidAddress });
+  const done = await sendBy(`${signerName} ends ${p.owner.name}'s replica of ${rec.consumer.name}'s lease`, sendIx(c, payer, "end_replica", predicted, ix, extra ? [extra] : []));
+  if (!done.outcome.ok || done.predicted === "unknown" || !job || !terms) return done;
+  const ended = w.current<BidAccount>(bidAddress)?.endedSlot;
+  const expected = rules.replicaEndedAt(job, terms, bid, signer.publicKey, view.slot);
+  return ended === expected ? done : { ...done, check: `end_replica ended the replica at ${ended}, the rules say ${expected}` };
+};
+
+const closeReplica: Action = async (c) => {
+  const { w, d, view } = c;
+  const picked = pickReplica(c, (bid, job, terms) => rules.replicaCloseDue(job, terms, bid, view.slot), 70);
+  if (!picked) return null;
+  const { rec, job, terms, address: bidAddress, bid, p } = picked;
+  const market = w.markets[rec.market];
+  const keeper = d.pick([...w.keepers, w.attacker, rec.consumer])!;
+  const h = d.below(100);
+  const provider = h < 5 ? (d.pick(w.providers.filter((q) => !q.address.equals(bid.provider)))?.address ?? bid.provider) : bid.provider;
+  const owner = h >= 5 && h < 8 ? w.attacker.publicKey : bid.owner;
+  const consumer = h >= 8 && h < 11 ? w.attacker.publicKey : (job?.consumer ?? rec.consumer.publicKey);
+  const escrow = h >= 11 && h < 14 ? otherEscrow(c, rec.escrow) : rec.escrow;
+  const service = h >= 14 && h < 18 ? otherTerms(c, rec.service?.address ?? servicePda(w, rec.address)) : (rec.service?.address ?? servicePda(w, rec.address));
+  const keeperToken = w.ata(keeper.publicKey, market.paymentMint);
+  const consumerToken = w.ata(job?.consumer ?? rec.consumer.publicKey, market.paymentMint);
+  const predicted = rules.closeReplica({
+    now: view.slot,
+    keeper: keeper.publicKey,
+    keeperToken: token(view, keeperToken),
+    job: keyed(view.jobs, rec.address),
+    escrow,
+    service: keyed(view.services, service),
+    bid: keyed(view.bids, bidAddress),
+    provider: keyed(view.providers, provider),
+    owner,
+    consumer,
+    consumerToken: token(view, consumerToken),
+  });
+  const ix = closeReplicaInstruction(w.client.program, { keeper: keeper.publicKey, keeperToken, job: rec.address, escrow, service, bid: bidAddress, provider, owner, consumer, consumerToken });
+  const done = await sendBy(`${keeper.name} closes ${p.owner.name}'s replica of ${rec.consumer.name}'s lease`, sendIx(c, keeper, "close_replica", predicted, ix));
+  if (!done.outcome.ok || done.predicted === "unknown" || !job || !terms) return done;
+  const problems = [];
+  const before = view.providers.get(k(bid.provider));
+  const after = w.current<ProviderAccount>(bid.provider);
+  if (before && after && after.locked !== before.locked - bid.locked) problems.push(`provider.locked ${before.locked} → ${after.locked}, the bid locked ${bid.locked}`);
+  if (w.current<BidAccount>(bidAddress)) problems.push("the bid is still there");
+  const settled = rules.settlesLease(job, terms);
+  const gone = [rec.address, rec.escrow, rec.service!.address].filter((a) => !w.current(a) && w.balance(a) === null).length;
+  if (settled && gone !== 3) problems.push("the last replica did not close the job, its escrow and its terms");
+  if (!settled && (gone !== 0 || w.current<ServiceAccount>(rec.service!.address)?.closedReplicas !== terms.closedReplicas + 1)) problems.push("a replica but the last closed something else or miscounted");
+  return problems.length > 0 ? { ...done, check: `close_replica ${problems.join("; ")}` } : done;
+};
+
+const pauseService: Action = async (c) => {
+  const { w, d, view } = c;
+  const live = liveServices(c);
+  const due = live.filter((rec) => {
+    const job = jobOf(c, rec);
+    const terms = termsOf(c, rec);
+    return job !== null && terms !== null && rules.pauseDue(job, terms, token(view, rec.escrow)?.amount ?? 0n);
+  });
+  const rec = due.length > 0 && d.chance(75) ? d.pick(due) : live.length > 0 && d.chance(85) ? d.pick(live) : d.pick(recordsInFocus(c));
+  if (!rec) return null;
+  const cranker = d.pick([...w.keepers, w.attacker, rec.consumer])!;
+  const h = d.below(100);
+  const marketAddress = h < 5 ? otherMarket(w, w.markets[rec.market].address) : w.markets[rec.market].address;
+  const escrow = h >= 5 && h < 9 ? otherEscrow(c, rec.escrow) : rec.escrow;
+  const own = rec.service?.address ?? servicePda(w, rec.address);
+  const service = h >= 9 && h < 13 ? otherTerms(c, own) : own;
+  const predicted = rules.pauseService({ market: keyed(view.markets, marketAddress), job: keyed(view.jobs, rec.address), escrow, escrowToken: token(view, escrow), service: keyed(view.services, service) });
+  const ix = pauseServiceInstruction(w.client.program, { cranker: cranker.publicKey, market: marketAddress, job: rec.address, escrow, service });
+  const done = await sendBy(`${cranker.name} pauses ${rec.consumer.name}'s lease`, sendIx(c, cranker, "pause_service", predicted, ix));
+  if (!done.outcome.ok || done.predicted === "unknown") return done;
+  const after = w.current<ServiceAccount>(own);
+  const ends = view.slot + view.markets.get(k(marketAddress))!.params.servicePauseSlots;
+  const at = view.slot > 1n ? view.slot : 1n;
+  return after && after.pausedSlot === at && after.pauseEndsSlot === ends ? done : { ...done, check: `pause_service paused at ${after?.pausedSlot} until ${after?.pauseEndsSlot}, the rules say ${at} until ${ends}` };
+};
+
+const closeService: Action = async (c) => {
+  const { w, d, view } = c;
+  const all = [...view.services.entries()].filter(([, terms]) => !c.focus || k(terms.job) === c.focus);
+  const dead = all.filter(([, terms]) => rules.serviceTermsDead(terms, view.jobs.get(k(terms.job)) ?? null));
+  let entry = dead.length > 0 && d.chance(75) ? d.pick(dead) : all.length > 0 && d.chance(85) ? d.pick(all) : undefined;
+  if (!entry) {
+    // Terms already closed: nothing lives at the address.
+    const rec = d.pick(recordsInFocus(c).filter((r) => r.service && !view.services.has(k(r.service.address))));
+    if (!rec) return null;
+    entry = [k(rec.service!.address), { job: rec.address, consumer: rec.consumer.publicKey } as ServiceAccount];
+  }
+  const [address, terms] = entry;
+  const keeper = d.pick([...w.keepers, w.attacker])!;
+  const h = d.below(100);
+  const job = h < 8 ? (d.pick(w.jobs.filter((r) => !r.address.equals(terms.job)))?.address ?? terms.job) : terms.job;
+  const consumer = h >= 8 && h < 16 ? w.attacker.publicKey : terms.consumer;
+  const service = new PublicKey(address);
+  const predicted = rules.closeService({ service: keyed(view.services, service), job: keyed(view.jobs, job), consumer });
+  return sendBy(`${keeper.name} closes the terms of a lease`, sendIx(c, keeper, "close_service", predicted, closeServiceInstruction(w.client.program, { service, job, consumer })));
+};
+
+/** What moves a running lease on, as its parties would: the pause or a close when due, a top-up
+ * of a paused lease, the owners' claims, now and then an end; else the clock. */
+function serviceDue(c: Context, rec: JobRecord, job: JobAccount): ActionKind | undefined {
+  if (rules.stateOf(job) !== "running") return undefined;
+  const { view, d } = c;
+  const terms = termsOf(c, rec);
+  if (!terms) return "warp";
+  const balance = token(view, rec.escrow)?.amount ?? 0n;
+  if (rules.pauseDue(job, terms, balance)) return "pauseService";
+  const replicas = bidsOn(view, rec.address).filter((b) => started(b.bid, job));
+  if (replicas.some((b) => rules.replicaCloseDue(job, terms, b.bid, view.slot))) return "closeReplica";
+  if (rules.isPaused(terms) && !rules.pauseExpired(terms, view.slot) && d.chance(50)) return "fundService";
+  const claimable = replicas.some((b) => typeof rules.serviceClaim(job, terms, b.bid, view.slot, view.slot, balance) !== "string");
+  if (claimable && d.chance(70)) return "claimService";
+  return d.chance(10) ? "endReplica" : "warp";
+}
+
 // --- stake -------------------------------------------------------------------------
 
 const stake: Action = async (c) => {
@@ -819,6 +1295,9 @@ const dust: Action = async (c) => {
   if ((view.tokens.get(k(source))?.amount ?? 0n) < 1n) return null;
   const outcome = w.send(w.attacker.keypair, [createTransferInstruction(source, new PublicKey(address), w.attacker.publicKey, 1n)]);
   if (outcome.ok) w.dust.set(address, (w.dust.get(address) ?? 0n) + 1n);
+  // A donation to a lease's escrow counts in what it can pay.
+  const lease = outcome.ok ? w.jobs.find((rec) => k(rec.escrow) === address && liveLease(w, view, rec.address) === rec) : undefined;
+  if (lease?.service) lease.service.donated += 1n;
   return { name: "dust", predicted: "move", outcome };
 };
 
@@ -865,6 +1344,17 @@ function deadlines(view: View, focus?: string): bigint[] {
     if (job.progress.challengeDeadlineSlot > 0n) out.push(job.progress.challengeDeadlineSlot);
   }
   for (const game of view.disputes.values()) if (!focus || k(game.job) === focus) out.push(rules.disputeTimeoutSlot(game) - 1n);
+  // Leases: each replica's end and the slot its claim period is over, a pause's end.
+  for (const terms of view.services.values()) {
+    const job = view.jobs.get(k(terms.job));
+    if (!job || (focus && k(terms.job) !== focus) || terms.jobIncarnation !== job.incarnation || rules.stateOf(job) !== "running") continue;
+    if (rules.isPaused(terms)) out.push(terms.pauseEndsSlot + 1n);
+    for (const { bid } of bidsOn(view, terms.job)) {
+      if (!started(bid, job)) continue;
+      const end = rules.replicaEnd(job, terms, bid);
+      out.push(end, end + terms.ackPeriodSlots + 1n);
+    }
+  }
   if (!focus) for (const p of view.providers.values()) if (p.unbonding > 0n) out.push(p.unlockSlot);
   return out;
 }
@@ -890,6 +1380,7 @@ function kindOf(view: View, address: string): string | undefined {
   if (view.providers.has(address)) return "provider";
   if (view.markets.has(address)) return "market";
   if (view.buffers.has(address)) return "buffer";
+  if (view.services.has(address)) return "service";
   const t = view.tokens.get(address);
   return t ? `token:${k(t.mint)}` : undefined;
 }
@@ -903,6 +1394,7 @@ function ofKind(c: Context, kind: string): string[] {
   if (kind === "provider") return [...view.providers.keys()];
   if (kind === "market") return [...view.markets.keys()];
   if (kind === "buffer") return [...view.buffers.keys()];
+  if (kind === "service") return [...new Set([...view.services.keys(), ...w.jobs.filter((r) => r.service).map((r) => k(r.service!.address))])];
   // Token accounts in an order that does not depend on the mints' (random) addresses: by owner
   // (seeded keypairs and PDAs), then associated account first, so a case replays exactly.
   const label = (address: string, t: rules.TokenState) => `${k(t.owner)}:${w.ata(t.owner, t.mint).toBase58() === address ? 0 : 1}`;
@@ -937,6 +1429,8 @@ function dueAction(c: Context, rec: JobRecord, job: JobAccount): ActionKind {
   if (crank.kind === "failTimeout") return "failTimeout";
   if (crank.kind === "finalize") return "finalize";
   if (crank.kind === "referee") return "referee";
+  const lease = rules.isService(job) ? serviceDue(c, rec, job) : undefined;
+  if (lease) return lease;
   const has = (status: rules.BidStatusName) => bids.some((bid) => rules.holdsAward(bid, job) && rules.statusOf(bid) === status);
   switch (rules.stateOf(job)) {
     case "open":
@@ -987,7 +1481,33 @@ const due: Action = async (c) => {
   return ACTIONS[dueAction(c, rec, job)]({ ...c, focus: k(rec.address) });
 };
 
-const SUBSTITUTABLE: ActionKind[] = ["placeBid", "revealBid", "withdrawBid", "award", "expireJob", "cancelJob", "startJob", "commit", "revealResult", "failNoShow", "failTimeout", "finalize", "openDispute", "timeoutDispute", "settleDispute", "closeWitness", "stake", "requestUnstake", "withdrawUnstaked"];
+const SUBSTITUTABLE: ActionKind[] = [
+  "placeBid",
+  "revealBid",
+  "withdrawBid",
+  "award",
+  "expireJob",
+  "cancelJob",
+  "startJob",
+  "commit",
+  "revealResult",
+  "failNoShow",
+  "failTimeout",
+  "finalize",
+  "openDispute",
+  "timeoutDispute",
+  "settleDispute",
+  "closeWitness",
+  "stake",
+  "requestUnstake",
+  "withdrawUnstaked",
+  "fundService",
+  "claimService",
+  "endReplica",
+  "closeReplica",
+  "pauseService",
+  "closeService",
+];
 
 /** Another action's instruction with one account (of the view's kinds) replaced by another of
  * the same kind: another job, incarnation, bid, game, provider, market or token account. Or one
@@ -1033,6 +1553,13 @@ export const ACTIONS = {
   settleDispute,
   referee,
   closeWitness,
+  postService,
+  fundService,
+  claimService,
+  endReplica,
+  closeReplica,
+  pauseService,
+  closeService,
   stake,
   requestUnstake,
   withdrawUnstaked,
@@ -1067,6 +1594,13 @@ export const WEIGHTS: Record<ActionKind, number> = {
   settleDispute: 3,
   referee: 2,
   closeWitness: 1,
+  postService: 4,
+  fundService: 3,
+  claimService: 8,
+  endReplica: 3,
+  closeReplica: 4,
+  pauseService: 2,
+  closeService: 2,
   stake: 2,
   requestUnstake: 2,
   withdrawUnstaked: 2,

@@ -26,11 +26,12 @@ export function checkInvariants(w: World, view: View, supply: Map<string, bigint
     if (held !== minted || (view.supply.get(k(mint)) ?? 0n) !== minted) bad("conservation", `mint ${k(mint)}: accounts hold ${held}, minted ${minted}`);
   }
 
-  // (2) Escrows: a live job's escrow holds at least its budget (nothing leaves before it closes);
-  // a refuted job (failed, games still open) was already refunded.
+  // (2) Escrows: a live batch job's escrow holds at least its budget (nothing leaves before it
+  // closes; a lease's deposit is drawn down by claims, see (6)); a refuted job (failed, games
+  // still open) was already refunded.
   for (const [address, job] of view.jobs) {
     const needed = rules.escrowAmount(job.maxPrice, job.replication, job.protocolFeeBps, job.crankFee);
-    if (job.escrowed < needed) bad("escrowed below budget", `job ${address}: escrowed ${job.escrowed} < ${needed}`);
+    if (!rules.isService(job) && job.escrowed < needed) bad("escrowed below budget", `job ${address}: escrowed ${job.escrowed} < ${needed}`);
     if (rules.stateOf(job) === "failed") continue;
     const escrow = view.tokens.get(k(job.escrow));
     if (!escrow) bad("live job without escrow", `job ${address} (${rules.stateOf(job)}) has no escrow`);
@@ -74,6 +75,36 @@ export function checkInvariants(w: World, view: View, supply: Map<string, bigint
     if (view.disputes.has(game)) continue;
     const vault = PublicKey.findProgramAddressSync([Buffer.from("bond"), new PublicKey(game).toBuffer()], w.programId)[0];
     if (view.tokens.has(k(vault))) bad("bond vault without game", `bond vault ${k(vault)} outlived game ${game}`);
+  }
+
+  // (6) Leases: a live service job has its terms (of its incarnation, its consumer's); its escrow
+  // keeps the settlement's crank fee, and holds exactly what went in less what claims took out,
+  // claims never more than was put in; a pause has an end, not before it began; the replicas
+  // of a running lease, open and closed, are its winners.
+  for (const [address, job] of view.jobs) {
+    if (!rules.isService(job)) continue;
+    const terms = view.services.get(k(PublicKey.findProgramAddressSync([Buffer.from("service"), new PublicKey(address).toBuffer()], w.programId)[0]));
+    if (!terms || !terms.job.equals(new PublicKey(address)) || terms.jobIncarnation !== job.incarnation) {
+      bad("live service without its terms", `job ${address}: ${terms ? `terms of incarnation ${terms.jobIncarnation}, job ${job.incarnation}` : "no terms"}`);
+      continue;
+    }
+    if (!terms.consumer.equals(job.consumer)) bad("terms of another consumer", `job ${address}: terms name ${k(terms.consumer)}`);
+    const balance = view.tokens.get(k(job.escrow))?.amount ?? 0n;
+    if (balance < job.crankFee) bad("service escrow below crank fee", `job ${address}: escrow ${balance} < crank fee ${job.crankFee}`);
+    const rec = [...w.jobs].reverse().find((r) => r.address.equals(new PublicKey(address)));
+    const flows = rec?.service && rec.service.incarnation === job.incarnation ? rec.service : undefined;
+    if (flows) {
+      if (flows.claimed + job.crankFee > flows.deposited + flows.donated) bad("claims exceed the deposit", `job ${address}: claims took ${flows.claimed}, deposited ${flows.deposited} + donated ${flows.donated}, crank fee ${job.crankFee}`);
+      if (balance !== flows.deposited + flows.donated - flows.claimed) bad("service escrow differs from its flows", `job ${address}: escrow ${balance}, deposited ${flows.deposited} + donated ${flows.donated} − claimed ${flows.claimed}`);
+      if (terms.paid > flows.claimed) bad("terms paid more than claims took", `job ${address}: paid ${terms.paid} > ${flows.claimed}`);
+    }
+    if (terms.pauseEndsSlot < terms.pausedSlot || (terms.pausedSlot === 0n) !== (terms.pauseEndsSlot === 0n)) bad("pause ends before it began", `job ${address}: paused ${terms.pausedSlot}, ends ${terms.pauseEndsSlot}`);
+    if (terms.closedReplicas > job.replication) bad("more replicas closed than leased", `job ${address}: ${terms.closedReplicas} closed of ${job.replication}`);
+    if (rules.stateOf(job) === "running") {
+      let open = 0;
+      for (const bid of view.bids.values()) if (bid.job.equals(new PublicKey(address)) && rules.holdsAward(bid, job) && rules.statusOf(bid) === "started") open++;
+      if (open + terms.closedReplicas !== job.replication) bad("replica count", `job ${address}: ${open} replicas up + ${terms.closedReplicas} closed ≠ ${job.replication}`);
+    }
   }
   return out;
 }

@@ -1,10 +1,13 @@
 // The liveness drain at the end of a case: only the clock, permissionless cranks (award,
 // expire_job, fail_no_show, fail_timeout, finalize, referee, timeout_dispute, settle_dispute,
-// settle_referee) and each party's own exits (reopening its token accounts, withdraw_bid,
-// close_witness, request_unstake, withdraw_unstaked) act, until nothing changes. Then every job,
-// bid, game and proof buffer must be closed and every stake withdrawn.
+// settle_referee, and for leases pause_service, close_replica, close_service) and each party's
+// own exits (reopening its token accounts, withdraw_bid, close_witness, request_unstake,
+// withdraw_unstaked) act, until nothing changes. Nobody claims or ends a replica: every lease
+// must settle by the clock alone (its replicas end at their longest term, or a pause's end).
+// Then every job, bid, game, lease's terms and proof buffer must be closed and every stake
+// withdrawn.
 import { PublicKey } from "@solana/web3.js";
-import { ComputeMarketError, rules, type BidAccount } from "@compute-market/sdk";
+import { ComputeMarketError, findServicePda, rules, type BidAccount } from "@compute-market/sdk";
 import { reopenTokenAccount } from "./actions";
 import type { Violation } from "./invariants";
 import type { Actor, View, World } from "./world";
@@ -64,6 +67,22 @@ export async function drain(w: World, supply: Map<string, bigint>): Promise<Drai
       else if (due.kind === "settle") await run(game.refereed ? "settle_referee" : "settle_dispute", () => keeper.client.settleDispute({ dispute }));
       else waits.push(due.slot);
     }
+    // Leases: pause when short of a period, close each replica once due, return dead terms' rent.
+    for (const [address, job] of view.jobs) {
+      if (!rules.isService(job) || rules.stateOf(job) !== "running") continue;
+      const jobKey = new PublicKey(address);
+      const terms = view.services.get(k(findServicePda({ job: jobKey, programId: w.programId })[0]));
+      if (!terms || terms.jobIncarnation !== job.incarnation) continue;
+      if (rules.pauseDue(job, terms, view.tokens.get(k(job.escrow))?.amount ?? 0n)) await run("pause_service", () => keeper.client.pauseService({ job: jobKey }));
+      for (const bid of bidsOf(view, address)) {
+        if (!rules.holdsAward(bid, job) || rules.statusOf(bid) !== "started") continue;
+        if (rules.replicaCloseDue(job, terms, bid, view.slot)) await run("close_replica", () => keeper.client.closeReplica({ job: jobKey, provider: bid.provider }));
+        else waits.push(rules.replicaEnd(job, terms, bid) + terms.ackPeriodSlots + 1n);
+      }
+    }
+    for (const terms of view.services.values()) {
+      if (rules.serviceTermsDead(terms, view.jobs.get(k(terms.job)) ?? null)) await run("close_service", () => keeper.client.closeService({ job: terms.job }));
+    }
     for (const [address, job] of view.jobs) {
       const hasGame = [...view.disputes.values()].some((g) => k(g.job) === address);
       const due = rules.dueCrank(job, bidsOf(view, address), view.slot, hasGame);
@@ -87,6 +106,7 @@ export async function drain(w: World, supply: Map<string, bigint>): Promise<Drai
     fail(`job left ${rules.stateOf(job)}`, `job ${address} is still ${rules.stateOf(job)} after the cranks (${job.progress.openDisputes} games open)`);
   }
   for (const address of stuck.disputes.keys()) fail("game left open", `game ${address} is still live after the cranks`);
+  for (const [address, terms] of stuck.services) fail("lease terms outlived their job", `terms ${address} of job ${k(terms.job)} are still there after the cranks`);
 
   // Providers take back every bid, every proof buffer's rent, and all their stake.
   for (const [address, bid] of stuck.bids) {

@@ -60,12 +60,16 @@ export function stepsFor(seed: number, count: number): Step[] {
 }
 
 /** Compares the model's prediction with what happened; a message when they differ. */
-export function compare(executed: Executed): string | null {
+export function compare(executed: Executed): { key: string; message: string } | null {
   const { predicted, outcome } = executed;
+  const plain = (message: string) => ({ key: message, message });
+  if (executed.mustRefuse && outcome.ok) return plain(`${executed.name}: accepted, though it must be refused`);
+  // What an accepted instruction did, against the rules (the key without amounts, for a shrink).
+  if (executed.check && outcome.ok) return { key: `${executed.name}: ${executed.check.split(/[\d(]/)[0].trim()}`, message: executed.check };
   if (predicted === "unknown" || predicted === "move") return null;
   const actual = outcome.ok ? "accepted" : outcome.error;
   const expected = predicted === null ? "accepted" : predicted;
-  return actual === expected ? null : `${executed.name}: model says ${expected}, program says ${actual}`;
+  return actual === expected ? null : plain(`${executed.name}: model says ${expected}, program says ${actual}`);
 }
 
 export interface RunOptions {
@@ -115,7 +119,7 @@ export async function runCase(seed: number, steps: Step[], options: RunOptions =
       log.push(`${String(i).padStart(3)} @${view.slot} ${step.kind} -> ${done.name}: ${done.outcome.ok ? "accepted" : done.outcome.error}${done.predicted === "move" ? "" : ` (model: ${expected})`}${done.who ? ` {${done.who}}` : ""}${done.note ? ` [${done.note}]` : ""}`);
       if (done.note && done.outcome.ok) acceptedSwaps.push(`seed ${seed} step ${i}: ${done.name} accepted with ${done.note}`);
       const mismatch = compare(done);
-      if (mismatch) note({ category: "mismatch", key: mismatch, message: mismatch, step: i });
+      if (mismatch) note({ category: "mismatch", key: mismatch.key, message: mismatch.message, step: i });
     }
     view = w.view();
     for (const v of checkInvariants(w, view, supply)) note({ category: "invariant", key: v.key, message: v.message, step: i });

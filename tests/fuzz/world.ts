@@ -20,6 +20,7 @@ import {
   type MarketParamsInput,
   type ProviderAccount,
   type rules,
+  type ServiceAccount,
 } from "@compute-market/sdk";
 import { createMint, createTokenAccount, localProvider, mintTo, type ChangedAccount } from "@compute-market/localnet";
 import { TestEnv, SOL } from "../support/env";
@@ -64,6 +65,25 @@ export interface JobRecord {
   /** Sealed-bid salts and prices, sealed-result roots and salts, by provider address. */
   bidSecrets: Map<string, { price: bigint; salt: Uint8Array }>;
   resultSecrets: Map<string, { root: Uint8Array; salt: Uint8Array }>;
+  /** A service lease: its terms and what the fuzzer saw go in and out of its escrow. */
+  service?: ServiceRecord;
+}
+
+/** A lease as posted: the terms' address, the watchdog whose key the world keeps, and the
+ * escrow's flows while this incarnation lives (each measured on the ledger, not assumed). */
+export interface ServiceRecord {
+  address: PublicKey;
+  watchdog: Keypair;
+  period: bigint;
+  incarnation: bigint;
+  /** The deposit and every accepted top-up. */
+  deposited: bigint;
+  /** Tokens sent straight to the escrow (the dust move). */
+  donated: bigint;
+  /** What claims took out of the escrow (pay and fee). */
+  claimed: bigint;
+  /** Acknowledgements signed so far (replayed by the hostile claims), by provider. */
+  acks: { provider: PublicKey; upToSlot: bigint }[];
 }
 
 /** The decoded chain at one moment. */
@@ -76,6 +96,8 @@ export interface View {
   bids: Map<string, BidAccount>;
   disputes: Map<string, DisputeAccount>;
   buffers: Map<string, { dispute: PublicKey; writer: PublicKey }>;
+  /** Service lease terms, by address. */
+  services: Map<string, ServiceAccount>;
   tokens: Map<string, TokenState>;
   supply: Map<string, bigint>;
   /** Program accounts the IDL could not decode (a layout of another build). */
@@ -92,6 +114,7 @@ const DISCRIMINATORS: Record<string, string> = {
   Bid: "8ff630f52a91b458",
   Dispute: "2431f1432824f14a",
   WitnessBuffer: "b64d8cc87ac59b6b",
+  Service: "903e4c81a72497fa",
 };
 const BY_DISCRIMINATOR = new Map(Object.entries(DISCRIMINATORS).map(([name, hex]) => [hex, name]));
 
@@ -256,13 +279,30 @@ export class World {
    * view costs a copy, not a scan of the chain (`scan` is the full read it must always equal).
    */
   view(): View {
+    return viewOf(this.ledger.slot, this.accounts());
+  }
+
+  /** The decoded accounts, kept from the ledger's notifications once first read. */
+  private accounts(): Map<string, Decoded | null> {
     if (!this.cache) {
       this.cache = new Map();
       for (const { pubkey, account } of [...this.ledger.getProgramAccounts(this.programId), ...this.ledger.getProgramAccounts(TOKEN_PROGRAM_ID)]) this.cache.set(pubkey.toBase58(), this.decode(account));
       const apply = ({ pubkey, account }: ChangedAccount) => this.cache!.set(pubkey.toBase58(), account ? this.decode(account) : null);
       this.ledger.observe({ onTransaction: (_, changed) => changed.forEach(apply), onAccountWritten: apply });
     }
-    return viewOf(this.ledger.slot, this.cache);
+    return this.cache;
+  }
+
+  /** One account as the view has it now (after the last transaction), without building a view. */
+  current<T>(address: PublicKey): T | null {
+    const entry = this.accounts().get(address.toBase58());
+    return entry && entry.kind === "program" ? (entry.decoded as T) : null;
+  }
+
+  /** A token account's balance now, or null when there is none. */
+  balance(address: PublicKey): bigint | null {
+    const entry = this.accounts().get(address.toBase58());
+    return entry && entry.kind === "token" ? entry.state.amount : null;
   }
 
   /** Decodes every program and token account from a full scan of the ledger. */
@@ -295,19 +335,26 @@ export class World {
 const ED25519_PKCS8_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
 const privateKeys = new WeakMap<Keypair, KeyObject>();
 
+/** `keypair`'s Ed25519 signature of `message`, by Node's native signer (an acknowledgement). */
+export function signBytes(keypair: Keypair, message: Uint8Array): Uint8Array {
+  return new Uint8Array(sign(null, message, privateKeyOf(keypair)));
+}
+
+function privateKeyOf(signer: Keypair): KeyObject {
+  let key = privateKeys.get(signer);
+  if (!key) {
+    key = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, Buffer.from(signer.secretKey.subarray(0, 32))]), format: "der", type: "pkcs8" });
+    privateKeys.set(signer, key);
+  }
+  return key;
+}
+
 /** Signs with Node's native Ed25519 (the same signatures as `Transaction.sign`, far faster):
  * signing was a fifth of a fuzz case's time. */
 function signFast(tx: Transaction, signers: Keypair[]): void {
   tx.setSigners(...signers.map((s) => s.publicKey));
   const message = tx.serializeMessage();
-  for (const signer of signers) {
-    let key = privateKeys.get(signer);
-    if (!key) {
-      key = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, Buffer.from(signer.secretKey.subarray(0, 32))]), format: "der", type: "pkcs8" });
-      privateKeys.set(signer, key);
-    }
-    tx.addSignature(signer.publicKey, sign(null, message, key));
-  }
+  for (const signer of signers) tx.addSignature(signer.publicKey, sign(null, message, privateKeyOf(signer)));
 }
 
 /** One account as the view holds it. */
@@ -329,6 +376,7 @@ function viewOf(slot: bigint, accounts: Map<string, Decoded | null>): View {
     bids: new Map(),
     disputes: new Map(),
     buffers: new Map(),
+    services: new Map(),
     tokens: new Map(),
     supply: new Map(),
     undecodable: 0,
@@ -345,6 +393,7 @@ function viewOf(slot: bigint, accounts: Map<string, Decoded | null>): View {
     else if (entry.name === "Job") view.jobs.set(key, entry.decoded as JobAccount);
     else if (entry.name === "Bid") view.bids.set(key, entry.decoded as BidAccount);
     else if (entry.name === "Dispute") view.disputes.set(key, entry.decoded as DisputeAccount);
+    else if (entry.name === "Service") view.services.set(key, entry.decoded as ServiceAccount);
     else if (entry.name === "WitnessBuffer") {
       const b = entry.decoded as { dispute: PublicKey; writer: PublicKey };
       view.buffers.set(key, { dispute: b.dispute, writer: b.writer });

@@ -214,12 +214,21 @@ export interface PostJobInput {
 }
 
 export function postJob(c: PostJobInput): Verdict {
+  return posting(c, { kind: "budget" });
+}
+
+/** How the escrow is funded (`post_job::Funding`): a batch job's whole budget, or a service's deposit. */
+type Funding = { kind: "budget" } | { kind: "deposit"; amount: bigint; period: bigint };
+
+/** `post_job::post` up to the creation of the job and its escrow, shared with `post_service`. */
+function posting(c: PostJobInput, funding: Funding): Verdict {
   const market = c.market.account;
   if (!market) return "InvalidAccountOwner";
   const replication = c.replication === 0 ? market.params.defaultReplication : c.replication;
   const machine = c.mode !== "replicated";
   const window = c.bidWindowSlots === 0n ? market.params.bidWindowSlots : c.bidWindowSlots;
-  const escrowed = escrowAmount(c.maxPrice, replication, c.config.protocolFeeBps, market.params.crankFee);
+  const floor = funding.kind === "deposit" ? minDeposit(c.maxPrice, replication, funding.period, c.config.protocolFeeBps, market.params.crankFee) : null;
+  const escrowed = funding.kind === "deposit" ? funding.amount : escrowAmount(c.maxPrice, replication, c.config.protocolFeeBps, market.params.crankFee);
   return first(
     () => (c.config.paused ? "ProtocolPaused" : null),
     () => (c.paymentMint.equals(market.paymentMint) ? null : "WrongMint"),
@@ -233,7 +242,11 @@ export function postJob(c: PostJobInput): Verdict {
     () => (c.maxPrice > 0n && c.instantPrice <= c.maxPrice ? null : "InvalidPrice"),
     () => (c.sealed && c.instantPrice !== 0n ? "InvalidPrice" : null),
     () => (window > 0n && window <= MAX_WINDOW_SLOTS ? null : "InvalidBidWindow"),
-    () => (escrowed > U64_MAX ? "MathOverflow" : null),
+    () => {
+      if (funding.kind === "budget") return escrowed > U64_MAX ? "MathOverflow" : null;
+      if (floor === null) return "MathOverflow";
+      return escrowed >= floor ? null : "DepositTooSmall";
+    },
     () => expectToken(c.consumerToken, market.paymentMint, c.consumer),
     () => (c.consumerToken!.amount >= escrowed ? null : "InsufficientFunds"),
     () => (c.job.address.equals(c.job.expected) && c.escrow.address.equals(c.escrow.expected) ? null : "InvalidPda"),
@@ -487,6 +500,8 @@ function commitPrefix(c: CommitInput): { verdict: Verdict; job?: JobAccount; bid
     () => (c.owner.equals(bid.owner) ? null : "NotBidOwner"),
     () => checkJob(bid, { address: c.job.address, account: job }),
     () => (job.market.equals(c.market.address) ? null : "MarketMismatch"),
+    // `Job::require_batch`: a service is paid per acknowledged slot, it commits nothing.
+    () => (isService(job) ? "ServiceHasNoResult" : null),
   );
   return { verdict, job, bid };
 }
@@ -603,6 +618,8 @@ function failWinner(c: FailWinnerInput, miss: "noShow" | "timeout"): Verdict {
         if (c.now <= job.progress.startDeadlineSlot) return "DeadlineNotReached";
         return statusOf(bid) === "won" ? null : "NotAssignedWinner";
       }
+      // `Job::check_timeout` asks for a batch job first: a service has no commit deadline.
+      if (isService(job)) return "ServiceHasNoResult";
       if (stateOf(job) !== "running") return "InvalidJobState";
       if (c.now <= job.progress.commitDeadlineSlot) return "DeadlineNotReached";
       return statusOf(bid) !== "committed" ? null : "NotAssignedWinner";
@@ -817,6 +834,316 @@ export function closeWitness(c: { writer: PublicKey; buffer: { dispute: PublicKe
   if (!c.buffer.dispute.equals(c.dispute.address)) return "DisputeMismatch";
   if (!c.buffer.writer.equals(c.writer)) return "NotWitnessWriter";
   return c.dispute.account && variantOf(c.dispute.account.status) === "open" ? "DisputeUndecided" : null;
+}
+
+// --- services ------------------------------------------------------------------------
+
+/** The longest acknowledgement period a service may ask for (`MAX_ACK_PERIOD_SLOTS`). */
+export const MAX_ACK_PERIOD_SLOTS = 216_000n;
+
+/** `bps_of` with the program's overflow check. */
+function bpsChecked(amount: bigint, rate: number): bigint | null {
+  const result = bps(amount, rate);
+  return result > U64_MAX ? null : result;
+}
+
+/** `service::min_deposit`: one period of every replica at `maxRate`, its fee and the crank fee;
+ * null where the program's checked arithmetic overflows (MathOverflow). */
+export function minDeposit(maxRate: bigint, replicas: number, period: bigint, feeBps: number, crankFee: bigint): bigint | null {
+  const perReplica = maxRate * period;
+  const all = perReplica * BigInt(replicas);
+  if (perReplica > U64_MAX || all > U64_MAX) return null;
+  const fee = bpsChecked(all, feeBps);
+  if (fee === null || all + fee > U64_MAX || all + fee + crankFee > U64_MAX) return null;
+  return all + fee + crankFee;
+}
+
+/** `Service::is_paused` and `Service::pause_expired`. */
+export const isPaused = (service: ServiceAccount): boolean => service.pausedSlot > 0n;
+export const pauseExpired = (service: ServiceAccount, now: bigint): boolean => isPaused(service) && now > service.pauseEndsSlot;
+
+/** The terms are this job's as it is now: its address and incarnation (`ServiceMismatch`). */
+function checkTerms(service: ServiceAccount, job: Keyed<JobAccount> & { account: JobAccount }): Verdict {
+  return service.job.equals(job.address) && service.jobIncarnation === job.account.incarnation ? null : "ServiceMismatch";
+}
+
+export interface PostServiceInput extends Omit<PostJobInput, "mode" | "codeRoot" | "inputRoot" | "maxSteps" | "instantPrice" | "maxPrice"> {
+  /** The rate cap per slot per replica (the job's max price). */
+  maxRate: bigint;
+  watchdog: PublicKey;
+  ackPeriodSlots: bigint;
+  deposit: bigint;
+  /** The terms' address given, the PDA ["service", job], and whether an account lives there. */
+  service: { address: PublicKey; expected: PublicKey; exists: boolean };
+}
+
+/** post_service: its own terms first, then post_job's checks with the deposit for the budget,
+ * then the terms' account (created after the job and its escrow). */
+export function postService(c: PostServiceInput): Verdict {
+  return first(
+    () => (c.ackPeriodSlots > 0n && c.ackPeriodSlots <= MAX_ACK_PERIOD_SLOTS && !isZero(c.watchdog.toBytes()) ? null : "InvalidServiceTerms"),
+    () =>
+      posting(
+        { ...c, mode: "replicated", codeRoot: new Uint8Array(32), inputRoot: new Uint8Array(32), maxSteps: 0n, instantPrice: 0n, maxPrice: c.maxRate },
+        { kind: "deposit", amount: c.deposit, period: c.ackPeriodSlots },
+      ),
+    () => (c.service.address.equals(c.service.expected) ? null : "InvalidPda"),
+    () => (c.service.exists ? "AccountAlreadyInitialized" : null),
+  );
+}
+
+export interface FundServiceInput {
+  now: bigint;
+  funder: PublicKey;
+  funderToken: TokenState | null;
+  job: Keyed<JobAccount>;
+  escrow: PublicKey;
+  escrowToken: TokenState | null;
+  service: Keyed<ServiceAccount>;
+  amount: bigint;
+}
+
+export function fundService(c: FundServiceInput): Verdict {
+  const job = c.job.account;
+  if (!job) return "InvalidAccountOwner";
+  // The kind before the terms are read: a batch job has none.
+  if (!isService(job)) return "NotAService";
+  const service = c.service.account;
+  if (!service) return "InvalidAccountOwner";
+  return first(
+    () => (["open", "awarded", "running"].includes(stateOf(job)) ? null : "InvalidJobState"),
+    () => checkTerms(service, { address: c.job.address, account: job }),
+    () => (pauseExpired(service, c.now) ? "PauseExpired" : null),
+    () => (c.escrow.equals(job.escrow) ? null : "InvalidVault"),
+    () => (c.amount > 0n ? null : "ZeroAmount"),
+    () => expectToken(c.funderToken, job.paymentMint, c.funder),
+    () => (c.funderToken!.amount >= c.amount ? null : "InsufficientFunds"),
+    () => expectToken(c.escrowToken, job.paymentMint, c.job.address),
+    () => (job.escrowed + c.amount > U64_MAX || c.escrowToken!.amount + c.amount > U64_MAX ? "MathOverflow" : null),
+  );
+}
+
+/** Whether a top-up of `amount` resumes a paused lease (`fund_service`: the escrow then pays a period). */
+export function resumes(job: JobAccount, service: ServiceAccount, escrowBalance: bigint, amount: bigint): boolean {
+  return isPaused(service) && escrowBalance + amount >= servicePeriodCost(job, service);
+}
+
+export interface PauseServiceInput {
+  market: Keyed<MarketAccount>;
+  job: Keyed<JobAccount>;
+  escrow: PublicKey;
+  escrowToken: TokenState | null;
+  service: Keyed<ServiceAccount>;
+}
+
+export function pauseService(c: PauseServiceInput): Verdict {
+  const gone = missing(c.market, c.job);
+  if (gone) return gone;
+  const job = c.job.account!;
+  if (!isService(job)) return "NotAService";
+  const service = c.service.account;
+  if (!service) return "InvalidAccountOwner";
+  return first(
+    () => (job.market.equals(c.market.address) ? null : "MarketMismatch"),
+    () => checkTerms(service, { address: c.job.address, account: job }),
+    () => (c.escrow.equals(job.escrow) ? null : "InvalidVault"),
+    () => (stateOf(job) === "running" ? null : "InvalidJobState"),
+    () => (isPaused(service) ? "ServicePaused" : null),
+    () => expectToken(c.escrowToken, job.paymentMint, c.job.address),
+    () => {
+      const open = Math.max(0, job.replication - service.closedReplicas);
+      const needed = minDeposit(job.maxPrice, open, service.ackPeriodSlots, job.protocolFeeBps, job.crankFee);
+      if (needed === null) return "MathOverflow";
+      return c.escrowToken!.amount >= needed ? "DepositCoversPeriod" : null;
+    },
+  );
+}
+
+/** What a claim settles: the slots paid, the owner's pay and the protocol's fee. */
+export interface ServiceClaim {
+  slots: bigint;
+  pay: bigint;
+  fee: bigint;
+}
+
+/** `Service::claimable_slots` then `settle_claim` over the escrow less the crank fee: what an
+ * acknowledgement up to `upToSlot` pays `bid` now, or the error the claim fails with. */
+export function serviceClaim(job: JobAccount, service: ServiceAccount, bid: BidAccount, upToSlot: bigint, now: bigint, escrowBalance: bigint): ServiceClaim | ProgramErrorName {
+  if (upToSlot > now) return "AcknowledgementAhead";
+  if (bid.startedSlot + job.requirements.maxDurationSlots > U64_MAX) return "MathOverflow";
+  const end = replicaEnd(job, service, bid);
+  const until = upToSlot < end ? upToSlot : end;
+  const from = paidThrough(bid);
+  if (until <= from) return "StaleAcknowledgement";
+  const rate = bid.awardedPrice;
+  if (rate === 0n) return "InvalidPrice";
+  const perSlot = rate + bps(rate, job.protocolFeeBps);
+  const available = escrowBalance > job.crankFee ? escrowBalance - job.crankFee : 0n;
+  const affordable = available / perSlot;
+  const slots = until - from < affordable ? until - from : affordable;
+  if (slots === 0n) return "DepositExhausted";
+  const pay = rate * slots;
+  return { slots, pay, fee: bps(pay, job.protocolFeeBps) };
+}
+
+/** What the Ed25519 program instruction right before a claim verified (its signature sound). */
+export interface VerifiedAcknowledgement {
+  signer: PublicKey;
+  job: PublicKey;
+  jobIncarnation: bigint;
+  provider: PublicKey;
+  upToSlot: bigint;
+}
+
+export interface ClaimServiceInput {
+  now: bigint;
+  owner: PublicKey;
+  ownerToken: TokenState | null;
+  config: Keyed<ConfigAccount>;
+  job: Keyed<JobAccount>;
+  escrow: PublicKey;
+  escrowToken: TokenState | null;
+  service: Keyed<ServiceAccount>;
+  bid: Keyed<BidAccount>;
+  treasuryToken: TokenState | null;
+  /** The claim's argument. */
+  upToSlot: bigint;
+  /** The acknowledgement verified by the instruction just before; null when that is not a
+   * verification of exactly one signature held in its own data (or there is none). A signature
+   * that does not verify fails the transaction in the Ed25519 program, before any check here. */
+  acknowledgement: VerifiedAcknowledgement | null;
+}
+
+export function claimService(c: ClaimServiceInput): Verdict {
+  const gone = missing(c.config, c.job, c.service, c.bid);
+  if (gone) return gone;
+  const config = c.config.account!;
+  const job = c.job.account!;
+  const service = c.service.account!;
+  const bid = c.bid.account!;
+  const verdict = first(
+    () => (isService(job) ? null : "NotAService"),
+    () => checkTerms(service, { address: c.job.address, account: job }),
+    () => (c.escrow.equals(job.escrow) ? null : "InvalidVault"),
+    () => checkJob(bid, { address: c.job.address, account: job }),
+    () => (c.owner.equals(bid.owner) ? null : "NotBidOwner"),
+    () => (holdsAward(bid, job) ? null : "NotAssignedWinner"),
+    () => (statusOf(bid) === "started" ? null : "ReplicaNotStarted"),
+    () => expectToken(c.ownerToken, job.paymentMint, bid.owner),
+    () => expectToken(c.treasuryToken, job.paymentMint, config.treasury),
+    () => {
+      const ack = c.acknowledgement;
+      const signed = ack !== null && ack.signer.equals(service.watchdog) && ack.job.equals(c.job.address) && ack.jobIncarnation === job.incarnation;
+      return signed && ack.provider.equals(bid.provider) && ack.upToSlot === c.upToSlot ? null : "InvalidAcknowledgement";
+    },
+    () => {
+      if (c.upToSlot > c.now) return "AcknowledgementAhead";
+      // The escrow was checked against the job's; it is the job's token account.
+      const settled = serviceClaim(job, service, bid, c.upToSlot, c.now, c.escrowToken?.amount ?? 0n);
+      return typeof settled === "string" ? settled : null;
+    },
+  );
+  return verdict;
+}
+
+export interface EndReplicaInput {
+  signer: PublicKey;
+  job: Keyed<JobAccount>;
+  service: Keyed<ServiceAccount>;
+  bid: Keyed<BidAccount>;
+}
+
+export function endReplica(c: EndReplicaInput): Verdict {
+  const gone = missing(c.job, c.service, c.bid);
+  if (gone) return gone;
+  const job = c.job.account!;
+  const service = c.service.account!;
+  const bid = c.bid.account!;
+  return first(
+    () => (isService(job) ? null : "NotAService"),
+    () => checkTerms(service, { address: c.job.address, account: job }),
+    () => checkJob(bid, { address: c.job.address, account: job }),
+    () => (stateOf(job) === "running" ? null : "InvalidJobState"),
+    () => (holdsAward(bid, job) && statusOf(bid) === "started" ? null : "NotAssignedWinner"),
+    () => (bid.endedSlot !== 0n ? "ReplicaEnded" : null),
+    () => (c.signer.equals(job.consumer) || c.signer.equals(service.watchdog) || c.signer.equals(bid.owner) ? null : "NotServiceParty"),
+  );
+}
+
+/** The `ended_slot` end_replica writes: now for the consumer or its watchdog (checked first, so a
+ * consumer that owns the replica ends it at once), one period on for the owner's notice. */
+export function replicaEndedAt(job: JobAccount, service: ServiceAccount, bid: BidAccount, signer: PublicKey, now: bigint): bigint {
+  const byConsumer = signer.equals(job.consumer) || signer.equals(service.watchdog);
+  const ended = byConsumer || !signer.equals(bid.owner) ? now : now + service.ackPeriodSlots;
+  return ended > 1n ? ended : 1n;
+}
+
+export interface CloseReplicaInput {
+  now: bigint;
+  keeper: PublicKey;
+  keeperToken: TokenState | null;
+  job: Keyed<JobAccount>;
+  escrow: PublicKey;
+  service: Keyed<ServiceAccount>;
+  bid: Keyed<BidAccount>;
+  provider: Keyed<ProviderAccount>;
+  owner: PublicKey;
+  consumer: PublicKey;
+  consumerToken: TokenState | null;
+}
+
+export function closeReplica(c: CloseReplicaInput): Verdict {
+  // Loaded in this order: job, terms, provider, bid.
+  const gone = missing(c.job, c.service, c.provider, c.bid);
+  if (gone) return gone;
+  const job = c.job.account!;
+  const service = c.service.account!;
+  const bid = c.bid.account!;
+  return first(
+    () => (isService(job) ? null : "NotAService"),
+    () => checkTerms(service, { address: c.job.address, account: job }),
+    () => (c.escrow.equals(job.escrow) ? null : "InvalidVault"),
+    () => (c.consumer.equals(job.consumer) ? null : "ConsumerMismatch"),
+    () => checkJob(bid, { address: c.job.address, account: job }),
+    () => (bid.provider.equals(c.provider.address) && c.owner.equals(bid.owner) ? null : "BidMismatch"),
+    () => (stateOf(job) === "running" ? null : "InvalidJobState"),
+    () => (holdsAward(bid, job) && statusOf(bid) === "started" ? null : "NotAssignedWinner"),
+    () => {
+      if (bid.startedSlot + job.requirements.maxDurationSlots > U64_MAX) return "MathOverflow";
+      const end = replicaEnd(job, service, bid);
+      if (end + service.ackPeriodSlots > U64_MAX) return "MathOverflow";
+      return paidThrough(bid) >= end || c.now > end + service.ackPeriodSlots ? null : "ReplicaStillClaimable";
+    },
+    () => expectToken(c.keeperToken, job.paymentMint, c.keeper),
+    () => expectToken(c.consumerToken, job.paymentMint, job.consumer),
+  );
+}
+
+/** Whether closing this replica settles the lease (it is the last one open). */
+export function settlesLease(job: JobAccount, service: ServiceAccount): boolean {
+  return service.closedReplicas + 1 >= job.replication;
+}
+
+export interface CloseServiceInput {
+  service: Keyed<ServiceAccount>;
+  /** The job address given and the live Job there, if any. */
+  job: Keyed<JobAccount>;
+  consumer: PublicKey;
+}
+
+export function closeService(c: CloseServiceInput): Verdict {
+  const service = c.service.account;
+  if (!service) return "InvalidAccountOwner";
+  return first(
+    () => (service.job.equals(c.job.address) ? null : "ServiceMismatch"),
+    () => (c.consumer.equals(service.consumer) ? null : "ConsumerMismatch"),
+    () => (c.job.account && service.jobIncarnation === c.job.account.incarnation ? "ServiceStillOpen" : null),
+  );
+}
+
+/** Terms whose job is gone or was posted again since: close_service returns their rent. */
+export function serviceTermsDead(service: ServiceAccount, job: JobAccount | null): boolean {
+  return job === null || service.jobIncarnation !== job.incarnation;
 }
 
 // --- stake ---------------------------------------------------------------------------

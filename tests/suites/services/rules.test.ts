@@ -1,11 +1,12 @@
 // `rules.replicaCloseDue`, what the keeper's service cranker acts on, against close_replica: due
 // exactly when the program closes the replica, on a real lease and on copies with one field changed.
+// `rules.serviceClaim` against what claim_service pays (the fuzzer checks every accepted claim too).
 import assert from "node:assert/strict";
 import { Keypair } from "@solana/web3.js";
 import { rules, signAcknowledgement, type BidAccount, type JobAccount, type ServiceAccount } from "@compute-market/sdk";
 import { replicaCloseDue } from "@compute-market/keeper";
 import { expectProgramError } from "../../support/assertions";
-import { bidOf, MAX_DURATION, PERIOD, running, type Lease } from "../../support/service-lease";
+import { bidOf, MAX_DURATION, minDeposit, PERIOD, running, type Lease } from "../../support/service-lease";
 
 interface Accounts {
   job: JobAccount;
@@ -86,5 +87,45 @@ describe("rules: close_replica", () => {
       ["terms of another job", job, withService(service, { job: Keypair.generate().publicKey }), bid],
     ];
     for (const [what, j, s, b] of cases) assert.equal(replicaCloseDue(j, s, b, late), false, what);
+  });
+});
+
+describe("rules: claim_service", () => {
+  it("settles a claim as the program pays it: to the slot, capped by what the deposit holds", async () => {
+    const lease = await running([80n], { deposit: minDeposit(1n) });
+    const owner = lease.providers[0].owner;
+    const before = await accountsOf(lease);
+    // Past one period: the deposit (one period at the cap) pays fewer slots at 80 than were acknowledged.
+    lease.env.ledger.warpToSlot(before.bid.startedSlot + PERIOD + 50n);
+    const upToSlot = lease.env.ledger.slot;
+    const escrowBefore = lease.env.tokenBalance(lease.escrow);
+    const predicted = rules.serviceClaim(before.job, before.service, before.bid, upToSlot, upToSlot, escrowBefore);
+    assert.ok(typeof predicted !== "string", String(predicted));
+    assert.ok(predicted.slots < upToSlot - before.bid.startedSlot, "the deposit caps the claim");
+    const paidBefore = lease.env.tokenBalance(owner.paymentToken);
+    const ack = signAcknowledgement(lease.watchdog.secretKey, { job: lease.job, jobIncarnation: before.job.incarnation, provider: lease.providers[0].provider, upToSlot });
+    await owner.client.claimService(ack, { ownerToken: owner.paymentToken });
+    const after = await accountsOf(lease);
+    assert.equal(lease.env.tokenBalance(owner.paymentToken) - paidBefore, predicted.pay);
+    assert.equal(escrowBefore - lease.env.tokenBalance(lease.escrow), predicted.pay + predicted.fee);
+    assert.equal(after.bid.claimedSlot, rules.paidThrough(before.bid) + predicted.slots);
+    // Nothing is left to pay: the rules and the program both say so.
+    const again = rules.serviceClaim(after.job, after.service, after.bid, upToSlot, upToSlot, lease.env.tokenBalance(lease.escrow));
+    assert.equal(again, "DepositExhausted");
+    await expectProgramError(owner.client.claimService(ack, { ownerToken: owner.paymentToken }), "DepositExhausted");
+  });
+
+  it("names a replay, a future slot and another signer as the program does", async () => {
+    const lease = await running([80n]);
+    const { job, service, bid } = await accountsOf(lease);
+    lease.env.ledger.warpToSlot(bid.startedSlot + 20n);
+    const now = lease.env.ledger.slot;
+    assert.equal(rules.serviceClaim(job, service, bid, now + 1n, now, 1_000_000n), "AcknowledgementAhead");
+    assert.equal(rules.serviceClaim(job, service, withBid(bid, { claimedSlot: now }), now, now, 1_000_000n), "StaleAcknowledgement");
+    const owner = lease.providers[0].owner;
+    const forged = signAcknowledgement(Keypair.generate().secretKey, { job: lease.job, jobIncarnation: job.incarnation, provider: lease.providers[0].provider, upToSlot: now });
+    await expectProgramError(owner.client.claimService(forged, { ownerToken: owner.paymentToken }), "InvalidAcknowledgement");
+    const ahead = signAcknowledgement(lease.watchdog.secretKey, { job: lease.job, jobIncarnation: job.incarnation, provider: lease.providers[0].provider, upToSlot: now + 1n });
+    await expectProgramError(owner.client.claimService(ahead, { ownerToken: owner.paymentToken }), "AcknowledgementAhead");
   });
 });
