@@ -13,5 +13,5 @@ describe("solana-test-validator: RPC conformance", function () {
     const { blockhash, lastValidBlockHeight } = await connection.getLatestBlockhash("confirmed");
     await connection.confirmTransaction({ signature, blockhash, lastValidBlockHeight }, "confirmed");
   });
-  for (const check of CONFORMANCE) it(check.name, () => check.run({ url, connection, payer }));
+  for (const check of CONFORMANCE) it(check.name, () => check.run({ url, connection, payer, slotMs: 400 }));
 });

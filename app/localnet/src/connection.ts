@@ -52,11 +52,6 @@ export interface SimulateConfig {
   replaceRecentBlockhash?: boolean;
 }
 
-/**
- * Blocks a blockhash stays valid for on a real cluster. `lastValidBlockHeight` is only
- * informational here: the ledger ages blockhashes by transactions and confirmation never waits.
- */
-const BLOCKHASH_VALIDITY = 150;
 
 // The methods whose signatures and results match web3.js's exactly, checked by the compiler.
 type MatchedMethods =
@@ -131,7 +126,7 @@ export class LiteSvmConnection implements Pick<Connection, MatchedMethods> {
   }
 
   async getLatestBlockhash(): Promise<BlockhashWithExpiryBlockHeight> {
-    return { blockhash: this.ledger.latestBlockhash(), lastValidBlockHeight: Number(this.ledger.blockHeight) + BLOCKHASH_VALIDITY };
+    return { blockhash: this.ledger.latestBlockhash(), lastValidBlockHeight: this.ledger.lastValidBlockHeight() };
   }
 
   /** No transaction here pays to be scheduled first: every recent slot's fee is 0. */

@@ -19,7 +19,7 @@ export {
 export { localProvider } from "./provider";
 export { PubSub, type PubSubOptions } from "./pubsub";
 export { handleRpc } from "./rpc";
-export { startLocalCluster, type LocalCluster, type LocalClusterOptions } from "./server";
+export { blockhashValidityFor, startLocalCluster, type LocalCluster, type LocalClusterOptions } from "./server";
 export { createMint, createTokenAccount, mintTo, tokenAccountBalance, tokenBalance } from "./tokens";
 export { startFaultProxy, type FaultCounts, type FaultOptions, type FaultProxy } from "./fault-proxy";
 export { bootstrapSandbox, Faucet, SANDBOX_MARKET_PARAMS, SANDBOX_MARKETS, type Sandbox, type SandboxOptions, type SandboxSummary } from "./sandbox";

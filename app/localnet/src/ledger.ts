@@ -38,12 +38,17 @@ export interface LedgerOptions {
   blocksKept?: number;
   /** Signatures kept per address for getSignaturesForAddress, the latest ones; 1,000 by default, a full page. */
   signaturesPerAddress?: number;
+  /** Blocks a blockhash stays valid for; 150 by default, as on a real cluster. A cluster whose
+   * slots are much shorter than 400 ms keeps more, so a blockhash lives as long in wall time. */
+  blockhashValidity?: number;
 }
 
 /** How much history the ledger keeps, so that a long-running cluster's memory stays bounded. */
 interface HistoryLimits {
   blocks: number;
   signaturesPerAddress: number;
+  /** Blocks a blockhash stays valid for. */
+  blockhashes: number;
 }
 
 /** What became of a transaction handed to the ledger. */
@@ -185,8 +190,8 @@ interface Prepared {
 }
 
 const MS_PER_SLOT = 400n;
-/** How many of the latest blockhashes a transaction may reference; a real cluster allows 150 blocks. */
-const RECENT_BLOCKHASHES = 150;
+/** How many of the latest blockhashes a transaction may reference by default: a real cluster allows 150 blocks. */
+export const BLOCKHASH_VALIDITY = 150;
 /** How many slots the SlotHashes sysvar remembers, as on a real cluster. */
 const SLOT_HASHES = 512;
 const DEFAULT_BLOCKS_KEPT = 10_000;
@@ -237,6 +242,7 @@ export class Ledger {
     const limits = {
       blocks: positiveLimit(options.blocksKept ?? DEFAULT_BLOCKS_KEPT, "blocksKept"),
       signaturesPerAddress: positiveLimit(options.signaturesPerAddress ?? DEFAULT_SIGNATURES_PER_ADDRESS, "signaturesPerAddress"),
+      blockhashes: positiveLimit(options.blockhashValidity ?? BLOCKHASH_VALIDITY, "blockhashValidity"),
     };
     return new Ledger(svm, { slot: clock.slot, unixTimestamp: clock.unixTimestamp }, limits);
   }
@@ -428,6 +434,11 @@ export class Ledger {
     return this.svm.latestBlockhash();
   }
 
+  /** The last block height at which a transaction referencing the latest blockhash still lands. */
+  lastValidBlockHeight(): number {
+    return Number(this.height) + this.limits.blockhashes;
+  }
+
   /** Whether a transaction referencing `blockhash` would be accepted. */
   isBlockhashValid(blockhash: string): boolean {
     return this.recentBlockhashes.includes(blockhash);
@@ -574,7 +585,7 @@ export class Ledger {
   private nextBlockhash(): void {
     this.svm.expireBlockhash();
     this.recentBlockhashes.push(this.svm.latestBlockhash());
-    if (this.recentBlockhashes.length > RECENT_BLOCKHASHES) this.recentBlockhashes.shift();
+    if (this.recentBlockhashes.length > this.limits.blockhashes) this.recentBlockhashes.shift();
   }
 }
 

@@ -46,8 +46,6 @@ import {
 
 /** The Agave release LiteSVM 1.5 runs, reported by getVersion and in every response's context. */
 const SOLANA_CORE_VERSION = "4.3.0";
-/** Blocks a blockhash stays valid for on a real cluster. */
-const BLOCKHASH_VALIDITY = 150;
 /** A node's limits on the number of keys or signatures in one request. */
 const MAX_MULTIPLE_ACCOUNTS = 100;
 const MAX_SIGNATURE_STATUSES = 256;
@@ -140,7 +138,7 @@ function getLatestBlockhash(ledger: Ledger): Context<{ blockhash: string; lastVa
 }
 
 function latestBlockhash(ledger: Ledger): { blockhash: string; lastValidBlockHeight: number } {
-  return { blockhash: ledger.latestBlockhash(), lastValidBlockHeight: Number(ledger.blockHeight) + BLOCKHASH_VALIDITY };
+  return { blockhash: ledger.latestBlockhash(), lastValidBlockHeight: ledger.lastValidBlockHeight() };
 }
 
 /** How `jsonParsed` finds a token account's mint, for its decimals. */

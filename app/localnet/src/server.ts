@@ -4,7 +4,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer } from "ws";
 import { ErrorCode, failure, isObject, type JsonRpcResponse, type RequestLogger } from "./jsonrpc";
-import { Ledger, type ProgramToLoad } from "./ledger";
+import { BLOCKHASH_VALIDITY, Ledger, type ProgramToLoad } from "./ledger";
 import { PubSub } from "./pubsub";
 import { handleRpc } from "./rpc";
 
@@ -52,10 +52,19 @@ const DEFAULT_ALLOWED_HEADERS = "content-type, solana-client";
 /** How long a browser may cache a preflight's answer, in seconds: a day, as a node answers. */
 const PREFLIGHT_MAX_AGE_S = 86_400;
 
+/** How long a blockhash lives on a real cluster: 150 blocks of 400 ms. */
+const BLOCKHASH_LIFETIME_MS = 60_000;
+
+/** Blocks a blockhash stays valid for at `slotMs` a slot: 150, or more where slots are shorter, so
+ * it lives as long in wall time as on a real cluster (web3.js reuses one for 30 s). */
+export function blockhashValidityFor(slotMs: number): number {
+  return slotMs > 0 ? Math.max(BLOCKHASH_VALIDITY, Math.ceil(BLOCKHASH_LIFETIME_MS / slotMs)) : BLOCKHASH_VALIDITY;
+}
+
 export async function startLocalCluster(options: LocalClusterOptions = {}): Promise<LocalCluster> {
   const { port = 8899, host = "127.0.0.1", slotMs = 400, onRequest } = options;
   if (options.ledger && options.programs) throw new Error("startLocalCluster: pass programs or a ledger, not both");
-  const ledger = options.ledger ?? Ledger.create({ programs: options.programs });
+  const ledger = options.ledger ?? Ledger.create({ programs: options.programs, blockhashValidity: blockhashValidityFor(slotMs) });
   const pubsub = new PubSub(ledger, { onRequest });
   const sockets = new WebSocketServer({ noServer: true });
   const createServer = (): http.Server => {

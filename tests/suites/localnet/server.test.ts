@@ -32,7 +32,7 @@ import {
 } from "@solana/web3.js";
 import { getBase58Decoder } from "@solana/kit";
 import { ComputeMarketClient, ComputeMarketError, DEFAULT_PROGRAM_ID } from "@compute-market/sdk";
-import { startLocalCluster, type ChangedAccount, type LocalCluster, type ProcessedTransaction } from "@compute-market/localnet";
+import { blockhashValidityFor, startLocalCluster, type ChangedAccount, type LocalCluster, type ProcessedTransaction } from "@compute-market/localnet";
 import { PROGRAM_PATH } from "../../support/env";
 import { until } from "../../support/wait";
 
@@ -113,6 +113,23 @@ describe("localnet server", () => {
       assert.equal((await connection.isBlockhashValid(Keypair.generate().publicKey.toBase58())).value, false);
       assert.equal(await connection.getGenesisHash(), cluster.ledger.genesisHash);
       assert.equal((await connection.getVersion())["solana-core"], "4.3.0");
+    });
+
+    it("keeps a blockhash valid for a real cluster's minute when slots are short (web3.js reuses one for 30 s)", async () => {
+      assert.deepEqual([blockhashValidityFor(400), blockhashValidityFor(0), blockhashValidityFor(50), blockhashValidityFor(10)], [150, 150, 1_200, 6_000]);
+      const fast = await startLocalCluster({ port: 0, slotMs: 50 });
+      try {
+        const client = new Connection(fast.url, "confirmed");
+        const latest = await client.getLatestBlockhash();
+        assert.equal(latest.lastValidBlockHeight, (await client.getBlockHeight()) + 1_200);
+        // 30 s of 50 ms blocks later, the blockhash a client cached still lands; 1,200 blocks later it does not.
+        for (let i = 0; i < 600; i++) fast.ledger.advanceSlots(1n);
+        assert.equal((await client.isBlockhashValid(latest.blockhash)).value, true);
+        for (let i = 0; i < 600; i++) fast.ledger.advanceSlots(1n);
+        assert.equal((await client.isBlockhashValid(latest.blockhash)).value, false);
+      } finally {
+        await fast.close();
+      }
     });
 
     it("credits an airdrop that confirmTransaction confirms", async () => {
