@@ -1,18 +1,18 @@
 // `localnet`: a local Solana cluster process (JSON-RPC and PubSub over one LiteSVM ledger) for the
 // daemons and tools that need a real RPC URL; prints one JSON line on stdout once it serves.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import { LAMPORTS_PER_SOL, PublicKey } from "@solana/web3.js";
+import { DEFAULT_PROGRAM_ID } from "@compute-market/sdk";
 import type { ProgramToLoad } from "./ledger";
 import type { RequestLogEntry } from "./jsonrpc";
 import { bootstrapSandbox, type SandboxSummary } from "./sandbox";
 import { startLocalCluster, type LocalCluster } from "./server";
 
-const ROOT = path.resolve(__dirname, "../../..");
-/** The compute-market program, loaded by default where it has been built. */
-const DEFAULT_PROGRAM_PATH = path.join(ROOT, "target/deploy/compute_market.so");
-const DEFAULT_PROGRAM_IDL = path.join(ROOT, "app/sdk/src/generated/compute_market.json");
+/** The compute-market program, loaded by default: beside this module in a built package, else
+ * where the repository builds it. */
+const DEFAULT_PROGRAM_PATH = [path.join(__dirname, "compute_market.so"), path.resolve(__dirname, "../../../target/deploy/compute_market.so")].find((file) => existsSync(file)) ?? path.resolve(__dirname, "../../../target/deploy/compute_market.so");
 
 interface Funding {
   pubkey: PublicKey;
@@ -74,22 +74,17 @@ command.parseAsync().catch((error: unknown) => {
 
 /** The sandbox on the compute-market program loaded by default. */
 async function bootstrap(programs: ProgramToLoad[], cluster: LocalCluster, wallets: PublicKey[]): Promise<SandboxSummary> {
-  const programId = defaultProgramId();
-  if (!programId || !programs.some((program) => program.programId.equals(programId))) {
+  const programId = DEFAULT_PROGRAM_ID;
+  if (!programs.some((program) => program.programId.equals(programId))) {
     throw new Error(`--bootstrap needs the compute-market program, built at ${DEFAULT_PROGRAM_PATH}: run \`npm run build:program\``);
   }
   return (await bootstrapSandbox(cluster.ledger, programId, { wallets })).summary;
 }
 
-function defaultProgramId(): PublicKey | null {
-  if (!existsSync(DEFAULT_PROGRAM_IDL)) return null;
-  return new PublicKey((JSON.parse(readFileSync(DEFAULT_PROGRAM_IDL, "utf8")) as { address: string }).address);
-}
-
 /** The programs asked for, plus compute-market at its IDL's address if it is built and not already given. */
 function withDefaultProgram(programs: ProgramToLoad[]): ProgramToLoad[] {
-  const programId = defaultProgramId();
-  if (!existsSync(DEFAULT_PROGRAM_PATH) || !programId) return programs;
+  const programId = DEFAULT_PROGRAM_ID;
+  if (!existsSync(DEFAULT_PROGRAM_PATH)) return programs;
   if (programs.some((program) => program.programId.equals(programId))) return programs;
   return [...programs, { programId, path: DEFAULT_PROGRAM_PATH }];
 }

@@ -11,7 +11,7 @@ import {
   TransactionErrorProgramExecutionTemporarilyRestricted,
   type InstructionErrorFieldless,
   type TransactionErrorFieldless,
-} from "litesvm/dist/internal";
+} from "litesvm/dist/internal.js";
 
 /** An instruction error as the RPC reports it: a variant name, or a variant with its field. */
 export type RpcInstructionError = string | { Custom: number } | { BorshIoError: string };

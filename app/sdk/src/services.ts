@@ -5,7 +5,7 @@ import { ed25519 } from "@noble/curves/ed25519";
 import { Ed25519Program, PublicKey, type TransactionInstruction } from "@solana/web3.js";
 
 /** `compute-market:ack:v1`: the domain the program requires, so no other signature pays. */
-export const ACK_DOMAIN = new TextEncoder().encode("compute-market:ack:v1");
+export const ACK_DOMAIN: Uint8Array = new TextEncoder().encode("compute-market:ack:v1");
 export const ACK_MESSAGE_LEN = ACK_DOMAIN.length + 32 + 8 + 32 + 8;
 
 /** A watchdog's word that `provider`'s replica of `job` (that incarnation) was healthy up to `upToSlot`. */

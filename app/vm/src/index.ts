@@ -1,7 +1,7 @@
 // The rv32im machine (crates/vm-core) in TypeScript through its WebAssembly build
 // (target/wasm/vm_wasm.wasm, made by scripts/build-vm-wasm): the same code the program runs, so
 // the keeper's and provider's replays cannot disagree with the chain.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 
 /** Machine status, as in the state blob. */
@@ -28,7 +28,8 @@ export class WitnessError extends Error {
     this.name = "WitnessError";
   }
 }
-export const DEFAULT_WASM_PATH = path.resolve(__dirname, "../../../target/wasm/vm_wasm.wasm");
+/** The machine's WebAssembly: beside this module in a built package, else the repository's build. */
+export const DEFAULT_WASM_PATH = [path.join(__dirname, "vm_wasm.wasm"), path.resolve(__dirname, "../../../target/wasm/vm_wasm.wasm")].find((file) => existsSync(file)) ?? path.resolve(__dirname, "../../../target/wasm/vm_wasm.wasm");
 
 /** The slice of the WebAssembly API used here (the project's TypeScript libraries omit it). */
 declare const WebAssembly: {

@@ -1,0 +1,135 @@
+// What each `provider` command does (./main is their shape): init, register, stake, unstake,
+// status and run.
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { Keypair, PublicKey } from "@solana/web3.js";
+import { ComputeMarketError, endpointText, labelText } from "@compute-market/sdk";
+import { createLogger, expandHome, handleShutdown, loadConfig, loadKeypair, redact } from "@compute-market/common";
+import { PROVIDER_ENV, ProviderConfigSchema, type ProviderConfig } from "./config";
+import { detectHardware, toHardwareSpec } from "./hardware";
+import { JobJournal } from "./lifecycle/journal";
+import { clientFor, requireMarket, startProvider, type ProviderNodeHandle } from "./provider";
+
+export type Flags = Record<string, string | boolean | undefined>;
+
+/** A failed command's message: a program error by its name. */
+export function errorText(error: unknown): string {
+  return error instanceof ComputeMarketError ? `${error.errorName}: ${error.message}` : error instanceof Error ? error.message : String(error);
+}
+
+function configOf(flags: Flags): ProviderConfig {
+  const { config: file, json: _json, ...rest } = flags;
+  return loadConfig(ProviderConfigSchema, { file: file as string | undefined, env: PROVIDER_ENV, flags: rest });
+}
+
+/** Prints a result as JSON or as aligned `key: value` lines. */
+function output(flags: Flags, value: Record<string, unknown>): void {
+  if (flags.json) {
+    console.log(JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v instanceof PublicKey ? v.toBase58() : v), 2));
+    return;
+  }
+  const width = Math.max(...Object.keys(value).map((k) => k.length));
+  for (const [key, v] of Object.entries(value)) console.log(`${key.padEnd(width)}  ${typeof v === "object" && v !== null ? JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? x.toString() : x)) : String(v)}`);
+}
+
+/** One line per step of a longer command, on stderr so --json output stays clean. */
+function step(flags: Flags, index: number, total: number, text: string): void {
+  if (!flags.json) process.stderr.write(`[${index}/${total}] ${text}\n`);
+}
+
+function parseAmount(value: string | boolean | undefined, name: string): bigint {
+  if (typeof value !== "string" || !/^\d+$/.test(value) || BigInt(value) === 0n) throw new Error(`--${name} must be a positive integer amount in base units`);
+  return BigInt(value);
+}
+
+export async function init(flags: Flags): Promise<void> {
+  const config = configOf(flags);
+  const keypairPath = expandHome(config.keypair);
+  step(flags, 1, 3, `wallet ${keypairPath}`);
+  let created = false;
+  if (!existsSync(keypairPath)) {
+    mkdirSync(path.dirname(keypairPath), { recursive: true });
+    writeFileSync(keypairPath, JSON.stringify(Array.from(Keypair.generate().secretKey)), { mode: 0o600 });
+    created = true;
+  }
+  const wallet = loadKeypair(config.keypair);
+  const workDir = expandHome(config.workDir);
+  step(flags, 2, 3, `work directory ${workDir}`);
+  mkdirSync(workDir, { recursive: true });
+  step(flags, 3, 3, "detecting hardware (nvidia-smi for GPUs)");
+  const detected = await detectHardware(workDir);
+  output(flags, {
+    wallet: wallet.publicKey.toBase58(),
+    walletCreated: created,
+    workDir,
+    hardware: detected,
+    registers: toHardwareSpec(detected, { cpuCores: config.reserveCpuCores, memoryMb: config.reserveMemoryMb, diskGb: config.reserveDiskGb }, config.region),
+  });
+}
+
+export async function register(flags: Flags): Promise<void> {
+  const config = configOf(flags);
+  const market = requireMarket(config);
+  if (!config.endpoint) throw new Error("--endpoint is required: the public URL consumers reach this node at");
+  const client = clientFor(config, loadKeypair(config.keypair));
+  step(flags, 1, 2, "detecting hardware");
+  const spec = toHardwareSpec(await detectHardware(expandHome(config.workDir)), { cpuCores: config.reserveCpuCores, memoryMb: config.reserveMemoryMb, diskGb: config.reserveDiskGb }, config.region);
+  const provider = client.providerAddress(market);
+  const existing = await client.fetchProvider(provider);
+  step(flags, 2, 2, existing ? "updating the registration" : "registering");
+  const signature = existing
+    ? await client.updateProvider({ provider, spec, endpoint: config.endpoint })
+    : (await client.registerProvider({ market, spec, endpoint: config.endpoint })).signature;
+  output(flags, { provider: provider.toBase58(), action: existing ? "updated" : "registered", spec, endpoint: config.endpoint, signature });
+}
+
+export async function stake(flags: Flags): Promise<void> {
+  const config = configOf(flags);
+  const client = clientFor(config, loadKeypair(config.keypair));
+  const provider = client.providerAddress(requireMarket(config));
+  const signature = await client.stake({ provider, amount: parseAmount(flags.amount, "amount") });
+  const account = await client.fetchProvider(provider);
+  output(flags, { provider: provider.toBase58(), staked: account?.staked, signature });
+}
+
+export async function unstake(flags: Flags): Promise<void> {
+  const config = configOf(flags);
+  const client = clientFor(config, loadKeypair(config.keypair));
+  const provider = client.providerAddress(requireMarket(config));
+  const signature = flags.withdraw ? await client.withdrawUnstaked({ provider }) : await client.requestUnstake({ provider, amount: parseAmount(flags.amount, "amount") });
+  const account = await client.fetchProvider(provider);
+  output(flags, { provider: provider.toBase58(), staked: account?.staked, unbonding: account?.unbonding, unlockSlot: account?.unlockSlot, signature });
+}
+
+export async function status(flags: Flags): Promise<void> {
+  const config = configOf(flags);
+  const client = clientFor(config, loadKeypair(config.keypair));
+  const provider = client.providerAddress(requireMarket(config));
+  const account = await client.fetchProvider(provider);
+  if (!account) throw new Error(`not registered in market ${config.market}: run \`provider register\``);
+  const journal = existsSync(expandHome(config.workDir)) ? new JobJournal(expandHome(config.workDir)) : null;
+  const phases: Record<string, number> = {};
+  for (const record of journal?.all().values() ?? []) phases[record.phase] = (phases[record.phase] ?? 0) + 1;
+  output(flags, {
+    provider: provider.toBase58(),
+    owner: account.owner.toBase58(),
+    endpoint: endpointText(account.endpoint),
+    gpu: account.spec.gpuCount > 0 ? `${account.spec.gpuCount} × ${labelText(account.spec.gpuModel)} (${account.spec.vramMb} MiB)` : "none",
+    cpuCores: account.spec.cpuCores,
+    memoryMb: account.spec.memoryMb,
+    staked: account.staked,
+    locked: account.locked,
+    unbonding: account.unbonding,
+    reputation: account.reputation,
+    jobs: phases,
+  });
+}
+
+export async function run(flags: Flags): Promise<void> {
+  const config = configOf(flags);
+  const logger = createLogger("provider", config.logLevel);
+  logger.info({ config: redact(config as unknown as Record<string, unknown>) }, "configuration");
+  let handle: ProviderNodeHandle | null = null;
+  handleShutdown(logger, () => (handle ? [{ name: "provider", stop: handle.stop }] : []));
+  handle = await startProvider(config, loadKeypair(config.keypair), logger);
+}
