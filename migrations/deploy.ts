@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { AnchorProvider, Wallet } from "@coral-xyz/anchor";
+import { TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID } from "@solana/spl-token";
 import { Connection, Keypair, PublicKey } from "@solana/web3.js";
 import { Command } from "commander";
 import {
@@ -42,7 +43,7 @@ interface MigrationFile {
 }
 
 export interface MigrationStep {
-  step: "program" | "config" | "market";
+  step: "wallet" | "program" | "config" | "market";
   action: string;
   [detail: string]: unknown;
 }
@@ -69,6 +70,8 @@ interface Options {
 export type DeployHooks = Pick<ProgramDeployOptions, "untilSlotAfter" | "progress" | "transactionOptions">;
 
 const DEFAULT_PROGRAM_FILE = "target/deploy/compute_market.so";
+/** An SPL mint's size (Token-2022 mints with extensions are longer). */
+const MINT_BYTES = 82;
 
 const BIGINT_PARAMS = ["minStake", "jobStakeLock", "crankFee", "bidWindowSlots", "revealWindowSlots", "startWindowSlots", "challengeWindowSlots", "unbondingSlots", "servicePauseSlots"] as const;
 
@@ -104,6 +107,43 @@ export function marketDifferences(onChain: MarketAccount, spec: MarketSpec): str
 
 const printStep = (entry: MigrationStep): void => console.log(JSON.stringify(entry));
 
+/** How to get SOL on `url`: the sandbox's flag for a local cluster, an airdrop elsewhere. */
+function fundingHint(wallet: PublicKey, url: string): string {
+  const local = /^https?:\/\/(127\.0\.0\.1|localhost)(:|\/|$)/.test(url);
+  return local
+    ? `fund it: restart the local cluster with \`npm run localnet -- --bootstrap --wallet ${wallet.toBase58()}\`, or \`solana airdrop 10 ${wallet.toBase58()} --url ${url}\``
+    : `fund it: \`solana airdrop 2 ${wallet.toBase58()} --url ${url}\` on devnet or a test validator, or a transfer from a funded wallet`;
+}
+
+/** A wallet with no SOL cannot pay a fee: say so, and how to fix it, before anything is sent. */
+async function requireFunded(connection: Connection, wallet: PublicKey, url: string): Promise<void> {
+  const lamports = await connection.getBalance(wallet);
+  if (lamports === 0) throw new Error(`the wallet ${wallet.toBase58()} has no SOL on ${url} to pay fees and rent; ${fundingHint(wallet, url)}`);
+}
+
+/** The mints a market names must be token mints on this cluster (a file written for another cluster names others). */
+async function checkMints(connection: Connection, url: string, specs: MarketSpec[]): Promise<void> {
+  const problems: string[] = [];
+  for (const spec of specs) {
+    for (const role of ["paymentMint", "stakeMint"] as const) {
+      let mint: PublicKey;
+      try {
+        mint = new PublicKey(spec[role]);
+      } catch {
+        problems.push(`market "${spec.name}": ${role} ${spec[role]} is not an address`);
+        continue;
+      }
+      const account = await connection.getAccountInfo(mint);
+      const isMint = account !== null && (account.owner.equals(TOKEN_PROGRAM_ID) || account.owner.equals(TOKEN_2022_PROGRAM_ID)) && account.data.length >= MINT_BYTES;
+      if (!account) problems.push(`market "${spec.name}": ${role} ${mint.toBase58()} does not exist on ${url}`);
+      else if (!isMint) problems.push(`market "${spec.name}": ${role} ${mint.toBase58()} is not a token mint (owned by ${account.owner.toBase58()})`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new Error(`${problems.join("; ")}. Name mints of this cluster in the markets file (migrations/markets.example.json names the sandbox's, which \`npm run localnet -- --bootstrap\` creates)`);
+  }
+}
+
 /** The program step's report line: what was done, at what cost. */
 function programStep(result: ProgramDeployResult): { action: string } & Record<string, unknown> {
   return {
@@ -135,6 +175,12 @@ async function migrate(options: Options, report: (entry: MigrationStep) => void 
     report(entry);
   };
 
+  // A deploy computes what it needs itself, and says so.
+  if (!options.dryRun && !options.deploy) await requireFunded(connection, wallet.publicKey, options.url);
+  else if (options.dryRun && (await connection.getBalance(wallet.publicKey)) === 0) {
+    log("wallet", { action: "unfunded", address: wallet.publicKey.toBase58(), hint: fundingHint(wallet.publicKey, options.url) });
+  }
+
   let programToBeDeployed = false;
   if (options.deploy) {
     const programFile = options.program ?? DEFAULT_PROGRAM_FILE;
@@ -163,6 +209,11 @@ async function migrate(options: Options, report: (entry: MigrationStep) => void 
     throw new Error(`no program is deployed at ${programId.toBase58()} on ${options.url}; deploy target/deploy/compute_market.so first (--deploy)`);
   }
   const client = new ComputeMarketClient(new AnchorProvider(connection, new Wallet(wallet), { commitment: "confirmed" }), { programId });
+
+  // Every market still to create names mints of this cluster, or nothing is sent.
+  const toCreate: MarketSpec[] = [];
+  for (const [index, spec] of file.markets.entries()) if (!(await client.fetchMarket(client.marketAddress(BigInt(index))))) toCreate.push(spec);
+  await checkMints(connection, options.url, toCreate);
 
   const treasury = new PublicKey(file.treasury ?? wallet.publicKey.toBase58());
   let config = await client.fetchConfig();

@@ -3,11 +3,12 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { Command, InvalidArgumentError } from "commander";
-import { LAMPORTS_PER_SOL, PublicKey } from "@solana/web3.js";
+import { PublicKey } from "@solana/web3.js";
 import { DEFAULT_PROGRAM_ID } from "@compute-market/sdk";
 import type { ProgramToLoad } from "./ledger";
 import type { RequestLogEntry } from "./jsonrpc";
-import { bootstrapSandbox, type SandboxSummary } from "./sandbox";
+import { requestTokens } from "./faucet-client";
+import { bootstrapSandbox, SANDBOX_DECIMALS, type SandboxSummary } from "./sandbox";
 import { startLocalCluster, type LocalCluster } from "./server";
 
 /** The compute-market program, loaded by default: beside this module in a built package, else
@@ -65,6 +66,18 @@ const command = new Command()
       ...(sandbox ? { sandbox } : {}),
     };
     process.stdout.write(`${JSON.stringify(ready)}\n`);
+  });
+
+command
+  .command("faucet")
+  .description("ask a running sandbox's faucet for test tokens of both mints (and SOL) for a wallet")
+  .argument("<owner>", "the wallet to fund", publicKey)
+  .option("-u, --url <url>", "the sandbox's JSON-RPC URL", "http://127.0.0.1:8899")
+  .option("--tokens <amount>", `whole tokens of each mint (${SANDBOX_DECIMALS} decimals; at most 100,000)`, "1000")
+  .option("--sol <amount>", "SOL as well", "0")
+  .action(async (owner: PublicKey, flags: { url: string; tokens: string; sol: string }) => {
+    const grant = await requestTokens(flags.url, owner, decimalToUnits(flags.tokens, SANDBOX_DECIMALS, "tokens"), decimalToUnits(flags.sol, 9, "SOL"));
+    process.stdout.write(`${JSON.stringify(grant)}\n`);
   });
 
 command.parseAsync().catch((error: unknown) => {
@@ -150,7 +163,12 @@ function publicKey(value: string): PublicKey {
 
 /** Decimal SOL to lamports without floating point: "1.5" is 1500000000. */
 function solToLamports(value: string): bigint {
-  const match = /^(\d+)(?:\.(\d{1,9}))?$/.exec(value);
-  if (!match) throw new InvalidArgumentError(`expected an amount of SOL with at most 9 decimals: ${value}`);
-  return BigInt(match[1]) * BigInt(LAMPORTS_PER_SOL) + BigInt((match[2] ?? "").padEnd(9, "0"));
+  return decimalToUnits(value, 9, "SOL");
+}
+
+/** A decimal amount in base units of a `decimals`-decimal unit, without floating point. */
+function decimalToUnits(value: string, decimals: number, unit: string): bigint {
+  const match = new RegExp(`^(\\d+)(?:\\.(\\d{1,${decimals}}))?$`).exec(value);
+  if (!match) throw new InvalidArgumentError(`expected an amount of ${unit} with at most ${decimals} decimals: ${value}`);
+  return BigInt(match[1]) * 10n ** BigInt(decimals) + BigInt((match[2] ?? "").padEnd(decimals, "0"));
 }

@@ -22,4 +22,5 @@ export { handleRpc } from "./rpc";
 export { blockhashValidityFor, startLocalCluster, type LocalCluster, type LocalClusterOptions } from "./server";
 export { createMint, createTokenAccount, mintTo, tokenAccountBalance, tokenBalance } from "./tokens";
 export { startFaultProxy, type FaultCounts, type FaultOptions, type FaultProxy } from "./fault-proxy";
-export { bootstrapSandbox, Faucet, SANDBOX_MARKET_PARAMS, SANDBOX_MARKETS, type Sandbox, type SandboxOptions, type SandboxSummary } from "./sandbox";
+export { requestTokens } from "./faucet-client";
+export { bootstrapSandbox, Faucet, SANDBOX_MARKET_PARAMS, SANDBOX_MARKETS, SANDBOX_MINTS, type Sandbox, type SandboxOptions, type SandboxSummary } from "./sandbox";

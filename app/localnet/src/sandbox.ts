@@ -2,6 +2,9 @@
 // a CPU and a GPU market with parameters sized for trying things out, and wallets funded with SOL
 // and both tokens. The sandbox's authority stays in this process as the faucet's mint authority
 // (`localnet_requestTokens`), so anyone can get test tokens later without a key of their own.
+// The two mints sit at fixed addresses, so a markets file (migrations/markets.example.json) and a
+// config written once work on every sandbox.
+import { createHash } from "node:crypto";
 import { createAssociatedTokenAccountIdempotentInstruction, createMintToInstruction, getAssociatedTokenAddressSync } from "@solana/spl-token";
 import { Keypair, LAMPORTS_PER_SOL, PublicKey, Transaction } from "@solana/web3.js";
 import { ComputeMarketClient, type MarketParamsInput, type ResourceClassInput } from "@compute-market/sdk";
@@ -9,6 +12,14 @@ import { registerFaucet, type FaucetGrant, type TokenFaucet } from "./faucet-reg
 import type { Ledger } from "./ledger";
 import { localProvider } from "./provider";
 import { createMint } from "./tokens";
+
+/** A sandbox mint's keypair, the same on every sandbox (its key signs only the mint's creation). */
+function sandboxMintKeypair(role: "payment" | "stake"): Keypair {
+  return Keypair.fromSeed(createHash("sha256").update(`compute-market sandbox ${role} mint`).digest());
+}
+
+/** Where every sandbox's payment and stake mints are. */
+export const SANDBOX_MINTS = { payment: sandboxMintKeypair("payment").publicKey, stake: sandboxMintKeypair("stake").publicKey };
 
 /** Both sandbox tokens have 6 decimals, like USDC. */
 export const SANDBOX_DECIMALS = 6;
@@ -103,8 +114,9 @@ export async function bootstrapSandbox(ledger: Ledger, programId: PublicKey, opt
   const authority = Keypair.generate();
   // Enough for the config, the markets, the mints and the faucet's account rents for a long while.
   ledger.airdrop(authority.publicKey, 1_000n * BigInt(LAMPORTS_PER_SOL));
-  const paymentMint = createMint(ledger, authority, SANDBOX_DECIMALS);
-  const stakeMint = createMint(ledger, authority, SANDBOX_DECIMALS);
+  if (ledger.getAccount(SANDBOX_MINTS.payment)) throw new Error("this cluster already has a sandbox");
+  const paymentMint = createMint(ledger, authority, SANDBOX_DECIMALS, sandboxMintKeypair("payment"));
+  const stakeMint = createMint(ledger, authority, SANDBOX_DECIMALS, sandboxMintKeypair("stake"));
   const client = new ComputeMarketClient(localProvider(ledger, authority), { programId });
   await client.initializeConfig({ protocolFeeBps: options.protocolFeeBps ?? 250, treasury: authority.publicKey });
   const markets: SandboxSummary["markets"] = [];

@@ -24,8 +24,7 @@ import {
 import type { Ledger } from "./ledger";
 
 /** A new mint of the token program with `authority` as mint authority and payer. */
-export function createMint(ledger: Ledger, authority: Keypair, decimals: number): PublicKey {
-  const mint = Keypair.generate();
+export function createMint(ledger: Ledger, authority: Keypair, decimals: number, mint: Keypair = Keypair.generate()): PublicKey {
   sendSetup(ledger, authority, [
     createAccountInstruction(ledger, authority.publicKey, mint.publicKey, MINT_SIZE),
     createInitializeMint2Instruction(mint.publicKey, decimals, authority.publicKey, null),

@@ -1,12 +1,13 @@
 // The sandbox: `localnet --bootstrap` (and bootstrapSandbox from code) makes mints, the config,
 // a CPU and a GPU market and funded wallets on a fresh cluster; the faucet (localnet_requestTokens)
-// hands out test tokens to anyone, within a cap, and a cluster without a sandbox says it has none.
+// hands out test tokens to anyone, within a cap (also as `localnet faucet`), and a cluster without
+// a sandbox says it has none; the sandbox's mints sit at fixed addresses.
 import assert from "node:assert/strict";
 import { AnchorProvider, Wallet } from "@coral-xyz/anchor";
 import { getAssociatedTokenAddressSync } from "@solana/spl-token";
 import { Connection, Keypair, LAMPORTS_PER_SOL, PublicKey } from "@solana/web3.js";
 import { ComputeMarketClient, DEFAULT_PROGRAM_ID } from "@compute-market/sdk";
-import { bootstrapSandbox, SANDBOX_MARKETS, startLocalCluster, type LocalCluster, type SandboxSummary } from "@compute-market/localnet";
+import { bootstrapSandbox, requestTokens, SANDBOX_MARKETS, SANDBOX_MINTS, startLocalCluster, type LocalCluster, type SandboxSummary } from "@compute-market/localnet";
 import { PROGRAM_PATH } from "../../support/env";
 import { spawnTs } from "../../support/processes";
 
@@ -90,8 +91,36 @@ describe("sandbox", function () {
       assert.equal(ready.sandbox.wallets[0].wallet, own.toBase58());
       const market = await reader(ready.url).fetchMarket(new PublicKey(ready.sandbox.markets[0].address));
       assert.ok(market!.paymentMint.equals(new PublicKey(ready.sandbox.paymentMint)));
+
+      // `localnet faucet` asks the running sandbox for tokens, in whole tokens and SOL.
+      const stranger = Keypair.generate().publicKey;
+      const faucet = spawnTs("app/localnet/src/cli.ts", ["faucet", stranger.toBase58(), "--url", ready.url, "--tokens", "2.5", "--sol", "1"]);
+      const grant = (await faucet.waitForLine((_line, json) => json?.wallet !== undefined, 60_000)) as Record<string, string>;
+      await faucet.stop();
+      assert.equal(grant.tokens, "2500000");
+      const connection = new Connection(ready.url, "confirmed");
+      assert.equal((await connection.getTokenAccountBalance(new PublicKey(grant.stakeToken))).value.amount, "2500000");
+      assert.equal(await connection.getBalance(stranger), LAMPORTS_PER_SOL);
     } finally {
       await child.stop();
     }
+  });
+
+  it("requestTokens says what to do when nothing answers, and when the faucet refuses", async () => {
+    const owner = Keypair.generate().publicKey;
+    await assert.rejects(requestTokens("http://127.0.0.1:9", owner, 1n), /nothing answers at http:\/\/127\.0\.0\.1:9: start a sandbox with `npm run localnet -- --bootstrap`/);
+    await assert.rejects(requestTokens(cluster.url, owner, 10n ** 12n), /the faucet at .* refused: .*the faucet hands out 1 to/);
+    const plain = await startLocalCluster({ port: 0, slotMs: 0 });
+    try {
+      await assert.rejects(requestTokens(plain.url, owner, 1n), /refused: this cluster has no faucet: start it with `npm run localnet -- --bootstrap`/);
+    } finally {
+      await plain.close();
+    }
+  });
+
+  it("puts the mints at the same addresses on every sandbox", async () => {
+    assert.equal(summary.paymentMint, SANDBOX_MINTS.payment.toBase58());
+    assert.equal(summary.stakeMint, SANDBOX_MINTS.stake.toBase58());
+    await assert.rejects(bootstrapSandbox(cluster.ledger, DEFAULT_PROGRAM_ID), /already has a sandbox/);
   });
 });

@@ -1,6 +1,7 @@
 // migrations/deploy.ts against the local cluster over real JSON-RPC: it initializes the config and
 // the markets of a file, does nothing on a second run, reports without sending on a dry run, and
-// refuses a cluster where the program is not deployed.
+// refuses a cluster where the program is not deployed, a wallet without SOL and a mint the cluster
+// does not have, before sending anything; the example file works on the sandbox as it is.
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -8,7 +9,7 @@ import path from "node:path";
 import { AnchorProvider, Wallet } from "@coral-xyz/anchor";
 import { Connection, Keypair, LAMPORTS_PER_SOL } from "@solana/web3.js";
 import { ComputeMarketClient, DEFAULT_PROGRAM_ID } from "@compute-market/sdk";
-import { createMint, startLocalCluster, type LocalCluster } from "@compute-market/localnet";
+import { bootstrapSandbox, createMint, startLocalCluster, type LocalCluster } from "@compute-market/localnet";
 import { migrate, type MigrationStep } from "../../../migrations/deploy";
 import { PROGRAM_PATH } from "../../support/env";
 import { marketEntry } from "../../support/migration-file";
@@ -88,6 +89,41 @@ describe("migrations/deploy.ts", () => {
     assert.equal(market?.action, "differs (markets are immutable)");
     assert.deepEqual(market?.differences, ["params.minStake 5000000 ≠ 1"]);
     assert.equal((await client().fetchMarket(client().marketAddress(0n)))?.params.minStake, 5_000_000n);
+  });
+
+  it("refuses a wallet without SOL, saying how to fund it, and sends nothing; a dry run reports it", async () => {
+    const unfunded = Keypair.generate();
+    writeFileSync(keypairFile, JSON.stringify(Array.from(unfunded.secretKey)));
+    const address = unfunded.publicKey.toBase58();
+    await assert.rejects(run(), new RegExp(`the wallet ${address} has no SOL on ${cluster.url.replace(/[.]/g, "\\.")} to pay fees and rent; fund it: .*--bootstrap --wallet ${address}`));
+    assert.equal(await client().fetchConfig(), null);
+    const steps = await run({ dryRun: true });
+    assert.deepEqual(steps[0], { step: "wallet", action: "unfunded", address, hint: steps[0].hint });
+    assert.match(String(steps[0].hint), /^fund it: /);
+  });
+
+  it("refuses a market whose mint the cluster does not have, naming it, before sending anything", async () => {
+    const elsewhere = Keypair.generate().publicKey;
+    const file = JSON.parse(readFileSync(marketsFile, "utf8"));
+    file.markets[1].stakeMint = elsewhere.toBase58();
+    writeFileSync(marketsFile, JSON.stringify(file));
+    const lamportsBefore = await connection.getBalance(authority.publicKey);
+    await assert.rejects(run(), new RegExp(`market "cpu-usdc-stake": stakeMint ${elsewhere.toBase58()} does not exist on `));
+    assert.equal(await client().fetchConfig(), null, "not even the config was initialized");
+    assert.equal(await connection.getBalance(authority.publicKey), lamportsBefore);
+    // An account that is not a mint is named as such.
+    file.markets[1].stakeMint = authority.publicKey.toBase58();
+    writeFileSync(marketsFile, JSON.stringify(file));
+    await assert.rejects(run(), new RegExp(`stakeMint ${authority.publicKey.toBase58()} is not a token mint`));
+  });
+
+  it("finds the sandbox as the example markets file describes it", async () => {
+    await bootstrapSandbox(cluster.ledger, DEFAULT_PROGRAM_ID);
+    const steps = await migrate({ url: cluster.url, keypair: keypairFile, markets: path.resolve(__dirname, "../../../migrations/markets.example.json") }, quiet);
+    assert.deepEqual(
+      steps.map((s) => [s.step, s.action, s.differences ?? []]),
+      [["config", "left alone", []], ["market", "unchanged", []], ["market", "unchanged", []]],
+    );
   });
 
   it("refuses a cluster where the program is not deployed", async () => {
