@@ -3,12 +3,11 @@
 // exists is checked against the file and left alone (markets are immutable once created).
 // With `--deploy` it first deploys or upgrades the program itself (migrations/program-deploy.ts).
 import { readFileSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { AnchorProvider, Wallet } from "@coral-xyz/anchor";
 import { TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID } from "@solana/spl-token";
-import { Connection, Keypair, PublicKey } from "@solana/web3.js";
+import { Connection, PublicKey } from "@solana/web3.js";
 import { Command } from "commander";
+import { loadKeypair } from "@compute-market/common";
 import {
   ComputeMarketClient,
   DEFAULT_PROGRAM_ID,
@@ -75,14 +74,6 @@ const MINT_BYTES = 82;
 
 const BIGINT_PARAMS = ["minStake", "jobStakeLock", "crankFee", "bidWindowSlots", "revealWindowSlots", "startWindowSlots", "challengeWindowSlots", "unbondingSlots", "servicePauseSlots"] as const;
 
-function expandHome(file: string): string {
-  return file.startsWith("~/") ? path.join(os.homedir(), file.slice(2)) : file;
-}
-
-function loadKeypair(file: string): Keypair {
-  const bytes = JSON.parse(readFileSync(expandHome(file), "utf8")) as number[];
-  return Keypair.fromSecretKey(Uint8Array.from(bytes));
-}
 
 function parseParams(raw: MarketSpec["params"]): MarketParamsInput {
   const params = { ...raw } as Record<string, unknown>;

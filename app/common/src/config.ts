@@ -1,6 +1,6 @@
 // Configuration in layers: defaults in code < JSON file < environment < CLI flags, validated by
 // one zod schema; printed at start with secrets redacted.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Keypair } from "@solana/web3.js";
@@ -48,12 +48,13 @@ export function redact(config: Record<string, unknown>): Record<string, unknown>
   return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, SECRET_KEYS.test(k) && typeof v !== "boolean" ? "[redacted]" : v]));
 }
 
-/** A keypair from a solana-keygen JSON file (`~/` expanded), with a clear error. */
+/** A keypair from a solana-keygen JSON file (`~/` expanded), with an error that says what to do. */
 export function loadKeypair(file: string): Keypair {
   const resolved = expandHome(file);
+  if (!existsSync(resolved)) throw new Error(`no keypair file at ${resolved}: create one with \`solana-keygen new -o ${resolved}\` (a provider: \`provider init --keypair ${resolved}\`), or pass --keypair <file>`);
   try {
     return Keypair.fromSecretKey(Uint8Array.from(JSON.parse(readFileSync(resolved, "utf8")) as number[]));
   } catch (error) {
-    throw new Error(`cannot read keypair ${resolved}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(`${resolved} is not a keypair file (a JSON array of 64 numbers, as solana-keygen writes): ${error instanceof Error ? error.message : String(error)}`);
   }
 }

@@ -8,7 +8,7 @@ import { createLogger, expandHome, handleShutdown, loadConfig, loadKeypair, reda
 import { PROVIDER_ENV, ProviderConfigSchema, type ProviderConfig } from "./config";
 import { detectHardware, toHardwareSpec } from "./hardware";
 import { JobJournal } from "./lifecycle/journal";
-import { clientFor, requireMarket, startProvider, type ProviderNodeHandle } from "./provider";
+import { clientFor, requireMarketAccount, startProvider, type ProviderNodeHandle } from "./provider";
 
 export type Flags = Record<string, string | boolean | undefined>;
 
@@ -48,6 +48,10 @@ export async function init(flags: Flags): Promise<void> {
   step(flags, 1, 3, `wallet ${keypairPath}`);
   let created = false;
   if (!existsSync(keypairPath)) {
+    // A --keypair in a directory that is not there is most likely a typo: no wallet is made in it.
+    if (flags.keypair !== undefined && !existsSync(path.dirname(keypairPath))) {
+      throw new Error(`the directory ${path.dirname(keypairPath)} does not exist: create it first, or give --keypair a path in an existing directory`);
+    }
     mkdirSync(path.dirname(keypairPath), { recursive: true });
     writeFileSync(keypairPath, JSON.stringify(Array.from(Keypair.generate().secretKey)), { mode: 0o600 });
     created = true;
@@ -69,9 +73,9 @@ export async function init(flags: Flags): Promise<void> {
 
 export async function register(flags: Flags): Promise<void> {
   const config = configOf(flags);
-  const market = requireMarket(config);
   if (!config.endpoint) throw new Error("--endpoint is required: the public URL consumers reach this node at");
   const client = clientFor(config, loadKeypair(config.keypair));
+  const { market } = await requireMarketAccount(client, config);
   step(flags, 1, 2, "detecting hardware");
   const spec = toHardwareSpec(await detectHardware(expandHome(config.workDir)), { cpuCores: config.reserveCpuCores, memoryMb: config.reserveMemoryMb, diskGb: config.reserveDiskGb }, config.region);
   const provider = client.providerAddress(market);
@@ -86,7 +90,7 @@ export async function register(flags: Flags): Promise<void> {
 export async function stake(flags: Flags): Promise<void> {
   const config = configOf(flags);
   const client = clientFor(config, loadKeypair(config.keypair));
-  const provider = client.providerAddress(requireMarket(config));
+  const provider = client.providerAddress((await requireMarketAccount(client, config)).market);
   const signature = await client.stake({ provider, amount: parseAmount(flags.amount, "amount") });
   const account = await client.fetchProvider(provider);
   output(flags, { provider: provider.toBase58(), staked: account?.staked, signature });
@@ -95,7 +99,7 @@ export async function stake(flags: Flags): Promise<void> {
 export async function unstake(flags: Flags): Promise<void> {
   const config = configOf(flags);
   const client = clientFor(config, loadKeypair(config.keypair));
-  const provider = client.providerAddress(requireMarket(config));
+  const provider = client.providerAddress((await requireMarketAccount(client, config)).market);
   const signature = flags.withdraw ? await client.withdrawUnstaked({ provider }) : await client.requestUnstake({ provider, amount: parseAmount(flags.amount, "amount") });
   const account = await client.fetchProvider(provider);
   output(flags, { provider: provider.toBase58(), staked: account?.staked, unbonding: account?.unbonding, unlockSlot: account?.unlockSlot, signature });
@@ -104,7 +108,7 @@ export async function unstake(flags: Flags): Promise<void> {
 export async function status(flags: Flags): Promise<void> {
   const config = configOf(flags);
   const client = clientFor(config, loadKeypair(config.keypair));
-  const provider = client.providerAddress(requireMarket(config));
+  const provider = client.providerAddress((await requireMarketAccount(client, config)).market);
   const account = await client.fetchProvider(provider);
   if (!account) throw new Error(`not registered in market ${config.market}: run \`provider register\``);
   const journal = existsSync(expandHome(config.workDir)) ? new JobJournal(expandHome(config.workDir)) : null;

@@ -12,6 +12,7 @@ import type { ProviderConfig } from "./config";
 import { CapacityLedger } from "./capacity";
 import { detectHardware, specChanges, toHardwareSpec } from "./hardware";
 import { JobJournal } from "./lifecycle/journal";
+import { lockWorkDir } from "./work-dir-lock";
 import { GamePlayer } from "./lifecycle/games";
 import { ProviderNode } from "./lifecycle/node";
 import { createPorts } from "./ports";
@@ -44,7 +45,19 @@ export function clientFor(config: Pick<ProviderConfig, "url" | "wsUrl" | "progra
 
 export function requireMarket(config: Pick<ProviderConfig, "market">): PublicKey {
   if (!config.market) throw new Error("no market configured: pass --market <address> (or PROVIDER_MARKET)");
-  return new PublicKey(config.market);
+  try {
+    return new PublicKey(config.market);
+  } catch {
+    throw new Error(`--market ${config.market} is not an address`);
+  }
+}
+
+/** The configured market as it is on-chain; an address that holds something else says what (WrongAccountError). */
+export async function requireMarketAccount(client: ComputeMarketClient, config: Pick<ProviderConfig, "market" | "url">): Promise<{ market: PublicKey; account: MarketAccount }> {
+  const market = requireMarket(config);
+  const account = await client.fetchMarket(market);
+  if (!account) throw new Error(`no market at ${market.toBase58()} on ${config.url}: check --market (\`npm run migrate\` prints the markets it made)`);
+  return { market, account };
 }
 
 /** Re-registers when the machine or the endpoint changed since registration. */
@@ -64,14 +77,16 @@ export async function startProvider(config: ProviderConfig, wallet: Keypair, log
   const registry = createRegistry("provider");
   const client = clientFor(config, wallet, transactionMetrics(registry, "provider"));
   const connection = client.provider.connection;
-  const market = requireMarket(config);
+  // Before anything else: a second node on this journal must not even look at the chain.
+  const workDir = expandHome(config.workDir);
+  mkdirSync(workDir, { recursive: true });
+  const lock = lockWorkDir(workDir);
+  const { market, account: marketAtStart } = await requireMarketAccount(client, config);
   const provider = client.providerAddress(market);
   const registered = await client.fetchProvider(provider);
   if (!registered) throw new Error(`wallet ${wallet.publicKey.toBase58()} is not registered in market ${market.toBase58()}: run \`provider register\` first`);
   const account = await reconcileRegistration(client, config, provider, registered, logger);
 
-  const workDir = expandHome(config.workDir);
-  mkdirSync(workDir, { recursive: true });
   const store = await BlobStore.open(`${workDir}/store`);
   const journal = new JobJournal(workDir);
   const hub = new JobLogHub();
@@ -87,7 +102,7 @@ export async function startProvider(config: ProviderConfig, wallet: Keypair, log
 
   const capacity = new CapacityLedger({ ...account.spec, gpuModel: labelText(account.spec.gpuModel) }, config.maxConcurrentJobs);
   const strategy = createStrategy(config.strategy);
-  let marketAccount: MarketAccount | null = await client.fetchMarket(market);
+  let marketAccount: MarketAccount | null = marketAtStart;
   const endpoint = config.endpoint ?? endpointText(account.endpoint);
   // Built here, started below: the results server's acknowledgement route reads its bids.
   const index = new MarketIndex(client.program, connection, logger.child({ component: "index" }));
@@ -200,6 +215,7 @@ export async function startProvider(config: ProviderConfig, wallet: Keypair, log
       await index.stop();
       await results.close();
       await status.close();
+      lock.release();
     },
   };
 }

@@ -2,6 +2,7 @@
 import type { IdlAccounts, Program } from "@coral-xyz/anchor";
 import type { AccountInfo, Connection, PublicKey } from "@solana/web3.js";
 import type { ComputeMarket } from "./generated/compute_market";
+import { WrongAccountError } from "./errors";
 import { toNative, type Native } from "./native";
 
 type Accounts = IdlAccounts<ComputeMarket>;
@@ -17,17 +18,35 @@ export type ServiceAccount = Native<Accounts["service"]>;
 
 type AccountName = keyof Accounts;
 
+/** An account kind in words: `witnessBuffer` is "witness buffer". */
+const kindText = (name: string): string => name.replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`);
+
+const SYSTEM_PROGRAM = "11111111111111111111111111111111";
+const TOKEN_PROGRAMS = ["TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA", "TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb"];
+
+/** What an account is, in words, when it is not the one asked for. */
+function describe(program: Program<ComputeMarket>, info: AccountInfo<Buffer>): string {
+  const owner = info.owner.toBase58();
+  if (owner === SYSTEM_PROGRAM) return info.data.length === 0 ? "a wallet (a System Program account)" : "a System Program account";
+  if (TOKEN_PROGRAMS.includes(owner)) return info.data.length === 82 ? "a token mint" : "a token account";
+  if (!info.owner.equals(program.programId)) return `an account of program ${owner}`;
+  const head = info.data.subarray(0, 8);
+  const kind = program.idl.accounts?.find((account) => head.length === 8 && account.discriminator.every((byte, i) => head[i] === byte));
+  return kind ? `a ${kindText(kind.name)} of this program` : "an account of this program of no known kind";
+}
+
 async function fetchDecoded<N extends AccountName>(
   program: Program<ComputeMarket>,
   name: N,
   address: PublicKey,
 ): Promise<Native<Accounts[N]> | null> {
-  // The account namespace is keyed by the IDL's account names.
-  const client = program.account[name] as unknown as {
-    fetchNullable(address: PublicKey): Promise<Accounts[N] | null>;
-  };
-  const decoded = await client.fetchNullable(address);
-  return decoded === null ? null : toNative(decoded);
+  const info = await program.provider.connection.getAccountInfo(address);
+  if (info === null) return null;
+  // Checked here so that a wrong address says what it holds, not "Invalid account discriminator".
+  const expected = program.idl.accounts?.find((account) => account.name === name);
+  const matches = expected !== undefined && info.owner.equals(program.programId) && info.data.length >= 8 && expected.discriminator.every((byte, i) => info.data[i] === byte);
+  if (!matches) throw new WrongAccountError(kindText(name), address.toBase58(), describe(program, info));
+  return toNative(program.coder.accounts.decode(name, info.data) as Accounts[N]);
 }
 
 export function fetchConfig(program: Program<ComputeMarket>, address: PublicKey): Promise<ConfigAccount | null> {

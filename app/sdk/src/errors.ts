@@ -74,6 +74,22 @@ export function translateError(error: unknown): unknown {
 export type MissingAccountKind = "config" | "market" | "provider" | "job" | "bid" | "dispute" | "service";
 
 /**
+ * An address given for one kind of account holds something else: another of the program's
+ * accounts, a wallet, a token account, another program's account. Found before anything was sent.
+ */
+export class WrongAccountError extends Error {
+  constructor(
+    readonly kind: string,
+    readonly address: string,
+    /** What is there instead, in words. */
+    readonly found: string,
+  ) {
+    super(`${address} is not a ${kind}: it is ${found}`);
+    this.name = "WrongAccountError";
+  }
+}
+
+/**
  * An account a call needs does not exist (closed, never created, or on another cluster), found
  * before anything was sent. Keepers take a missing job or bid for a race lost to another keeper.
  */

@@ -1,8 +1,9 @@
 // The `provider` command line against a local cluster: init creates a wallet and detects the
 // machine, register / stake / unstake / status act on-chain and answer in JSON, and bad input
-// fails with a clear message and a non-zero exit.
+// fails with a clear message and a non-zero exit; a second node on one work directory is refused.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createTransferInstruction, getAssociatedTokenAddressSync, getOrCreateAssociatedTokenAccount } from "@solana/spl-token";
@@ -43,6 +44,12 @@ describe("provider CLI", function () {
     const workDir = path.join(dir, "work");
     const common = ["--url", env.cluster.url, "--keypair", keypair, "--work-dir", workDir, "--json"];
 
+    // A wallet is not made in a directory that does not exist.
+    const typo = await cli(["init", ...common]);
+    assert.equal(typo.code, 1);
+    assert.match(typo.stderr, new RegExp(`the directory ${path.dirname(keypair)} does not exist`));
+    assert.ok(!existsSync(path.dirname(keypair)));
+    mkdirSync(path.dirname(keypair));
     const init = await cli(["init", ...common]);
     assert.equal(init.code, 0, init.stderr);
     const initialized = JSON.parse(init.stdout);
@@ -87,7 +94,7 @@ describe("provider CLI", function () {
     const common = ["--url", env.cluster.url, "--keypair", keypair, "--work-dir", path.join(dir, "w2")];
     const noWallet = await cli(["status", ...common, "--market", env.market.toBase58()]);
     assert.equal(noWallet.code, 1);
-    assert.match(noWallet.stderr, /cannot read keypair/);
+    assert.match(noWallet.stderr, new RegExp(`no keypair file at ${keypair}: create one with \`solana-keygen new -o ${keypair}\``));
     await cli(["init", ...common]);
     const noMarket = await cli(["stake", ...common, "--amount", "5"]);
     assert.match(noMarket.stderr, /no market configured: pass --market/);
@@ -97,5 +104,27 @@ describe("provider CLI", function () {
     assert.match(unregistered.stderr, /not registered in market/);
     const badPort = await cli(["run", ...common, "--market", env.market.toBase58(), "--port", "http"]);
     assert.match(badPort.stderr, /invalid configuration: port/);
+    const notAMarket = await cli(["status", ...common, "--market", env.stakeMint.toBase58()]);
+    assert.match(notAMarket.stderr, new RegExp(`${env.stakeMint.toBase58()} is not a market: it is a token mint`));
+    const nowhere = Keypair.generate().publicKey.toBase58();
+    const noSuchMarket = await cli(["status", ...common, "--market", nowhere]);
+    assert.match(noSuchMarket.stderr, new RegExp(`no market at ${nowhere} on `));
+  });
+
+  it("refuses a second node on a work directory another live node holds, and takes over a dead one's", async () => {
+    const workDir = mkdtempSync(path.join(os.tmpdir(), "provider-lock-"));
+    const keypair = path.join(dir, "other.json");
+    const run = () => cli(["run", "--url", env.cluster.url, "--keypair", keypair, "--work-dir", workDir, "--market", env.market.toBase58()]);
+    // This test's own process stands for a node that holds the directory.
+    writeFileSync(path.join(workDir, "provider.lock"), String(process.pid));
+    const second = await run();
+    assert.equal(second.code, 1);
+    assert.match(second.stderr, new RegExp(`another provider node \\(pid ${process.pid}\\) runs on ${workDir}: stop it first`));
+    // A lock left by a process that is gone is taken over (this wallet is not registered: that is what stops it now).
+    const gone = spawnSync(process.execPath, ["-e", "0"]).pid;
+    writeFileSync(path.join(workDir, "provider.lock"), String(gone));
+    const afterCrash = await run();
+    assert.doesNotMatch(afterCrash.stderr, /another provider node/);
+    assert.match(afterCrash.stderr, /not registered in market/);
   });
 });
