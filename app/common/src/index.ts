@@ -6,6 +6,7 @@ export * from "./logger";
 export * from "./metrics";
 export * from "./net";
 export * from "./retry";
+export * from "./cluster";
 export * from "./shutdown";
 export * from "./ticker";
 export * from "./market-index";

@@ -3,7 +3,7 @@
 import { AnchorProvider, Wallet } from "@coral-xyz/anchor";
 import { Connection, PublicKey, type Keypair } from "@solana/web3.js";
 import { ComputeMarketClient, DEFAULT_PROGRAM_ID, providerEndpoint, type BidAccount } from "@compute-market/sdk";
-import { createLogger, createRegistry, endpointBlobSource, lazyMachineRuntime, MarketIndex, startStatusServer, transactionMetrics, transactionOptions, type Logger, type ReplayCache, type StatusServer } from "@compute-market/common";
+import { createLogger, createRegistry, endpointBlobSource, lazyMachineRuntime, MarketIndex, startStatusServer, transactionMetrics, waitForCluster, checkRpcUrl, transactionOptions, type Logger, type ReplayCache, type StatusServer } from "@compute-market/common";
 import { AuctionCloser } from "./bots/auction-closer";
 import { Challenger } from "./bots/challenger";
 import { DeadlineCranker } from "./bots/deadline-cranker";
@@ -37,12 +37,14 @@ function botsFor(names: KeeperConfig["bots"], client: ComputeMarketClient, verif
 }
 
 export async function startKeeper(config: KeeperConfig, wallet: Keypair, logger: Logger = createLogger("keeper", config.logLevel)): Promise<Keeper> {
+  checkRpcUrl(config.url);
   const connection = new Connection(config.url, { commitment: "confirmed", wsEndpoint: config.wsUrl });
   const programId = config.programId ? new PublicKey(config.programId) : DEFAULT_PROGRAM_ID;
   const registry = createRegistry("keeper");
   // A keeper sends many cranks of few shapes: their simulated units are reused (the node's preflight checks them).
   const transactions = { ...transactionOptions(config, transactionMetrics(registry, "keeper")), reuseComputeUnits: true };
   const client = new ComputeMarketClient(new AnchorProvider(connection, new Wallet(wallet), { commitment: "confirmed" }), { programId, transactions });
+  await waitForCluster(connection, config.url, logger);
   const index = new MarketIndex(client.program, connection, logger.child({ component: "index" }));
   await index.start();
   const machine = lazyMachineRuntime(config.replayCacheSize);

@@ -7,7 +7,7 @@ import { AnchorProvider, Wallet } from "@coral-xyz/anchor";
 import { Connection, PublicKey, type Keypair } from "@solana/web3.js";
 import Docker from "dockerode";
 import { ComputeMarketClient, DEFAULT_PROGRAM_ID, endpointText, labelText, type MarketAccount, type ProviderAccount, type ResultManifest, type SendReport } from "@compute-market/sdk";
-import { Gauge, MarketIndex, Ticker, createRegistry, errorText, expandHome, lazyMachineRuntime, startStatusServer, transactionMetrics, transactionOptions, type Logger, type StatusServer } from "@compute-market/common";
+import { Gauge, MarketIndex, Ticker, createRegistry, errorText, expandHome, lazyMachineRuntime, startStatusServer, transactionMetrics, transactionOptions, waitForCluster, checkRpcUrl, type Logger, type StatusServer } from "@compute-market/common";
 import type { ProviderConfig } from "./config";
 import { CapacityLedger } from "./capacity";
 import { detectHardware, specChanges, toHardwareSpec } from "./hardware";
@@ -38,6 +38,7 @@ export interface ProviderNodeHandle {
 
 /** The client of a configured wallet, on the configured cluster and program. */
 export function clientFor(config: Pick<ProviderConfig, "url" | "wsUrl" | "programId" | "priorityFee" | "maxPriorityFee">, wallet: Keypair, onReport?: (report: SendReport) => void): ComputeMarketClient {
+  checkRpcUrl(config.url);
   const connection = new Connection(config.url, { commitment: "confirmed", wsEndpoint: config.wsUrl });
   const programId = config.programId ? new PublicKey(config.programId) : DEFAULT_PROGRAM_ID;
   return new ComputeMarketClient(new AnchorProvider(connection, new Wallet(wallet), { commitment: "confirmed" }), { programId, transactions: transactionOptions(config, onReport) });
@@ -81,6 +82,7 @@ export async function startProvider(config: ProviderConfig, wallet: Keypair, log
   const workDir = expandHome(config.workDir);
   mkdirSync(workDir, { recursive: true });
   const lock = lockWorkDir(workDir);
+  await waitForCluster(connection, config.url, logger);
   const { market, account: marketAtStart } = await requireMarketAccount(client, config);
   const provider = client.providerAddress(market);
   const registered = await client.fetchProvider(provider);
