@@ -7,7 +7,11 @@ import { ComputeMarketError, endpointText, labelText } from "@compute-market/sdk
 import { createLogger, expandHome, handleShutdown, loadConfig, loadKeypair, redact } from "@compute-market/common";
 import { PROVIDER_ENV, ProviderConfigSchema, type ProviderConfig } from "./config";
 import { detectHardware, toHardwareSpec } from "./hardware";
+import Docker from "dockerode";
+import { DeclineLog } from "./lifecycle/declines";
 import { JobJournal } from "./lifecycle/journal";
+import { biddingBlockers } from "./readiness";
+import { isDaemonReachable } from "./runtime";
 import { clientFor, requireMarketAccount, startProvider, type ProviderNodeHandle } from "./provider";
 
 export type Flags = Record<string, string | boolean | undefined>;
@@ -108,10 +112,14 @@ export async function unstake(flags: Flags): Promise<void> {
 export async function status(flags: Flags): Promise<void> {
   const config = configOf(flags);
   const client = clientFor(config, loadKeypair(config.keypair));
-  const provider = client.providerAddress((await requireMarketAccount(client, config)).market);
+  const { market, account: marketAccount } = await requireMarketAccount(client, config);
+  const provider = client.providerAddress(market);
   const account = await client.fetchProvider(provider);
   if (!account) throw new Error(`not registered in market ${config.market}: run \`provider register\``);
-  const journal = existsSync(expandHome(config.workDir)) ? new JobJournal(expandHome(config.workDir)) : null;
+  const workDir = expandHome(config.workDir);
+  const journal = existsSync(workDir) ? new JobJournal(workDir) : null;
+  const dockerUp = await isDaemonReachable(new Docker({ socketPath: config.dockerSocket }), 2_000);
+  const cannotBid = biddingBlockers({ provider: account, market: marketAccount, dockerUp, dockerSocket: config.dockerSocket });
   const phases: Record<string, number> = {};
   for (const record of journal?.all().values() ?? []) phases[record.phase] = (phases[record.phase] ?? 0) + 1;
   output(flags, {
@@ -125,7 +133,11 @@ export async function status(flags: Flags): Promise<void> {
     locked: account.locked,
     unbonding: account.unbonding,
     reputation: account.reputation,
+    canBid: cannotBid.length === 0,
+    cannotBid,
     jobs: phases,
+    // The latest jobs this node chose not to bid on, newest first, and why.
+    declined: DeclineLog.read(workDir).slice(0, 5).map(({ job, why, at }) => ({ job, why, at })),
   });
 }
 

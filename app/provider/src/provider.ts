@@ -13,6 +13,8 @@ import { CapacityLedger } from "./capacity";
 import { detectHardware, specChanges, toHardwareSpec } from "./hardware";
 import { JobJournal } from "./lifecycle/journal";
 import { lockWorkDir } from "./work-dir-lock";
+import { biddingBlockers } from "./readiness";
+import { DeclineLog } from "./lifecycle/declines";
 import { GamePlayer } from "./lifecycle/games";
 import { ProviderNode } from "./lifecycle/node";
 import { createPorts } from "./ports";
@@ -95,12 +97,13 @@ export async function startProvider(config: ProviderConfig, wallet: Keypair, log
   await restoreManifests(journal, store, hub, logger);
 
   const docker = new Docker({ socketPath: config.dockerSocket });
-  if (await isDaemonReachable(docker)) {
+  const dockerAtStart = await isDaemonReachable(docker);
+  if (dockerAtStart) {
     const removed = await cleanupLeftovers(docker);
     if (removed > 0) logger.warn({ removed }, "removed containers left by an earlier run; their jobs run again");
-  } else {
-    logger.error({ socket: config.dockerSocket }, "the Docker daemon is not reachable: no job will be taken until it is");
   }
+  const blockersAtStart = biddingBlockers({ provider: account, market: marketAtStart, dockerUp: dockerAtStart, dockerSocket: config.dockerSocket });
+  if (blockersAtStart.length > 0) logger.warn({ reasons: blockersAtStart }, `this node cannot bid yet: ${blockersAtStart.join("; ")}`);
 
   const capacity = new CapacityLedger({ ...account.spec, gpuModel: labelText(account.spec.gpuModel) }, config.maxConcurrentJobs);
   const strategy = createStrategy(config.strategy);
@@ -148,7 +151,8 @@ export async function startProvider(config: ProviderConfig, wallet: Keypair, log
     machine,
     serviceHostIp: config.host,
   });
-  const node = new ProviderNode({ client, connection, index, journal, ports, market, provider, logger: logger.child({ component: "node" }), maxConcurrentRuns: config.maxConcurrentJobs, servesServices: config.serveServices });
+  const declines = new DeclineLog(workDir);
+  const node = new ProviderNode({ client, connection, index, journal, ports, market, provider, logger: logger.child({ component: "node" }), maxConcurrentRuns: config.maxConcurrentJobs, servesServices: config.serveServices, declines });
   const games = new GamePlayer({ client, index, replays: machine.replays, program: ports.machineProgram, logger: logger.child({ component: "games" }) });
   const claimer = new ServiceClaimer({ client, book: acknowledgements, policy: { claimEveryPeriods: config.claimEveryPeriods, maxUnclaimedTokens: config.maxUnclaimedTokens }, logger: logger.child({ component: "claimer" }) });
 
@@ -157,7 +161,7 @@ export async function startProvider(config: ProviderConfig, wallet: Keypair, log
     utilisation: new Gauge({ name: "provider_utilisation", help: "Fullest resource dimension held by jobs, 0..1", registers: [registry] }),
     slot: new Gauge({ name: "provider_slot", help: "Latest slot seen", registers: [registry] }),
   };
-  let dockerUp = true;
+  let dockerUp = dockerAtStart;
   let registration = account;
   const ticker = new Ticker({
     tickMs: config.tickMs,
@@ -196,7 +200,9 @@ export async function startProvider(config: ProviderConfig, wallet: Keypair, log
     registry,
     health: () => {
       const { healthy, ...ticks } = ticker.health();
-      return { healthy: healthy && dockerUp, details: { ...ticks, docker: dockerUp, slot: node.lastSlot.toString(), jobs: capacity.jobs(), stats: node.stats, games: games.stats } };
+      // Running but unable to bid (too little stake, say) is degraded, with the reasons.
+      const cannotBid = marketAccount ? biddingBlockers({ provider: index.providers.get(provider.toBase58()) ?? registration, market: marketAccount, dockerUp, dockerSocket: config.dockerSocket }) : [];
+      return { healthy: healthy && dockerUp, details: { ...ticks, degraded: cannotBid.length > 0, cannotBid, docker: dockerUp, slot: node.lastSlot.toString(), jobs: capacity.jobs(), stats: node.stats, games: games.stats } };
     },
   });
   ticker.start();

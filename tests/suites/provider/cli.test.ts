@@ -87,6 +87,10 @@ describe("provider CLI", function () {
     assert.equal(report.endpoint, "https://moved.example:9470");
     assert.equal(report.staked, "50000");
     assert.equal(report.gpu, "none");
+    // Whether it can bid, and if not why, and what it declined lately (nothing: it never ran).
+    assert.equal(report.canBid, report.cannotBid.length === 0);
+    assert.ok(report.cannotBid.every((reason: string) => typeof reason === "string" && reason.length > 0));
+    assert.deepEqual(report.declined, []);
   });
 
   it("fails clearly on bad input", async () => {

@@ -12,6 +12,7 @@ import { sha256 } from "@noble/hashes/sha256";
 import { bytesToHex } from "@noble/hashes/utils";
 import { variantOf, type ContainerJobSpec, type JobAccount } from "@compute-market/sdk";
 import { MarketIndex, createLogger } from "@compute-market/common";
+import { DeclineLog } from "../../../app/provider/src/lifecycle/declines";
 import { JobJournal, type JournalFileSystem } from "../../../app/provider/src/lifecycle/journal";
 import { Decline, ProviderFault, ProviderNode, type ExecutionResult, type JobWork, type NodePorts } from "../../../app/provider/src/lifecycle/node";
 import { startClusterMarket, type ClusterMarket, type ClusterWallet } from "../../support/cluster-market";
@@ -100,6 +101,7 @@ describe("provider node lifecycle", function () {
       provider: op.provider,
       logger,
       maxConcurrentRuns: 2,
+      declines: new DeclineLog(op.workDir),
       now: () => clockMs,
     });
     // One deterministic step: reload the chain, plan, and wait for what was started.
@@ -308,5 +310,7 @@ describe("provider node lifecycle", function () {
     assert.equal(await bidStatus(op, job), null);
     assert.equal(n.stats.bids, 0);
     assert.equal(op.ports.reserved.size, 0);
+    // The decline and its reason are in the work directory, for `provider status`.
+    assert.deepEqual(DeclineLog.read(op.workDir).map((entry) => [entry.job, entry.why]), [[job.toBase58(), "unknown spec"]]);
   });
 });

@@ -9,6 +9,7 @@ import { sha256 } from "@noble/hashes/sha256";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils";
 import { ComputeMarketError, type BidAccount, type ComputeMarketClient, type ContainerJobSpec, type JobAccount, type MachineProgram } from "@compute-market/sdk";
 import { backoffDelay, type Logger, type MarketIndex } from "@compute-market/common";
+import type { DeclineLog } from "./declines";
 import type { JobJournal, JournalRecord } from "./journal";
 import { plan, sealsResults, stateOf, type Action } from "./plan";
 
@@ -92,6 +93,8 @@ export interface NodeOptions {
   maxConcurrentRuns: number;
   /** Bid on service leases and run their replicas (off by default). */
   servesServices?: boolean;
+  /** Where lasting declines are written, for `provider status`. */
+  declines?: DeclineLog;
   /** The clock retry and reconsider times are kept on (tests move it). */
   now?: () => number;
 }
@@ -203,6 +206,7 @@ export class ProviderNode {
         log.debug({ why: error.why }, "not now");
       } else {
         this.declined.add(action.job);
+        this.options.declines?.record(action.job, error.why, this.lastSlot);
         log.info({ why: error.why }, "declined");
       }
       return;
