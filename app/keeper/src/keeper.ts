@@ -1,6 +1,7 @@
 // Assembles a keeper from its configuration: connection, wallet, index, bots, runner, status
 // server. `startKeeper` is what the CLI runs and what tests start in-process.
 import { AnchorProvider, Wallet } from "@coral-xyz/anchor";
+import { getAssociatedTokenAddressSync } from "@solana/spl-token";
 import { Connection, PublicKey, type Keypair } from "@solana/web3.js";
 import { ComputeMarketClient, DEFAULT_PROGRAM_ID, providerEndpoint, type BidAccount } from "@compute-market/sdk";
 import { createLogger, createRegistry, endpointBlobSource, lazyMachineRuntime, MarketIndex, startStatusServer, transactionMetrics, waitForCluster, checkRpcUrl, transactionOptions, type Logger, type ReplayCache, type StatusServer } from "@compute-market/common";
@@ -47,6 +48,7 @@ export async function startKeeper(config: KeeperConfig, wallet: Keypair, logger:
   await waitForCluster(connection, config.url, logger);
   const index = new MarketIndex(client.program, connection, logger.child({ component: "index" }));
   await index.start();
+  if (config.bots.includes("challenger")) await warnWithoutBondTokens(client, logger);
   const machine = lazyMachineRuntime(config.replayCacheSize);
   const sources = (bid: BidAccount) => {
     const winner = index.providers.get(bid.provider.toBase58());
@@ -75,4 +77,25 @@ export async function startKeeper(config: KeeperConfig, wallet: Keypair, logger:
       await machine.close();
     },
   };
+}
+
+/**
+ * The challenger posts its bond in a market's stake token: a wallet that holds none cannot dispute
+ * a wrong result there. Said once at start, per stake mint, with the account to fund.
+ */
+async function warnWithoutBondTokens(client: ComputeMarketClient, logger: Logger): Promise<void> {
+  try {
+    const markets = await client.program.account.market.all();
+    const mints = new Map<string, string[]>();
+    for (const { publicKey, account } of markets) mints.set(account.stakeMint.toBase58(), [...(mints.get(account.stakeMint.toBase58()) ?? []), publicKey.toBase58()]);
+    for (const [mint, inMarkets] of mints) {
+      const token = getAssociatedTokenAddressSync(new PublicKey(mint), client.wallet, true);
+      const balance = await client.provider.connection.getTokenAccountBalance(token).then((b) => BigInt(b.value.amount)).catch(() => 0n);
+      if (balance === 0n) {
+        logger.warn({ stakeMint: mint, markets: inMarkets, fund: token.toBase58() }, `the keeper's wallet holds no ${mint} tokens: the challenger cannot post a bond to dispute a wrong result in ${inMarkets.length === 1 ? "market" : "markets"} ${inMarkets.join(", ")}; fund ${token.toBase58()}`);
+      }
+    }
+  } catch (error) {
+    logger.warn({ err: error instanceof Error ? error.message : String(error) }, "could not check the wallet's stake tokens for challenge bonds");
+  }
 }

@@ -1,11 +1,12 @@
 // A daemon's first contact with its cluster: a URL that cannot be an RPC endpoint fails at once,
 // naming it; a cluster that does not answer is asked again with backoff, each miss logged with the
-// URL, until it answers; a keeper process started before its cluster waits for it, then runs.
+// URL, until it answers; a keeper process started before its cluster waits for it, then runs, and
+// warns that its wallet holds no stake token for challenge bonds.
 import assert from "node:assert/strict";
 import { Keypair } from "@solana/web3.js";
 import { DEFAULT_PROGRAM_ID } from "@compute-market/sdk";
 import { checkRpcUrl, freePort, waitForCluster, type Logger } from "@compute-market/common";
-import { startLocalCluster } from "@compute-market/localnet";
+import { bootstrapSandbox, Ledger, SANDBOX_MINTS, startLocalCluster } from "@compute-market/localnet";
 import { PROGRAM_PATH } from "../../support/env";
 import { startKeeperProcess } from "../../support/processes";
 
@@ -59,8 +60,15 @@ describe("waiting for the cluster", () => {
     try {
       await keeper.waitForLine((line) => line.includes(`cannot reach the cluster at ${url}`), 60_000);
       assert.equal(keeper.child.exitCode, null, "it keeps running");
-      cluster = await startLocalCluster({ port, slotMs: 100, programs: [{ programId: DEFAULT_PROGRAM_ID, path: PROGRAM_PATH }] });
+      // A sandbox, whose markets' stake token this keeper's wallet does not hold.
+      const ledger = Ledger.create({ programs: [{ programId: DEFAULT_PROGRAM_ID, path: PROGRAM_PATH }] });
+      await bootstrapSandbox(ledger, DEFAULT_PROGRAM_ID);
+      cluster = await startLocalCluster({ port, slotMs: 100, ledger });
       await keeper.waitForLine((line) => line.includes('"keeper started"'), 60_000);
+      // It says once that its challenger cannot post a bond, and which account to fund.
+      const warning = keeper.output.find((line) => line.includes("holds no") && line.includes("cannot post a bond"));
+      assert.ok(warning, keeper.output.join("\n"));
+      assert.match(warning, new RegExp(`holds no ${SANDBOX_MINTS.stake.toBase58()} tokens: the challenger cannot post a bond to dispute a wrong result in markets .+; fund `));
     } finally {
       await keeper.stop();
       await cluster?.close();
