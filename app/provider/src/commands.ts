@@ -16,9 +16,15 @@ import { clientFor, requireMarketAccount, startProvider, type ProviderNodeHandle
 
 export type Flags = Record<string, string | boolean | undefined>;
 
-/** A failed command's message: a program error by its name. */
+/** A failed command's message, once: a program error is already "Name (code): sentence". */
 export function errorText(error: unknown): string {
-  return error instanceof ComputeMarketError ? `${error.errorName}: ${error.message}` : error instanceof Error ? error.message : String(error);
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Seconds of `slots` at 400 ms, in words. */
+function inAbout(slots: bigint): string {
+  const seconds = Number(slots) * 0.4;
+  return seconds < 120 ? `in about ${Math.ceil(seconds)} seconds` : `in about ${Math.ceil(seconds / 60)} minutes`;
 }
 
 function configOf(flags: Flags): ProviderConfig {
@@ -104,7 +110,15 @@ export async function unstake(flags: Flags): Promise<void> {
   const config = configOf(flags);
   const client = clientFor(config, loadKeypair(config.keypair));
   const provider = client.providerAddress((await requireMarketAccount(client, config)).market);
-  const signature = flags.withdraw ? await client.withdrawUnstaked({ provider }) : await client.requestUnstake({ provider, amount: parseAmount(flags.amount, "amount") });
+  const signature = flags.withdraw
+    ? await client.withdrawUnstaked({ provider }).catch(async (error: unknown) => {
+        // When it unlocks, which the program's sentence does not say.
+        if (!(error instanceof ComputeMarketError) || error.errorName !== "UnbondingNotElapsed") throw error;
+        const [account, slot] = await Promise.all([client.fetchProvider(provider), client.provider.connection.getSlot("confirmed")]);
+        if (!account) throw error;
+        throw new Error(`${error.message} ${account.unbonding} unlock at slot ${account.unlockSlot}, ${inAbout(account.unlockSlot - BigInt(slot))}`);
+      })
+    : await client.requestUnstake({ provider, amount: parseAmount(flags.amount, "amount") });
   const account = await client.fetchProvider(provider);
   output(flags, { provider: provider.toBase58(), staked: account?.staked, unbonding: account?.unbonding, unlockSlot: account?.unlockSlot, signature });
 }

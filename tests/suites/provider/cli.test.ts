@@ -81,6 +81,11 @@ describe("provider CLI", function () {
     assert.equal(unstake.code, 0, unstake.stderr);
     assert.equal(JSON.parse(unstake.stdout).unbonding, "1000");
 
+    // Withdrawing before the delay says so once, with when it unlocks.
+    const early = await cli(["unstake", ...common, ...market, "--withdraw"]);
+    assert.equal(early.code, 1);
+    assert.match(early.stderr, /^error: UnbondingNotElapsed \(6155\): The unbonding delay has not elapsed yet\. 1000 unlock at slot \d+, in about \d+ (seconds|minutes)\n$/);
+
     const status = await cli(["status", ...common, ...market]);
     assert.equal(status.code, 0, status.stderr);
     const report = JSON.parse(status.stdout);
