@@ -121,7 +121,9 @@ describe("localnet server", () => {
       try {
         const client = new Connection(fast.url, "confirmed");
         const latest = await client.getLatestBlockhash();
-        assert.equal(latest.lastValidBlockHeight, (await client.getBlockHeight()) + 1_200);
+        // The clock runs: a block or two may pass between the two reads.
+        const ahead = latest.lastValidBlockHeight - (await client.getBlockHeight());
+        assert.ok(ahead > 1_190 && ahead <= 1_200, `${ahead} blocks ahead`);
         // 30 s of 50 ms blocks later, the blockhash a client cached still lands; 1,200 blocks later it does not.
         for (let i = 0; i < 600; i++) fast.ledger.advanceSlots(1n);
         assert.equal((await client.isBlockhashValid(latest.blockhash)).value, true);
