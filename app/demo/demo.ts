@@ -60,6 +60,19 @@ function usdc(value: bigint): string {
   return `${value / USDC}${fraction ? "." + fraction : ""}`;
 }
 
+/** Awaits `work`, saying every 5 s that it is still going and for how long. */
+async function whileWaiting<T>(what: string, work: Promise<T>): Promise<T> {
+  const started = Date.now();
+  progress(`waiting while ${what}`);
+  const timer = setInterval(() => progress(`still waiting while ${what} (${Math.round((Date.now() - started) / 1000)} s)`), 5_000);
+  try {
+    return await work;
+  } finally {
+    clearInterval(timer);
+    progress(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }
+}
+
 function walletFile(dir: string, name: string, keypair: Keypair): string {
   const file = path.join(dir, `${name}.json`);
   writeFileSync(file, JSON.stringify(Array.from(keypair.secretKey)), { mode: 0o600 });
@@ -125,7 +138,7 @@ async function main(): Promise<void> {
       progress(`${operator.name}: ${endpoint}, strategy ${strategy.name}`);
     }
     // A node announces itself once its results server listens and its registration is current.
-    await Promise.all(processes.slice(-2).map((node) => node.waitForLine((line) => line.includes('"provider started"'), 60_000)));
+    await whileWaiting("the two nodes start (each compiles its TypeScript first)", Promise.all(processes.slice(-2).map((node) => node.waitForLine((line) => line.includes('"provider started"'), 60_000))));
     const endpoints = (await authority.client.providersOf(market)).map((p) => providerEndpoint(p.account));
 
     say("a keeper starts (a process): it awards auctions, cranks deadlines, finalizes, and replays every verifiable result, with 100 STK for challenge bonds");
@@ -140,7 +153,7 @@ async function main(): Promise<void> {
     const consumer = await wallet("consumer");
     await fund(consumer.keypair.publicKey, payment, 10n * USDC);
     const nameOf = new Map(providers.map((p) => [p.address.toBase58(), p.name]));
-    const jobs = new Map<string, { n: number; title: string }>();
+    const jobs = new Map<string, { n: number; title: string; sealed: boolean }>();
     const roots = new Map<string, { root: Uint8Array; provider: PublicKey }>();
     const finished = new Set<string>();
     const subscription = connection.onLogs(consumer.client.programId, (logs) => {
@@ -162,6 +175,8 @@ async function main(): Promise<void> {
           break;
         case "winnerSelected":
           progress(`${label}: awarded to ${who} at ${usdc(data.price ?? 0n)} USDC`);
+          // A sealed auction pays the first losing price: bidding one's true cost is the best strategy.
+          if (job.sealed) progress(`${label}: sealed bids are second-price (Vickrey): the winner is paid the lowest losing bid (the consumer's maximum when no bid lost), not its own`);
           break;
         case "jobStarted":
           progress(`${label}: ${who} started the container`);
@@ -200,7 +215,7 @@ async function main(): Promise<void> {
         bidWindowSlots: 60n,
         sealed: demo.sealed,
       });
-      jobs.set(job.toBase58(), { n: i + 1, title: demo.title });
+      jobs.set(job.toBase58(), { n: i + 1, title: demo.title, sealed: demo.sealed });
       progress(`job ${i + 1} posted: ${demo.title} (${job.toBase58().slice(0, 8)}…)`);
     }
 
@@ -261,6 +276,17 @@ async function main(): Promise<void> {
     console.log(`    ${"keeper (wallet)".padEnd(26)} ${usdc(await stake(keeper.keypair.publicKey)).padStart(10)}   (started with 100)`);
     console.log(`    ${"mallory (staked)".padEnd(26)} ${usdc(await staked(malloryProvider)).padStart(10)}   (staked 150)`);
     console.log(`    ${"treasury (wallet)".padEnd(26)} ${usdc(await stake(authority.keypair.publicKey)).padStart(10)}`);
+
+    say("next steps");
+    for (const line of [
+      "a sandbox of your own, that stays up:  npm run localnet -- --bootstrap --wallet <your pubkey>",
+      "more test tokens from it:              npm run localnet -- faucet <your pubkey> --tokens 1000 --sol 10",
+      "run a provider node on it:             npm run provider -- init, register, stake, run (README: The provider node)",
+      "run a keeper on it:                    npm run keeper -- run --url http://127.0.0.1:8899 --keypair <file>",
+      "post jobs from code:                   @compute-market/sdk (README: The SDK); npm run packages -- --pack to install it elsewhere",
+    ]) {
+      console.log(`    ${line}`);
+    }
   } catch (error) {
     // What the daemons said last is usually why.
     for (const spawned of processes) if (spawned.child.exitCode !== null) console.error(`a process exited with ${spawned.child.exitCode}:\n${spawned.output.slice(-10).join("\n")}`);

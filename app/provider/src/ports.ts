@@ -77,7 +77,8 @@ export function specMismatch(spec: ContainerJobSpec, job: Pick<JobAccount, "requ
 export function createPorts(options: PortsOptions): Ports {
   const { store, docker, capacity, logger } = options;
   // Replicas are reached at the host of the node's public endpoint.
-  const services = new ServiceHost({ docker, hostIp: options.serviceHostIp ?? "127.0.0.1", publicHost: new URL(options.endpoint).hostname });
+  // A replica's lines go to the job's log, which its consumer streams over the logs WebSocket.
+  const services = new ServiceHost({ docker, hostIp: options.serviceHostIp ?? "127.0.0.1", publicHost: new URL(options.endpoint).hostname, onLog: (job, stream, line) => options.hub.append(job, stream, line) });
 
   /** A blob from the local store, or from the first source that has it (checked, then kept). */
   const obtain = async (sha256: string): Promise<Uint8Array | null> => {
@@ -193,6 +194,7 @@ export function createPorts(options: PortsOptions): Ports {
 
     async unserve(job: PublicKey): Promise<void> {
       await services.stop(job.toBase58());
+      options.hub.end(job.toBase58(), "replica ended");
     },
 
     resultUri(job: PublicKey, account?: JobAccount): string {

@@ -1,7 +1,8 @@
 // Service replicas' containers: the spec's service section validated, the container options
 // (published ports, the job's isolation kept), and against the real Docker daemon a busybox
 // HTTP server started, checked healthy at its public URL, restarted by the node's supervision
-// after it dies (same URL), seen unhealthy when it stops answering, and removed when it ends.
+// after it dies (same URL), seen unhealthy when it stops answering, and removed when it ends; its
+// lines streamed to the node's log, across a restart.
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync } from "node:fs";
 import os from "node:os";
@@ -114,5 +115,26 @@ describe("service host (Docker)", function () {
     await host.stop("Svc2");
     assert.equal(await checkHealth({ kind: "tcp", port: 8080 }, replica.ports, "127.0.0.1"), false);
     assert.equal((await host.supervise("Svc2")).running, false);
+  });
+
+  it("streams the replica's lines, and again after a restart, with the node's note of it", async () => {
+    const lines: [string, string, string][] = [];
+    const logging = new ServiceHost({ docker, hostIp: "127.0.0.1", publicHost: "127.0.0.1", onLog: (job, stream, line) => void lines.push([job, stream, line]) });
+    try {
+      const spec = serviceSpec(image, { command: ["sh", "-c", `echo replica up; echo warming >&2; ${HTTPD}`] });
+      const replica = await logging.start("Svc3", spec, dirs());
+      const until = async (count: number) => {
+        for (let i = 0; i < 50 && lines.filter(([, , line]) => line === "replica up").length < count; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      };
+      await until(1);
+      assert.deepEqual(lines.slice(0, 2).sort(), [["Svc3", "stderr", "warming"], ["Svc3", "stdout", "replica up"]]);
+      await docker.getContainer(replica.containerId).kill();
+      assert.equal((await logging.supervise("Svc3")).restarted, true);
+      await until(2);
+      assert.ok(lines.some(([, stream, line]) => stream === "system" && /^the container stopped \(exit \d+\); restarting it$/.test(line)), JSON.stringify(lines));
+      assert.equal(lines.filter(([, , line]) => line === "replica up").length, 2, "the restarted container's lines arrive too");
+    } finally {
+      await logging.stopAll();
+    }
   });
 });

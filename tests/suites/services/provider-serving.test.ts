@@ -1,11 +1,13 @@
 // A provider node set to serve services, against a local cluster whose clock runs, with a keeper
 // and Docker: it bids on a lease, starts its replica's container (a busybox HTTP server) with the
 // port published, tells where it is (GET /v1/services/<job>), is acknowledged by the consumer's
-// watchdog probing that URL, claims the acknowledged time on its schedule, and stops the
-// container once the consumer ends the replica; the keeper then settles the lease.
+// watchdog probing that URL, streams the replica's lines to the consumer over the logs WebSocket,
+// claims the acknowledged time on its schedule, and stops the container once the consumer ends
+// the replica; the keeper then settles the lease.
 import assert from "node:assert/strict";
 import { Keypair, type PublicKey } from "@solana/web3.js";
-import { deliverAcknowledgement, httpHealthy, providerEndpoint, publishSpec, ServiceWatchdog, type ContainerJobSpec } from "@compute-market/sdk";
+import WebSocket from "ws";
+import { deliverAcknowledgement, httpHealthy, keypairSigner, providerEndpoint, publishSpec, ServiceWatchdog, streamLogs, type ContainerJobSpec, type WebSocketConstructor } from "@compute-market/sdk";
 import { startProvider, type ProviderNodeHandle } from "@compute-market/provider";
 import { shellSpec, testDocker } from "../../support/docker";
 import { providerConfig, startProviderMarket, testLogger, until, type ProviderMarket } from "../../support/provider-market";
@@ -51,7 +53,7 @@ describe("provider node serving a service lease", function () {
   }
 
   it("serves the replica at a published URL, is paid for acknowledged time, and stops when the replica ends", async () => {
-    const spec = shellSpec(image, "echo ok > /tmp/health; exec httpd -f -p 8080 -h /tmp", { network: true, service: { ports: [8080], healthCheck: { kind: "http", port: 8080, path: "/health", expectedStatus: 200 } } });
+    const spec = shellSpec(image, "echo replica up; echo ok > /tmp/health; exec httpd -f -p 8080 -h /tmp", { network: true, service: { ports: [8080], healthCheck: { kind: "http", port: 8080, path: "/health", expectedStatus: 200 } } });
     const watchdogKey = Keypair.generate();
     const job = await lease(spec, watchdogKey);
     await market.bidReaching(job, "started");
@@ -85,10 +87,20 @@ describe("provider node serving a service lease", function () {
     const paid = market.env.paymentBalance(market.operator.keypair.publicKey);
     assert.equal(paid, (claimed.claimedSlot - claimed.startedSlot) * claimed.awardedPrice, "paid its rate for every acknowledged slot");
 
+    // The consumer follows the replica's lines over the logs WebSocket (wallet-signed, as for a job).
+    const lines: string[] = [];
+    const following = (async () => {
+      const stream = streamLogs({ endpoint, job: job.toBase58(), publicKey: market.consumer.keypair.publicKey, signMessage: keypairSigner(market.consumer.keypair), WebSocket: WebSocket as unknown as WebSocketConstructor });
+      for await (const message of stream) lines.push("event" in message ? `end: ${message.status}` : `${message.stream}: ${message.line}`);
+    })();
+    await until("the replica's first line", async () => lines.includes("stdout: replica up"));
+
     // The consumer ends the replica: the node stops its container and no longer lists it.
     await market.consumer.client.endReplica({ job, provider: market.provider });
     await until("the container stopped", async () => !(await httpHealthy(`${urls[0]}/health`, 200, 500)));
     await until("the replica no longer listed", async () => (await fetch(`${endpoint}/v1/services/${job.toBase58()}`)).status === 404);
+    await following;
+    assert.equal(lines.at(-1), "end: replica ended", "the log stream ends with the replica");
     // A period later the keeper closes the replica, which settles the lease.
     await market.closed(job, 60_000);
     assert.equal((await market.consumer.client.fetchProvider(market.provider))!.locked, 0n, "the stake lock is released");

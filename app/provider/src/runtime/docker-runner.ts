@@ -118,6 +118,26 @@ function linesOf(stream: PassThrough, name: LogStreamName, onLog: RunOptions["on
   return new Promise((resolve) => reader.once("close", () => resolve()));
 }
 
+/**
+ * Attaches to a container (before it starts, so nothing is missed) and hands each line of its
+ * stdout and stderr to `onLog`; `done` resolves once the streams end (it stopped).
+ */
+export async function attachLines(docker: Docker, container: Docker.Container, daemonTimeoutMs: number, onLog: RunOptions["onLog"]): Promise<{ done: Promise<void> }> {
+  const attached = await withTimeout(container.attach({ stream: true, stdout: true, stderr: true }), daemonTimeoutMs, "attach");
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  docker.modem.demuxStream(attached, stdout, stderr);
+  const done = Promise.all([linesOf(stdout, "stdout", onLog), linesOf(stderr, "stderr", onLog)]).then(() => undefined);
+  const close = () => {
+    stdout.end();
+    stderr.end();
+  };
+  attached.on("end", close);
+  attached.on("error", close);
+  // In an object: a promise returned from an async function would be awaited with it.
+  return { done };
+}
+
 export async function runContainer(options: RunOptions): Promise<RunResult> {
   const { docker, spec, signal } = options;
   const daemonTimeoutMs = options.daemonTimeoutMs ?? DEFAULT_DAEMON_TIMEOUT_MS;
@@ -135,19 +155,7 @@ export async function runContainer(options: RunOptions): Promise<RunResult> {
     await cleanupLeftovers(docker, daemonTimeoutMs, options.jobId);
     await ensureImage(docker, spec.image, daemonTimeoutMs, options.pullTimeoutMs ?? DEFAULT_PULL_TIMEOUT_MS);
     container = await withTimeout(docker.createContainer(containerOptions(spec, { inputsDir: options.inputsDir, outputDir: options.outputDir }, options.jobId)), daemonTimeoutMs, "container creation");
-    const attached = await withTimeout(container.attach({ stream: true, stdout: true, stderr: true }), daemonTimeoutMs, "attach");
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    docker.modem.demuxStream(attached, stdout, stderr);
-    const logsDone = Promise.all([linesOf(stdout, "stdout", options.onLog), linesOf(stderr, "stderr", options.onLog)]);
-    attached.on("end", () => {
-      stdout.end();
-      stderr.end();
-    });
-    attached.on("error", () => {
-      stdout.end();
-      stderr.end();
-    });
+    const { done: logsDone } = await attachLines(docker, container, daemonTimeoutMs, options.onLog);
 
     // "next-exit": the default condition answers at once for a container not started yet.
     const exited = container.wait({ condition: "next-exit" }) as Promise<{ StatusCode: number }>;

@@ -8,7 +8,7 @@ import net from "node:net";
 import type Docker from "dockerode";
 import type { ContainerJobSpec, HealthCheck, ServiceSpec } from "@compute-market/sdk";
 import { containerOptions, type ContainerPaths } from "./container-options";
-import { cleanupLeftovers, ensureImage, withTimeout } from "./docker-runner";
+import { attachLines, cleanupLeftovers, ensureImage, withTimeout } from "./docker-runner";
 
 /** Marks a service's container, beside the job label, so a node restarting finds its replicas. */
 export const SERVICE_LABEL = "compute-market.service";
@@ -90,6 +90,8 @@ export interface ServiceHostOptions {
   publicHost: string;
   daemonTimeoutMs?: number;
   pullTimeoutMs?: number;
+  /** Each line a replica's container writes, and the node's own notes about it ("system"). */
+  onLog?: (job: string, stream: "stdout" | "stderr" | "system", line: string) => void;
 }
 
 /** A replica this node runs: its container, ports, public URLs and restarts so far. */
@@ -123,6 +125,7 @@ export class ServiceHost {
     const ports: PublishedPort[] = [];
     for (const containerPort of service.ports) ports.push({ containerPort, hostPort: await freePort(hostIp) });
     const container = await withTimeout(docker.createContainer(serviceContainerOptions(spec, paths, job, ports, hostIp)), this.timeout, "container creation");
+    await this.followLogs(job, container);
     await withTimeout(container.start(), this.timeout, "container start");
     const replica: RunningReplica = { job, containerId: container.id, ports, urls: ports.map((p) => `http://${publicHost}:${p.hostPort}`), restarts: 0 };
     this.replicas.set(job, { replica, spec });
@@ -142,12 +145,21 @@ export class ServiceHost {
     const state = (await withTimeout(container.inspect(), this.timeout, "container inspection")).State;
     let restarted = false;
     if (!state.Running) {
+      this.options.onLog?.(job, "system", `the container stopped (exit ${state.ExitCode}); restarting it`);
+      await this.followLogs(job, container);
       await withTimeout(container.start(), this.timeout, "container restart");
       entry.replica.restarts += 1;
       restarted = true;
     }
     const healthy = await checkHealth(serviceOf(entry.spec).healthCheck, entry.replica.ports, this.options.publicHost);
     return { job, running: true, restarted, healthy };
+  }
+
+  /** Streams the container's lines to `onLog` until it stops (attached again at each restart). */
+  private async followLogs(job: string, container: Docker.Container): Promise<void> {
+    const onLog = this.options.onLog;
+    if (!onLog) return;
+    await attachLines(this.options.docker, container, this.timeout, (stream, line) => onLog(job, stream, line));
   }
 
   /** Stops and removes the replica's container (its replica ended); a no-op when there is none. */
