@@ -89,7 +89,11 @@ async function buildPackage(spec, byName) {
   const dist = path.join(dir, "dist");
   rmSync(dist, { recursive: true, force: true });
   mkdirSync(dist, { recursive: true });
-  const external = [...Object.keys(thirdPartyDependencies(manifest.name, byName)), "node:*"];
+  const needed = thirdPartyDependencies(manifest.name, byName);
+  // A bin bundles the workspace packages it uses: their dependencies must be its own, or an install elsewhere lacks them.
+  const missing = Object.keys(needed).filter((dep) => manifest.dependencies?.[dep] !== needed[dep]);
+  if (missing.length > 0) throw new Error(`${manifest.name} must depend on ${missing.map((dep) => `${dep}@${needed[dep]}`).join(", ")} (what its bundled workspace packages use)`);
+  const external = [...Object.keys(needed), "node:*"];
   if (spec.library) {
     const entry = path.join(dir, spec.library);
     const banner = spec.platform === "node" ? { js: NODE_ESM_PRELUDE } : undefined;

@@ -12,7 +12,8 @@
 // instead of waiting for the next resync. A notification can still be missed while the first
 // subscriptions are not yet live: what a daemon has at stake between resyncs, its games, it
 // re-reads itself (`refreshMany`).
-import { utils, type Program } from "@coral-xyz/anchor";
+import type { Program } from "@coral-xyz/anchor";
+import bs58 from "bs58";
 import { PublicKey, type AccountInfo, type Connection, type Logs } from "@solana/web3.js";
 import { parseEvents, toNative, transportError, variantOf, type BidAccount, type ComputeMarket, type DisputeAccount, type JobAccount, type ProviderAccount, type ServiceAccount } from "@compute-market/sdk";
 import type { Logger } from "./logger";
@@ -247,7 +248,7 @@ export class MarketIndex {
     const { context, value } = await this.connection.getProgramAccounts(this.program.programId, {
       commitment: "confirmed",
       withContext: true,
-      filters: [{ memcmp: { offset: 0, bytes: utils.bytes.bs58.encode(discriminator) } }],
+      filters: [{ memcmp: { offset: 0, bytes: bs58.encode(discriminator) } }],
     });
     const accounts: [string, Indexed[Kind]][] = [];
     for (const { pubkey, account } of value) {

@@ -1,7 +1,7 @@
 // Accounts in the RPC's JSON form (`UiAccount`), and the encoding, data slice and filter options
 // that getAccountInfo, getProgramAccounts and the account and program subscriptions take.
 import { SystemProgram, type AccountInfo, type GetProgramAccountsFilter, type PublicKey } from "@solana/web3.js";
-import { getBase58Decoder } from "@solana/kit";
+import bs58 from "bs58";
 import { ErrorCode, RpcError, integerParam, invalidParams, isObject } from "./jsonrpc";
 import { parsedTokenData, type AccountLookup, type ParsedTokenData } from "./token-json";
 
@@ -124,6 +124,6 @@ function dataSliceParam(value: unknown): DataSlice | null {
 /** Base 64 is also what `jsonParsed` falls back to for an account it cannot parse, as on a node. */
 function encodeData(data: Buffer, encoding: Exclude<AccountEncoding, "jsonParsed">): UiAccount["data"] {
   if (encoding === "base64") return [data.toString("base64"), "base64"];
-  const base58 = getBase58Decoder().decode(data);
+  const base58 = bs58.encode(data);
   return encoding === "base58" ? [base58, "base58"] : base58;
 }

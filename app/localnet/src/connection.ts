@@ -26,7 +26,7 @@ import {
   type TransactionVersion,
   VersionedMessage,
 } from "@solana/web3.js";
-import { getBase58Decoder } from "@solana/kit";
+import bs58 from "bs58";
 import { matchesFilters } from "./filters";
 import type { Ledger, ProcessedTransaction } from "./ledger";
 import { tokenAccountBalance } from "./tokens";
@@ -162,7 +162,7 @@ export class LiteSvmConnection implements Pick<Connection, MatchedMethods> {
     const { message, signatures } = processed.transaction;
     return {
       slot: Number(processed.slot),
-      transaction: { message, signatures: signatures.map((bytes) => getBase58Decoder().decode(bytes)) },
+      transaction: { message, signatures: signatures.map((bytes) => bs58.encode(bytes)) },
       meta: { err: processed.error?.rpc ?? null, logMessages: processed.logs, computeUnitsConsumed: Number(processed.computeUnits) },
       version: processed.transaction.version,
     };

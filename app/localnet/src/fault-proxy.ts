@@ -6,7 +6,7 @@
 // be repeated. Loopback only: it serves and forwards to addresses of this machine.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { getBase58Decoder } from "@solana/kit";
+import bs58 from "bs58";
 import { VersionedTransaction } from "@solana/web3.js";
 import WebSocket, { WebSocketServer } from "ws";
 
@@ -73,7 +73,7 @@ function sendSignature(body: string): string | null {
     const [encoded, config] = request.params;
     const bytes = config?.encoding === "base64" ? Buffer.from(encoded, "base64") : null;
     if (!bytes) return null;
-    return getBase58Decoder().decode(VersionedTransaction.deserialize(bytes).signatures[0]);
+    return bs58.encode(VersionedTransaction.deserialize(bytes).signatures[0]);
   } catch {
     return null;
   }

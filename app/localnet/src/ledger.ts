@@ -2,7 +2,6 @@
 // record of every transaction it executed.
 import { randomBytes } from "node:crypto";
 import {
-  getBase58Decoder,
   getTransactionDecoder,
   isFullySignedTransaction,
   lamports,
@@ -10,6 +9,7 @@ import {
   type EncodedAccount,
   type Transaction as KitTransaction,
 } from "@solana/kit";
+import bs58 from "bs58";
 import { FailedTransactionMetadata, LiteSVM, Rent, type TransactionMetadata } from "litesvm";
 import {
   AddressLookupTableAccount,
@@ -368,7 +368,7 @@ export class Ledger {
     const existing = this.svm.getAccount(toAddress(pubkey));
     const account: EncodedAccount = existing.exists ? existing : emptySystemAccount(existing.address);
     this.svm.setAccount({ ...account, lamports: lamports(account.lamports + amount) });
-    const signature = getBase58Decoder().decode(randomBytes(64));
+    const signature = bs58.encode(randomBytes(64));
     const record: ProcessedTransaction = {
       signature,
       slot: this.slot,
@@ -616,7 +616,7 @@ function prepare(tx: Transaction | VersionedTransaction): Prepared {
     kit: getTransactionDecoder().decode(wire),
     versioned,
     signatureBytes,
-    signature: getBase58Decoder().decode(signatureBytes),
+    signature: bs58.encode(signatureBytes),
   };
 }
 

@@ -2,7 +2,7 @@
 // to its response: the subset web3.js's Connection and Anchor use, in a node's JSON shapes.
 // Commitment options are accepted and ignored: whatever the ledger processed is final at once.
 import { TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID } from "@solana/spl-token";
-import { getBase58Decoder } from "@solana/kit";
+import bs58 from "bs58";
 import type { PublicKey, VersionedTransaction } from "@solana/web3.js";
 import { accountEncodingConfig, filtersParam, requestedAccount, requestedKeyedAccount, type AccountEncodingConfig } from "./account-json";
 import { namedError, type TransactionErrorInfo } from "./errors";
@@ -229,7 +229,7 @@ function sendTransaction(ledger: Ledger, [encoded, rawConfig]: unknown[]): strin
   const config = configParam(rawConfig);
   const transaction = decodeTransaction(encoded, binaryEncodingParam(config.encoding));
   const skipPreflight = config.skipPreflight === true;
-  const signature = getBase58Decoder().decode(transaction.signatures[0]);
+  const signature = bs58.encode(transaction.signatures[0]);
   if (ledger.getTransaction(signature)) {
     // Resending a landed transaction is how clients retry; only the preflight reports it.
     if (skipPreflight) return signature;

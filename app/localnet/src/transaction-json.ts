@@ -2,7 +2,7 @@
 // processed ones rendered as getTransaction, getBlock, getSignatureStatuses,
 // getSignaturesForAddress and simulateTransaction answer.
 import { VersionedMessage, VersionedTransaction, type LoadedAddresses, type TransactionVersion } from "@solana/web3.js";
-import { getBase58Decoder, getBase58Encoder } from "@solana/kit";
+import bs58 from "bs58";
 import { ErrorCode, RpcError, invalidParams } from "./jsonrpc";
 import type { RpcTransactionError } from "./errors";
 import type { LedgerBlock, ProcessedTransaction, Simulation } from "./ledger";
@@ -82,7 +82,7 @@ export function binaryEncodingParam(value: unknown): BinaryEncoding {
 export function decodeBytes(encoded: unknown, encoding: BinaryEncoding): Uint8Array {
   if (typeof encoded !== "string") throw invalidParams(`expected a ${encoding} string`);
   try {
-    return encoding === "base64" ? Buffer.from(encoded, "base64") : Uint8Array.from(getBase58Encoder().encode(encoded));
+    return encoding === "base64" ? Buffer.from(encoded, "base64") : bs58.decode(encoded);
   } catch {
     throw invalidParams(`invalid ${encoding} encoding`);
   }
@@ -163,7 +163,7 @@ function accountsTransaction(processed: LandedTransaction, query: TransactionQue
   return {
     meta: { err, status, fee, preBalances, postBalances, preTokenBalances, postTokenBalances, ...(rewards ? { rewards: [] } : {}) },
     transaction: {
-      signatures: transaction.signatures.map((signature) => getBase58Decoder().decode(signature)),
+      signatures: transaction.signatures.map((signature) => bs58.encode(signature)),
       accountKeys: uiAccountKeys(transaction.message, processed.loadedAddresses),
     },
     ...versionField(transaction, query),
@@ -279,7 +279,7 @@ function transactionMeta(processed: ProcessedTransaction, rewards: boolean): UiT
 function uiTransaction(transaction: VersionedTransaction): object {
   const { message } = transaction;
   return {
-    signatures: transaction.signatures.map((signature) => getBase58Decoder().decode(signature)),
+    signatures: transaction.signatures.map((signature) => bs58.encode(signature)),
     message: {
       accountKeys: message.staticAccountKeys.map((key) => key.toBase58()),
       header: message.header,
@@ -287,7 +287,7 @@ function uiTransaction(transaction: VersionedTransaction): object {
       instructions: message.compiledInstructions.map(({ programIdIndex, accountKeyIndexes, data }) => ({
         programIdIndex,
         accounts: accountKeyIndexes,
-        data: getBase58Decoder().decode(data),
+        data: bs58.encode(data),
         stackHeight: null,
       })),
       ...(message.version === "legacy" ? {} : { addressTableLookups: message.addressTableLookups.map(uiLookup) }),
@@ -301,7 +301,7 @@ function uiLookup({ accountKey, writableIndexes, readonlyIndexes }: VersionedMes
 
 function encodeTransaction(transaction: VersionedTransaction, encoding: BinaryEncoding): [string, BinaryEncoding] {
   const bytes = transaction.serialize();
-  return [encoding === "base64" ? Buffer.from(bytes).toString("base64") : getBase58Decoder().decode(bytes), encoding];
+  return [encoding === "base64" ? Buffer.from(bytes).toString("base64") : bs58.encode(bytes), encoding];
 }
 
 function statusOf(err: RpcTransactionError | null): { Ok: null } | { Err: RpcTransactionError } {

@@ -30,7 +30,7 @@ import {
   type SlotInfo,
   type TransactionInstruction,
 } from "@solana/web3.js";
-import { getBase58Decoder } from "@solana/kit";
+import bs58 from "bs58";
 import { ComputeMarketClient, ComputeMarketError, DEFAULT_PROGRAM_ID } from "@compute-market/sdk";
 import { blockhashValidityFor, Ledger, startLocalCluster, type ChangedAccount, type LocalCluster, type ProcessedTransaction } from "@compute-market/localnet";
 import { PROGRAM_PATH } from "../../support/env";
@@ -545,5 +545,5 @@ describe("localnet CLI", () => {
 });
 
 function base58(bytes: Uint8Array): string {
-  return getBase58Decoder().decode(bytes);
+  return bs58.encode(bytes);
 }

@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { AnchorProvider, utils, Wallet } from "@coral-xyz/anchor";
+import { AnchorProvider, Wallet } from "@coral-xyz/anchor";
+import bs58 from "bs58";
 import {
   Connection,
   Keypair,
@@ -80,7 +81,7 @@ class WatchedConnection extends Connection {
 
   /** The signatures of the distinct Write transactions sent. */
   writeSignatures(): string[] {
-    return [...new Set(this.sent.filter(isWrite).map((tx) => utils.bytes.bs58.encode(Buffer.from(tx.signatures[0]))))];
+    return [...new Set(this.sent.filter(isWrite).map((tx) => bs58.encode(tx.signatures[0])))];
   }
 }
 

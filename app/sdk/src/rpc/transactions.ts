@@ -17,6 +17,7 @@ import {
   type TransactionInstruction,
 } from "@solana/web3.js";
 import { utils } from "@coral-xyz/anchor";
+import bs58 from "bs58";
 import { ComputeMarketError, translateError } from "../errors";
 import { BlockhashExpiredError, refusalError, RpcUnavailableError, SendError, transportError } from "./errors";
 import { fitsInPacket, LookupTableStore } from "./lookup-tables";
@@ -464,7 +465,7 @@ function refusedBlockhash(error: unknown): boolean {
 }
 
 function signatureOf(transaction: VersionedTransaction): string {
-  return utils.bytes.bs58.encode(Buffer.from(transaction.signatures[0]));
+  return bs58.encode(transaction.signatures[0]);
 }
 
 /** The program each instruction calls, in order (programs are never loaded from lookup tables). */
