@@ -27,7 +27,7 @@ function isAddress(text: string): boolean {
 const address = z.string().refine(isAddress, "must be a base58 account address");
 
 const StrategySchema = z.discriminatedUnion("name", [
-  z.object({ name: z.literal("fixed-floor"), price }),
+  z.object({ name: z.literal("fixed-floor"), price, serviceRate: price.optional() }),
   z.object({
     name: z.literal("utilisation-markup"),
     costPerUnitSlot: price,

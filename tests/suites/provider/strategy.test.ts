@@ -153,6 +153,30 @@ describe("pricing strategies", () => {
     });
   });
 
+  describe("service leases, priced per slot", () => {
+    const lease = (o: Overrides = {}): QuoteContext => {
+      const c = context(o);
+      return { ...c, job: { ...c.job, kind: { service: {} } } as QuoteContext["job"] };
+    };
+
+    it("a fixed floor bids its rate per slot on a lease whose cap allows it, and passes without one", () => {
+      assert.equal(new FixedFloorStrategy(500n, 7n).quote(lease({ maxPrice: 10n })), 7n);
+      assert.equal(new FixedFloorStrategy(500n, 7n).quote(lease({ maxPrice: 6n })), null, "the rate cap is below its rate");
+      assert.equal(new FixedFloorStrategy(5n).quote(lease({ maxPrice: 10n })), null, "no rate set: its job price is not a rate");
+      assert.equal(new FixedFloorStrategy(500n, 7n).quote(context({ maxPrice: 1_000n })), 500n, "a batch job still gets its price");
+      assert.throws(() => new FixedFloorStrategy(5n, 0n), /serviceRate must be positive/);
+    });
+
+    it("utilisation markup prices one slot of a lease, marked up, and ignores the batch jobs' market price", () => {
+      const strategy = new UtilisationMarkupStrategy({ costPerUnitSlot: 3_000_000n, baseMarkupBps: 1_000, utilisationMarkupBps: 0, ceiling: 1 });
+      // 2 GPUs × one slot × 3 base units = 6, +10 % = 6.6 → 7.
+      assert.equal(strategy.quote(lease({ gpuCount: 2, slots: 9_000n, maxPrice: 100n })), 7n);
+      assert.equal(strategy.quote(lease({ gpuCount: 2, slots: 9_000n, maxPrice: 100n, ewma: 1_000_000_000n })), 7n);
+      assert.equal(strategy.quote(lease({ gpuCount: 2, maxPrice: 5n })), null, "a cost of 6 per slot is above the cap");
+      assert.equal(workUnits(lease({ gpuCount: 0, slots: 9_000n }).job.requirements, true), 1n);
+    });
+  });
+
   describe("createStrategy", () => {
     it("builds a strategy by name from configuration", () => {
       const fixed = createStrategy({ name: "fixed-floor", price: 7n });

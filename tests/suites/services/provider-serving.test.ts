@@ -25,7 +25,7 @@ describe("provider node serving a service lease", function () {
   before(async () => {
     ({ image } = await testDocker());
     market = await startProviderMarket();
-    const config = await providerConfig(market, { serveServices: true, strategy: { name: "fixed-floor", price: 5n } });
+    const config = await providerConfig(market, { serveServices: true, strategy: { name: "fixed-floor", price: 1_000n, serviceRate: 5n } });
     endpoint = config.endpoint!;
     node = await startProvider(config, market.operator.keypair, testLogger);
   });

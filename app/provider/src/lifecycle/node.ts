@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { PublicKey, type Connection } from "@solana/web3.js";
 import { sha256 } from "@noble/hashes/sha256";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils";
-import { ComputeMarketError, type BidAccount, type ComputeMarketClient, type ContainerJobSpec, type JobAccount, type MachineProgram } from "@compute-market/sdk";
+import { ComputeMarketError, rules, type BidAccount, type ComputeMarketClient, type ContainerJobSpec, type JobAccount, type MachineProgram } from "@compute-market/sdk";
 import { backoffDelay, type Logger, type MarketIndex } from "@compute-market/common";
 import type { DeclineLog } from "./declines";
 import type { JobJournal, JournalRecord } from "./journal";
@@ -263,7 +263,7 @@ export class ProviderNode {
     await ports.admit(job, account, work);
     const price = ports.quote(job, account, work);
     // Passing, not lasting: a strategy may pass because the node is busy, which changes.
-    if (price === null) throw new Decline("the strategy passes on this job", true);
+    if (price === null) throw new Decline(rules.isService(account) ? "the strategy passes on this lease (no rate per slot set, or the lease's rate cap is below it)" : "the strategy passes on this job", true);
     ports.reserve(job, account);
     const base = { job: job.toBase58(), consumer: account.consumer.toBase58(), specHash: bytesToHex(Uint8Array.from(account.specHash)), slot: slot.toString(), price: price.toString() };
     try {

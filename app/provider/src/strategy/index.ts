@@ -16,7 +16,7 @@ export const STRATEGY_NAMES: readonly StrategyName[] = ["fixed-floor", "utilisat
 export function createStrategy(config: StrategyConfig): BiddingStrategy {
   switch (config.name) {
     case "fixed-floor":
-      return new FixedFloorStrategy(config.price);
+      return new FixedFloorStrategy(config.price, config.serviceRate);
     case "utilisation-markup":
       return new UtilisationMarkupStrategy(config);
     default: {

@@ -1,9 +1,10 @@
 // Cost-plus pricing that follows demand: the cost floor (cost per unit × the job's units) marked
 // up more as the node fills (base + k·u²), raised towards the market's recent clearing price
 // when that is higher (just under it, to stay the best bid), never below the floor, never above
-// the job's maximum; a node at or past its utilisation ceiling passes.
+// the job's maximum; a node at or past its utilisation ceiling passes. A lease is priced per slot
+// (the cost of one slot, marked up the same way).
 import { PRICE_SCALE } from "@compute-market/sdk";
-import { workUnits, type BiddingStrategy, type QuoteContext } from "./types";
+import { isLease, workUnits, type BiddingStrategy, type QuoteContext } from "./types";
 
 export interface UtilisationMarkupConfig {
   /**
@@ -54,7 +55,7 @@ export class UtilisationMarkupStrategy implements BiddingStrategy {
 
   /** What the job costs the node to run: rounded up, and at least 1 (the program rejects 0). */
   costFloor(job: QuoteContext["job"]): bigint {
-    const floor = ceilDiv(this.config.costPerUnitSlot * workUnits(job.requirements), PRICE_SCALE);
+    const floor = ceilDiv(this.config.costPerUnitSlot * workUnits(job.requirements, isLease(job)), PRICE_SCALE);
     return floor > 0n ? floor : 1n;
   }
 
@@ -64,7 +65,8 @@ export class UtilisationMarkupStrategy implements BiddingStrategy {
     const floor = this.costFloor(job);
     if (floor > job.maxPrice) return null;
     let price = ceilDiv(floor * (BPS + this.markupBps(utilisation)), BPS);
-    if (market.ewmaPrice > 0n) {
+    // The market's EWMA follows batch jobs' awards; a lease is priced from cost alone.
+    if (market.ewmaPrice > 0n && !isLease(job)) {
       // The market's price for a job of this size, as the program folds awards into the EWMA.
       const marketPrice = (market.ewmaPrice * workUnits(job.requirements)) / PRICE_SCALE;
       const underMarket = (marketPrice * (BPS - this.undercutBps)) / BPS;
