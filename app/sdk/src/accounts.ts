@@ -2,6 +2,7 @@
 import type { IdlAccounts, Program } from "@coral-xyz/anchor";
 import type { AccountInfo, Connection, PublicKey } from "@solana/web3.js";
 import type { ComputeMarket } from "./generated/compute_market";
+import bs58 from "bs58";
 import { WrongAccountError } from "./errors";
 import { toNative, type Native } from "./native";
 
@@ -47,6 +48,23 @@ async function fetchDecoded<N extends AccountName>(
   const matches = expected !== undefined && info.owner.equals(program.programId) && info.data.length >= 8 && expected.discriminator.every((byte, i) => info.data[i] === byte);
   if (!matches) throw new WrongAccountError(kindText(name), address.toBase58(), describe(program, info));
   return toNative(program.coder.accounts.decode(name, info.data) as Accounts[N]);
+}
+
+/**
+ * Every account of one kind whose bytes at each offset are the given address: one
+ * getProgramAccounts filtered by the kind's discriminator. (Anchor's `account.X.all` would do the
+ * same, but its browser build reads a global Buffer a page does not have.)
+ */
+export async function fetchAllOf<N extends AccountName>(
+  program: Program<ComputeMarket>,
+  name: N,
+  matching: { offset: number; address: PublicKey }[],
+): Promise<{ address: PublicKey; account: Native<Accounts[N]> }[]> {
+  const kind = program.idl.accounts?.find((account) => account.name === name);
+  if (!kind) throw new Error(`the IDL has no ${name} account`);
+  const filters = [{ memcmp: { offset: 0, bytes: bs58.encode(Uint8Array.from(kind.discriminator)) } }, ...matching.map(({ offset, address }) => ({ memcmp: { offset, bytes: address.toBase58() } }))];
+  const found = await program.provider.connection.getProgramAccounts(program.programId, { filters });
+  return found.map(({ pubkey, account }) => ({ address: pubkey, account: toNative(program.coder.accounts.decode(name, account.data) as Accounts[N]) }));
 }
 
 export function fetchConfig(program: Program<ComputeMarket>, address: PublicKey): Promise<ConfigAccount | null> {

@@ -12,6 +12,7 @@ import {
   type DisputeAccount,
   fetchJob,
   fetchService,
+  fetchAllOf,
   fetchMarket,
   fetchProvider,
   type BidAccount,
@@ -75,7 +76,7 @@ import {
   pauseServiceInstruction,
   type UpdateConfigArgs,
 } from "./instructions";
-import { toNative, variantOf } from "./native";
+import { variantOf } from "./native";
 import {
   findBidPda,
   findBondVaultPda,
@@ -773,8 +774,7 @@ export class ComputeMarketClient {
 
   /** Every open or undecided game against `job`. */
   async disputesOf(job: PublicKey): Promise<{ address: PublicKey; account: DisputeAccount }[]> {
-    const accounts = await this.program.account.dispute.all([{ memcmp: { offset: DISPUTE_JOB_OFFSET, bytes: job.toBase58() } }]);
-    return accounts.map(({ publicKey, account }) => ({ address: publicKey, account: toNative(account) }));
+    return fetchAllOf(this.program, "dispute", [{ offset: DISPUTE_JOB_OFFSET, address: job }]);
   }
 
   // --- cranks (anyone; keepers) --------------------------------------------------------
@@ -965,8 +965,7 @@ export class ComputeMarketClient {
 
   /** Every provider registered in `market`. */
   async providersOf(market: PublicKey): Promise<{ address: PublicKey; account: ProviderAccount }[]> {
-    const accounts = await this.program.account.provider.all([{ memcmp: { offset: PROVIDER_MARKET_OFFSET, bytes: market.toBase58() } }]);
-    return accounts.map(({ publicKey, account }) => ({ address: publicKey, account: toNative(account) }));
+    return fetchAllOf(this.program, "provider", [{ offset: PROVIDER_MARKET_OFFSET, address: market }]);
   }
 
   fetchProvider(address: PublicKey): Promise<ProviderAccount | null> {

@@ -1,6 +1,6 @@
 // The codebase's conventions, checked on its sources so that they stay applied: one ticker for
-// the daemons' loops, one log key for errors, PDA seeds built only by the seed helpers, and a
-// validate() in every instruction.
+// the daemons' loops, one log key for errors, PDA seeds built only by the seed helpers, a
+// validate() in every instruction, and nothing of Node's in the SDK at run time.
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
@@ -43,6 +43,14 @@ describe("codebase conventions", () => {
   it("PDA seeds are built and checked only in the program's seed helpers", () => {
     const program = sources("programs/compute-market/src", ".rs").filter((file) => !file.endsWith("state/seeds.rs") && !file.endsWith("/pda.rs"));
     assert.deepEqual(offending(program, /Seed::from|find_program_address|create_program_address|expect_pda\(/), []);
+  });
+
+  it("the SDK uses nothing of Node's at run time, so a browser bundle needs no polyfill for it", () => {
+    const sdk = sources("app/sdk/src", ".ts").filter((file) => !file.includes("/generated/"));
+    // Node built-ins, its globals used as values (`Buffer` as a type of web3.js's is fine), require.
+    const code = (line: string) => !/^\s*(\/\/|\*|\/\*)/.test(line);
+    const uses = offending(sdk, /from "node:|require\(|\bBuffer\.|\bnew Buffer\b|\bprocess\.|__dirname/).filter((line) => code(line.slice(line.indexOf(": ") + 2)));
+    assert.deepEqual(uses, []);
   });
 
   it("every instruction validates its accounts in a validate() (or is an entry point into one that does)", () => {

@@ -16,7 +16,6 @@ import {
   type SignatureStatus,
   type TransactionInstruction,
 } from "@solana/web3.js";
-import { utils } from "@coral-xyz/anchor";
 import bs58 from "bs58";
 import { ComputeMarketError, translateError } from "../errors";
 import { BlockhashExpiredError, refusalError, RpcUnavailableError, SendError, transportError } from "./errors";
@@ -208,7 +207,7 @@ export class TransactionSender {
         const prepared = await this.prepare(instructions, fresh, reuseUnits);
         // The same message over the same blockhash would be the same transaction, taken by the
         // cluster for a duplicate of the first: wait for the next blockhash instead.
-        const message = utils.bytes.base64.encode(Buffer.from(prepared.transaction.message.serialize()));
+        const message = bs58.encode(prepared.transaction.message.serialize());
         if (this.sentOverBlockhash.has(message)) {
           if ((duplicateWaits += 1) > MAX_DUPLICATE_WAITS) throw new SendError("BlockhashExpired", `an identical transaction was sent over blockhash ${prepared.blockhash} and the cluster has produced no new blockhash since`);
           // A fresh blockhash first; if the cluster has none newer yet, wait for its next block.
