@@ -45,9 +45,8 @@ export async function startKeeper(config: KeeperConfig, wallet: Keypair, logger:
   // A keeper sends many cranks of few shapes: their simulated units are reused (the node's preflight checks them).
   const transactions = { ...transactionOptions(config, transactionMetrics(registry, "keeper")), reuseComputeUnits: true };
   const client = new ComputeMarketClient(new AnchorProvider(connection, new Wallet(wallet), { commitment: "confirmed" }), { programId, transactions });
-  await waitForCluster(connection, config.url, logger);
   const index = new MarketIndex(client.program, connection, logger.child({ component: "index" }));
-  await index.start();
+  await startIndex(index, connection, config.url, logger);
   if (config.bots.includes("challenger")) await warnWithoutBondTokens(client, logger);
   const machine = lazyMachineRuntime(config.replayCacheSize);
   const sources = (bid: BidAccount) => {
@@ -97,5 +96,24 @@ async function warnWithoutBondTokens(client: ComputeMarketClient, logger: Logger
     }
   } catch (error) {
     logger.warn({ err: error instanceof Error ? error.message : String(error) }, "could not check the wallet's stake tokens for challenge bonds");
+  }
+}
+
+/**
+ * Starts the index; a cluster that does not answer (its reads fail after their retries) is waited
+ * for, with backoff and a log line per miss, and the index started again. A cluster that answers
+ * sees the same requests as before any waiting existed.
+ */
+async function startIndex(index: MarketIndex, connection: Connection, url: string, logger: Logger): Promise<void> {
+  for (;;) {
+    try {
+      await index.start();
+      return;
+    } catch (error) {
+      await index.stop();
+      const reachable = await connection.getVersion().then(() => true, () => false);
+      if (reachable) throw error;
+      await waitForCluster(connection, url, logger);
+    }
   }
 }

@@ -518,8 +518,9 @@ describe("localnet CLI", () => {
     const funded = Keypair.generate().publicKey;
     const child = spawn(
       process.execPath,
-      [require.resolve("ts-node/dist/bin.js"), "-P", "tsconfig.json", "app/localnet/src/cli.ts", "--port", "0", "--slot-ms", "0", "--fund", `${funded.toBase58()}=1.5`],
-      { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+      // As the repository's other processes start: ts-node's hook with the project's path mapping.
+      ["-r", "ts-node/register", "app/localnet/src/cli.ts", "--port", "0", "--slot-ms", "0", "--fund", `${funded.toBase58()}=1.5`],
+      { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, TS_NODE_PROJECT: path.join(ROOT, "tsconfig.json") } },
     );
     const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
     try {
