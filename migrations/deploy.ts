@@ -201,10 +201,11 @@ async function migrate(options: Options, report: (entry: MigrationStep) => void 
   }
   const client = new ComputeMarketClient(new AnchorProvider(connection, new Wallet(wallet), { commitment: "confirmed" }), { programId });
 
-  // Every market still to create names mints of this cluster, or nothing is sent.
-  const toCreate: MarketSpec[] = [];
-  for (const [index, spec] of file.markets.entries()) if (!(await client.fetchMarket(client.marketAddress(BigInt(index))))) toCreate.push(spec);
-  await checkMints(connection, options.url, toCreate);
+  // Each market of the file as it is on-chain (null: to create), read once; every market still
+  // to create names mints of this cluster, or nothing is sent.
+  const onChainMarkets: (MarketAccount | null)[] = [];
+  for (const index of file.markets.keys()) onChainMarkets.push(await client.fetchMarket(client.marketAddress(BigInt(index))));
+  await checkMints(connection, options.url, file.markets.filter((_, index) => !onChainMarkets[index]));
 
   const treasury = new PublicKey(file.treasury ?? wallet.publicKey.toBase58());
   let config = await client.fetchConfig();
@@ -226,7 +227,7 @@ async function migrate(options: Options, report: (entry: MigrationStep) => void 
   for (const [index, spec] of file.markets.entries()) {
     const id = BigInt(index);
     const address = client.marketAddress(id);
-    const onChain = await client.fetchMarket(address);
+    const onChain = onChainMarkets[index];
     if (onChain) {
       const differences = marketDifferences(onChain, spec);
       log("market", { name: spec.name, id: index, address: address.toBase58(), action: differences.length ? "differs (markets are immutable)" : "unchanged", differences });

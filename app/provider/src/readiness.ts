@@ -13,7 +13,7 @@ export interface ReadinessInput {
 /** Every reason the node cannot bid; empty when it can. */
 export function biddingBlockers({ provider, market, dockerUp, dockerSocket }: ReadinessInput): string[] {
   const reasons: string[] = [];
-  const bonded = provider.staked - provider.unbonding;
+  const bonded = rules.bondedStake(provider);
   const { minStake, jobStakeLock } = market.params;
   if (bonded < minStake) reasons.push(`bonded stake ${bonded} is below the market's minimum ${minStake}: add ${minStake - bonded} with \`provider stake --amount ${minStake - bonded}\``);
   const free = rules.freeStake(provider);

@@ -97,6 +97,11 @@ export function escrowAmount(maxPrice: bigint, replication: number, feeBps: numb
   return BigInt(replication) * (maxPrice + bps(maxPrice, feeBps)) + crankFee;
 }
 
+/** `Provider::bonded_stake`: staked and not unbonding (what the market's minimum is held against). */
+export function bondedStake(provider: ProviderAccount): bigint {
+  return provider.staked - provider.unbonding;
+}
+
 export function freeStake(provider: ProviderAccount): bigint {
   return provider.staked - provider.locked - provider.unbonding;
 }
@@ -281,7 +286,7 @@ export function placeBid(c: PlaceBidInput): Verdict {
     () => (provider.market.equals(c.market.address) && job.market.equals(c.market.address) ? null : "MarketMismatch"),
     () => (stateOf(job) !== "open" ? "InvalidJobState" : c.now > job.bidDeadlineSlot ? "BiddingClosed" : null),
     () => (admits(job, provider) ? null : "RequirementsNotMet"),
-    () => (provider.staked - provider.unbonding >= market.params.minStake ? null : "BelowMinimumStake"),
+    () => (bondedStake(provider) >= market.params.minStake ? null : "BelowMinimumStake"),
     () => {
       if (job.sealed) return c.price === 0n && hasCommitment ? null : "InvalidBidCommitment";
       if (hasCommitment) return "InvalidBidCommitment";
@@ -1021,7 +1026,7 @@ export function claimService(c: ClaimServiceInput): Verdict {
   const job = c.job.account!;
   const service = c.service.account!;
   const bid = c.bid.account!;
-  const verdict = first(
+  return first(
     () => (isService(job) ? null : "NotAService"),
     () => checkTerms(service, { address: c.job.address, account: job }),
     () => (c.escrow.equals(job.escrow) ? null : "InvalidVault"),
@@ -1037,13 +1042,12 @@ export function claimService(c: ClaimServiceInput): Verdict {
       return signed && ack.provider.equals(bid.provider) && ack.upToSlot === c.upToSlot ? null : "InvalidAcknowledgement";
     },
     () => {
-      if (c.upToSlot > c.now) return "AcknowledgementAhead";
-      // The escrow was checked against the job's; it is the job's token account.
+      // The escrow was checked against the job's; it is the job's token account. serviceClaim
+      // refuses an acknowledgement ahead of the clock first, as the program does.
       const settled = serviceClaim(job, service, bid, c.upToSlot, c.now, c.escrowToken?.amount ?? 0n);
       return typeof settled === "string" ? settled : null;
     },
   );
-  return verdict;
 }
 
 export interface EndReplicaInput {
