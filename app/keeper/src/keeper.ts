@@ -3,7 +3,7 @@
 import { AnchorProvider, Wallet } from "@coral-xyz/anchor";
 import { getAssociatedTokenAddressSync } from "@solana/spl-token";
 import { Connection, PublicKey, type Keypair } from "@solana/web3.js";
-import { ComputeMarketClient, DEFAULT_PROGRAM_ID, providerEndpoint, type BidAccount } from "@compute-market/sdk";
+import { ComputeMarketClient, DEFAULT_PROGRAM_ID, fetchAllOf, providerEndpoint, type BidAccount } from "@compute-market/sdk";
 import { createLogger, createRegistry, endpointBlobSource, lazyMachineRuntime, MarketIndex, startStatusServer, transactionMetrics, waitForCluster, checkRpcUrl, transactionOptions, type Logger, type ReplayCache, type StatusServer } from "@compute-market/common";
 import { AuctionCloser } from "./bots/auction-closer";
 import { Challenger } from "./bots/challenger";
@@ -84,9 +84,9 @@ export async function startKeeper(config: KeeperConfig, wallet: Keypair, logger:
  */
 async function warnWithoutBondTokens(client: ComputeMarketClient, logger: Logger): Promise<void> {
   try {
-    const markets = await client.program.account.market.all();
+    const markets = await fetchAllOf(client.program, "market", []);
     const mints = new Map<string, string[]>();
-    for (const { publicKey, account } of markets) mints.set(account.stakeMint.toBase58(), [...(mints.get(account.stakeMint.toBase58()) ?? []), publicKey.toBase58()]);
+    for (const { address, account } of markets) mints.set(account.stakeMint.toBase58(), [...(mints.get(account.stakeMint.toBase58()) ?? []), address.toBase58()]);
     for (const [mint, inMarkets] of mints) {
       const token = getAssociatedTokenAddressSync(new PublicKey(mint), client.wallet, true);
       const balance = await client.provider.connection.getTokenAccountBalance(token).then((b) => BigInt(b.value.amount)).catch(() => 0n);
