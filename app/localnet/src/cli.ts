@@ -13,7 +13,8 @@ import { startLocalCluster, type LocalCluster } from "./server";
 
 /** The compute-market program, loaded by default: beside this module in a built package, else
  * where the repository builds it. */
-const DEFAULT_PROGRAM_PATH = [path.join(__dirname, "compute_market.so"), path.resolve(__dirname, "../../../target/deploy/compute_market.so")].find((file) => existsSync(file)) ?? path.resolve(__dirname, "../../../target/deploy/compute_market.so");
+const PACKAGED_PROGRAM_PATH = path.join(__dirname, "compute_market.so");
+const DEFAULT_PROGRAM_PATH = existsSync(PACKAGED_PROGRAM_PATH) ? PACKAGED_PROGRAM_PATH : path.resolve(__dirname, "../../../target/deploy/compute_market.so");
 
 interface Funding {
   pubkey: PublicKey;

@@ -29,7 +29,8 @@ export class WitnessError extends Error {
   }
 }
 /** The machine's WebAssembly: beside this module in a built package, else the repository's build. */
-export const DEFAULT_WASM_PATH = [path.join(__dirname, "vm_wasm.wasm"), path.resolve(__dirname, "../../../target/wasm/vm_wasm.wasm")].find((file) => existsSync(file)) ?? path.resolve(__dirname, "../../../target/wasm/vm_wasm.wasm");
+const PACKAGED_WASM_PATH = path.join(__dirname, "vm_wasm.wasm");
+export const DEFAULT_WASM_PATH = existsSync(PACKAGED_WASM_PATH) ? PACKAGED_WASM_PATH : path.resolve(__dirname, "../../../target/wasm/vm_wasm.wasm");
 
 /** The slice of the WebAssembly API used here (the project's TypeScript libraries omit it). */
 declare const WebAssembly: {
