@@ -3,15 +3,13 @@
 // with a typo keeps the daemon waiting and telling, not dead.
 import type { Connection } from "@solana/web3.js";
 import type { Logger } from "./logger";
-import { backoffDelay, sleep } from "./retry";
+import { withRetry } from "./retry";
 
 export interface WaitForClusterOptions {
   /** The first retry's delay and the longest one. */
   baseMs?: number;
   maxMs?: number;
   signal?: AbortSignal;
-  /** Stands for the clock in tests. */
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 /** Throws at once for a URL that cannot be a JSON-RPC endpoint, naming it. */
@@ -25,20 +23,20 @@ export function checkRpcUrl(url: string): void {
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new Error(`--url ${url} is not an http(s) URL: pass a JSON-RPC endpoint such as http://127.0.0.1:8899`);
 }
 
-/** Waits until the cluster at `url` answers `getVersion`; returns its version. */
+/** Waits until the cluster at `url` answers `getVersion`, asking again for as long as it takes; returns its version. */
 export async function waitForCluster(connection: Pick<Connection, "getVersion">, url: string, logger: Logger, options: WaitForClusterOptions = {}): Promise<string> {
   checkRpcUrl(url);
-  const { baseMs = 1_000, maxMs = 30_000, signal } = options;
-  const pause = options.sleep ?? sleep;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const version = await connection.getVersion();
-      if (attempt > 1) logger.info({ url, attempts: attempt }, "the cluster answers");
-      return version["solana-core"];
-    } catch (error) {
-      const retryInMs = backoffDelay(attempt, baseMs, maxMs);
+  let misses = 0;
+  const version = await withRetry(() => connection.getVersion(), {
+    attempts: Infinity,
+    baseMs: options.baseMs ?? 1_000,
+    maxMs: options.maxMs ?? 30_000,
+    signal: options.signal,
+    onRetry: (error, attempt, retryInMs) => {
+      misses = attempt;
       logger.warn({ url, err: error instanceof Error ? error.message : String(error), attempt, retryInMs }, `cannot reach the cluster at ${url}: is it running, and is --url right? retrying`);
-      await pause(retryInMs, signal);
-    }
-  }
+    },
+  });
+  if (misses > 0) logger.info({ url, attempts: misses + 1 }, "the cluster answers");
+  return version["solana-core"];
 }
