@@ -1,7 +1,8 @@
 // The jobs this node chose not to bid on lately, and why, kept in the work directory so that
 // `provider status` can tell an operator (a cache: losing it loses only the explanation).
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import fs, { readFileSync } from "node:fs";
 import path from "node:path";
+import { writeFileDurably } from "./journal";
 
 export interface DeclineEntry {
   job: string;
@@ -34,9 +35,8 @@ export class DeclineLog {
 
   record(job: string, why: string, slot: bigint, now = new Date()): void {
     this.entries = [{ job, why, slot: slot.toString(), at: now.toISOString() }, ...this.entries.filter((entry) => entry.job !== job)].slice(0, this.limit);
-    const file = path.join(this.workDir, FILE);
-    writeFileSync(`${file}.tmp`, JSON.stringify(this.entries, null, 2));
-    renameSync(`${file}.tmp`, file);
+    // Whole or not at all, as the journal's own files.
+    writeFileDurably(fs, this.workDir, FILE, JSON.stringify(this.entries, null, 2));
   }
 
   recent(): DeclineEntry[] {
