@@ -53,9 +53,10 @@ export async function posted(overrides: Partial<PostServiceInput> = {}, provider
   return { env, authority, market, consumer, watchdog, providers: setups, job, escrow, service };
 }
 
-/** A service whose replicas bid `rates`, were awarded and started: the job runs. */
-export async function running(rates: bigint[] = [80n], overrides: Partial<PostServiceInput> = {}): Promise<Lease> {
-  const lease = await posted({ replicas: rates.length, deposit: minDeposit(BigInt(rates.length)) * 10n, ...overrides }, Math.max(2, rates.length));
+/** A service whose replicas bid `rates`, were awarded and started: the job runs. The providers
+ * beyond the first `rates.length` (`providers` in all) are staked and free to bid for seats. */
+export async function running(rates: bigint[] = [80n], overrides: Partial<PostServiceInput> = {}, providers = Math.max(2, rates.length)): Promise<Lease> {
+  const lease = await posted({ replicas: rates.length, deposit: minDeposit(BigInt(rates.length)) * 10n, ...overrides }, providers);
   for (const [i, rate] of rates.entries()) await lease.providers[i].owner.client.placeBid({ job: lease.job, price: rate });
   const job = await lease.consumer.client.fetchJob(lease.job);
   lease.env.ledger.warpToSlot(job!.bidDeadlineSlot + 1n);

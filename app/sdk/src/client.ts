@@ -74,6 +74,9 @@ import {
   closeReplicaInstruction,
   closeServiceInstruction,
   pauseServiceInstruction,
+  bidSeatInstruction,
+  awardSeatInstruction,
+  startSeatInstruction,
   type UpdateConfigArgs,
 } from "./instructions";
 import { variantOf } from "./native";
@@ -728,10 +731,45 @@ export class ComputeMarketClient {
     return this.send([...create, acknowledgementVerifyInstruction(ack), claim]);
   }
 
-  /** Ends a replica: at once as the consumer or its watchdog, with a period's notice as its owner. */
-  async endReplica(args: { job: PublicKey; provider: PublicKey }): Promise<string> {
-    const ix = await endReplicaInstruction(this.program, { signer: this.wallet, job: args.job, service: this.serviceAddress(args.job), bid: this.bidAddress(args.job, args.provider) });
-    return this.send([ix]);
+  /**
+   * Ends a replica: at once as the consumer or its watchdog, with a period's notice as its owner.
+   * `replace` (consumer or watchdog) puts its seat up for a replacement: a seat round opens.
+   */
+  async endReplica(args: { job: PublicKey; provider: PublicKey; replace?: boolean }): Promise<string> {
+    const job = await this.requireJob(args.job);
+    const accounts = { signer: this.wallet, market: job.market, job: args.job, service: this.serviceAddress(args.job), bid: this.bidAddress(args.job, args.provider) };
+    return this.send([await endReplicaInstruction(this.program, accounts, args.replace ?? false)]);
+  }
+
+  /** Every bid on `job` that still exists: a lease's replicas (started, ended, or seats won) and its seat bids. */
+  async bidsOf(job: PublicKey): Promise<{ address: PublicKey; account: BidAccount }[]> {
+    return fetchAllOf(this.program, "bid", [{ offset: BID_JOB_OFFSET, address: job }]);
+  }
+
+  /** Bids `price` per slot for a seat of a running lease, while its seat round is open. */
+  async bidSeat(args: { job: PublicKey; price: bigint }): Promise<{ bid: PublicKey; signature: string }> {
+    const job = await this.requireJob(args.job);
+    const provider = this.providerAddress(job.market);
+    const bid = this.bidAddress(args.job, provider);
+    const ix = await bidSeatInstruction(this.program, args.price, { owner: this.wallet, provider, market: job.market, job: args.job, service: this.serviceAddress(args.job), bid });
+    return { bid, signature: await this.send([ix]) };
+  }
+
+  /** Closes a lease's seat round after its deadline (anyone may): its best ranked bids win the seats. */
+  async awardSeat(args: { job: PublicKey }): Promise<string> {
+    const job = await this.requireJob(args.job);
+    const service = this.serviceAddress(args.job);
+    const terms = orThrow(await this.fetchService(service), "service", service);
+    const seats = terms.pausedSlot > 0n ? 0 : Math.min(terms.openSeats, job.auction.rankedCount);
+    const winners = job.auction.ranking.slice(0, seats).map((entry) => this.bidAddress(args.job, entry.provider));
+    return this.send([await awardSeatInstruction(this.program, { cranker: this.wallet, market: job.market, job: args.job, service }, winners)]);
+  }
+
+  /** The wallet's provider starts the seat it won. */
+  async startSeat(args: { job: PublicKey }): Promise<string> {
+    const job = await this.requireJob(args.job);
+    const bid = this.bidAddress(args.job, this.providerAddress(job.market));
+    return this.send([await startSeatInstruction(this.program, { owner: this.wallet, job: args.job, service: this.serviceAddress(args.job), bid })]);
   }
 
   /** Closes an ended replica once its owner could claim (anyone may); the last one settles the lease. */
@@ -861,7 +899,10 @@ export class ComputeMarketClient {
    * crank share of the slash goes to `keeperToken` (stake mint; default: the associated account). */
   async failNoShow(args: { job: PublicKey; provider: PublicKey; keeperToken?: PublicKey }): Promise<string> {
     const { accounts, create } = await this.failAccounts(args.job, args.provider, args.keeperToken);
-    return this.send([...create, await failNoShowInstruction(this.program, accounts)]);
+    // A running lease's winner that did not start is a seat: the lease's terms give it up.
+    const job = await this.requireJob(args.job);
+    const seat = variantOf(job.kind) === "service" && variantOf(job.state) === "running";
+    return this.send([...create, await failNoShowInstruction(this.program, accounts, seat ? this.serviceAddress(args.job) : undefined)]);
   }
 
   /** Fails a winner that did not commit in time (slash, then reopen or refund); as `failNoShow`. */
@@ -992,12 +1033,14 @@ export class ComputeMarketClient {
     return orThrow(await this.fetchProvider(address), "provider", address);
   }
 
-  private async requireJob(address: PublicKey): Promise<JobAccount> {
+  /** The job at `address`, or a MissingAccountError naming it. */
+  async requireJob(address: PublicKey): Promise<JobAccount> {
     return orThrow(await this.fetchJob(address), "job", address, JOB_HINT);
   }
 }
 
 const DISPUTE_JOB_OFFSET = accountFieldOffset("Dispute", "job");
+const BID_JOB_OFFSET = accountFieldOffset("Bid", "job");
 const PROVIDER_MARKET_OFFSET = accountFieldOffset("Provider", "market");
 const CONFIG_HINT = "(run initializeConfig first)";
 const JOB_HINT = "(cancelled, settled or never posted?)";

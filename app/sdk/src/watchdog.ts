@@ -1,7 +1,7 @@
 // The consumer's side of a service lease, run off the main wallet: every pass it probes each
 // started replica, signs an acknowledgement up to the current slot for each healthy one and hands
 // it to the caller's delivery (the provider's endpoint, say), and ends a replica that stayed
-// unhealthy past the lease's grace. It reports a deposit that cannot pay one more period, so an
+// unhealthy past the lease's grace, asking for a replacement (a seat round other providers bid in). It reports a deposit that cannot pay one more period, so an
 // app can top it up before the replicas stop being paid. Browser-safe: probes use `fetch`.
 import type { Keypair, PublicKey } from "@solana/web3.js";
 import type { ComputeMarketClient } from "./client";
@@ -13,7 +13,7 @@ import { endReplicaInstruction } from "./instructions/services";
 export type WatchdogEvent =
   | { kind: "acknowledged"; provider: PublicKey; upToSlot: bigint }
   | { kind: "unhealthy"; provider: PublicKey; unhealthyForSlots: bigint }
-  | { kind: "ended"; provider: PublicKey; signature: string }
+  | { kind: "ended"; provider: PublicKey; signature: string; replaced: boolean }
   | { kind: "delivery-failed"; provider: PublicKey; error: unknown }
   | { kind: "low-balance"; escrowed: bigint; perPeriod: bigint }
   | { kind: "paused"; pausedSlot: bigint; pauseEndsSlot: bigint };
@@ -29,6 +29,8 @@ export interface WatchdogOptions {
   /** Hands an acknowledgement to the replica's provider. */
   deliver(ack: Acknowledgement): Promise<void>;
   onEvent?(event: WatchdogEvent): void;
+  /** Ask for a replacement when ending a replica (default: yes). */
+  replace?: boolean;
 }
 
 /** An HTTP health check: healthy when `url` answers `expectedStatus` within `timeoutMs`. */
@@ -57,13 +59,12 @@ export class ServiceWatchdog {
     // A paused lease still acknowledges (its seats are kept): the event says a top-up resumes it.
     if (service.pausedSlot > 0n) this.emit({ kind: "paused", pausedSlot: service.pausedSlot, pauseEndsSlot: service.pauseEndsSlot });
     const slot = BigInt(await client.provider.connection.getSlot("confirmed"));
-    const winners = job.auction.ranking.slice(0, Math.min(job.replication, job.auction.rankedCount));
+    // The replicas are the lease's started bids: the first round's winners and the seats filled since.
     let ratePerSlot = 0n;
-    for (const { provider } of winners) {
-      const bid = await client.fetchBid(client.bidAddress(jobAddress, provider));
-      if (!bid || variantOf(bid.status) !== "started" || bid.endedSlot !== 0n) continue;
+    for (const { account: bid } of await client.bidsOf(jobAddress)) {
+      if (bid.jobIncarnation !== job.incarnation || variantOf(bid.status) !== "started" || bid.endedSlot !== 0n) continue;
       ratePerSlot += bid.awardedPrice;
-      await this.watch(provider, job.incarnation, bid.startedSlot, slot, service.graceSlots);
+      await this.watch(bid.provider, job.incarnation, bid.startedSlot, slot, service.graceSlots);
     }
     const perPeriod = ratePerSlot * service.ackPeriodSlots;
     if (ratePerSlot > 0n && job.escrowed < perPeriod + job.crankFee) this.emit({ kind: "low-balance", escrowed: job.escrowed, perPeriod });
@@ -90,10 +91,12 @@ export class ServiceWatchdog {
 
   private async end(provider: PublicKey): Promise<void> {
     const { client, watchdog, job } = this.options;
-    const ix = await endReplicaInstruction(client.program, { signer: watchdog.publicKey, job, service: client.serviceAddress(job), bid: client.bidAddress(job, provider) });
-    const signature = await client.send([ix], [watchdog]);
+    const market = (await client.requireJob(job)).market;
+    const replace = this.options.replace ?? true;
+    const accounts = { signer: watchdog.publicKey, market, job, service: client.serviceAddress(job), bid: client.bidAddress(job, provider) };
+    const signature = await client.send([await endReplicaInstruction(client.program, accounts, replace)], [watchdog]);
     this.lastHealthy.delete(provider.toBase58());
-    this.emit({ kind: "ended", provider, signature });
+    this.emit({ kind: "ended", provider, signature, replaced: replace });
   }
 
   private emit(event: WatchdogEvent): void {

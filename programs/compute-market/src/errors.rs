@@ -165,6 +165,11 @@ program_errors! {
     DepositCoversPeriod = 6414 : "The deposit still pays one more period of every open replica at the highest rate: the lease runs on.",
     ServicePaused = 6415 : "The lease is already paused: a top-up through fund_service resumes it.",
     PauseExpired = 6416 : "The lease's pause has ended: its replicas ended with it, and only their close remains.",
+    NoSeatRound = 6417 : "No seat round is open on this lease: no replica was ended with a replacement asked for.",
+    ReplacementPending = 6418 : "The lease's last replica cannot close while a seat is being filled: the seat round's award, or its winner's start or no-show, comes first.",
+    TooManyReplacements = 6419 : "The lease has had as many replicas as it can count (255): no more replacements.",
+    ReplacementByOwner = 6420 : "Only the consumer or its watchdog may ask for a replacement; the owner ends its replica with notice.",
+    NotASeat = 6421 : "The bid is not an awarded seat of a running lease (the first round's winners use start_job).",
     // 6900–6999: arithmetic
     MathOverflow = 6900 : "An arithmetic operation overflowed.",
 }

@@ -381,3 +381,26 @@ crate::event! {
         pub balance: U64,
     }
 }
+
+crate::event! {
+    /// A replica was ended with a replacement asked for: its seat is up for bids until the round's deadline.
+    pub struct SeatRequested {
+        pub job: Address,
+        /// The provider whose replica the seat replaces.
+        pub replaced: Address,
+        /// Seats the round now replaces.
+        pub open_seats: u8,
+        pub bid_deadline_slot: U64,
+    }
+}
+
+crate::event! {
+    /// A seat round closed: its best bids won (each also a `WinnerSelected`), the other seats were given up.
+    pub struct SeatsAwarded {
+        pub job: Address,
+        pub awarded: u8,
+        pub dropped: u8,
+        /// The last slot the winners may start in.
+        pub start_deadline_slot: U64,
+    }
+}

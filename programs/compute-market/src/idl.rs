@@ -64,6 +64,8 @@ pub fn build() -> Value {
         named::<ServiceSettled>(&mut registry),
         named::<ServicePaused>(&mut registry),
         named::<ServiceResumed>(&mut registry),
+        named::<SeatRequested>(&mut registry),
+        named::<SeatsAwarded>(&mut registry),
     ];
     let errors: Vec<Value> = ErrorCode::ALL
         .iter()

@@ -152,7 +152,7 @@ program! {
     fund_service(FundServiceAccounts, FundServiceArgs),
     /// Pays a replica for the time the service's watchdog acknowledged (Ed25519, verified just before).
     claim_service(ClaimServiceAccounts, ClaimServiceArgs),
-    /// Ends a replica: at once by the consumer or its watchdog, with a period's notice by its owner.
+    /// Ends a replica: at once by the consumer or its watchdog (optionally asking for a replacement), with a period's notice by its owner.
     end_replica(EndReplicaAccounts, EndReplicaArgs),
     /// Releases an ended replica once its owner could claim; the last one settles the lease.
     close_replica(CloseReplicaAccounts, CloseReplicaArgs),
@@ -160,6 +160,12 @@ program! {
     close_service(CloseServiceAccounts, CloseServiceArgs),
     /// Pauses a running lease whose deposit cannot pay one more period; a top-up resumes it.
     pause_service(PauseServiceAccounts, PauseServiceArgs),
+    /// Bids for a seat of a running lease while its seat round is open.
+    bid_seat(BidSeatAccounts, BidSeatArgs),
+    /// Closes a lease's seat round: its best bids win the seats.
+    award_seat(AwardSeatAccounts, AwardSeatArgs),
+    /// A seat winner acknowledges its award and becomes one of the lease's replicas.
+    start_seat(StartSeatAccounts, StartSeatArgs),
 }
 
 /// Dispatches an instruction and logs a failing instruction's error by name. Always inlined

@@ -301,7 +301,7 @@ describe("end_replica and close_replica", () => {
     await expectProgramError(stranger.client.endReplica({ job: lease.job, provider: lease.providers[0].provider }), "NotServiceParty");
     assertNothingMoved(lease.env, before);
     // The watchdog key signs (the consumer's wallet pays the fee).
-    const ix = await endReplicaInstruction(lease.consumer.client.program, { signer: lease.watchdog.publicKey, job: lease.job, service: lease.service, bid: bidOf(lease, 0) });
+    const ix = await endReplicaInstruction(lease.consumer.client.program, { signer: lease.watchdog.publicKey, market: lease.market, job: lease.job, service: lease.service, bid: bidOf(lease, 0) });
     const now = lease.env.ledger.slot;
     await sendInstructions(lease.consumer.provider, [ix], [lease.watchdog]);
     assert.equal((await lease.consumer.client.fetchBid(bidOf(lease, 0)))!.endedSlot, now);

@@ -2764,7 +2764,7 @@ export type ComputeMarket = {
     {
       "name": "endReplica",
       "docs": [
-        "Ends a replica: at once by the consumer or its watchdog, with a period's notice by its owner."
+        "Ends a replica: at once by the consumer or its watchdog (optionally asking for a replacement), with a period's notice by its owner."
       ],
       "discriminator": [
         158,
@@ -2785,6 +2785,12 @@ export type ComputeMarket = {
           "signer": true
         },
         {
+          "name": "market",
+          "docs": [
+            "The service's market (the seat round's bid window)."
+          ]
+        },
+        {
           "name": "job",
           "docs": [
             "The service's job."
@@ -2793,8 +2799,9 @@ export type ComputeMarket = {
         {
           "name": "service",
           "docs": [
-            "The service's terms."
-          ]
+            "The service's terms; a replacement opens its seat round."
+          ],
+          "writable": true
         },
         {
           "name": "bid",
@@ -2804,7 +2811,15 @@ export type ComputeMarket = {
           "writable": true
         }
       ],
-      "args": []
+      "args": [
+        {
+          "name": "replace",
+          "docs": [
+            "Put the seat up for a replacement (the consumer or the watchdog only)."
+          ],
+          "type": "bool"
+        }
+      ]
     },
     {
       "name": "closeReplica",
@@ -2983,6 +2998,171 @@ export type ComputeMarket = {
           "name": "service",
           "docs": [
             "The service's terms, paused here."
+          ],
+          "writable": true
+        }
+      ],
+      "args": []
+    },
+    {
+      "name": "bidSeat",
+      "docs": [
+        "Bids for a seat of a running lease while its seat round is open."
+      ],
+      "discriminator": [
+        233,
+        24,
+        242,
+        223,
+        141,
+        82,
+        139,
+        71
+      ],
+      "accounts": [
+        {
+          "name": "owner",
+          "docs": [
+            "The provider's owner; pays the bid's rent."
+          ],
+          "writable": true,
+          "signer": true
+        },
+        {
+          "name": "provider",
+          "docs": [
+            "The bidding provider; its stake is locked."
+          ],
+          "writable": true
+        },
+        {
+          "name": "market",
+          "docs": [
+            "The lease's market."
+          ]
+        },
+        {
+          "name": "job",
+          "docs": [
+            "The lease's job."
+          ],
+          "writable": true
+        },
+        {
+          "name": "service",
+          "docs": [
+            "The lease's terms, which hold the seat round."
+          ]
+        },
+        {
+          "name": "bid",
+          "docs": [
+            "The bid PDA `[\"bid\", job, provider]`, created here."
+          ],
+          "writable": true
+        },
+        {
+          "name": "systemProgram",
+          "address": "11111111111111111111111111111111"
+        }
+      ],
+      "args": [
+        {
+          "name": "price",
+          "docs": [
+            "The rate asked per slot, at most the lease's highest."
+          ],
+          "type": "u64"
+        }
+      ]
+    },
+    {
+      "name": "awardSeat",
+      "docs": [
+        "Closes a lease's seat round: its best bids win the seats."
+      ],
+      "discriminator": [
+        65,
+        143,
+        151,
+        184,
+        135,
+        144,
+        102,
+        187
+      ],
+      "accounts": [
+        {
+          "name": "cranker",
+          "docs": [
+            "Whoever cranks the award."
+          ],
+          "signer": true
+        },
+        {
+          "name": "market",
+          "docs": [
+            "The lease's market, whose average price is updated."
+          ],
+          "writable": true
+        },
+        {
+          "name": "job",
+          "docs": [
+            "The lease's job, whose ranking holds the round's bids."
+          ],
+          "writable": true
+        },
+        {
+          "name": "service",
+          "docs": [
+            "The lease's terms, which hold the seat round."
+          ],
+          "writable": true
+        }
+      ],
+      "args": []
+    },
+    {
+      "name": "startSeat",
+      "docs": [
+        "A seat winner acknowledges its award and becomes one of the lease's replicas."
+      ],
+      "discriminator": [
+        156,
+        190,
+        187,
+        236,
+        248,
+        106,
+        125,
+        50
+      ],
+      "accounts": [
+        {
+          "name": "owner",
+          "docs": [
+            "The seat winner's owner."
+          ],
+          "signer": true
+        },
+        {
+          "name": "job",
+          "docs": [
+            "The lease's job."
+          ]
+        },
+        {
+          "name": "service",
+          "docs": [
+            "The lease's terms, which count the seat as filled."
+          ],
+          "writable": true
+        },
+        {
+          "name": "bid",
+          "docs": [
+            "The winning seat bid."
           ],
           "writable": true
         }
@@ -3577,6 +3757,32 @@ export type ComputeMarket = {
         244,
         23
       ]
+    },
+    {
+      "name": "seatRequested",
+      "discriminator": [
+        240,
+        43,
+        135,
+        28,
+        177,
+        98,
+        44,
+        209
+      ]
+    },
+    {
+      "name": "seatsAwarded",
+      "discriminator": [
+        94,
+        211,
+        199,
+        95,
+        202,
+        254,
+        88,
+        246
+      ]
     }
   ],
   "errors": [
@@ -4144,6 +4350,31 @@ export type ComputeMarket = {
       "code": 6416,
       "name": "pauseExpired",
       "msg": "The lease's pause has ended: its replicas ended with it, and only their close remains."
+    },
+    {
+      "code": 6417,
+      "name": "noSeatRound",
+      "msg": "No seat round is open on this lease: no replica was ended with a replacement asked for."
+    },
+    {
+      "code": 6418,
+      "name": "replacementPending",
+      "msg": "The lease's last replica cannot close while a seat is being filled: the seat round's award, or its winner's start or no-show, comes first."
+    },
+    {
+      "code": 6419,
+      "name": "tooManyReplacements",
+      "msg": "The lease has had as many replicas as it can count (255): no more replacements."
+    },
+    {
+      "code": 6420,
+      "name": "replacementByOwner",
+      "msg": "Only the consumer or its watchdog may ask for a replacement; the owner ends its replica with notice."
+    },
+    {
+      "code": 6421,
+      "name": "notASeat",
+      "msg": "The bid is not an awarded seat of a running lease (the first round's winners use start_job)."
     },
     {
       "code": 6900,
@@ -5939,6 +6170,34 @@ export type ComputeMarket = {
             "type": "u64"
           },
           {
+            "name": "seatDeadlineSlot",
+            "docs": [
+              "The last slot of the open seat round's bidding; zero when no round is open."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "openSeats",
+            "docs": [
+              "Seats the open round replaces (replicas ended with a replacement asked for)."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "seatsStarting",
+            "docs": [
+              "Seats awarded whose winner has not started yet."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "seatsFilled",
+            "docs": [
+              "Seat winners that started: the lease's replicas beyond its first `replication`."
+            ],
+            "type": "u8"
+          },
+          {
             "name": "reserved",
             "docs": [
               "Space for fields added by later versions."
@@ -5946,7 +6205,7 @@ export type ComputeMarket = {
             "type": {
               "array": [
                 "u8",
-                15
+                4
               ]
             }
           }
@@ -7009,6 +7268,69 @@ export type ComputeMarket = {
           },
           {
             "name": "balance",
+            "type": "u64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "seatRequested",
+      "docs": [
+        "A replica was ended with a replacement asked for: its seat is up for bids until the round's deadline."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "job",
+            "type": "pubkey"
+          },
+          {
+            "name": "replaced",
+            "docs": [
+              "The provider whose replica the seat replaces."
+            ],
+            "type": "pubkey"
+          },
+          {
+            "name": "openSeats",
+            "docs": [
+              "Seats the round now replaces."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "bidDeadlineSlot",
+            "type": "u64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "seatsAwarded",
+      "docs": [
+        "A seat round closed: its best bids won (each also a `WinnerSelected`), the other seats were given up."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "job",
+            "type": "pubkey"
+          },
+          {
+            "name": "awarded",
+            "type": "u8"
+          },
+          {
+            "name": "dropped",
+            "type": "u8"
+          },
+          {
+            "name": "startDeadlineSlot",
+            "docs": [
+              "The last slot the winners may start in."
+            ],
             "type": "u64"
           }
         ]

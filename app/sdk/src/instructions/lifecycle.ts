@@ -157,8 +157,13 @@ export function expireJobInstruction(program: Program<ComputeMarket>, accounts: 
   return program.methods.expireJob().accountsPartial(accounts).instruction();
 }
 
-export function failNoShowInstruction(program: Program<ComputeMarket>, accounts: FailWinnerAccounts): Promise<TransactionInstruction> {
-  return program.methods.failNoShow().accountsPartial(accounts).instruction();
+/** A lease's seat winner passes the lease's terms (`service`): its seat is given up, the lease runs on. */
+export function failNoShowInstruction(program: Program<ComputeMarket>, accounts: FailWinnerAccounts, service?: PublicKey): Promise<TransactionInstruction> {
+  return program.methods
+    .failNoShow()
+    .accountsPartial(accounts)
+    .remainingAccounts(service ? [writable(service)] : [])
+    .instruction();
 }
 
 export function failTimeoutInstruction(program: Program<ComputeMarket>, accounts: FailWinnerAccounts): Promise<TransactionInstruction> {

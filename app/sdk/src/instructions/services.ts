@@ -1,5 +1,6 @@
 // Builds the service lease instructions: post, fund, claim (after its Ed25519 verification),
-// end and close a replica, close a dead job's terms.
+// end and close a replica, close a dead job's terms, and the seat round that replaces an ended
+// replica (bid for a seat, award the round, start a won seat).
 import type { Program } from "@coral-xyz/anchor";
 import { PublicKey, SYSVAR_INSTRUCTIONS_PUBKEY, type TransactionInstruction } from "@solana/web3.js";
 import type { ComputeMarket } from "../generated/compute_market";
@@ -69,6 +70,7 @@ export interface ClaimServiceAccounts {
 
 export interface EndReplicaAccounts {
   signer: PublicKey;
+  market: PublicKey;
   job: PublicKey;
   service: PublicKey;
   bid: PublicKey;
@@ -124,8 +126,50 @@ export function claimServiceInstruction(program: Program<ComputeMarket>, upToSlo
     .instruction();
 }
 
-export function endReplicaInstruction(program: Program<ComputeMarket>, accounts: EndReplicaAccounts): Promise<TransactionInstruction> {
-  return program.methods.endReplica().accountsPartial(accounts).instruction();
+/** `replace` puts the seat up for a replacement (the consumer or the watchdog only). */
+export function endReplicaInstruction(program: Program<ComputeMarket>, accounts: EndReplicaAccounts, replace = false): Promise<TransactionInstruction> {
+  return program.methods.endReplica(replace).accountsPartial(accounts).instruction();
+}
+
+export interface BidSeatAccounts {
+  owner: PublicKey;
+  provider: PublicKey;
+  market: PublicKey;
+  job: PublicKey;
+  service: PublicKey;
+  bid: PublicKey;
+}
+
+export interface AwardSeatAccounts {
+  cranker: PublicKey;
+  market: PublicKey;
+  job: PublicKey;
+  service: PublicKey;
+}
+
+export interface StartSeatAccounts {
+  owner: PublicKey;
+  job: PublicKey;
+  service: PublicKey;
+  bid: PublicKey;
+}
+
+/** An open bid of `price` per slot for a seat of a running lease. */
+export function bidSeatInstruction(program: Program<ComputeMarket>, price: bigint, accounts: BidSeatAccounts): Promise<TransactionInstruction> {
+  return program.methods.bidSeat(u64(price, "price")).accountsPartial(accounts).instruction();
+}
+
+/** Closes the seat round; `winningBids` are the round's best ranked bids, best first. */
+export function awardSeatInstruction(program: Program<ComputeMarket>, accounts: AwardSeatAccounts, winningBids: PublicKey[]): Promise<TransactionInstruction> {
+  return program.methods
+    .awardSeat()
+    .accountsPartial(accounts)
+    .remainingAccounts(winningBids.map((pubkey) => ({ pubkey, isSigner: false, isWritable: true })))
+    .instruction();
+}
+
+export function startSeatInstruction(program: Program<ComputeMarket>, accounts: StartSeatAccounts): Promise<TransactionInstruction> {
+  return program.methods.startSeat().accountsPartial(accounts).instruction();
 }
 
 export function closeReplicaInstruction(program: Program<ComputeMarket>, accounts: CloseReplicaAccounts): Promise<TransactionInstruction> {

@@ -1,7 +1,7 @@
 //! `close_replica`: anyone closes a replica that ended (by `end_replica`, or at the lease's
 //! longest term) once its owner claimed everything up to the end or had one period to: the
-//! owner's stake lock is released and the bid's rent returned. The job's last replica settles
-//! the lease: the keeper takes the crank fee, the consumer every other token left in the
+//! owner's stake lock is released and the bid's rent returned. The job's last replica (of the
+//! first round's and the seats' that started) settles the lease, once no seat is being filled: the keeper takes the crank fee, the consumer every other token left in the
 //! escrow and the rent of the job, the escrow and the terms.
 
 use crate::accounts::{load, load_mut, parse_args, Context};
@@ -87,8 +87,8 @@ pub fn process(ctx: &Context) -> Result<()> {
         provider.invariant()?;
         job.auction.remove(&bid.provider);
         job.record_bid_withdrawn();
+        let last = service.closing_settles(job.replication)?;
         service.closed_replicas = service.closed_replicas.safe_add(1)?;
-        let last = service.closed_replicas >= job.replication;
         service.invariant()?;
         job.invariant()?;
         (last, job.crank_fee.get(), job.payment_mint, JobSeeds::of(&job), bid.provider)

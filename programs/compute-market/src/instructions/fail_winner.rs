@@ -2,7 +2,9 @@
 //! the market's rate (a share to the consumer, the keeper's crank share and the rest to the
 //! treasury, all in the stake mint), its bid is closed, and once every winner is accounted for the
 //! job follows the consumer's failure policy: bidding reopens, or the consumer is refunded in
-//! full. The failed provider pays for the crank, never the consumer.
+//! full. The failed provider pays for the crank, never the consumer. A lease's seat winner that
+//! did not start is failed by `fail_no_show` too, with the lease's terms as the one remaining
+//! account: its seat is given up and the lease runs on with its other replicas.
 
 use crate::accounts::{load, load_mut, Context};
 use crate::constants::FAIL_CRANK_SHARE_BPS;
@@ -13,7 +15,7 @@ use crate::math::{bps_of, SafeMath};
 use crate::pda::close_program_account;
 use crate::runtime::current_slot;
 use crate::state::seeds::{JobSeeds, ProviderSeeds};
-use crate::state::{Bid, BidStatus, Config, FailurePolicy, Job, JobState, Market, Provider};
+use crate::state::{Bid, BidStatus, Config, FailurePolicy, Job, JobState, Market, Provider, Service};
 use crate::token::{close_vault, expect_token_account, transfer, TOKEN_PROGRAM_ID};
 use pinocchio::cpi::Signer;
 use pinocchio::Address;
@@ -86,21 +88,38 @@ fn validate(ix: &FailWinnerAccounts, config: &Config, job: &Job, bid: &Bid, prov
     expect_token_account(&ix.treasury_stake_token, &provider.stake_mint, &config.treasury).map(|_| ())
 }
 
-/// The deadline and the bid's step must match the crank.
+/// The deadline and the bid's step must match the crank; returns whether the bid is a seat.
 #[inline(always)]
-fn check_missed(job: &Job, bid: &Bid, miss: Miss, now: u64) -> Result<()> {
+fn check_missed(job: &Job, bid: &Bid, miss: Miss, now: u64) -> Result<bool> {
     require(bid.holds_award(job)?, ErrorCode::NotAssignedWinner)?;
     let status = bid.status()?;
     match miss {
+        Miss::NoShow if job.is_seat_award(bid.awarded_slot.get())? => {
+            job.check_seat_no_show(bid.awarded_slot.get(), now)?;
+            require(status == BidStatus::Won, ErrorCode::NotAssignedWinner)?;
+            Ok(true)
+        }
         Miss::NoShow => {
             job.check_no_show(now)?;
-            require(status == BidStatus::Won, ErrorCode::NotAssignedWinner)
+            require(status == BidStatus::Won, ErrorCode::NotAssignedWinner)?;
+            Ok(false)
         }
         Miss::Timeout => {
             job.check_timeout(now)?;
-            require(status != BidStatus::Committed, ErrorCode::NotAssignedWinner)
+            require(status != BidStatus::Committed, ErrorCode::NotAssignedWinner)?;
+            Ok(false)
         }
     }
+}
+
+/// A seat winner's no-show gives its seat up on the lease's terms, passed after the accounts.
+#[inline(always)]
+fn give_up_seat(ctx: &Context, ix: &FailWinnerAccounts, job: &Job) -> Result<()> {
+    let mut service_view = *ctx.accounts.get(FailWinnerAccounts::COUNT).ok_or(ErrorCode::NotEnoughAccounts)?;
+    let mut service = load_mut::<Service>(&mut service_view, ctx.program_id)?;
+    require(service.job == *ix.job.address() && service.of_incarnation(job.incarnation.get()), ErrorCode::ServiceMismatch)?;
+    service.record_seat_no_show()?;
+    service.invariant()
 }
 
 #[inline(always)]
@@ -127,7 +146,7 @@ pub fn process(ctx: &Context, miss: Miss) -> Result<()> {
         let mut provider = load_mut::<Provider>(&mut provider_view, program_id)?;
         let bid = load::<Bid>(&ix.bid, program_id)?;
         validate(&ix, &config, &job, &bid, &provider)?;
-        check_missed(&job, &bid, miss, now)?;
+        let seat = check_missed(&job, &bid, miss, now)?;
         let slash = slash_split(bid.locked.get(), &market, miss)?;
         provider.slash(slash.total)?;
         provider.unlock(slash.released)?;
@@ -135,7 +154,11 @@ pub fn process(ctx: &Context, miss: Miss) -> Result<()> {
         provider.invariant()?;
         job.auction.remove(&bid.provider);
         job.record_bid_withdrawn();
-        let settled = job.record_failure(miss == Miss::Timeout)?;
+        if seat {
+            give_up_seat(ctx, &ix, &job)?;
+        }
+        // A seat's no-show leaves the lease running: no failure policy applies.
+        let settled = !seat && job.record_failure(miss == Miss::Timeout)?;
         let policy = job.on_failure.get().ok_or(ErrorCode::InvalidAccountData)?;
         if settled && policy == FailurePolicy::Reopen {
             job.reopen(now, market.params.bid_window_slots.get(), market.params.reveal_window_slots.get())?;

@@ -11,6 +11,7 @@ use crate::state::job::bid_lock;
 use crate::state::seeds::BidSeeds;
 use crate::state::{Bid, BidStatus, Job, Market, Provider, RankedBid};
 use pinocchio::cpi::Signer;
+use pinocchio::{AccountView, Address};
 
 crate::pod_struct! {
     /// Arguments of `place_bid`.
@@ -65,38 +66,58 @@ pub fn process(ctx: &Context) -> Result<()> {
     let market = load::<Market>(&ix.market, program_id)?;
     let mut job = load_mut::<Job>(&mut job_view, program_id)?;
     validate(&ix, &provider, &market, &job, args, now)?;
+    let placed = NewBid { owner: &ix.owner, provider: &ix.provider, job: &ix.job, bid: &ix.bid, price: args.price, commitment: args.commitment, program_id, now };
+    placed.create(&mut provider, &market, &mut job)
+}
 
-    let mut bid_seeds = BidSeeds::new(ix.job.address(), ix.provider.address());
-    let bump = bid_seeds.expect(&ix.bid, program_id)?;
-    create_pda_account(&ix.owner, &ix.bid, Bid::LEN, program_id, Signer::from(&bid_seeds.signer()))?;
+/// A bid to create: what `place_bid` and `bid_seat` share once each checked its own rules.
+pub struct NewBid<'a> {
+    pub owner: &'a AccountView,
+    pub provider: &'a AccountView,
+    pub job: &'a AccountView,
+    pub bid: &'a AccountView,
+    pub price: U64,
+    pub commitment: [u8; 32],
+    pub program_id: &'a Address,
+    pub now: u64,
+}
 
-    let mode = job.mode.get().ok_or(ErrorCode::InvalidAccountData)?;
-    let lock = bid_lock(mode, market.params.job_stake_lock.get())?;
-    provider.lock(lock)?;
-    provider.invariant()?;
+impl NewBid<'_> {
+    /// Creates the bid PDA, takes the provider's stake lock and ranks an open bid.
+    pub fn create(&self, provider: &mut Provider, market: &Market, job: &mut Job) -> Result<()> {
+        let (program_id, now) = (self.program_id, self.now);
+        let mut bid_seeds = BidSeeds::new(self.job.address(), self.provider.address());
+        let bump = bid_seeds.expect(self.bid, program_id)?;
+        create_pda_account(self.owner, self.bid, Bid::LEN, program_id, Signer::from(&bid_seeds.signer()))?;
 
-    let sealed = job.sealed.get();
-    let mut bid_view = ix.bid;
-    let mut bid = init::<Bid>(&mut bid_view)?;
-    bid.bump = bump;
-    bid.status = Stored::new(if sealed { BidStatus::Sealed } else { BidStatus::Active });
-    bid.job = *ix.job.address();
-    bid.provider = *ix.provider.address();
-    bid.owner = provider.owner;
-    bid.price = args.price;
-    bid.commitment = args.commitment;
-    bid.placed_slot = U64::new(now);
-    bid.reveal_by_slot = job.reveal_deadline_slot;
-    bid.locked = U64::new(lock);
-    bid.job_incarnation = job.incarnation;
+        let mode = job.mode.get().ok_or(ErrorCode::InvalidAccountData)?;
+        let lock = bid_lock(mode, market.params.job_stake_lock.get())?;
+        provider.lock(lock)?;
+        provider.invariant()?;
 
-    job.record_bid_placed();
-    if !sealed {
-        job.auction.insert(RankedBid { provider: bid.provider, price: args.price, score: U64::new(provider.score()), slot: U64::new(now) });
+        let sealed = self.commitment != [0u8; 32];
+        let mut bid_view = *self.bid;
+        let mut bid = init::<Bid>(&mut bid_view)?;
+        bid.bump = bump;
+        bid.status = Stored::new(if sealed { BidStatus::Sealed } else { BidStatus::Active });
+        bid.job = *self.job.address();
+        bid.provider = *self.provider.address();
+        bid.owner = provider.owner;
+        bid.price = self.price;
+        bid.commitment = self.commitment;
+        bid.placed_slot = U64::new(now);
+        bid.reveal_by_slot = job.reveal_deadline_slot;
+        bid.locked = U64::new(lock);
+        bid.job_incarnation = job.incarnation;
+
+        job.record_bid_placed();
+        if !sealed {
+            job.auction.insert(RankedBid { provider: bid.provider, price: self.price, score: U64::new(provider.score()), slot: U64::new(now) });
+        }
+        job.invariant()?;
+        bid.invariant()?;
+
+        BidPlaced { job: bid.job, provider: bid.provider, bid: *self.bid.address(), price: self.price, sealed: Bool::new(sealed) }.emit();
+        Ok(())
     }
-    job.invariant()?;
-    bid.invariant()?;
-
-    BidPlaced { job: bid.job, provider: bid.provider, bid: *ix.bid.address(), price: args.price, sealed: Bool::new(sealed) }.emit();
-    Ok(())
 }

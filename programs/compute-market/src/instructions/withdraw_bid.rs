@@ -71,15 +71,16 @@ fn forfeit(bid: &Bid, market: &Market, bidding_closed: bool, now: u64) -> Result
 }
 
 /// While the bid's job lives: a winner cannot leave, nor a refuted bid (`finalize` needs it, or
-/// the job's open games do), nor a ranked bid of an open auction. Returns whether the job's
+/// the job's open games do), nor a ranked bid of an open auction or of a lease's open seat
+/// round. Returns whether the job's
 /// bidding is over.
 #[inline(always)]
 fn check_job(job: &Job, bid: &Bid, now: u64) -> Result<bool> {
     let bound = bid.holds_award(job)? || bid.refuted_in(job)? || bid.awaits_games_in(job)?;
     require(!bound, ErrorCode::BidHoldsAward)?;
-    let open = job.state()? == JobState::Open;
-    let ranked_and_open = open && job.auction.position_of(&bid.provider).is_some();
+    let ranked_and_open = job.awards_ranked()? && job.auction.position_of(&bid.provider).is_some();
     require(!ranked_and_open, ErrorCode::BidIsRanked)?;
+    let open = job.state()? == JobState::Open;
     Ok(!open || now > job.bid_deadline_slot.get())
 }
 

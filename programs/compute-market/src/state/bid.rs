@@ -4,7 +4,7 @@
 use crate::errors::{require, ErrorCode, Result};
 use crate::layout::{Stored, U64};
 use crate::runtime::sha256;
-use crate::state::{Job, JobState};
+use crate::state::{Job, JobKind, JobState};
 use pinocchio::Address;
 
 crate::byte_enum! {
@@ -123,10 +123,13 @@ impl Bid {
     }
 
     /// Whether the bid holds the job's current award (won, started or committed in this round).
+    /// A lease's seats are awarded after its first round, each in its own slot: they hold theirs.
     pub fn holds_award(&self, job: &Job) -> Result<bool> {
         let assigned = matches!(self.status()?, BidStatus::Won | BidStatus::Started | BidStatus::Committed);
         let running = matches!(job.state()?, JobState::Awarded | JobState::Running | JobState::Committed);
-        Ok(assigned && running && self.of_incarnation(job) && self.awarded_slot.get() == job.progress.awarded_slot.get())
+        let round = job.progress.awarded_slot.get();
+        let this_round = self.awarded_slot.get() == round || (job.kind()? == JobKind::Service && self.awarded_slot.get() > round);
+        Ok(assigned && running && self.of_incarnation(job) && this_round)
     }
 
     /// Whether a referee game of this round refuted the bid: it stays bound to the job (unpaid,

@@ -200,6 +200,14 @@ impl Auction {
         }
     }
 
+    /// Empties the ranking; the bids stay (and count in `bid_count`), none of them ranked.
+    pub fn clear(&mut self) {
+        for entry in self.ranking.iter_mut() {
+            *entry = RankedBid { provider: Address::new_from_array([0; 32]), price: U64::new(0), score: U64::new(0), slot: U64::new(0) };
+        }
+        self.ranked_count = 0;
+    }
+
     /// Removes the provider's entry, if ranked, closing the gap.
     pub fn remove(&mut self, provider: &Address) {
         let Some(at) = self.position_of(provider) else { return };
@@ -462,8 +470,44 @@ impl Job {
         self.progress.started = self.progress.started.safe_add(1)?;
         if self.progress.started as usize == self.winners() {
             self.state.set(JobState::Running);
+            // A running lease ranks only the bids of its open seat round, so a losing bid of the
+            // first auction is free to leave while a seat bid binds until its round's award.
+            if self.kind()? == JobKind::Service {
+                self.auction.clear();
+            }
         }
         Ok(())
+    }
+
+    /// Whether the job can still award its ranked bids, which therefore may not leave: an open
+    /// auction, or a running lease (whose ranking is its seat round's).
+    pub fn awards_ranked(&self) -> Result<bool> {
+        let state = self.state()?;
+        Ok(state == JobState::Open || (state == JobState::Running && self.kind()? == JobKind::Service))
+    }
+
+    /// Whether `awarded_slot` is a seat's award on this running lease (after its first award).
+    pub fn is_seat_award(&self, awarded_slot: u64) -> Result<bool> {
+        Ok(self.kind()? == JobKind::Service && self.state()? == JobState::Running && awarded_slot > self.progress.awarded_slot.get())
+    }
+
+    /// The last slot a seat awarded at `awarded_slot` may start in: the lease's own start window
+    /// counted from the seat's award.
+    pub fn seat_start_deadline(&self, awarded_slot: u64) -> Result<u64> {
+        let window = self.progress.start_deadline_slot.get().safe_sub(self.progress.awarded_slot.get())?;
+        awarded_slot.safe_add(window)
+    }
+
+    /// A seat winner acknowledges its award within its start window.
+    pub fn check_seat_start(&self, awarded_slot: u64, now: u64) -> Result<()> {
+        require(self.is_seat_award(awarded_slot)?, ErrorCode::NotASeat)?;
+        require(now <= self.seat_start_deadline(awarded_slot)?, ErrorCode::StartWindowClosed)
+    }
+
+    /// A seat winner that has not started by its start deadline can be failed.
+    pub fn check_seat_no_show(&self, awarded_slot: u64, now: u64) -> Result<()> {
+        require(self.is_seat_award(awarded_slot)?, ErrorCode::NotASeat)?;
+        require(now > self.seat_start_deadline(awarded_slot)?, ErrorCode::DeadlineNotReached)
     }
 
     /// A winner committed in time; when all have, the challenge window opens.

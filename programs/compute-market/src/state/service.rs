@@ -1,7 +1,8 @@
 //! `Service`: the terms of a service lease, at `["service", job]` beside its job. The job holds
 //! the auction, the winners and the deposit (its escrow); this account holds what only a service
 //! has: the watchdog key whose acknowledgements are the only claim to payment, the
-//! acknowledgement period, and how many replicas are still to be settled.
+//! acknowledgement period, how many replicas are still to be settled, and the seat round that
+//! replaces an ended replica (its best bids are ranked on the job, as in the first auction).
 
 use crate::errors::{require, ErrorCode, Result};
 use crate::layout::U64;
@@ -42,8 +43,16 @@ crate::account! {
         pub paused_slot: U64,
         /// While paused: the last slot of every replica unless a top-up resumes the lease first.
         pub pause_ends_slot: U64,
+        /// The last slot of the open seat round's bidding; zero when no round is open.
+        pub seat_deadline_slot: U64,
+        /// Seats the open round replaces (replicas ended with a replacement asked for).
+        pub open_seats: u8,
+        /// Seats awarded whose winner has not started yet.
+        pub seats_starting: u8,
+        /// Seat winners that started: the lease's replicas beyond its first `replication`.
+        pub seats_filled: u8,
         /// Space for fields added by later versions.
-        pub reserved: [u8; 15],
+        pub reserved: [u8; 4],
     }
 }
 
@@ -74,7 +83,7 @@ pub fn min_deposit(max_rate: u64, replicas: u8, period: u64, fee_bps: u16, crank
 /// at the lease's highest rate, with fees and the settlement's crank fee: the test a live
 /// lease must pass, the same one its first deposit passed.
 pub fn covers_a_period(balance: u64, job: &Job, service: &Service) -> Result<bool> {
-    let open = job.replication.saturating_sub(service.closed_replicas);
+    let open = service.replicas_to_pay(job.replication);
     let needed = min_deposit(job.max_price.get(), open, service.ack_period_slots.get(), job.protocol_fee_bps.get(), job.crank_fee.get())?;
     Ok(balance >= needed)
 }
@@ -143,11 +152,78 @@ impl Service {
         until.safe_sub(from)
     }
 
+    /// Every replica the lease ever started: the first round's and the seats' that started.
+    pub fn replicas(&self, replication: u8) -> u16 {
+        replication as u16 + self.seats_filled as u16
+    }
+
+    /// The replicas still to be paid: those started and not closed, and seats about to start.
+    pub fn replicas_to_pay(&self, replication: u8) -> u8 {
+        let open = self.replicas(replication).saturating_sub(self.closed_replicas as u16) + self.seats_starting as u16;
+        open.min(u8::MAX as u16) as u8
+    }
+
+    /// Whether closing one more replica closes the lease's last one (which settles the lease).
+    /// It may not while a seat is being filled: the lease would settle under its new replica.
+    pub fn closing_settles(&self, replication: u8) -> Result<bool> {
+        let last = self.closed_replicas as u16 + 1 >= self.replicas(replication);
+        require(!last || (self.open_seats == 0 && self.seats_starting == 0), ErrorCode::ReplacementPending)?;
+        Ok(last)
+    }
+
+    /// A replica was ended with a replacement asked for: its seat joins the open round, or opens
+    /// one whose bidding lasts `bid_window` slots. A paused lease fills no seat, and the counts
+    /// stay within a byte.
+    pub fn request_seat(&mut self, now: u64, bid_window: u64, replication: u8) -> Result<()> {
+        require(!self.is_paused(), ErrorCode::ServicePaused)?;
+        let assigned = self.replicas(replication) + self.seats_starting as u16 + self.open_seats as u16;
+        require(assigned < u8::MAX as u16, ErrorCode::TooManyReplacements)?;
+        if self.open_seats == 0 {
+            self.seat_deadline_slot.set(now.safe_add(bid_window)?);
+        }
+        self.open_seats = self.open_seats.safe_add(1)?;
+        Ok(())
+    }
+
+    /// Seat bids are taken while a round is open, up to its deadline, on a live lease.
+    pub fn check_seat_bidding(&self, now: u64) -> Result<()> {
+        require(self.open_seats > 0, ErrorCode::NoSeatRound)?;
+        require(!self.is_paused(), ErrorCode::ServicePaused)?;
+        require(now <= self.seat_deadline_slot.get(), ErrorCode::BiddingClosed)
+    }
+
+    /// Closes the open round after its deadline with `ranked` bids ranked: returns how many seats
+    /// are awarded (none while paused); the others are given up.
+    pub fn award_seats(&mut self, now: u64, ranked: usize) -> Result<u8> {
+        require(self.open_seats > 0, ErrorCode::NoSeatRound)?;
+        require(now > self.seat_deadline_slot.get(), ErrorCode::AuctionStillOpen)?;
+        let awarded = if self.is_paused() { 0 } else { (self.open_seats as usize).min(ranked) as u8 };
+        self.seats_starting = self.seats_starting.safe_add(awarded)?;
+        self.open_seats = 0;
+        self.seat_deadline_slot.set(0);
+        Ok(awarded)
+    }
+
+    /// A seat winner started: it is one of the lease's replicas now.
+    pub fn record_seat_start(&mut self) -> Result<()> {
+        self.seats_starting = self.seats_starting.safe_sub(1)?;
+        self.seats_filled = self.seats_filled.safe_add(1)?;
+        Ok(())
+    }
+
+    /// A seat winner did not start in time: its seat is given up.
+    pub fn record_seat_no_show(&mut self) -> Result<()> {
+        self.seats_starting = self.seats_starting.safe_sub(1)?;
+        Ok(())
+    }
+
     pub fn invariant(&self) -> Result<()> {
         let period = self.ack_period_slots.get();
+        // A round is open exactly while it has a deadline.
+        let round_ok = (self.open_seats > 0) == (self.seat_deadline_slot.get() > 0);
         // A pause always has an end, and only a pause has one.
         let pause_ok = self.is_paused() == (self.pause_ends_slot.get() > 0) && self.pause_ends_slot.get() >= self.paused_slot.get();
-        require(self.job_incarnation.get() > 0 && period > 0 && period <= MAX_ACK_PERIOD_SLOTS && pause_ok, ErrorCode::InvalidAccountData)
+        require(self.job_incarnation.get() > 0 && period > 0 && period <= MAX_ACK_PERIOD_SLOTS && pause_ok && round_ok, ErrorCode::InvalidAccountData)
     }
 }
 
@@ -210,6 +286,70 @@ mod tests {
         // A closed replica needs no more periods.
         service.closed_replicas = 1;
         assert!(covers_a_period(1_015, &job, &service).unwrap());
+    }
+
+    #[test]
+    fn a_seat_round_opens_once_takes_bids_until_its_deadline_and_awards_what_was_bid() {
+        let mut service: Service = zeroed();
+        service.ack_period_slots = U64::new(10);
+        service.job_incarnation = U64::new(1);
+        service.request_seat(100, 20, 2).unwrap();
+        // A second seat joins the round; its deadline stays.
+        service.request_seat(110, 20, 2).unwrap();
+        assert_eq!((service.open_seats, service.seat_deadline_slot.get()), (2, 120));
+        service.invariant().unwrap();
+        assert!(service.check_seat_bidding(120).is_ok() && service.check_seat_bidding(121).is_err());
+        assert!(service.award_seats(120, 5).is_err());
+        // One bid came: one seat is awarded, the other given up.
+        assert_eq!(service.award_seats(121, 1).unwrap(), 1);
+        assert_eq!((service.open_seats, service.seats_starting, service.seat_deadline_slot.get()), (0, 1, 0));
+        assert!(service.award_seats(122, 1).is_err());
+        service.record_seat_start().unwrap();
+        assert_eq!((service.seats_starting, service.seats_filled, service.replicas(2)), (0, 1, 3));
+    }
+
+    #[test]
+    fn the_last_replica_cannot_close_while_a_seat_is_being_filled() {
+        let mut service: Service = zeroed();
+        service.closed_replicas = 1;
+        assert!(service.closing_settles(2).unwrap());
+        service.open_seats = 1;
+        service.seat_deadline_slot = U64::new(5);
+        assert!(service.closing_settles(2).is_err());
+        service.closed_replicas = 0;
+        assert!(!service.closing_settles(2).unwrap());
+        service.open_seats = 0;
+        service.seat_deadline_slot = U64::new(0);
+        service.seats_starting = 1;
+        service.closed_replicas = 1;
+        assert!(service.closing_settles(2).is_err());
+        // The seat winner stays to be paid along with the open replica.
+        assert_eq!(service.replicas_to_pay(2), 2);
+    }
+
+    #[test]
+    fn a_paused_lease_fills_no_seat() {
+        let mut service: Service = zeroed();
+        service.paused_slot = U64::new(50);
+        service.pause_ends_slot = U64::new(60);
+        assert!(service.request_seat(55, 10, 1).is_err());
+        service.paused_slot = U64::new(0);
+        service.pause_ends_slot = U64::new(0);
+        service.request_seat(55, 10, 1).unwrap();
+        service.paused_slot = U64::new(56);
+        service.pause_ends_slot = U64::new(70);
+        assert!(service.check_seat_bidding(57).is_err());
+        assert_eq!(service.award_seats(66, 3).unwrap(), 0);
+        assert_eq!(service.seats_starting, 0);
+    }
+
+    #[test]
+    fn replacements_stop_before_the_counts_overflow() {
+        let mut service: Service = zeroed();
+        service.seats_filled = 250;
+        service.closed_replicas = 250;
+        assert!(service.request_seat(1, 1, 4).is_ok());
+        assert!(service.request_seat(1, 1, 4).is_err());
     }
 
     #[test]
