@@ -28,6 +28,8 @@ export interface ExecutorOptions {
   /** Each run works in <workDir>/runs/<job>, removed before a new attempt. */
   workDir: string;
   logger: Logger;
+  /** The node the job containers belong to. */
+  nodeId?: string;
 }
 
 /** The run record at `run.json` in every result set. */
@@ -63,6 +65,7 @@ export async function executeJob(options: ExecutorOptions, job: PublicKey, spec:
       docker,
       spec,
       jobId: id,
+      nodeId: options.nodeId,
       inputsDir,
       outputDir: path.join(resultDir, "outputs"),
       signal,

@@ -46,6 +46,8 @@ export interface PortsOptions {
   market: () => MarketAccount | null;
   /** This node's public endpoint (results URIs point there). */
   endpoint: string;
+  /** The node's provider account (base 58): labels its containers as its own. */
+  nodeId?: string;
   logger: Logger;
   /** Largest spec or input fetched from elsewhere. */
   maxBlobBytes: number;
@@ -78,7 +80,7 @@ export function createPorts(options: PortsOptions): Ports {
   const { store, docker, capacity, logger } = options;
   // Replicas are reached at the host of the node's public endpoint.
   // A replica's lines go to the job's log, which its consumer streams over the logs WebSocket.
-  const services = new ServiceHost({ docker, hostIp: options.serviceHostIp ?? "127.0.0.1", publicHost: new URL(options.endpoint).hostname, onLog: (job, stream, line) => options.hub.append(job, stream, line) });
+  const services = new ServiceHost({ docker, hostIp: options.serviceHostIp ?? "127.0.0.1", publicHost: new URL(options.endpoint).hostname, nodeId: options.nodeId, onLog: (job, stream, line) => options.hub.append(job, stream, line) });
 
   /** A blob from the local store, or from the first source that has it (checked, then kept). */
   const obtain = async (sha256: string): Promise<Uint8Array | null> => {
@@ -169,7 +171,7 @@ export function createPorts(options: PortsOptions): Ports {
 
     async execute(job: PublicKey, account: JobAccount, work: JobWork, signal: AbortSignal): Promise<ExecutionResult> {
       if (work.kind === "machine") return executeMachineJob({ runtime: options.machine, store, hub: options.hub }, job, account, work.program, signal);
-      const result = await executeJob({ docker, store, hub: options.hub, workDir: options.workDir, logger }, job, work.spec, signal);
+      const result = await executeJob({ docker, store, hub: options.hub, workDir: options.workDir, logger, nodeId: options.nodeId }, job, work.spec, signal);
       return { outputRoot: result.outputRoot, outcome: result.outcome, manifestBlob: await store.put(new TextEncoder().encode(JSON.stringify(result.manifest))) };
     },
 

@@ -99,7 +99,8 @@ export async function startProvider(config: ProviderConfig, wallet: Keypair, log
   const docker = new Docker({ socketPath: config.dockerSocket });
   const dockerAtStart = await isDaemonReachable(docker);
   if (dockerAtStart) {
-    const removed = await cleanupLeftovers(docker);
+    // Only this node's: another node may share the daemon.
+    const removed = await cleanupLeftovers(docker, undefined, undefined, provider.toBase58());
     if (removed > 0) logger.warn({ removed }, "removed containers left by an earlier run; their jobs run again");
   }
   const blockersAtStart = biddingBlockers({ provider: account, market: marketAtStart, dockerUp: dockerAtStart, dockerSocket: config.dockerSocket });
@@ -146,6 +147,7 @@ export async function startProvider(config: ProviderConfig, wallet: Keypair, log
     pricing: { quote: (job, m, utilisation) => strategy.quote({ job, market: m, utilisation }) },
     market: () => marketAccount,
     endpoint,
+    nodeId: provider.toBase58(),
     logger,
     maxBlobBytes: config.maxBlobBytes,
     machine,

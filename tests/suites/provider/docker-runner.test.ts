@@ -133,6 +133,15 @@ describe("docker runner", function () {
     assert.equal(await cleanupLeftovers(docker), 1);
   });
 
+  it("cleans up only its own node's containers when nodes share the daemon", async () => {
+    const mine = await docker.createContainer({ Image: image, Cmd: ["sleep", "30"], Labels: { "compute-market.job": "Shared", "compute-market.node": "NodeA" } });
+    const theirs = await docker.createContainer({ Image: image, Cmd: ["sleep", "30"], Labels: { "compute-market.job": "Shared", "compute-market.node": "NodeB" } });
+    await Promise.all([mine.start(), theirs.start()]);
+    assert.equal(await cleanupLeftovers(docker, undefined, "Shared", "NodeA"), 1);
+    assert.equal((await theirs.inspect()).State.Running, true, "the other node's replica of the same job runs on");
+    assert.equal(await cleanupLeftovers(docker, undefined, undefined, "NodeB"), 1);
+  });
+
   it("writes inputs read-only", async () => {
     const { inputsDir } = dirs();
     const bytes = new TextEncoder().encode("x");

@@ -1,10 +1,13 @@
 // The Docker container a job runs in, as a pure function of its spec: the spec's limits, no
 // network unless asked, inputs read-only, one writable output directory, a read-only root file
-// system, no capabilities, and a label that finds the container again after a restart.
+// system, no capabilities, and labels that find the container again after a restart: the job's,
+// and the node's own, so nodes sharing one Docker daemon never clean up each other's containers.
 import type { ContainerCreateOptions } from "dockerode";
 import type { ContainerJobSpec } from "@compute-market/sdk";
 
 export const JOB_LABEL = "compute-market.job";
+/** The node (its provider account) a container belongs to. */
+export const NODE_LABEL = "compute-market.node";
 /** Processes a job may start: enough for real work, not for a fork bomb. */
 export const PIDS_LIMIT = 1024;
 /** Scratch space at /tmp inside the container. */
@@ -17,14 +20,14 @@ export interface ContainerPaths {
   outputDir: string;
 }
 
-export function containerOptions(spec: ContainerJobSpec, paths: ContainerPaths, job: string): ContainerCreateOptions {
+export function containerOptions(spec: ContainerJobSpec, paths: ContainerPaths, job: string, node?: string): ContainerCreateOptions {
   const memoryBytes = spec.memoryMb * 1024 * 1024;
   return {
     Image: spec.image,
     ...(spec.command.length > 0 ? { Cmd: [...spec.command] } : {}),
     Env: Object.entries(spec.env).map(([name, value]) => `${name}=${value}`),
     WorkingDir: "/outputs",
-    Labels: { [JOB_LABEL]: job },
+    Labels: { [JOB_LABEL]: job, ...(node ? { [NODE_LABEL]: node } : {}) },
     AttachStdout: true,
     AttachStderr: true,
     Tty: false,

@@ -8,7 +8,7 @@ import { PassThrough } from "node:stream";
 import readline from "node:readline";
 import type Docker from "dockerode";
 import type { ContainerJobSpec } from "@compute-market/sdk";
-import { containerOptions, JOB_LABEL } from "./container-options";
+import { containerOptions, JOB_LABEL, NODE_LABEL } from "./container-options";
 import { ContainerRunError, isDaemonError, type RunFailureReason } from "./errors";
 
 export type LogStreamName = "stdout" | "stderr";
@@ -17,6 +17,8 @@ export interface RunOptions {
   docker: Docker;
   spec: ContainerJobSpec;
   jobId: string;
+  /** The node the container belongs to (labelled, so only this node cleans it up). */
+  nodeId?: string;
   /** Host directory mounted read-only at /inputs (already filled). */
   inputsDir: string;
   /** Host directory mounted at /outputs; created when missing. */
@@ -68,9 +70,10 @@ export async function isDaemonReachable(docker: Docker, timeoutMs = 3_000): Prom
  * Removes containers of earlier runs — every job's (a node starting after a crash) or one job's
  * (before running it again) — and returns how many were removed.
  */
-export async function cleanupLeftovers(docker: Docker, timeoutMs = DEFAULT_DAEMON_TIMEOUT_MS, job?: string): Promise<number> {
-  const label = job === undefined ? JOB_LABEL : `${JOB_LABEL}=${job}`;
-  const leftovers = await withTimeout(docker.listContainers({ all: true, filters: { label: [label] } }), timeoutMs, "the container list");
+export async function cleanupLeftovers(docker: Docker, timeoutMs = DEFAULT_DAEMON_TIMEOUT_MS, job?: string, node?: string): Promise<number> {
+  // Docker matches every label filter given: this job's containers, of this node only.
+  const labels = [job === undefined ? JOB_LABEL : `${JOB_LABEL}=${job}`, ...(node === undefined ? [] : [`${NODE_LABEL}=${node}`])];
+  const leftovers = await withTimeout(docker.listContainers({ all: true, filters: { label: labels } }), timeoutMs, "the container list");
   await Promise.all(leftovers.map((c) => withTimeout(docker.getContainer(c.Id).remove({ force: true, v: true }), timeoutMs, "a removal").catch(() => undefined)));
   return leftovers.length;
 }
@@ -152,9 +155,9 @@ export async function runContainer(options: RunOptions): Promise<RunResult> {
   let container: Docker.Container | null = null;
   try {
     // An earlier attempt cut off by a lost daemon connection may still be there.
-    await cleanupLeftovers(docker, daemonTimeoutMs, options.jobId);
+    await cleanupLeftovers(docker, daemonTimeoutMs, options.jobId, options.nodeId);
     await ensureImage(docker, spec.image, daemonTimeoutMs, options.pullTimeoutMs ?? DEFAULT_PULL_TIMEOUT_MS);
-    container = await withTimeout(docker.createContainer(containerOptions(spec, { inputsDir: options.inputsDir, outputDir: options.outputDir }, options.jobId)), daemonTimeoutMs, "container creation");
+    container = await withTimeout(docker.createContainer(containerOptions(spec, { inputsDir: options.inputsDir, outputDir: options.outputDir }, options.jobId, options.nodeId)), daemonTimeoutMs, "container creation");
     const { done: logsDone } = await attachLines(docker, container, daemonTimeoutMs, options.onLog);
 
     // "next-exit": the default condition answers at once for a container not started yet.

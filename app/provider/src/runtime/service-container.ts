@@ -29,8 +29,8 @@ export function serviceOf(spec: ContainerJobSpec): ServiceSpec {
 }
 
 /** The container of a replica: the job's options, on the bridge network, its ports published on `hostIp`. */
-export function serviceContainerOptions(spec: ContainerJobSpec, paths: ContainerPaths, job: string, ports: PublishedPort[], hostIp: string): Docker.ContainerCreateOptions {
-  const base = containerOptions(spec, paths, job);
+export function serviceContainerOptions(spec: ContainerJobSpec, paths: ContainerPaths, job: string, ports: PublishedPort[], hostIp: string, node?: string): Docker.ContainerCreateOptions {
+  const base = containerOptions(spec, paths, job, node);
   const exposed = Object.fromEntries(ports.map(({ containerPort }) => [`${containerPort}/tcp`, {}]));
   const bindings = Object.fromEntries(ports.map(({ containerPort, hostPort }) => [`${containerPort}/tcp`, [{ HostIp: hostIp, HostPort: String(hostPort) }]]));
   return {
@@ -90,6 +90,8 @@ export interface ServiceHostOptions {
   publicHost: string;
   daemonTimeoutMs?: number;
   pullTimeoutMs?: number;
+  /** The node the containers belong to (labelled, so only this node cleans them up). */
+  nodeId?: string;
   /** Each line a replica's container writes, and the node's own notes about it ("system"). */
   onLog?: (job: string, stream: "stdout" | "stderr" | "system", line: string) => void;
 }
@@ -120,11 +122,11 @@ export class ServiceHost {
   async start(job: string, spec: ContainerJobSpec, paths: ContainerPaths): Promise<RunningReplica> {
     const service = serviceOf(spec);
     const { docker, hostIp, publicHost } = this.options;
-    await cleanupLeftovers(docker, this.timeout, job);
+    await cleanupLeftovers(docker, this.timeout, job, this.options.nodeId);
     await ensureImage(docker, spec.image, this.timeout, this.options.pullTimeoutMs ?? DEFAULT_PULL_TIMEOUT_MS);
     const ports: PublishedPort[] = [];
     for (const containerPort of service.ports) ports.push({ containerPort, hostPort: await freePort(hostIp) });
-    const container = await withTimeout(docker.createContainer(serviceContainerOptions(spec, paths, job, ports, hostIp)), this.timeout, "container creation");
+    const container = await withTimeout(docker.createContainer(serviceContainerOptions(spec, paths, job, ports, hostIp, this.options.nodeId)), this.timeout, "container creation");
     await this.followLogs(job, container);
     await withTimeout(container.start(), this.timeout, "container start");
     const replica: RunningReplica = { job, containerId: container.id, ports, urls: ports.map((p) => `http://${publicHost}:${p.hostPort}`), restarts: 0 };
