@@ -150,8 +150,8 @@ async function run(): Promise<Samples> {
     }
 
     // A service lease: posted with one period at the cap, topped up, bid, awarded, started, one
-    // claim (now short of a period), paused, resumed by a top-up, ended, closed (the last replica
-    // settles the lease).
+    // claim (now short of a period), paused, resumed by a top-up, ended with a replacement asked
+    // for, replaced through a seat round, closed (the last replica settles the lease).
     const watchdog = Keypair.generate();
     const lease = await consumer.client.postService({
       market,
@@ -178,9 +178,16 @@ async function run(): Promise<Samples> {
     recorder.record("claim_service", await provider.client.claimService(ack, { ownerToken: provider.payment }));
     recorder.record("pause_service", await keeper.client.pauseService({ job: lease.job }));
     recorder.record("fund_service (resumes)", await consumer.client.fundService({ job: lease.job, amount: 1_000n, funderToken: consumer.payment }));
-    recorder.record("end_replica", await consumer.client.endReplica({ job: lease.job, provider: registered.provider }));
-    ledger.advanceSlots(101n);
+    // The replica is ended with a replacement asked for; the rival wins the seat round and starts.
+    recorder.record("end_replica (replace)", await consumer.client.endReplica({ job: lease.job, provider: registered.provider, replace: true }));
+    recorder.record("bid_seat", (await rival.client.bidSeat({ job: lease.job, price: 9n })).signature);
+    ledger.advanceSlots(151n);
+    recorder.record("award_seat", await keeper.client.awardSeat({ job: lease.job }));
+    recorder.record("start_seat", await rival.client.startSeat({ job: lease.job }));
     recorder.record("close_replica", await keeper.client.closeReplica({ job: lease.job, provider: registered.provider, keeperToken: keeper.payment }));
+    recorder.record("end_replica", await consumer.client.endReplica({ job: lease.job, provider: rivalRegistered.provider }));
+    ledger.advanceSlots(101n);
+    recorder.record("close_replica (settles the lease)", await keeper.client.closeReplica({ job: lease.job, provider: rivalRegistered.provider, keeperToken: keeper.payment }));
   }
   recorder.samples.set("happy path total", happyTotals);
   return recorder.samples;

@@ -2,8 +2,8 @@
 // provider nodes run as separate processes; this process is the market's authority and a
 // consumer that publishes container jobs, follows them live from the program's events,
 // downloads each result and checks it against the on-chain output root; then posts verifiable
-// jobs, one of them won by a dishonest provider whom the keeper catches (verifiable.ts); and
-// prints balances.
+// jobs, one of them won by a dishonest provider whom the keeper catches (verifiable.ts); leases
+// a service whose replica dies and is replaced (services.ts); and prints balances.
 // The npm script has already built the program and set up Docker (scripts/setup).
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -24,6 +24,7 @@ import {
 } from "@compute-market/sdk";
 import { freePort, spawnTs, type Spawned } from "@compute-market/common";
 import { demoJobs } from "./jobs";
+import { servicesDemo, type ServiceNode } from "./services";
 import { verifiableDemo } from "./verifiable";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -119,24 +120,30 @@ async function main(): Promise<void> {
 
     say("two providers register their machines, stake 150 STK each and start their nodes (processes)");
     const strategies = [
-      { name: "fixed-floor", price: "600000" },
+      { name: "fixed-floor", price: "600000", serviceRate: "1200" },
       { name: "utilisation-markup", costPerUnitSlot: "1500000000", baseMarkupBps: 1000, utilisationMarkupBps: 8000, ceiling: 0.95 },
     ];
     const providers: { name: string; keypair: Keypair; address: PublicKey }[] = [];
-    for (const [i, strategy] of strategies.entries()) {
-      const operator = await wallet(`provider-${i + 1}`);
+    const serviceNodes: ServiceNode[] = [];
+    /** Registers, stakes and starts provider node `n` (a process), set to serve service leases too. */
+    const startNode = async (n: number, strategy: Record<string, unknown>) => {
+      const operator = await wallet(`provider-${n}`);
       await fund(operator.keypair.publicKey, stakeMint, 150n * USDC);
       await fund(operator.keypair.publicKey, payment, 0n);
       const port = await freePort();
       const endpoint = `http://127.0.0.1:${port}`;
-      const config = ["--url", url, "--keypair", operator.file, "--market", market.toBase58(), "--work-dir", path.join(dir, `work-${i + 1}`), "--endpoint", endpoint];
+      const config = ["--url", url, "--keypair", operator.file, "--market", market.toBase58(), "--work-dir", path.join(dir, `work-${n}`), "--endpoint", endpoint];
       const { provider } = await operator.client.registerProvider({ market, spec: { cpuCores: 1, memoryMb: 256, diskGb: 1, gpuCount: 0, vramMb: 0 }, endpoint });
       await operator.client.stake({ provider, amount: 150n * USDC });
-      const node = spawnTs(ROOT, "app/provider/src/main.ts", ["run", ...config, "--port", String(port), "--status-port", "0", "--strategy", JSON.stringify(strategy), "--max-concurrent-jobs", "2", "--tick-ms", "200"], { LOG_LEVEL: "info", PROVIDER_RESERVE_MEMORY_MB: "0", PROVIDER_RESERVE_DISK_GB: "0" });
+      // Claims every acknowledged period, so a node that dies loses at most one period of pay.
+      const node = spawnTs(ROOT, "app/provider/src/main.ts", ["run", ...config, "--port", String(port), "--status-port", "0", "--strategy", JSON.stringify(strategy), "--max-concurrent-jobs", "2", "--tick-ms", "200", "--serve-services"], { LOG_LEVEL: "info", PROVIDER_RESERVE_MEMORY_MB: "0", PROVIDER_RESERVE_DISK_GB: "0", PROVIDER_CLAIM_EVERY_PERIODS: "1" });
       processes.push(node);
       providers.push({ name: operator.name, keypair: operator.keypair, address: provider });
-      progress(`${operator.name}: ${endpoint}, strategy ${strategy.name}`);
-    }
+      serviceNodes.push({ name: operator.name, provider, endpoint, process: node });
+      progress(`${operator.name}: ${endpoint}, strategy ${String(strategy.name)}`);
+      return node;
+    };
+    for (const [i, strategy] of strategies.entries()) await startNode(i + 1, strategy);
     // A node announces itself once its results server listens and its registration is current.
     await whileWaiting("the two nodes start (each compiles its TypeScript first)", Promise.all(processes.slice(-2).map((node) => node.waitForLine((line) => line.includes('"provider started"'), 60_000))));
     const endpoints = (await authority.client.providersOf(market)).map((p) => providerEndpoint(p.account));
@@ -259,6 +266,16 @@ async function main(): Promise<void> {
       progress,
       usdc,
     });
+
+    say("a third provider starts a node, set to serve leases at 0.0015 USDC a slot");
+    const third = await startNode(3, { name: "fixed-floor", price: "900000", serviceRate: "1500" });
+    await whileWaiting("the third node starts", third.waitForLine((line) => line.includes('"provider started"'), 60_000));
+    for (const node of serviceNodes) nameOf.set(node.provider.toBase58(), node.name);
+    const replacement = await servicesDemo({ connection, market, consumer, image, nodes: serviceNodes, bidWindowSlots: MARKET_PARAMS.bidWindowSlots, keeper: keeperProcess, say, progress, usdc });
+    const deathToServing = replacement.servingSlot - replacement.deathSlot;
+    progress(`from the death to the replacement serving: ${deathToServing} slots (${(Number(deathToServing) * SLOT_MS) / 1000} s at ${SLOT_MS} ms slots)`);
+    // `npm run bench` reads the act's measurements from here.
+    if (process.env.DEMO_REPORT) writeFileSync(process.env.DEMO_REPORT, JSON.stringify(replacement, (_key, value: unknown) => (typeof value === "bigint" ? value.toString() : value)));
 
     say("final balances (USDC)");
     const balance = async (owner: PublicKey) => BigInt((await connection.getTokenAccountBalance(getAssociatedTokenAddressSync(payment, owner)).catch(() => ({ value: { amount: "0" } }))).value.amount);

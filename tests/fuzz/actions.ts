@@ -45,6 +45,9 @@ import {
   closeReplicaInstruction,
   closeServiceInstruction,
   endReplicaInstruction,
+  bidSeatInstruction,
+  awardSeatInstruction,
+  startSeatInstruction,
   findServicePda,
   fundServiceInstruction,
   pauseServiceInstruction,
@@ -408,7 +411,9 @@ async function withdrawBidAs(c: Context, p: ProviderInfo, jobAddress: PublicKey,
 }
 
 const withdrawBid: Action = async (c) => {
-  const picked = pickBidWhere(c, (bid, job) => rules.withdrawable(bid, job, bid.job), 50);
+  // Now and then a ranked seat bid of an open round (it binds until the award: BidIsRanked).
+  const seatBound = (bid: BidAccount, job: JobAccount) => rules.isService(job) && rules.stateOf(job) === "running" && rules.rankedAndBinding(bid, job);
+  const picked = (c.d.chance(15) ? pickBidWhere(c, seatBound, 100) : undefined) ?? pickBidWhere(c, (bid, job) => rules.withdrawable(bid, job, bid.job), 50);
   if (!picked) return null;
   const { p, rec, bid } = picked;
   const market = c.d.chance(6) ? otherMarket(c.w, c.w.markets[p.market].address) : c.w.markets[p.market].address;
@@ -453,17 +458,38 @@ const expireJob: Action = async (c) => {
   return sendIx(c, keeper, "expire_job", predicted, expireJobInstruction(w.client.program, { cranker: keeper.publicKey, job: rec.address, escrow: rec.escrow, consumer: rec.consumer.publicKey, consumerToken }));
 };
 
-/** A winner of the job's current award if any (mostly), else any bid on it. */
+/** A winner of the job's current award if any (mostly; on a running lease mostly a seat winner
+ * still to start), else any bid on it. */
 function pickWinnerBid(c: Context, rec: JobRecord, job: JobAccount | null): { address: PublicKey; bid: BidAccount } | undefined {
   const bids = bidsOn(c.view, rec.address);
   const winners = job ? bids.filter((b) => rules.holdsAward(b.bid, job)) : [];
+  const seats = job ? winners.filter((b) => rules.seatAwaitingStart(b.bid, job)) : [];
+  if (seats.length > 0 && c.d.chance(75)) return c.d.pick(seats);
   return c.d.chance(85) && winners.length > 0 ? c.d.pick(winners) : c.d.pick(bids);
+}
+
+function hasSeatAwaitingStart(view: View, address: PublicKey): boolean {
+  const job = view.jobs.get(k(address));
+  return job !== undefined && bidsOn(view, address).some((b) => rules.seatAwaitingStart(b.bid, job));
+}
+
+/** The account after fail_no_show's fixed ones: a running lease's terms (mostly its own; hostile:
+ * none, or another lease's), or none for a batch job. */
+function seatTermsFor(c: Context, rec: JobRecord, job: JobAccount | null): { service?: PublicKey; what: string } {
+  if (!job || !rules.isService(job) || rules.stateOf(job) !== "running") return { what: "" };
+  const own = rec.service?.address ?? servicePda(c.w, rec.address);
+  const h = c.d.below(100);
+  if (h < 8) return { what: " (without the terms)" };
+  if (h < 14) return { service: otherTerms(c, own), what: " (another lease's terms)" };
+  return { service: own, what: "" };
 }
 
 async function failWinner(c: Context, which: "fail_no_show" | "fail_timeout"): Promise<Executed | null> {
   const { w, d, view } = c;
   const due = (job: JobAccount) => (which === "fail_no_show" ? rules.stateOf(job) === "awarded" : rules.stateOf(job) === "running");
-  const rec = pickJobWhere(c, due, 70);
+  // A running lease's seat winner still to start is a no-show's target too.
+  const seats = which === "fail_no_show" ? liveRecords(c).filter((r) => hasSeatAwaitingStart(view, r.address)) : [];
+  const rec = seats.length > 0 && d.chance(50) ? d.pick(seats) : pickJobWhere(c, due, 70);
   if (!rec) return null;
   const job = jobOf(c, rec);
   const target = pickWinnerBid(c, rec, job);
@@ -506,8 +532,20 @@ async function failWinner(c: Context, which: "fail_no_show" | "fail_timeout"): P
     owner: accounts.owner,
   };
   const who = `${keeper.name} fails ${p.owner.name} on ${rec.consumer.name}'s job`;
-  if (which === "fail_no_show") return sendBy(who, sendIx(c, keeper, which, rules.failNoShow(input), failNoShowInstruction(w.client.program, accounts)));
-  return sendBy(who, sendIx(c, keeper, which, rules.failTimeout(input), failTimeoutInstruction(w.client.program, accounts)));
+  if (which === "fail_timeout") return sendBy(who, sendIx(c, keeper, which, rules.failTimeout(input), failTimeoutInstruction(w.client.program, accounts)));
+  const { service, what } = seatTermsFor(c, rec, job);
+  const predicted = rules.failNoShow({ ...input, service: service && keyed(view.services, service) });
+  const done = await sendBy(who + what, sendIx(c, keeper, which, predicted, failNoShowInstruction(w.client.program, accounts, service)));
+  if (!done.outcome.ok || done.predicted === "unknown" || !job || !rules.seatAwaitingStart(target.bid, job)) return done;
+  // A seat's no-show gives the seat up: the lease runs on, one seat fewer starting.
+  const terms = termsOf(c, rec);
+  const after = rec.service ? w.current<ServiceAccount>(rec.service.address) : null;
+  const state = w.current<JobAccount>(rec.address);
+  const problems = [];
+  if (!state || rules.stateOf(state) !== "running") problems.push(`left the lease ${state ? rules.stateOf(state) : "closed"}`);
+  if (terms && after && after.seatsStarting !== terms.seatsStarting - 1) problems.push(`seatsStarting ${terms.seatsStarting} → ${after.seatsStarting}`);
+  if (w.current<BidAccount>(target.address)) problems.push("the seat's bid is still there");
+  return problems.length > 0 ? { ...done, check: `fail_no_show of a seat ${problems.join("; ")}` } : done;
 }
 
 const failNoShow: Action = (c) => failWinner(c, "fail_no_show");
@@ -888,7 +926,7 @@ const postService: Action = async (c) => {
   const period = hostile < 3 ? 0n : hostile < 5 ? rules.MAX_ACK_PERIOD_SLOTS + 1n : BigInt(3 + d.below(12));
   const watchdog = Keypair.fromSeed(d.bytes32());
   const watchdogKey = hostile >= 5 && hostile < 7 ? PublicKey.default : watchdog.publicKey;
-  const duration = hostile >= 7 && hostile < 9 ? 0n : BigInt(20 + d.below(60));
+  const duration = hostile >= 7 && hostile < 9 ? 0n : BigInt(40 + d.below(100));
   const requirements = { gpuCount: hostile >= 9 && hostile < 11 ? 8 : 1, vramMb: 16_384, cpuCores: 4, memoryMb: 16_384, diskGb: 10, maxDurationSlots: duration };
   const effective = replicas === 0 ? marketAccount.params.defaultReplication : replicas;
   const floor = rules.minDeposit(maxRate, effective, period, view.config.protocolFeeBps, marketAccount.params.crankFee) ?? 0n;
@@ -1137,13 +1175,23 @@ const endReplica: Action = async (c) => {
   }
   const signer = extra ?? payer.keypair;
   const service = d.chance(5) ? otherTerms(c, rec.service?.address ?? servicePda(w, rec.address)) : (rec.service?.address ?? servicePda(w, rec.address));
-  const predicted = rules.endReplica({ signer: signer.publicKey, job: keyed(view.jobs, rec.address), service: keyed(view.services, service), bid: keyed(view.bids, bidAddress) });
-  const ix = endReplicaInstruction(w.client.program, { signer: signer.publicKey, job: rec.address, service, bid: bidAddress });
-  const done = await sendBy(`${signerName} ends ${p.owner.name}'s replica of ${rec.consumer.name}'s lease`, sendIx(c, payer, "end_replica", predicted, ix, extra ? [extra] : []));
+  // A replacement asked for, mostly by the consumer's side (by the owner: an abuse), now and then
+  // with another market's bid window.
+  const consumerSide = signer.publicKey.equals(rec.consumer.publicKey) || (rec.service !== undefined && signer.publicKey.equals(rec.service.watchdog.publicKey));
+  const replace = d.chance(consumerSide ? 60 : 30);
+  const market = d.chance(5) ? otherMarket(w, w.markets[rec.market].address) : w.markets[rec.market].address;
+  const predicted = rules.endReplica({ signer: signer.publicKey, market: keyed(view.markets, market), job: keyed(view.jobs, rec.address), service: keyed(view.services, service), bid: keyed(view.bids, bidAddress), replace });
+  const ix = endReplicaInstruction(w.client.program, { signer: signer.publicKey, market, job: rec.address, service, bid: bidAddress }, replace);
+  const done = await sendBy(`${signerName} ends ${p.owner.name}'s replica of ${rec.consumer.name}'s lease${replace ? " asking for a replacement" : ""}`, sendIx(c, payer, "end_replica", predicted, ix, extra ? [extra] : []));
   if (!done.outcome.ok || done.predicted === "unknown" || !job || !terms) return done;
+  const problems = [];
   const ended = w.current<BidAccount>(bidAddress)?.endedSlot;
   const expected = rules.replicaEndedAt(job, terms, bid, signer.publicKey, view.slot);
-  return ended === expected ? done : { ...done, check: `end_replica ended the replica at ${ended}, the rules say ${expected}` };
+  if (ended !== expected) problems.push(`ended the replica at ${ended}, the rules say ${expected}`);
+  const after = w.current<ServiceAccount>(service);
+  const round = replace ? rules.seatRequested(terms, view.slot, view.markets.get(k(market))!.params.bidWindowSlots) : { openSeats: terms.openSeats, seatDeadlineSlot: terms.seatDeadlineSlot };
+  if (after && (after.openSeats !== round.openSeats || after.seatDeadlineSlot !== round.seatDeadlineSlot)) problems.push(`left ${after.openSeats} open seats until ${after.seatDeadlineSlot}, the rules say ${round.openSeats} until ${round.seatDeadlineSlot}`);
+  return problems.length > 0 ? { ...done, check: `end_replica ${problems.join("; ")}` } : done;
 };
 
 const closeReplica: Action = async (c) => {
@@ -1236,6 +1284,162 @@ const closeService: Action = async (c) => {
   return sendBy(`${keeper.name} closes the terms of a lease`, sendIx(c, keeper, "close_service", predicted, closeServiceInstruction(w.client.program, { service, job, consumer })));
 };
 
+// --- seat rounds -------------------------------------------------------------------
+
+const bidPda = (w: World, job: PublicKey, provider: PublicKey): PublicKey => findBidPda({ job, provider, programId: w.programId })[0];
+
+/** A live lease for which `wanted` holds (mostly); else, now and then (a hostile or early try),
+ * a running lease, any live one or any record. */
+function pickSeatRound(c: Context, wanted: (job: JobAccount, terms: ServiceAccount) => boolean): JobRecord | undefined {
+  const { d } = c;
+  const live = liveServices(c);
+  const fits = (rec: JobRecord, test: (job: JobAccount, terms: ServiceAccount) => boolean) => {
+    const job = jobOf(c, rec);
+    const terms = termsOf(c, rec);
+    return job !== null && terms !== null && test(job, terms);
+  };
+  const fitting = live.filter((rec) => fits(rec, wanted));
+  if (fitting.length > 0 && d.chance(80)) return d.pick(fitting);
+  // With nothing fitting, most tries would fail the same way: only some are made.
+  if (fitting.length === 0 && !d.chance(35)) return undefined;
+  const running = live.filter((rec) => fits(rec, (job) => rules.stateOf(job) === "running"));
+  if (running.length > 0 && d.chance(70)) return d.pick(running);
+  return live.length > 0 && d.chance(85) ? d.pick(live) : d.pick(recordsInFocus(c));
+}
+
+const bidSeat: Action = async (c) => {
+  const { w, d, view } = c;
+  const rec = pickSeatRound(c, (job, terms) => rules.stateOf(job) === "running" && rules.checkSeatBidding(terms, view.slot) === null);
+  if (!rec) return null;
+  const job = jobOf(c, rec);
+  const own = w.providers.filter((p) => p.market === rec.market);
+  const free = own.filter((p) => !view.bids.has(k(bidPda(w, rec.address, p.address))));
+  const onLease = own.filter((p) => view.bids.has(k(bidPda(w, rec.address, p.address))));
+  const h = d.below(100);
+  // Mostly a provider of the lease's market with no bid on it; hostile: one already on the lease
+  // (its bid's address is taken), another market's provider, a stranger signing, another market or terms.
+  let p = d.pick(free) ?? d.pick(own)!;
+  let what = "";
+  if (h < 8 && onLease.length > 0) {
+    p = d.pick(onLease)!;
+    what = " (already on the lease)";
+  } else if (h >= 8 && h < 14) {
+    p = d.pick(w.providers.filter((q) => q.market !== rec.market)) ?? p;
+    what = " (another market's provider)";
+  }
+  let signer = p.owner;
+  if (h >= 14 && h < 19) {
+    signer = d.pick([w.attacker, rec.consumer, w.keepers[0]].filter((a) => a !== p.owner))!;
+    what = " (signed by a stranger)";
+  }
+  const ownMarket = job?.market ?? w.markets[rec.market].address;
+  const market = h >= 19 && h < 24 ? otherMarket(w, ownMarket) : ownMarket;
+  const ownTerms = rec.service?.address ?? servicePda(w, rec.address);
+  const service = h >= 24 && h < 28 ? otherTerms(c, ownTerms) : ownTerms;
+  if (h >= 19 && h < 28) what = market.equals(ownMarket) ? " (other terms)" : " (another market)";
+  const bidPrice = price(c, job?.maxPrice ?? 5_000n);
+  const bid = bidPda(w, rec.address, p.address);
+  const predicted = rules.bidSeat({
+    now: view.slot,
+    owner: signer.publicKey,
+    provider: keyed(view.providers, p.address),
+    market: keyed(view.markets, market),
+    job: keyed(view.jobs, rec.address),
+    service: keyed(view.services, service),
+    bid: { address: bid, expected: bid, exists: view.bids.has(k(bid)) },
+    price: bidPrice,
+  });
+  const ix = bidSeatInstruction(w.client.program, bidPrice, { owner: signer.publicKey, provider: p.address, market, job: rec.address, service, bid });
+  const done = await sendBy(`${signer.name} bids ${bidPrice} for a seat of ${rec.consumer.name}'s lease as ${p.owner.name}${what}`, sendIx(c, signer, "bid_seat", predicted, ix));
+  if (!done.outcome.ok || done.predicted === "unknown" || !job) return done;
+  // What it did: an open bid at its price, locking the bid's stake, ranked when the ranking has room.
+  const problems = [];
+  const placed = w.current<BidAccount>(bid);
+  const before = view.providers.get(k(p.address))!;
+  const after = w.current<ProviderAccount>(p.address);
+  const afterJob = w.current<JobAccount>(rec.address);
+  const lock = rules.bidLock(job, view.markets.get(k(market))!);
+  if (!placed || rules.statusOf(placed) !== "active" || placed.price !== bidPrice) problems.push(`placed ${placed ? `${rules.statusOf(placed)} at ${placed.price}` : "nothing"}, the rules say active at ${bidPrice}`);
+  if (after && after.locked !== before.locked + lock) problems.push(`provider.locked ${before.locked} → ${after.locked}, the bid locks ${lock}`);
+  if (afterJob && job.auction.rankedCount < afterJob.auction.ranking.length && rules.rankOf(afterJob, p.address) < 0) problems.push("the seat bid is not ranked though the ranking had room");
+  return problems.length > 0 ? { ...done, check: `bid_seat ${problems.join("; ")}` } : done;
+};
+
+const awardSeat: Action = async (c) => {
+  const { w, d, view } = c;
+  const rec = pickSeatRound(c, (job, terms) => rules.seatAwardDue(job, terms, view.slot) || terms.openSeats > 0);
+  if (!rec) return null;
+  const job = jobOf(c, rec);
+  const terms = termsOf(c, rec);
+  const keeper = d.pick([...w.keepers, w.attacker, rec.consumer])!;
+  const ranked = job ? rules.ranked(job).map((e) => bidPda(w, rec.address, e.provider)) : [];
+  let winners = job && terms ? rules.seatWinners(job, terms).map((provider) => bidPda(w, rec.address, provider)) : [];
+  const h = d.below(100);
+  let what = "";
+  if (h < 8 && winners.length > 0) {
+    winners = [...ranked].reverse().slice(0, Math.max(1, winners.length));
+    what = " (worst first)";
+  } else if (h >= 8 && h < 14 && winners.length > 0) {
+    winners = [winners[0], winners[0], ...winners.slice(2)];
+    what = " (one passed twice)";
+  } else if (h >= 14 && h < 20) {
+    const foreign = d.pick([...view.bids.keys()]);
+    if (foreign) winners = [new PublicKey(foreign), ...winners.slice(1)];
+    what = " (a foreign bid)";
+  } else if (h >= 20 && h < 25) {
+    winners = winners.slice(1);
+    what = " (too few)";
+  } else if (h >= 25 && h < 30) {
+    winners = ranked;
+    what = " (every ranked bid)";
+  }
+  const ownMarket = job?.market ?? w.markets[rec.market].address;
+  const market = h >= 30 && h < 35 ? otherMarket(w, ownMarket) : ownMarket;
+  const ownTerms = rec.service?.address ?? servicePda(w, rec.address);
+  const service = h >= 35 && h < 39 ? otherTerms(c, ownTerms) : ownTerms;
+  const predicted = rules.awardSeat({ now: view.slot, market: keyed(view.markets, market), job: keyed(view.jobs, rec.address), service: keyed(view.services, service), bids: winners.map((b) => keyed(view.bids, b)) });
+  const ix = awardSeatInstruction(w.client.program, { cranker: keeper.publicKey, market, job: rec.address, service }, winners);
+  const done = await sendBy(`${keeper.name} awards the seat round of ${rec.consumer.name}'s lease${what}`, sendIx(c, keeper, "award_seat", predicted, ix));
+  if (!done.outcome.ok || done.predicted === "unknown" || !job || !terms) return done;
+  // What it did: the round's best bids won at their own price in this slot, the round closed.
+  const problems = [];
+  const awarded = rules.seatsToAward(job, terms);
+  for (const address of winners.slice(0, awarded)) {
+    const before = view.bids.get(k(address));
+    const after = w.current<BidAccount>(address);
+    if (!before || !after || rules.statusOf(after) !== "won" || after.awardedSlot !== view.slot || after.awardedPrice !== before.price) problems.push(`winner ${after ? `${rules.statusOf(after)} at ${after.awardedPrice} in ${after.awardedSlot}` : "gone"}, the rules say won at its price in ${view.slot}`);
+  }
+  const expected = rules.seatsAwarded(job, terms);
+  const after = w.current<ServiceAccount>(ownTerms);
+  if (after && (after.openSeats !== expected.openSeats || after.seatsStarting !== expected.seatsStarting || after.seatDeadlineSlot !== expected.seatDeadlineSlot)) problems.push(`terms at ${after.openSeats} open, ${after.seatsStarting} starting, deadline ${after.seatDeadlineSlot}; the rules say ${expected.openSeats}, ${expected.seatsStarting}, ${expected.seatDeadlineSlot}`);
+  if ((w.current<JobAccount>(rec.address)?.auction.rankedCount ?? 0) !== 0) problems.push("the round's ranking was not emptied");
+  return problems.length > 0 ? { ...done, check: `award_seat ${problems.join("; ")}` } : done;
+};
+
+const startSeat: Action = async (c) => {
+  const { w, d, view } = c;
+  const picked = pickReplica(c, (bid, job) => rules.seatAwaitingStart(bid, job), 85);
+  if (!picked) return null;
+  const { rec, job, terms, address: bidAddress, bid, p } = picked;
+  // A no-show provider rarely starts its seat.
+  if (p.temperament === "noShow" && d.chance(85)) return null;
+  const h = d.below(100);
+  const signer = h < 8 ? d.pick([w.attacker, rec.consumer, w.keepers[1]].filter((a) => !a.publicKey.equals(bid.owner)))! : (actorByKey(w, bid.owner) ?? p.owner);
+  const ownTerms = rec.service?.address ?? servicePda(w, rec.address);
+  const service = h >= 8 && h < 12 ? otherTerms(c, ownTerms) : ownTerms;
+  const what = h < 8 ? " (signed by a stranger)" : h < 12 ? " (other terms)" : "";
+  const predicted = rules.startSeat({ now: view.slot, owner: signer.publicKey, job: keyed(view.jobs, rec.address), service: keyed(view.services, service), bid: keyed(view.bids, bidAddress) });
+  const ix = startSeatInstruction(w.client.program, { owner: signer.publicKey, job: rec.address, service, bid: bidAddress });
+  const done = await sendBy(`${signer.name} starts ${p.owner.name}'s seat of ${rec.consumer.name}'s lease${what}`, sendIx(c, signer, "start_seat", predicted, ix));
+  if (!done.outcome.ok || done.predicted === "unknown" || !job || !terms) return done;
+  const problems = [];
+  const after = w.current<BidAccount>(bidAddress);
+  const afterTerms = w.current<ServiceAccount>(ownTerms);
+  if (!after || rules.statusOf(after) !== "started" || after.startedSlot !== view.slot) problems.push(`the seat is ${after ? `${rules.statusOf(after)} since ${after.startedSlot}` : "gone"}, the rules say started in ${view.slot}`);
+  if (afterTerms && (afterTerms.seatsStarting !== terms.seatsStarting - 1 || afterTerms.seatsFilled !== terms.seatsFilled + 1)) problems.push(`terms at ${afterTerms.seatsStarting} starting, ${afterTerms.seatsFilled} filled; the rules say ${terms.seatsStarting - 1}, ${terms.seatsFilled + 1}`);
+  return problems.length > 0 ? { ...done, check: `start_seat ${problems.join("; ")}` } : done;
+};
+
 /** What moves a running lease on, as its parties would: the pause or a close when due, a top-up
  * of a paused lease, the owners' claims, now and then an end; else the clock. */
 function serviceDue(c: Context, rec: JobRecord, job: JobAccount): ActionKind | undefined {
@@ -1245,12 +1449,18 @@ function serviceDue(c: Context, rec: JobRecord, job: JobAccount): ActionKind | u
   if (!terms) return "warp";
   const balance = token(view, rec.escrow)?.amount ?? 0n;
   if (rules.pauseDue(job, terms, balance)) return "pauseService";
-  const replicas = bidsOn(view, rec.address).filter((b) => started(b.bid, job));
+  const bids = bidsOn(view, rec.address);
+  const replicas = bids.filter((b) => started(b.bid, job));
   if (replicas.some((b) => rules.replicaCloseDue(job, terms, b.bid, view.slot))) return "closeReplica";
+  // A seat round: awarded once its bidding is over, its winners start (or are failed, the crank
+  // due above), and providers bid while it is open.
+  if (rules.seatAwardDue(job, terms, view.slot)) return "awardSeat";
+  if (bids.some((b) => rules.seatStartOpen(job, b.bid, view.slot)) && d.chance(70)) return "startSeat";
+  if (rules.checkSeatBidding(terms, view.slot) === null && d.chance(50)) return "bidSeat";
   if (rules.isPaused(terms) && !rules.pauseExpired(terms, view.slot) && d.chance(50)) return "fundService";
   const claimable = replicas.some((b) => typeof rules.serviceClaim(job, terms, b.bid, view.slot, view.slot, balance) !== "string");
   if (claimable && d.chance(70)) return "claimService";
-  return d.chance(10) ? "endReplica" : "warp";
+  return d.chance(20) ? "endReplica" : "warp";
 }
 
 // --- stake -------------------------------------------------------------------------
@@ -1349,7 +1559,10 @@ function deadlines(view: View, focus?: string): bigint[] {
     const job = view.jobs.get(k(terms.job));
     if (!job || (focus && k(terms.job) !== focus) || terms.jobIncarnation !== job.incarnation || rules.stateOf(job) !== "running") continue;
     if (rules.isPaused(terms)) out.push(terms.pauseEndsSlot + 1n);
+    // A seat round's last bidding slot, and each seat winner's last slot to start.
+    if (terms.openSeats > 0) out.push(terms.seatDeadlineSlot);
     for (const { bid } of bidsOn(view, terms.job)) {
+      if (rules.seatAwaitingStart(bid, job)) out.push(rules.seatStartDeadline(job, bid.awardedSlot));
       if (!started(bid, job)) continue;
       const end = rules.replicaEnd(job, terms, bid);
       out.push(end, end + terms.ackPeriodSlots + 1n);
@@ -1470,7 +1683,12 @@ function missingAccount(c: Context, rec: JobRecord): { actor: Actor; mint: Publi
 
 /** A live job moved on by what is due for it (so jobs reach finalize and games reach settlement). */
 const due: Action = async (c) => {
-  const rec = c.d.pick(liveRecords(c));
+  // A lease filling a seat now and then first, so its rounds reach their award and their winners' start.
+  const filling = liveServices(c).filter((r) => {
+    const terms = termsOf(c, r);
+    return terms !== null && rules.seatBeingFilled(terms);
+  });
+  const rec = filling.length > 0 && c.d.chance(25) ? c.d.pick(filling) : c.d.pick(liveRecords(c));
   if (!rec) return null;
   const missing = missingAccount(c, rec);
   if (missing) {
@@ -1507,6 +1725,9 @@ const SUBSTITUTABLE: ActionKind[] = [
   "closeReplica",
   "pauseService",
   "closeService",
+  "bidSeat",
+  "awardSeat",
+  "startSeat",
 ];
 
 /** Another action's instruction with one account (of the view's kinds) replaced by another of
@@ -1560,6 +1781,9 @@ export const ACTIONS = {
   closeReplica,
   pauseService,
   closeService,
+  bidSeat,
+  awardSeat,
+  startSeat,
   stake,
   requestUnstake,
   withdrawUnstaked,
@@ -1594,13 +1818,16 @@ export const WEIGHTS: Record<ActionKind, number> = {
   settleDispute: 3,
   referee: 2,
   closeWitness: 1,
-  postService: 4,
+  postService: 6,
   fundService: 3,
   claimService: 8,
-  endReplica: 3,
+  endReplica: 7,
   closeReplica: 4,
   pauseService: 2,
   closeService: 2,
+  bidSeat: 5,
+  awardSeat: 3,
+  startSeat: 3,
   stake: 2,
   requestUnstake: 2,
   withdrawUnstaked: 2,

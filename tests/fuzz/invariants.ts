@@ -80,7 +80,8 @@ export function checkInvariants(w: World, view: View, supply: Map<string, bigint
   // (6) Leases: a live service job has its terms (of its incarnation, its consumer's); its escrow
   // keeps the settlement's crank fee, and holds exactly what went in less what claims took out,
   // claims never more than was put in; a pause has an end, not before it began; the replicas
-  // of a running lease, open and closed, are its winners.
+  // of a running lease, open and closed, are its winners and the seats filled since; its seat
+  // winners still to start are the ones counted, and only an open round's seat bids are ranked.
   for (const [address, job] of view.jobs) {
     if (!rules.isService(job)) continue;
     const terms = view.services.get(k(PublicKey.findProgramAddressSync([Buffer.from("service"), new PublicKey(address).toBuffer()], w.programId)[0]));
@@ -99,11 +100,22 @@ export function checkInvariants(w: World, view: View, supply: Map<string, bigint
       if (terms.paid > flows.claimed) bad("terms paid more than claims took", `job ${address}: paid ${terms.paid} > ${flows.claimed}`);
     }
     if (terms.pauseEndsSlot < terms.pausedSlot || (terms.pausedSlot === 0n) !== (terms.pauseEndsSlot === 0n)) bad("pause ends before it began", `job ${address}: paused ${terms.pausedSlot}, ends ${terms.pauseEndsSlot}`);
-    if (terms.closedReplicas > job.replication) bad("more replicas closed than leased", `job ${address}: ${terms.closedReplicas} closed of ${job.replication}`);
+    const replicas = rules.leaseReplicas(job, terms);
+    if (terms.closedReplicas > replicas) bad("more replicas closed than leased", `job ${address}: ${terms.closedReplicas} closed of ${replicas}`);
+    if ((terms.openSeats > 0) !== (terms.seatDeadlineSlot > 0n)) bad("seat round without its deadline", `job ${address}: ${terms.openSeats} open seats, deadline ${terms.seatDeadlineSlot}`);
     if (rules.stateOf(job) === "running") {
-      let open = 0;
-      for (const bid of view.bids.values()) if (bid.job.equals(new PublicKey(address)) && rules.holdsAward(bid, job) && rules.statusOf(bid) === "started") open++;
-      if (open + terms.closedReplicas !== job.replication) bad("replica count", `job ${address}: ${open} replicas up + ${terms.closedReplicas} closed ≠ ${job.replication}`);
+      const jobKey = new PublicKey(address);
+      const bids = [...view.bids.values()].filter((bid) => bid.job.equals(jobKey));
+      const open = bids.filter((bid) => rules.holdsAward(bid, job) && rules.statusOf(bid) === "started").length;
+      if (open + terms.closedReplicas !== replicas) bad("replica count", `job ${address}: ${open} replicas up + ${terms.closedReplicas} closed ≠ ${job.replication} + ${terms.seatsFilled} seats filled`);
+      const starting = bids.filter((bid) => rules.seatAwaitingStart(bid, job)).length;
+      if (starting !== terms.seatsStarting) bad("seats starting differ from their winners", `job ${address}: ${starting} seat winners to start, seatsStarting ${terms.seatsStarting}`);
+      // A running lease ranks only its open round's seat bids: live, open bids of this incarnation.
+      if (job.auction.rankedCount > 0 && terms.openSeats === 0) bad("ranked bids with no seat round", `job ${address}: ${job.auction.rankedCount} ranked, no round open`);
+      for (const entry of rules.ranked(job)) {
+        const bid = bids.find((b) => b.provider.equals(entry.provider) && rules.ofIncarnation(b, job));
+        if (!bid || rules.statusOf(bid) !== "active") bad("a running lease ranks no open seat bid", `job ${address}: ranked ${k(entry.provider)} is ${bid ? rules.statusOf(bid) : "no bid"}`);
+      }
     }
   }
   return out;

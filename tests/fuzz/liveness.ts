@@ -1,9 +1,11 @@
 // The liveness drain at the end of a case: only the clock, permissionless cranks (award,
 // expire_job, fail_no_show, fail_timeout, finalize, referee, timeout_dispute, settle_dispute,
-// settle_referee, and for leases pause_service, close_replica, close_service) and each party's
-// own exits (reopening its token accounts, withdraw_bid, close_witness, request_unstake,
-// withdraw_unstaked) act, until nothing changes. Nobody claims or ends a replica: every lease
-// must settle by the clock alone (its replicas end at their longest term, or a pause's end).
+// settle_referee, and for leases pause_service, award_seat, close_replica, close_service) and
+// each party's own exits (reopening its token accounts, withdraw_bid, close_witness,
+// request_unstake, withdraw_unstaked) act, until nothing changes; and a seat winner starts its
+// seat unless it is a no-show (then fail_no_show gives the seat up). Nobody claims or ends a
+// replica: every lease must settle by the clock alone (its replicas, the seats' too, end at
+// their longest term, or a pause's end), its seat rounds awarded and its seats resolved first.
 // Then every job, bid, game, lease's terms and proof buffer must be closed and every stake
 // withdrawn.
 import { PublicKey } from "@solana/web3.js";
@@ -30,11 +32,19 @@ function bidsOf(view: View, job: string): BidAccount[] {
   return [...view.bids.values()].filter((bid) => k(bid.job) === job);
 }
 
+/** The owner of a seat winner's provider that starts it in the drain: any but a no-show's. */
+function seatStarter(w: World, bid: BidAccount): Actor | undefined {
+  const p = w.providers.find((q) => q.address.equals(bid.provider));
+  return p && p.temperament !== "noShow" ? p.owner : undefined;
+}
+
 export interface DrainReport {
   failures: Violation[];
   /** Tokens left in stake vaults after every provider withdrew all its stake: dust sent there. */
   stranded: bigint;
   cranks: number;
+  /** The cranks (and seat starts) the drain sent that the program accepted, by instruction. */
+  accepted: Map<string, number>;
 }
 
 export async function drain(w: World, supply: Map<string, bigint>): Promise<DrainReport> {
@@ -46,6 +56,7 @@ export async function drain(w: World, supply: Map<string, bigint>): Promise<Drai
   for (const actor of w.actors) for (const mint of w.mints) reopenTokenAccount(w, w.view(), actor, mint);
 
   const refused = new Map<string, number>();
+  const accepted = new Map<string, number>();
   for (let round = 0; round < 400; round++) {
     const view = w.view();
     const waits: bigint[] = [];
@@ -55,6 +66,7 @@ export async function drain(w: World, supply: Map<string, bigint>): Promise<Drai
       cranks++;
       if (error === null) {
         acted = true;
+        accepted.set(what, (accepted.get(what) ?? 0) + 1);
         return;
       }
       const key = `${what}: ${error}`;
@@ -74,7 +86,13 @@ export async function drain(w: World, supply: Map<string, bigint>): Promise<Drai
       const terms = view.services.get(k(findServicePda({ job: jobKey, programId: w.programId })[0]));
       if (!terms || terms.jobIncarnation !== job.incarnation) continue;
       if (rules.pauseDue(job, terms, view.tokens.get(k(job.escrow))?.amount ?? 0n)) await run("pause_service", () => keeper.client.pauseService({ job: jobKey }));
+      // A seat round is awarded once its bidding is over (anyone may).
+      if (rules.seatAwardDue(job, terms, view.slot)) await run("award_seat", () => keeper.client.awardSeat({ job: jobKey }));
+      else if (terms.openSeats > 0) waits.push(terms.seatDeadlineSlot + 1n);
       for (const bid of bidsOf(view, address)) {
+        // A seat winner starts (its own move) unless it is a no-show, whose seat the crank below gives up.
+        const winner = seatStarter(w, bid);
+        if (winner && rules.seatStartOpen(job, bid, view.slot)) await run("start_seat", () => winner.client.startSeat({ job: jobKey }));
         if (!rules.holdsAward(bid, job) || rules.statusOf(bid) !== "started") continue;
         if (rules.replicaCloseDue(job, terms, bid, view.slot)) await run("close_replica", () => keeper.client.closeReplica({ job: jobKey, provider: bid.provider }));
         else waits.push(rules.replicaEnd(job, terms, bid) + terms.ackPeriodSlots + 1n);
@@ -164,5 +182,5 @@ export async function drain(w: World, supply: Map<string, bigint>): Promise<Drai
     for (const t of end.tokens.values()) if (t.mint.equals(mint)) held += t.amount;
     if (held !== supply.get(k(mint))) fail("conservation at the end", `mint ${k(mint)}: ${held} of ${supply.get(k(mint))}`);
   }
-  return { failures, stranded, cranks };
+  return { failures, stranded, cranks, accepted };
 }

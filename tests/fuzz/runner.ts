@@ -131,6 +131,8 @@ export async function runCase(seed: number, steps: Step[], options: RunOptions =
   if (options.drain !== false) {
     const report = await drain(w, supply);
     stranded = report.stranded;
+    // The drain's accepted cranks count apart from the steps' (it sends through the client, unmodelled).
+    for (const [name, count] of report.accepted) tally.set(`${name} (drain)`, { accepted: count, refused: 0, unknown: count });
     for (const f of report.failures) note({ category: "liveness", key: f.key, message: f.message, step: steps.length });
   }
   return { seed, steps, executed, tally, findings, stranded, ms: Date.now() - started, log, acceptedSwaps };

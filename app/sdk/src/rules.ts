@@ -111,11 +111,49 @@ export function ofIncarnation(bid: BidAccount, job: JobAccount): boolean {
   return bid.jobIncarnation === job.incarnation;
 }
 
-/** `Bid::holds_award`: won, started or committed in the job's current round. */
+/** `Bid::holds_award`: won, started or committed in the job's current round. A lease's seats
+ * are awarded after its first round, each in its own (later) slot: they hold theirs. */
 export function holdsAward(bid: BidAccount, job: JobAccount): boolean {
   const assigned = ["won", "started", "committed"].includes(statusOf(bid));
   const running = ["awarded", "running", "committed"].includes(stateOf(job));
-  return assigned && running && ofIncarnation(bid, job) && bid.awardedSlot === job.progress.awardedSlot;
+  const round = job.progress.awardedSlot;
+  const thisRound = bid.awardedSlot === round || (isService(job) && bid.awardedSlot > round);
+  return assigned && running && ofIncarnation(bid, job) && thisRound;
+}
+
+/** `Job::awards_ranked`: the job can still award its ranked bids, which therefore may not leave:
+ * an open auction, or a running lease (whose ranking is its seat round's). */
+export function awardsRanked(job: JobAccount): boolean {
+  const state = stateOf(job);
+  return state === "open" || (state === "running" && isService(job));
+}
+
+/** `Job::is_seat_award`: `awardedSlot` is a seat's award on this running lease (after its first award). */
+export function isSeatAward(job: JobAccount, awardedSlot: bigint): boolean {
+  return isService(job) && stateOf(job) === "running" && awardedSlot > job.progress.awardedSlot;
+}
+
+/** `Job::seat_start_deadline`: the last slot a seat awarded at `awardedSlot` may start in, the
+ * lease's own start window counted from the seat's award. */
+export function seatStartDeadline(job: JobAccount, awardedSlot: bigint): bigint {
+  return awardedSlot + (job.progress.startDeadlineSlot - job.progress.awardedSlot);
+}
+
+/** `Job::check_seat_start`. */
+function checkSeatStart(job: JobAccount, awardedSlot: bigint, now: bigint): Verdict {
+  if (!isSeatAward(job, awardedSlot)) return "NotASeat";
+  return now <= seatStartDeadline(job, awardedSlot) ? null : "StartWindowClosed";
+}
+
+/** `Job::check_seat_no_show`. */
+function checkSeatNoShow(job: JobAccount, awardedSlot: bigint, now: bigint): Verdict {
+  if (!isSeatAward(job, awardedSlot)) return "NotASeat";
+  return now > seatStartDeadline(job, awardedSlot) ? null : "DeadlineNotReached";
+}
+
+/** A seat won and not started yet: its winner's `start_seat` or a `fail_no_show` is to come. */
+export function seatAwaitingStart(bid: BidAccount, job: JobAccount): boolean {
+  return isSeatAward(job, bid.awardedSlot) && holdsAward(bid, job) && statusOf(bid) === "won";
 }
 
 /** `Bid::refuted_in`: refuted by a referee game of this round; bound to the job until finalize. */
@@ -363,7 +401,7 @@ export function withdrawBid(c: WithdrawBidInput): Verdict {
       if (!boundToLiveJob(bid, c.job)) return null;
       const job = c.job.account;
       if (boundToJob(bid, job)) return "BidHoldsAward";
-      return stateOf(job) === "open" && rankOf(job, bid.provider) >= 0 ? "BidIsRanked" : null;
+      return rankedAndBinding(bid, job) ? "BidIsRanked" : null;
     },
   );
 }
@@ -376,11 +414,16 @@ export function withdrawForfeit(bid: BidAccount, job: Keyed<JobAccount>, market:
   return biddingClosed || now > bid.revealBySlot ? bps(bid.locked, market.params.slashNoShowBps) : 0n;
 }
 
+/** A ranked bid of a job that can still award it (an open auction, a lease's seat round): it binds. */
+export function rankedAndBinding(bid: BidAccount, job: JobAccount): boolean {
+  return awardsRanked(job) && rankOf(job, bid.provider) >= 0;
+}
+
 /** Whether withdraw_bid accepts the bid now (a bid of a closed or later job always is). */
 export function withdrawable(bid: BidAccount, job: JobAccount | null, jobAddress: PublicKey): boolean {
   if (!job || !ofIncarnation(bid, job)) return true;
   if (boundToJob(bid, job)) return false;
-  return !(stateOf(job) === "open" && rankOf(job, bid.provider) >= 0) && bid.job.equals(jobAddress);
+  return !rankedAndBinding(bid, job) && bid.job.equals(jobAddress);
 }
 
 // --- auction end ---------------------------------------------------------------------
@@ -596,6 +639,9 @@ export interface FailWinnerInput {
   provider: Keyed<ProviderAccount>;
   vault: PublicKey;
   owner: PublicKey;
+  /** The remaining account after the fixed ones (absent: none given): a seat winner's no-show
+   * gives its seat up on the lease's terms. */
+  service?: Keyed<ServiceAccount>;
 }
 
 function failWinner(c: FailWinnerInput, miss: "noShow" | "timeout"): Verdict {
@@ -618,6 +664,13 @@ function failWinner(c: FailWinnerInput, miss: "noShow" | "timeout"): Verdict {
     () => expectToken(c.treasuryStakeToken, provider.stakeMint, config.treasury),
     () => (holdsAward(bid, job) ? null : "NotAssignedWinner"),
     () => {
+      if (miss === "noShow" && isSeatAward(job, bid.awardedSlot)) {
+        return first(
+          () => checkSeatNoShow(job, bid.awardedSlot, c.now),
+          () => (statusOf(bid) === "won" ? null : "NotAssignedWinner"),
+          () => giveUpSeat(c.service, { address: c.job.address, account: job }),
+        );
+      }
       if (miss === "noShow") {
         if (stateOf(job) !== "awarded") return "InvalidJobState";
         if (c.now <= job.progress.startDeadlineSlot) return "DeadlineNotReached";
@@ -629,6 +682,17 @@ function failWinner(c: FailWinnerInput, miss: "noShow" | "timeout"): Verdict {
       if (c.now <= job.progress.commitDeadlineSlot) return "DeadlineNotReached";
       return statusOf(bid) !== "committed" ? null : "NotAssignedWinner";
     },
+  );
+}
+
+/** `fail_winner::give_up_seat`: the lease's terms, the one account after the fixed ones, count
+ * the seat given up (after the slash, in the same transaction). */
+function giveUpSeat(service: Keyed<ServiceAccount> | undefined, job: Keyed<JobAccount> & { account: JobAccount }): Verdict {
+  if (!service) return "NotEnoughAccounts";
+  if (!service.account) return "InvalidAccountOwner";
+  return first(
+    () => checkTerms(service.account!, job),
+    () => (service.account!.seatsStarting > 0 ? null : "MathOverflow"),
   );
 }
 
@@ -872,6 +936,75 @@ function checkTerms(service: ServiceAccount, job: Keyed<JobAccount> & { account:
   return service.job.equals(job.address) && service.jobIncarnation === job.account.incarnation ? null : "ServiceMismatch";
 }
 
+/** A byte's largest value: the seat counts stay below it (`u8::MAX`). */
+const U8_MAX = 255;
+
+/** `Service::replicas`: every replica the lease ever started, the first round's and the seats' that started. */
+export function leaseReplicas(job: JobAccount, service: ServiceAccount): number {
+  return job.replication + service.seatsFilled;
+}
+
+/** `Service::replicas_to_pay`: the replicas started and not closed, and the seats about to start. */
+export function replicasToPay(job: JobAccount, service: ServiceAccount): number {
+  const open = Math.max(0, leaseReplicas(job, service) - service.closedReplicas) + service.seatsStarting;
+  return Math.min(open, U8_MAX);
+}
+
+/** Whether a seat is being filled: a round open, or a winner still to start (or be failed). */
+export function seatBeingFilled(service: ServiceAccount): boolean {
+  return service.openSeats > 0 || service.seatsStarting > 0;
+}
+
+/** `Service::request_seat`'s checks: a paused lease fills no seat, and the counts stay within a byte. */
+function requestSeat(job: JobAccount, service: ServiceAccount): Verdict {
+  if (isPaused(service)) return "ServicePaused";
+  const assigned = leaseReplicas(job, service) + service.seatsStarting + service.openSeats;
+  return assigned < U8_MAX ? null : "TooManyReplacements";
+}
+
+/** The seat round after `end_replica` asked for a replacement at `now`: the seat joins the open
+ * round (its deadline stays) or opens one lasting the market's bid window. */
+export function seatRequested(service: ServiceAccount, now: bigint, bidWindowSlots: bigint): { openSeats: number; seatDeadlineSlot: bigint } {
+  const seatDeadlineSlot = service.openSeats === 0 ? now + bidWindowSlots : service.seatDeadlineSlot;
+  return { openSeats: service.openSeats + 1, seatDeadlineSlot };
+}
+
+/** `Service::check_seat_bidding`: a round open, the lease live, up to the round's deadline. */
+export function checkSeatBidding(service: ServiceAccount, now: bigint): Verdict {
+  if (service.openSeats === 0) return "NoSeatRound";
+  if (isPaused(service)) return "ServicePaused";
+  return now <= service.seatDeadlineSlot ? null : "BiddingClosed";
+}
+
+/** `Service::award_seats`' checks: a round open and its bidding over. */
+export function checkSeatAward(service: ServiceAccount, now: bigint): Verdict {
+  if (service.openSeats === 0) return "NoSeatRound";
+  return now > service.seatDeadlineSlot ? null : "AuctionStillOpen";
+}
+
+/** How many seats `award_seat` awards: one per ranked bid up to the open seats, none while paused. */
+export function seatsToAward(job: JobAccount, service: ServiceAccount): number {
+  return isPaused(service) ? 0 : Math.min(service.openSeats, job.auction.rankedCount);
+}
+
+/** The round's winners, best first: the ranked providers `award_seat` takes as its remaining accounts. */
+export function seatWinners(job: JobAccount, service: ServiceAccount): PublicKey[] {
+  return ranked(job)
+    .slice(0, seatsToAward(job, service))
+    .map((entry) => entry.provider);
+}
+
+/** A running lease's seat round that `award_seat` closes now (its terms of the job as it is). */
+export function seatAwardDue(job: JobAccount, service: ServiceAccount, now: bigint): boolean {
+  const ofLease = isService(job) && service.jobIncarnation === job.incarnation && stateOf(job) === "running";
+  return ofLease && checkSeatAward(service, now) === null;
+}
+
+/** The terms after `award_seat`: the round closed, its winners counted as starting. */
+export function seatsAwarded(job: JobAccount, service: ServiceAccount): { openSeats: number; seatsStarting: number; seatDeadlineSlot: bigint } {
+  return { openSeats: 0, seatsStarting: service.seatsStarting + seatsToAward(job, service), seatDeadlineSlot: 0n };
+}
+
 export interface PostServiceInput extends Omit<PostJobInput, "mode" | "codeRoot" | "inputRoot" | "maxSteps" | "instantPrice" | "maxPrice"> {
   /** The rate cap per slot per replica (the job's max price). */
   maxRate: bigint;
@@ -956,8 +1089,7 @@ export function pauseService(c: PauseServiceInput): Verdict {
     () => (isPaused(service) ? "ServicePaused" : null),
     () => expectToken(c.escrowToken, job.paymentMint, c.job.address),
     () => {
-      const open = Math.max(0, job.replication - service.closedReplicas);
-      const needed = minDeposit(job.maxPrice, open, service.ackPeriodSlots, job.protocolFeeBps, job.crankFee);
+      const needed = minDeposit(job.maxPrice, replicasToPay(job, service), service.ackPeriodSlots, job.protocolFeeBps, job.crankFee);
       if (needed === null) return "MathOverflow";
       return c.escrowToken!.amount >= needed ? "DepositCoversPeriod" : null;
     },
@@ -1052,25 +1184,37 @@ export function claimService(c: ClaimServiceInput): Verdict {
 
 export interface EndReplicaInput {
   signer: PublicKey;
+  /** The lease's market: its bid window is the seat round's. */
+  market: Keyed<MarketAccount>;
   job: Keyed<JobAccount>;
   service: Keyed<ServiceAccount>;
   bid: Keyed<BidAccount>;
+  /** Put the seat up for a replacement (the consumer or its watchdog only). */
+  replace: boolean;
 }
 
 export function endReplica(c: EndReplicaInput): Verdict {
-  const gone = missing(c.job, c.service, c.bid);
+  // Loaded in this order: job, market, terms, bid.
+  const gone = missing(c.job, c.market, c.service, c.bid);
   if (gone) return gone;
   const job = c.job.account!;
   const service = c.service.account!;
   const bid = c.bid.account!;
   return first(
     () => (isService(job) ? null : "NotAService"),
+    () => (job.market.equals(c.market.address) ? null : "MarketMismatch"),
     () => checkTerms(service, { address: c.job.address, account: job }),
     () => checkJob(bid, { address: c.job.address, account: job }),
     () => (stateOf(job) === "running" ? null : "InvalidJobState"),
     () => (holdsAward(bid, job) && statusOf(bid) === "started" ? null : "NotAssignedWinner"),
     () => (bid.endedSlot !== 0n ? "ReplicaEnded" : null),
-    () => (c.signer.equals(job.consumer) || c.signer.equals(service.watchdog) || c.signer.equals(bid.owner) ? null : "NotServiceParty"),
+    () => {
+      // The consumer's side first: a consumer that owns the replica may still ask for a replacement.
+      if (c.signer.equals(job.consumer) || c.signer.equals(service.watchdog)) return null;
+      if (c.signer.equals(bid.owner)) return c.replace ? "ReplacementByOwner" : null;
+      return "NotServiceParty";
+    },
+    () => (c.replace ? requestSeat(job, service) : null),
   );
 }
 
@@ -1080,6 +1224,109 @@ export function replicaEndedAt(job: JobAccount, service: ServiceAccount, bid: Bi
   const byConsumer = signer.equals(job.consumer) || signer.equals(service.watchdog);
   const ended = byConsumer || !signer.equals(bid.owner) ? now : now + service.ackPeriodSlots;
   return ended > 1n ? ended : 1n;
+}
+
+export interface BidSeatInput {
+  now: bigint;
+  owner: PublicKey;
+  provider: Keyed<ProviderAccount>;
+  market: Keyed<MarketAccount>;
+  job: Keyed<JobAccount>;
+  service: Keyed<ServiceAccount>;
+  /** The bid address given, the PDA ["bid", job, provider], and whether an account lives there. */
+  bid: { address: PublicKey; expected: PublicKey; exists: boolean };
+  price: bigint;
+}
+
+/** bid_seat: its own checks, then the bid's creation shared with place_bid (`NewBid::create`). */
+export function bidSeat(c: BidSeatInput): Verdict {
+  // Loaded in this order: provider, market, job, terms.
+  const gone = missing(c.provider, c.market, c.job, c.service);
+  if (gone) return gone;
+  const provider = c.provider.account!;
+  const market = c.market.account!;
+  const job = c.job.account!;
+  const service = c.service.account!;
+  return first(
+    () => (c.owner.equals(provider.owner) ? null : "NotProviderOwner"),
+    () => (provider.market.equals(c.market.address) && job.market.equals(c.market.address) ? null : "MarketMismatch"),
+    () => (isService(job) ? null : "NotAService"),
+    () => checkTerms(service, { address: c.job.address, account: job }),
+    () => (stateOf(job) === "running" ? null : "InvalidJobState"),
+    () => checkSeatBidding(service, c.now),
+    () => (admits(job, provider) ? null : "RequirementsNotMet"),
+    () => (bondedStake(provider) >= market.params.minStake ? null : "BelowMinimumStake"),
+    () => (c.price > 0n && c.price <= job.maxPrice ? null : "PriceAboveMax"),
+    () => (c.bid.address.equals(c.bid.expected) ? null : "InvalidPda"),
+    () => (c.bid.exists ? "AccountAlreadyInitialized" : null),
+    () => (bidLock(job, market) <= freeStake(provider) ? null : "InsufficientFreeStake"),
+  );
+}
+
+export interface AwardSeatInput {
+  now: bigint;
+  market: Keyed<MarketAccount>;
+  job: Keyed<JobAccount>;
+  service: Keyed<ServiceAccount>;
+  /** The remaining accounts: the bids given as the round's winners, in order. */
+  bids: Keyed<BidAccount>[];
+}
+
+export function awardSeat(c: AwardSeatInput): Verdict {
+  // Loaded in this order: market, job, terms.
+  const gone = missing(c.market, c.job, c.service);
+  if (gone) return gone;
+  const job = c.job.account!;
+  const service = c.service.account!;
+  const head = first(
+    () => (job.market.equals(c.market.address) ? null : "MarketMismatch"),
+    () => (isService(job) ? null : "NotAService"),
+    () => checkTerms(service, { address: c.job.address, account: job }),
+    () => (stateOf(job) === "running" ? null : "InvalidJobState"),
+    () => checkSeatAward(service, c.now),
+    () => (c.bids.length >= seatsToAward(job, service) ? null : "WinnersMissing"),
+  );
+  if (head) return head;
+  for (const [rank, expected] of seatWinners(job, service).entries()) {
+    const bid = c.bids[rank].account;
+    if (!bid) return "InvalidAccountOwner";
+    if (!bid.job.equals(c.job.address) || !bid.provider.equals(expected)) return "WrongWinner";
+    if (!ofIncarnation(bid, job)) return "StaleBid";
+    if (statusOf(bid) !== "active") return "WrongWinner";
+  }
+  return null;
+}
+
+export interface StartSeatInput {
+  now: bigint;
+  owner: PublicKey;
+  job: Keyed<JobAccount>;
+  service: Keyed<ServiceAccount>;
+  bid: Keyed<BidAccount>;
+}
+
+export function startSeat(c: StartSeatInput): Verdict {
+  // Loaded in this order: job, terms, bid.
+  const gone = missing(c.job, c.service, c.bid);
+  if (gone) return gone;
+  const job = c.job.account!;
+  const service = c.service.account!;
+  const bid = c.bid.account!;
+  return first(
+    () => (c.owner.equals(bid.owner) ? null : "NotBidOwner"),
+    () => (isService(job) ? null : "NotAService"),
+    () => checkTerms(service, { address: c.job.address, account: job }),
+    () => checkJob(bid, { address: c.job.address, account: job }),
+    () => checkSeatStart(job, bid.awardedSlot, c.now),
+    () => advance(bid, job, "won"),
+    // `Service::record_seat_start`: a won seat is counted as starting (never zero here).
+    () => (service.seatsStarting > 0 ? null : "MathOverflow"),
+  );
+}
+
+/** A seat won on a running lease that its winner may start now. */
+export function seatStartOpen(job: JobAccount, bid: BidAccount, slot: bigint): boolean {
+  return seatAwaitingStart(bid, job) && slot <= seatStartDeadline(job, bid.awardedSlot);
 }
 
 export interface CloseReplicaInput {
@@ -1120,13 +1367,16 @@ export function closeReplica(c: CloseReplicaInput): Verdict {
     },
     () => expectToken(c.keeperToken, job.paymentMint, c.keeper),
     () => expectToken(c.consumerToken, job.paymentMint, job.consumer),
+    () => (closeWaitsForSeat(job, service) ? "ReplacementPending" : null),
   );
 }
 
-/** Whether closing this replica settles the lease (it is the last one open). */
+/** Whether closing this replica settles the lease (`Service::closing_settles`: it is the last of
+ * every replica the lease started, the first round's and the seats'). */
 export function settlesLease(job: JobAccount, service: ServiceAccount): boolean {
-  return service.closedReplicas + 1 >= job.replication;
+  return service.closedReplicas + 1 >= leaseReplicas(job, service);
 }
+
 
 export interface CloseServiceInput {
   service: Keyed<ServiceAccount>;
@@ -1194,7 +1444,7 @@ export function withdrawUnstaked(c: { now: bigint; owner: PublicKey; provider: K
 export const awardDue = (job: JobAccount, slot: bigint): boolean => checkAward(job, slot) === null;
 export const expiryDue = (job: JobAccount, slot: bigint): boolean => checkExpiry(job, slot) === null;
 
-/** A winner that has not started by the start deadline. */
+/** A winner that has not started by the start deadline (a lease's seat: `seatNoShowDue`). */
 export function noShowDue(job: JobAccount, bid: BidAccount, slot: bigint): boolean {
   return stateOf(job) === "awarded" && slot > job.progress.startDeadlineSlot && holdsAward(bid, job) && statusOf(bid) === "won";
 }
@@ -1204,10 +1454,11 @@ export function isService(job: JobAccount): boolean {
   return variantOf(job.kind) === "service";
 }
 
-/** One more period of every replica not yet closed at the lease's highest rate, with fees and
- * the settlement's crank fee: what a live lease's escrow must hold (program: `covers_a_period`). */
+/** One more period of every replica still to be paid (started and not closed, and the seats
+ * about to start) at the lease's highest rate, with fees and the settlement's crank fee: what a
+ * live lease's escrow must hold (program: `covers_a_period`). */
 export function servicePeriodCost(job: JobAccount, service: ServiceAccount): bigint {
-  const open = BigInt(Math.max(0, job.replication - service.closedReplicas));
+  const open = BigInt(replicasToPay(job, service));
   const all = job.maxPrice * service.ackPeriodSlots * open;
   return all + (all * BigInt(job.protocolFeeBps)) / 10_000n + job.crankFee;
 }
@@ -1246,7 +1497,7 @@ export function replicaCloseDue(job: JobAccount, service: ServiceAccount, bid: B
   const claimUntil = end + service.ackPeriodSlots;
   // The program's checked additions fail past u64 (out of reach with its duration bound).
   if (bid.startedSlot + job.requirements.maxDurationSlots > U64_MAX || claimUntil > U64_MAX) return false;
-  return paidThrough(bid) >= end || slot > claimUntil;
+  return (paidThrough(bid) >= end || slot > claimUntil) && !closeWaitsForSeat(job, service);
 }
 
 /** The winners' bids that count at finalize: the ranked winners holding the award or refuted in it. */
@@ -1318,9 +1569,14 @@ export function dueCrank(job: JobAccount, bids: readonly BidAccount[], slot: big
       return { kind: "wait", slot: job.progress.startDeadlineSlot + 1n };
     }
     case "running": {
+      const seat = bids.find((bid) => seatNoShowDue(job, bid, slot));
+      if (seat) return { kind: "failNoShow", provider: seat.provider };
       const late = bids.find((bid) => timeoutDue(job, bid, slot));
       if (late) return { kind: "failTimeout", provider: late.provider };
-      return { kind: "wait", slot: job.progress.commitDeadlineSlot + 1n };
+      // A lease's seat winners are due at their own start deadlines.
+      const seats = bids.filter((bid) => seatAwaitingStart(bid, job)).map((bid) => seatStartDeadline(job, bid.awardedSlot) + 1n);
+      const next = seats.length > 0 ? seats.reduce((a, b) => (a < b ? a : b)) : job.progress.commitDeadlineSlot + 1n;
+      return { kind: "wait", slot: next };
     }
     case "committed": {
       const referee = refereeDue(job, bids, hasRefereeGame);
@@ -1355,7 +1611,8 @@ export function dueGameCrank(dispute: DisputeAccount, slot: bigint): DueGameCran
 export function withdrawWorthwhile(job: JobAccount | null, bid: BidAccount, slot: bigint): boolean {
   if (!job || !ofIncarnation(bid, job)) return true;
   if (boundToJob(bid, job)) return false;
-  if (stateOf(job) !== "open") return true;
+  // A running lease's ranked seat bid binds until the round's award; an unranked one cannot win.
+  if (stateOf(job) !== "open") return !rankedAndBinding(bid, job);
   if (statusOf(bid) === "sealed") return slot > job.revealDeadlineSlot;
   return slot > auctionEnd(job) && rankOf(job, bid.provider) < 0;
 }
@@ -1398,4 +1655,22 @@ export function disputeStanding(dispute: DisputeAccount, slot: bigint): DisputeS
 export function nextCrankSlot(job: JobAccount, bids: readonly BidAccount[], slot: bigint, hasRefereeGame = false): bigint | null {
   const due = dueCrank(job, bids, slot, hasRefereeGame);
   return due.kind === "wait" ? due.slot : slot;
+}
+
+// --- seat rounds (keepers' and providers' planning) ----------------------------------
+
+/** The lease's seat round takes bids now (`Service::check_seat_bidding` on a running lease). */
+export function seatBiddingOpen(job: JobAccount, service: ServiceAccount, slot: bigint): boolean {
+  return isService(job) && stateOf(job) === "running" && service.openSeats > 0 && service.pausedSlot === 0n && slot <= service.seatDeadlineSlot;
+}
+
+/** A seat winner that did not start by its deadline (`fail_no_show` with the lease's terms). */
+export function seatNoShowDue(job: JobAccount, bid: BidAccount, slot: bigint): boolean {
+  return ofIncarnation(bid, job) && statusOf(bid) === "won" && isSeatAward(job, bid.awardedSlot) && slot > seatStartDeadline(job, bid.awardedSlot);
+}
+
+/** `Service::closing_settles` refuses: the close would be the lease's last replica's while a seat
+ * is being filled (a round open, or a winner yet to start). */
+export function closeWaitsForSeat(job: JobAccount, service: ServiceAccount): boolean {
+  return settlesLease(job, service) && seatBeingFilled(service);
 }

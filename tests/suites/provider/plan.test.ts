@@ -2,7 +2,7 @@
 // action of each job, mirroring the program's deadlines.
 import assert from "node:assert/strict";
 import { Keypair, PublicKey } from "@solana/web3.js";
-import type { BidAccount, JobAccount } from "@compute-market/sdk";
+import type { BidAccount, JobAccount, ServiceAccount } from "@compute-market/sdk";
 import { FORGET_GRACE_SLOTS, plan, planJob, type PlanInput } from "../../../app/provider/src/lifecycle/plan";
 import type { JournalRecord } from "../../../app/provider/src/lifecycle/journal";
 
@@ -61,6 +61,23 @@ describe("provider planner", () => {
   it("considers a service lease only when set to serve services", () => {
     assert.equal(kind(input(50n, { job: job("open", { service: true }) })), null);
     assert.equal(kind({ ...input(50n, { job: job("open", { service: true }) }), servesServices: true }), "consider");
+  });
+
+  it("bids for a running lease's seat while its round takes bids, and starts a won seat within its own window", () => {
+    const lease = job("running", { service: true });
+    const round = (openSeats: number, seatDeadlineSlot: bigint, pausedSlot = 0n) => ({ openSeats, seatDeadlineSlot, pausedSlot, jobIncarnation: 0n }) as unknown as ServiceAccount;
+    const withTerms = (slot: bigint, terms: ServiceAccount, parts: Parameters<typeof input>[1] = {}) => ({ ...input(slot, { job: lease, ...parts }), servesServices: true, services: new Map([[JOB, terms]]) });
+    assert.equal(kind(withTerms(300n, round(1, 300n))), "consider");
+    assert.equal(kind(withTerms(301n, round(1, 300n))), null, "the round's bidding is over");
+    assert.equal(kind(withTerms(300n, round(0, 0n))), null, "no round is open");
+    assert.equal(kind(withTerms(300n, round(1, 300n, 250n))), null, "a paused lease fills no seat");
+    assert.equal(kind({ ...withTerms(300n, round(1, 300n)), servesServices: false }), null, "only a node set to serve services");
+    assert.equal(kind(withTerms(300n, round(1, 300n), { record: record("done") })), "consider", "done with the first round, free for the seat's");
+    assert.equal(kind(withTerms(300n, round(1, 300n), { record: record("bid", { slot: "295" }) })), null, "a bid of its own on the way");
+    // A seat awarded at 320 may start until 320 + the lease's start window (150 - 130).
+    const seat = bid("won", 320n);
+    assert.equal(kind(withTerms(340n, round(0, 0n), { bid: seat, record: record("bid") })), "start");
+    assert.equal(kind(withTerms(341n, round(0, 0n), { bid: seat, record: record("bid") })), null, "past the seat's start window: the no-show crank's");
   });
 
   it("serves a started replica, supervises it while it serves, and stops it once it ended", () => {

@@ -3,12 +3,13 @@
 // last close settles the lease and pays the keeper the crank fee, a replica nobody ended is closed
 // after the lease's longest term, a lease short of a period is paused and settled once its pause
 // ran out, and a second keeper racing for the same close loses quietly.
-// The deadline cranker fails a service's no-show as a batch job's. Read from the chain, the
+// The deadline cranker fails a service's no-show as a batch job's; a seat round is awarded once its
+// bidding is over and a seat winner that did not start is failed. Read from the chain, the
 // keeper's index and its own metrics; the keeper ticks only when the test says.
 import assert from "node:assert/strict";
-import { getAssociatedTokenAddressSync } from "@solana/spl-token";
+import { createAssociatedTokenAccountIdempotentInstruction, getAssociatedTokenAddressSync } from "@solana/spl-token";
 import { PublicKey } from "@solana/web3.js";
-import { signAcknowledgement, type JobAccount } from "@compute-market/sdk";
+import { sendInstructions, signAcknowledgement, type JobAccount } from "@compute-market/sdk";
 import type { MarketIndex } from "@compute-market/common";
 import { startLocalCluster, type LocalCluster } from "@compute-market/localnet";
 import { KeeperConfigSchema, ServiceCranker, startKeeper, type Keeper, type KeeperConfig, type MarketView } from "@compute-market/keeper";
@@ -122,6 +123,30 @@ describe("keeper: service cranker", function () {
     assert.equal(await metric(crank.keeper, "keeper_actions_total", { bot: "service-cranker", outcome: "failed" }), 0);
   });
 
+  it("settles with a close that costs more than the one before it of the same shape (the reused limit is simulated again)", async () => {
+    const lease = await running([80n, 90n]);
+    const crank = await keeperOn(lease);
+    // The keeper's and the consumer's token accounts exist from the start: both closes send the
+    // same instructions, and the settling one (two transfers, the escrow's close) costs far more.
+    const mint = lease.env.paymentMint;
+    const create = [crank.wallet.publicKey, lease.consumer.publicKey].map((owner) => createAssociatedTokenAccountIdempotentInstruction(crank.wallet.publicKey, getAssociatedTokenAddressSync(mint, owner, true), owner, mint));
+    await sendInstructions(crank.wallet.provider, create);
+    const start = await startedSlot(lease, 0);
+    await lease.consumer.client.endReplica({ job: lease.job, provider: lease.providers[0].provider });
+    lease.env.ledger.warpToSlot(start + 50n);
+    await lease.consumer.client.endReplica({ job: lease.job, provider: lease.providers[1].provider });
+    await until("both ends in the index", () => [0, 1].every((i) => (crank.keeper.index.bids.get(bidOf(lease, i).toBase58())?.endedSlot ?? 0n) > 0n));
+    lease.env.ledger.warpToSlot(start + PERIOD + 1n);
+    await crank.keeper.runner.tick();
+    assert.equal(lease.env.exists(bidOf(lease, 0)), false, "the first close landed");
+    await until("the first close in the index", () => crank.keeper.index.bidsOf(lease.job).length === 1);
+    lease.env.ledger.warpToSlot(start + 50n + PERIOD + 1n);
+    await crank.keeper.runner.tick();
+    assert.equal(lease.env.exists(lease.job), false, "the settling close landed on its first tick");
+    assert.equal(keeperTokens(lease, crank), MARKET_PARAMS.crankFee);
+    assert.equal(await metric(crank.keeper, "keeper_actions_total", { bot: "service-cranker", outcome: "failed" }), 0);
+  });
+
   it("closes a replica nobody ended after the lease's longest term and its claim period", async () => {
     const lease = await running([80n]);
     const crank = await keeperOn(lease);
@@ -194,5 +219,38 @@ describe("keeper: service cranker", function () {
     // The terms outlive the job until close_service returns their rent; the index drops them with it.
     assert.ok(lease.env.exists(lease.service));
     await until("the refunded lease's terms out of the index", () => !crank.keeper.index.serviceOf(lease.job));
+  });
+
+  it("awards a seat round once its bidding is over, not a slot before, and fails a seat winner that did not start", async () => {
+    const lease = await running([80n], {}, 3);
+    const crank = await keeperOn(lease, ["deadline-cranker", "service-cranker"]);
+    const index = crank.keeper.index;
+    await lease.consumer.client.endReplica({ job: lease.job, provider: lease.providers[0].provider, replace: true });
+    await lease.providers[1].owner.client.bidSeat({ job: lease.job, price: 70n });
+    await until("the round and its bid in the index", () => (index.serviceOf(lease.job)?.[1].openSeats ?? 0) === 1 && index.bids.has(bidOf(lease, 1).toBase58()));
+    const deadline = (await lease.consumer.client.fetchService(lease.service))!.seatDeadlineSlot;
+    const awardKey = `award-seat:${lease.job.toBase58()}`;
+    lease.env.ledger.warpToSlot(deadline);
+    assert.deepEqual(planned(crank, lease), [], "bidding is still open");
+    lease.env.ledger.warpToSlot(deadline + 1n);
+    assert.deepEqual(planned(crank, lease), [["award_seat", awardKey]]);
+    await crank.keeper.runner.tick();
+    const won = (await lease.consumer.client.fetchBid(bidOf(lease, 1)))!;
+    assert.equal(won.awardedSlot, deadline + 1n, "the seat went to the round's bid");
+    assert.equal(await metric(crank.keeper, "keeper_actions_total", { bot: "service-cranker", kind: "award_seat", outcome: "sent" }), 1);
+
+    // The winner never starts: one slot past its start window the deadline cranker slashes it.
+    await until("the award in the index", () => index.bids.get(bidOf(lease, 1).toBase58())?.awardedSlot === won.awardedSlot);
+    const job = (await lease.consumer.client.fetchJob(lease.job))!;
+    const startDeadline = won.awardedSlot + (job.progress.startDeadlineSlot - job.progress.awardedSlot);
+    lease.env.ledger.warpToSlot(startDeadline);
+    await crank.keeper.runner.tick();
+    assert.ok(lease.env.exists(bidOf(lease, 1)), "still inside its start window");
+    lease.env.ledger.warpToSlot(startDeadline + 1n);
+    await crank.keeper.runner.tick();
+    assert.equal(lease.env.exists(bidOf(lease, 1)), false);
+    assert.equal(await metric(crank.keeper, "keeper_actions_total", { bot: "deadline-cranker", kind: "fail_no_show", outcome: "sent" }), 1);
+    assert.equal((await lease.consumer.client.fetchService(lease.service))!.seatsStarting, 0, "the seat was given up");
+    assert.ok(lease.env.exists(lease.job), "the lease runs on");
   });
 });

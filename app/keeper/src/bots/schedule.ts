@@ -4,4 +4,4 @@ import { rules } from "@compute-market/sdk";
 
 export type JobStateName = rules.JobStateName;
 
-export const { stateOf, awardDue, expiryDue, holdsAward, noShowDue, timeoutDue, isService, pauseDue, replicaCloseDue, finalizeDue, refereeDue, challengeOpen } = rules;
+export const { stateOf, awardDue, expiryDue, holdsAward, noShowDue, timeoutDue, isService, pauseDue, replicaCloseDue, seatAwardDue, seatNoShowDue, finalizeDue, refereeDue, challengeOpen } = rules;

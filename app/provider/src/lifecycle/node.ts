@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { PublicKey, type Connection } from "@solana/web3.js";
 import { sha256 } from "@noble/hashes/sha256";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils";
-import { ComputeMarketError, rules, type BidAccount, type ComputeMarketClient, type ContainerJobSpec, type JobAccount, type MachineProgram } from "@compute-market/sdk";
+import { ComputeMarketError, rules, type BidAccount, type ComputeMarketClient, type ContainerJobSpec, type JobAccount, type MachineProgram, type ServiceAccount } from "@compute-market/sdk";
 import { backoffDelay, type Logger, type MarketIndex } from "@compute-market/common";
 import type { DeclineLog } from "./declines";
 import type { JobJournal, JournalRecord } from "./journal";
@@ -152,7 +152,9 @@ export class ProviderNode {
     this.lastSlot = slot;
     const now = this.now();
     const blocked = new Set([...this.busy, ...[...this.retryAt].filter(([, r]) => r.at > now).map(([job]) => job)]);
-    const actions = plan({ slot, jobs: this.marketJobs(), bids: this.ownBids(), journal: this.options.journal.all(), busy: blocked, declined: this.declined, servesServices: this.options.servesServices });
+    const jobs = this.marketJobs();
+    const services = this.leaseTerms(jobs);
+    const actions = plan({ slot, jobs, bids: this.ownBids(), journal: this.options.journal.all(), busy: blocked, declined: this.declined, servesServices: this.options.servesServices, services });
     for (const action of actions) {
       if (action.kind === "run" && this.runs.size >= this.options.maxConcurrentRuns) continue;
       this.launch(action, slot);
@@ -170,6 +172,16 @@ export class ProviderNode {
   /** Resolves when nothing is in flight (for tests and shutdown). */
   async idle(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** The indexed terms of the service leases among `jobs`, by job address. */
+  private leaseTerms(jobs: ReadonlyMap<string, JobAccount>): Map<string, ServiceAccount> {
+    const terms = new Map<string, ServiceAccount>();
+    for (const [address, job] of jobs) {
+      const service = rules.isService(job) ? this.options.index.serviceOf(new PublicKey(address))?.[1] : undefined;
+      if (service) terms.set(address, service);
+    }
+    return terms;
   }
 
   private marketJobs(): Map<string, JobAccount> {
@@ -272,6 +284,10 @@ export class ProviderNode {
         const salt = randomBytes(32);
         journal.put({ ...base, phase: "bid", sealed: { salt: bytesToHex(salt) } });
         await client.placeSealedBid({ job, price, salt });
+      } else if (rules.isService(account) && rules.stateOf(account) === "running") {
+        // A running lease takes bids only for the seat its round replaces, always open ones.
+        journal.put({ ...base, phase: "bid" });
+        await client.bidSeat({ job, price });
       } else {
         journal.put({ ...base, phase: "bid" });
         await client.placeBid({ job, price });
@@ -296,7 +312,9 @@ export class ProviderNode {
 
   private async start(job: PublicKey, slot: bigint, log: Logger): Promise<void> {
     const account = this.requireJob(job);
-    await this.options.client.startJob({ job });
+    const bid = this.ownBids().get(job.toBase58());
+    const seat = bid !== undefined && rules.isSeatAward(account, bid.awardedSlot);
+    await (seat ? this.options.client.startSeat({ job }) : this.options.client.startJob({ job }));
     this.remember(job, account, { phase: "started", slot: slot.toString() });
     this.stats.starts += 1;
     log.info({ commitDeadlineSlot: account.progress.commitDeadlineSlot.toString() }, "job started");

@@ -1,18 +1,18 @@
 // What the node should do next for each job, as a pure function of the chain (jobs, this node's
 // bids, the slot) and of what it remembers (its journal and its in-flight work). Deadlines and
 // checks are the SDK rules module's, so the node never sends what the program would refuse.
-import { rules, type BidAccount, type JobAccount } from "@compute-market/sdk";
+import { rules, type BidAccount, type JobAccount, type ServiceAccount } from "@compute-market/sdk";
 import type { JournalRecord } from "./journal";
 
 export type JobStateName = rules.JobStateName;
 export type BidStatusName = rules.BidStatusName;
 
 export type Action =
-  /** An open job this node has not bid on: consider it (spec, image, capacity, price). */
+  /** An open job (or a running lease's open seat round) this node has not bid on: consider it (spec, image, capacity, price). */
   | { kind: "consider"; job: string }
   /** Reveal a sealed bid (its price and salt are in the journal). */
   | { kind: "reveal"; job: string }
-  /** Acknowledge an award. */
+  /** Acknowledge an award (a job's, or a lease's seat). */
   | { kind: "start"; job: string }
   /** Run the container of a started job (first time, or again after a restart). */
   | { kind: "run"; job: string }
@@ -44,11 +44,23 @@ export interface PlanInput {
   declined: ReadonlySet<string>;
   /** Whether this node bids on service leases (it runs their containers until they end). */
   servesServices?: boolean;
+  /** The terms of the service leases among `jobs`, by job address (their seat rounds). */
+  services?: ReadonlyMap<string, ServiceAccount>;
 }
 
 // The program's rules (deadlines, award, withdrawal), from the SDK's one rules module.
 export const { stateOf, statusOf, holdsAward, sealsResults } = rules;
-const { canBid, isService, revealDue, resultRevealDue, withdrawWorthwhile } = rules;
+const { canBid, isService, isSeatAward, revealDue, resultRevealDue, seatBiddingOpen, seatStartDeadline, withdrawWorthwhile } = rules;
+
+/** Whether a running lease's seat round takes bids now. */
+function seatOpen(job: JobAccount, terms: ServiceAccount | undefined, slot: bigint): boolean {
+  return terms !== undefined && seatBiddingOpen(job, terms, slot);
+}
+
+/** The last slot a won bid may start in: the job's start deadline, or a seat's own. */
+function startDeadline(job: JobAccount, bid: BidAccount): bigint {
+  return isSeatAward(job, bid.awardedSlot) ? seatStartDeadline(job, bid.awardedSlot) : job.progress.startDeadlineSlot;
+}
 
 /** Slots a record outlives its bid before it is forgotten, so a bid still on its way to the index is not mistaken for a closed one. */
 export const FORGET_GRACE_SLOTS = 10n;
@@ -64,7 +76,10 @@ export function planJob(address: string, input: PlanInput): Action | null {
   if (!bid) {
     // Service leases are bid on only by nodes set to serve them.
     const wanted = job !== undefined && (!isService(job) || input.servesServices === true);
-    if (job && wanted && canBid(job, slot) && !record && !input.declined.has(address)) return { kind: "consider", job: address };
+    const seatRound = job !== undefined && seatOpen(job, input.services?.get(address), slot);
+    // A seat round is an auction of its own: a node done with the lease's first round may bid in it.
+    const fresh = !record || (seatRound && record.phase === "done");
+    if (job && wanted && (canBid(job, slot) || seatRound) && fresh && !input.declined.has(address)) return { kind: "consider", job: address };
     if (record && record.phase !== "done" && slot > BigInt(record.slot) + FORGET_GRACE_SLOTS) return { kind: "forget", job: address, why: job ? `job is ${stateOf(job)} and this node holds no bid` : "job closed" };
     return null;
   }
@@ -75,7 +90,7 @@ export function planJob(address: string, input: PlanInput): Action | null {
 
   const status = statusOf(bid);
   if (resultRevealDue(job, bid, slot) && record?.resultSalt && record.outputRoot) return { kind: "reveal-result", job: address };
-  if (status === "won" && slot <= job.progress.startDeadlineSlot) return { kind: "start", job: address };
+  if (status === "won" && slot <= startDeadline(job, bid)) return { kind: "start", job: address };
   if (isService(job)) return status === "started" ? planReplica(address, bid, record, slot) : null;
   if (status === "started" && slot <= job.progress.commitDeadlineSlot) {
     if (record?.phase === "ran" && record.outputRoot) return { kind: "commit", job: address };

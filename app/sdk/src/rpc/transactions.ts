@@ -224,7 +224,8 @@ export class TransactionSender {
         try {
           outcome = await this.sendUntilFinal(signed, signature, prepared.lastValidBlockHeight, report, !prepared.simulated);
         } catch (error) {
-          // A reused limit too low for this one: simulate it and send it again (the fee is spent).
+          // A reused limit too low for this one: simulate it and send it again (the fee is spent
+          // if it landed; a preflight refusal cost nothing).
           if (prepared.simulated || !outOfUnits(error)) throw error;
           this.unitsByShape.delete(shapeOf(instructions));
           reuseUnits = false;
@@ -447,9 +448,12 @@ function shapeOf(instructions: TransactionInstruction[]): string {
   return instructions.map((ix) => `${ix.programId.toBase58()}:${hex(ix.data.subarray(0, 8))}:${ix.keys.length}`).join("|");
 }
 
-/** A landed transaction that ran out of compute units. */
+/** A transaction that ran out of compute units, in its preflight simulation or landed: the
+ * cluster's ComputationalBudgetExceeded, or a program stopped at the meter inside a CPI (which
+ * the caller then reports as ProgramFailedToComplete). */
 function outOfUnits(error: unknown): boolean {
-  return error instanceof SendError && error.kind === "TransactionFailed" && JSON.stringify(error.detail).includes("ComputationalBudgetExceeded");
+  if (!(error instanceof SendError)) return false;
+  return JSON.stringify(error.detail).includes("ComputationalBudgetExceeded") || error.logs.some((line) => line.includes("exceeded CUs meter"));
 }
 
 function isConfirmed(status: SignatureStatus, commitment: Commitment): boolean {
