@@ -12,6 +12,7 @@ import { executeMachineJob } from "./machine";
 import type { BlobStore } from "./results/store";
 import type { JobLogHub } from "./results/catalog";
 import { executeJob } from "./executor";
+import type { ReplicaShell } from "./runtime/service-container";
 import { ensureImage, isDaemonReachable, materializeInputs, ServiceHost } from "./runtime";
 
 /** How long a pull may take while deciding on a bid. */
@@ -61,6 +62,8 @@ export interface PortsOptions {
 export type Ports = NodePorts & {
   /** A verifiable job's program from the store (or the blob sources), checked against the job. */
   machineProgram(job: PublicKey, account: JobAccount): Promise<MachineProgram>;
+  /** A shell in this node's replica of the lease `job` (base 58), or null when it serves none. */
+  shell(job: string): Promise<ReplicaShell | null>;
 };
 
 
@@ -192,6 +195,10 @@ export function createPorts(options: PortsOptions): Ports {
 
     async supervise(job: PublicKey) {
       return services.supervise(job.toBase58());
+    },
+
+    shell(job: string) {
+      return services.shell(job);
     },
 
     async unserve(job: PublicKey): Promise<void> {

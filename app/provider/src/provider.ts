@@ -22,6 +22,7 @@ import { JobLogHub } from "./results/catalog";
 import { startResultsServer, type ResultsServer } from "./results/server";
 import { BlobStore } from "./results/store";
 import { cleanupLeftovers, isDaemonReachable } from "./runtime";
+import type { ReplicaShell } from "./runtime/service-container";
 import { createStrategy } from "./strategy";
 import { AcknowledgementBook, fetchLeaseTerms } from "./services/acknowledgements";
 import { ServiceClaimer } from "./services/claimer";
@@ -114,6 +115,7 @@ export async function startProvider(config: ProviderConfig, wallet: Keypair, log
   const index = new MarketIndex(client.program, connection, logger.child({ component: "index" }));
   const acknowledgements = new AcknowledgementBook({ workDir, provider, logger: logger.child({ component: "acknowledgements" }) });
 
+  let shells: ((job: string) => Promise<ReplicaShell | null>) | null = null;
   const results = await startResultsServer({
     host: config.host,
     port: config.port,
@@ -124,6 +126,8 @@ export async function startProvider(config: ProviderConfig, wallet: Keypair, log
     logger: logger.child({ component: "results" }),
     outputOf: async (job) => journal.get(job)?.outputBlob ?? null,
     consumerOf: async (job) => journal.get(job)?.consumer ?? (await client.fetchJob(new PublicKey(job)).catch(() => null))?.consumer.toBase58() ?? null,
+    // The ports are made below; a shell asked for before then finds no replica.
+    shellOf: async (job) => (shells ? shells(job) : null),
     serviceUrlsOf: async (job) => {
       const record = journal.get(job);
       return record?.phase === "serving" && record.serviceUrls ? record.serviceUrls : null;
@@ -153,6 +157,7 @@ export async function startProvider(config: ProviderConfig, wallet: Keypair, log
     machine,
     serviceHostIp: config.host,
   });
+  shells = (job) => ports.shell(job);
   const declines = new DeclineLog(workDir);
   const node = new ProviderNode({ client, connection, index, journal, ports, market, provider, logger: logger.child({ component: "node" }), maxConcurrentRuns: config.maxConcurrentJobs, servesServices: config.serveServices, declines });
   const games = new GamePlayer({ client, index, replays: machine.replays, program: ports.machineProgram, logger: logger.child({ component: "games" }) });

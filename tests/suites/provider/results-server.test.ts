@@ -6,6 +6,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import http from "node:http";
 import os from "node:os";
+import { PassThrough } from "node:stream";
 import path from "node:path";
 import { Keypair } from "@solana/web3.js";
 import { hexToBytes } from "@noble/hashes/utils";
@@ -20,6 +21,8 @@ import {
   ResultsHttpError,
   ResultVerificationError,
   streamLogs,
+  openShell,
+  type ShellMessage,
   uploadBlob,
   type JobLogMessage,
   type ResultManifest,
@@ -29,6 +32,7 @@ import {
 import { ChallengeBook } from "../../../app/provider/src/results/auth";
 import { JobLogHub } from "../../../app/provider/src/results/catalog";
 import { startResultsServer, type ResultsServer } from "../../../app/provider/src/results/server";
+import type { ReplicaShell } from "../../../app/provider/src/runtime/service-container";
 import { BlobStore, hashOutputDir } from "../../../app/provider/src/results/store";
 import { until } from "../../support/wait";
 
@@ -524,6 +528,81 @@ describe("results server", () => {
       await server.close();
       assert.match(String((await outcome)?.message), /closed before the job ended/);
       server = await startResultsServer({ port: 0, store, jobs: hub, consumerOf, maxBlobBytes: MAX_BLOB });
+    });
+  });
+
+  describe("shell websocket", () => {
+    const Socket = WebSocket as unknown as WebSocketConstructor;
+
+    /** A shell that echoes its input in upper case and exits 0 at the end of its input. */
+    function fakeShell(): ReplicaShell & { received: string[] } {
+      const stdout = new PassThrough();
+      const stderr = new PassThrough();
+      let exit: (code: number) => void = () => undefined;
+      const received: string[] = [];
+      return {
+        received,
+        stdout,
+        stderr,
+        write: (input) => {
+          received.push(input);
+          stdout.write(input.toUpperCase());
+        },
+        end: () => {
+          stdout.end();
+          exit(0);
+        },
+        exited: new Promise<number | null>((resolve) => (exit = resolve)),
+      };
+    }
+
+    async function withShells(shellOf: (id: string) => Promise<ReplicaShell | null>): Promise<void> {
+      await server.close();
+      server = await startResultsServer({ port: 0, store, jobs: hub, consumerOf, maxBlobBytes: MAX_BLOB, shellOf });
+    }
+
+    it("gives the consumer the replica's shell: input in, output out, then the exit", async () => {
+      const shell = fakeShell();
+      await withShells(async (id) => (id === job ? shell : null));
+      const session = await openShell({ ...as(consumer), WebSocket: Socket });
+      session.write("echo hi\n");
+      session.end();
+      const messages: ShellMessage[] = [];
+      for await (const message of session.messages) messages.push(message);
+      assert.deepEqual(messages, [{ stream: "stdout", data: "ECHO HI\n" }, { event: "exit", code: 0 }]);
+      assert.deepEqual(shell.received, ["echo hi\n"]);
+    });
+
+    it("refuses a stranger (401), a job this node serves no replica of (404) and plain HTTP (426)", async () => {
+      const opened: string[] = [];
+      await withShells(async (id) => {
+        opened.push(id);
+        return id === job ? fakeShell() : null;
+      });
+      const strangers = await openShell({ ...as(stranger), WebSocket: Socket });
+      await assert.rejects(strangers.messages.next(), /shell (failed|closed)/);
+      const base = `${server.url.replace("http", "ws")}/v1/services`;
+      const nonce = (await challenge(otherJob)).nonce;
+      const signature = await keypairSigner(consumer)(resultsAuthMessage(otherJob, nonce));
+      const unserved = await wsAttempt(`${base}/${otherJob}/shell?auth=${encodeURIComponent(encodeCredentials({ publicKey: consumer.publicKey.toBase58(), nonce, signature }))}`);
+      assert.ok("status" in unserved);
+      assert.equal(unserved.status, 404);
+      assert.deepEqual(opened, [otherJob], "no shell is opened for a refused caller");
+      assert.equal((await request(`${server.url}/v1/services/${job}/shell`)).status, 426);
+    });
+
+    it("closes a session that sends anything but stdin or eof, which ends the shell's input", async () => {
+      const shell = fakeShell();
+      await withShells(async () => shell);
+      const nonce = (await challenge()).nonce;
+      const signature = await keypairSigner(consumer)(resultsAuthMessage(job, nonce));
+      const raw = new WebSocket(`${server.url.replace("http", "ws")}/v1/services/${job}/shell?auth=${encodeURIComponent(encodeCredentials({ publicKey: consumer.publicKey.toBase58(), nonce, signature }))}`);
+      await new Promise((resolve) => raw.once("open", resolve));
+      raw.send("rm -rf /");
+      const code = await new Promise<number>((resolve) => raw.once("close", resolve));
+      assert.equal(code, 1007);
+      assert.equal(await shell.exited, 0, "the closed session ended the shell's input");
+      assert.deepEqual(shell.received, [], "nothing reached the shell");
     });
   });
 });

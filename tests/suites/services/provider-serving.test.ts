@@ -2,12 +2,13 @@
 // and Docker: it bids on a lease, starts its replica's container (a busybox HTTP server) with the
 // port published, tells where it is (GET /v1/services/<job>), is acknowledged by the consumer's
 // watchdog probing that URL, streams the replica's lines to the consumer over the logs WebSocket,
+// opens a shell into the replica for the consumer only,
 // claims the acknowledged time on its schedule, and stops the container once the consumer ends
 // the replica; the keeper then settles the lease.
 import assert from "node:assert/strict";
 import { Keypair, type PublicKey } from "@solana/web3.js";
 import WebSocket from "ws";
-import { deliverAcknowledgement, httpHealthy, keypairSigner, providerEndpoint, publishSpec, ServiceWatchdog, streamLogs, type ContainerJobSpec, type WebSocketConstructor } from "@compute-market/sdk";
+import { deliverAcknowledgement, httpHealthy, keypairSigner, openShell, providerEndpoint, publishSpec, ServiceWatchdog, streamLogs, type ContainerJobSpec, type WebSocketConstructor } from "@compute-market/sdk";
 import { startProvider, type ProviderNodeHandle } from "@compute-market/provider";
 import { shellSpec, testDocker } from "../../support/docker";
 import { providerConfig, startProviderMarket, testLogger, until, type ProviderMarket } from "../../support/provider-market";
@@ -94,6 +95,25 @@ describe("provider node serving a service lease", function () {
       for await (const message of stream) lines.push("event" in message ? `end: ${message.status}` : `${message.stream}: ${message.line}`);
     })();
     await until("the replica's first line", async () => lines.includes("stdout: replica up"));
+
+    // A shell into the replica, for the consumer only.
+    const shell = await openShell({ endpoint, job: job.toBase58(), publicKey: market.consumer.keypair.publicKey, signMessage: keypairSigner(market.consumer.keypair), WebSocket: WebSocket as unknown as WebSocketConstructor });
+    shell.write("echo $((6 * 7)); cat /tmp/health\n");
+    shell.write("echo oops >&2; exit 3\n");
+    let stdout = "";
+    let stderr = "";
+    let exit: number | null | undefined;
+    for await (const message of shell.messages) {
+      if ("event" in message) exit = message.code;
+      else if (message.stream === "stdout") stdout += message.data;
+      else stderr += message.data;
+    }
+    assert.equal(stdout, "42\nok\n", "the commands ran inside the replica's container");
+    assert.equal(stderr, "oops\n");
+    assert.equal(exit, 3);
+    const stranger = Keypair.generate();
+    const refused = await openShell({ endpoint, job: job.toBase58(), publicKey: stranger.publicKey, signMessage: keypairSigner(stranger), WebSocket: WebSocket as unknown as WebSocketConstructor });
+    await assert.rejects(refused.messages.next(), /shell (failed|closed)/, "another wallet gets no shell");
 
     // The consumer ends the replica: the node stops its container and no longer lists it.
     await market.consumer.client.endReplica({ job, provider: market.provider });

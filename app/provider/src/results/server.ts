@@ -2,15 +2,17 @@
 // consumers publish), verifiable jobs' outputs (public, like their programs), the challenge for
 // wallet auth, and, for the job's consumer only, the result manifest, the result files and a
 // WebSocket of the job's logs; and, when the node serves leases, its replicas' acknowledgements
-// from the consumer's watchdog (public: the watchdog's signature is their authority). One
-// http.Server; WebSockets are
-// accepted by hand on `upgrade` so a refused one gets a plain HTTP error before any handshake.
+// from the consumer's watchdog (public: the watchdog's signature is their authority), where each
+// replica answers, and a WebSocket shell into a replica for the consumer only. One http.Server;
+// WebSockets are accepted by hand on `upgrade` so a refused one gets a plain HTTP error before
+// any handshake.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex, Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { PublicKey } from "@solana/web3.js";
 import { WebSocket, WebSocketServer } from "ws";
+import type { ReplicaShell } from "../runtime/service-container";
 import { isSafeRelativePath, parseAcknowledgementSubmission } from "@compute-market/sdk";
 import { createLogger, type Logger } from "@compute-market/common";
 import { authenticate, ChallengeBook, type AuthResult, type ConsumerOf } from "./auth";
@@ -43,6 +45,8 @@ export interface ResultsServerOptions {
   acknowledgements?: { book: AcknowledgementBook; leaseOf: LeaseLookup };
   /** The public URLs of this node's replica of a service job, or null when it serves none. */
   serviceUrlsOf?: (job: string) => Promise<string[] | null>;
+  /** A shell in this node's replica of a service job, or null when it serves none. */
+  shellOf?: (job: string) => Promise<ReplicaShell | null>;
 }
 
 export interface ResultsServer {
@@ -67,7 +71,8 @@ type Route =
   | { kind: "logs"; job: string }
   | { kind: "output"; job: string }
   | { kind: "acknowledgement"; job: string }
-  | { kind: "service"; job: string };
+  | { kind: "service"; job: string }
+  | { kind: "shell"; job: string };
 
 const MAX_HEADER_BYTES = 16 * 1024;
 /** An acknowledgement's body is ~130 bytes; anything much larger is not one. */
@@ -84,6 +89,7 @@ const ALLOWED_METHODS: Record<Route["kind"], string[]> = {
   output: ["GET", "HEAD"],
   acknowledgement: ["POST"],
   service: ["GET"],
+  shell: ["GET"],
 };
 const CORS_HEADERS = {
   // Auth is a per-request signature, not a cookie, so any origin may call.
@@ -189,6 +195,8 @@ async function handleRequest(context: Context, request: http.IncomingMessage, re
       }
       case "logs":
         throw new HttpError(426, "the logs are a WebSocket: connect with an Upgrade request", { upgrade: "websocket" });
+      case "shell":
+        throw new HttpError(426, "the shell is a WebSocket: connect with an Upgrade request", { upgrade: "websocket" });
       case "acknowledgement":
         return await takeAcknowledgement(context, request, response, route.job);
       case "service": {
@@ -227,6 +235,10 @@ function matchRoute(pathname: string): Route {
   if (resource === "services" && segments.length === 4) {
     if (!isJobId(id)) throw new HttpError(400, "a job id must be a base58 account address");
     return { kind: "service", job: id };
+  }
+  if (resource === "services" && action === "shell" && segments.length === 5) {
+    if (!isJobId(id)) throw new HttpError(400, "a job id must be a base58 account address");
+    return { kind: "shell", job: id };
   }
   if (resource === "services" && action === "acknowledgements" && segments.length === 5) {
     if (!isJobId(id)) throw new HttpError(400, "a job id must be a base58 account address");
@@ -388,19 +400,71 @@ async function handleUpgrade(context: Context, wss: WebSocketServer, request: ht
   let query: URLSearchParams;
   try {
     ({ route, query } = parseTarget(request.url ?? "/", context.maxUrlLength));
-    if (route.kind !== "logs") throw new HttpError(404, "no WebSocket at this route");
+    if (route.kind !== "logs" && route.kind !== "shell") throw new HttpError(404, "no WebSocket at this route");
   } catch (error) {
     if (error instanceof HttpError) return refuseUpgrade(socket, error.status, error.message);
     throw error;
   }
   const job = route.job;
+  // Both are the consumer's only: its wallet signs the node's challenge, as for results.
   const result = await authenticate({ query: query.get("auth") }, job, context.challenges, context.consumerOf);
   if (!result.ok) return refuseUpgrade(socket, result.status, result.error);
-  if (socket.destroyed) return;
+  const shell = route.kind === "shell" ? await context.shellOf?.(job) : null;
+  if (route.kind === "shell" && !shell) return refuseUpgrade(socket, 404, "this node serves no replica of the job");
+  if (socket.destroyed) {
+    shell?.end();
+    return;
+  }
   wss.handleUpgrade(request, socket, head, (ws) => {
     wss.emit("connection", ws, request);
-    streamLogs(context, ws, job);
+    if (shell) runShell(context, ws, job, shell);
+    else streamLogs(context, ws, job);
   });
+}
+
+/** The shell's output to the consumer as `{stream, data}` messages, its `{stdin}` and `{eof}`
+ * messages to the shell, `{event: "exit", code}` and a normal close when it exits. A closed
+ * socket closes the shell's input, so `sh` exits with it. */
+function runShell(context: Context, ws: WebSocket, job: string, shell: ReplicaShell): void {
+  const send = (message: ShellServerMessage): void => {
+    if (ws.readyState !== WebSocket.OPEN) return;
+    if (ws.bufferedAmount > MAX_WS_BUFFERED_BYTES) return void ws.close(1008, "reader too slow");
+    ws.send(JSON.stringify(message));
+  };
+  shell.stdout.on("data", (chunk: Buffer) => send({ stream: "stdout", data: chunk.toString("utf8") }));
+  shell.stderr.on("data", (chunk: Buffer) => send({ stream: "stderr", data: chunk.toString("utf8") }));
+  ws.on("message", (raw) => {
+    const message = parseShellInput(String(raw));
+    if (message === null) return void ws.close(1007, 'messages are {"stdin": "<text>"} or {"eof": true}');
+    if ("stdin" in message) shell.write(message.stdin);
+    else shell.end();
+  });
+  ws.on("close", () => shell.end());
+  ws.on("error", (error) => {
+    context.log.debug({ err: error, job }, "shell websocket error");
+    shell.end();
+  });
+  void shell.exited.then((code) => {
+    // The output's last chunks are read before the exit is told.
+    setImmediate(() => {
+      send({ event: "exit", code });
+      if (ws.readyState === WebSocket.OPEN) ws.close(1000, "shell exited");
+    });
+  });
+}
+
+type ShellServerMessage = { stream: "stdout" | "stderr"; data: string } | { event: "exit"; code: number | null };
+
+/** A client's shell message, or null for anything else. */
+function parseShellInput(text: string): { stdin: string } | { eof: true } | null {
+  try {
+    const value = JSON.parse(text) as { stdin?: unknown; eof?: unknown };
+    if (typeof value.stdin === "string") return { stdin: value.stdin };
+    if (value.eof === true) return { eof: true };
+    return null;
+  } catch {
+    return null;
+  }
 }
 
 /** History first, then live lines, then the end event and a normal close. */

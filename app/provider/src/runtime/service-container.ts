@@ -5,6 +5,7 @@
 // stays stopped. Each published port keeps one host port for the replica's whole life: its
 // public URL does not move when the container restarts.
 import net from "node:net";
+import { PassThrough } from "node:stream";
 import type Docker from "dockerode";
 import type { ContainerJobSpec, HealthCheck, ServiceSpec } from "@compute-market/sdk";
 import { containerOptions, type ContainerPaths } from "./container-options";
@@ -105,6 +106,17 @@ export interface RunningReplica {
   restarts: number;
 }
 
+/** A shell (`sh`, no terminal) in a replica's container: its input, its output as it comes, its exit. */
+export interface ReplicaShell {
+  write(input: string): void;
+  /** Closes the shell's input: `sh` exits once it has run what it was given. */
+  end(): void;
+  stdout: PassThrough;
+  stderr: PassThrough;
+  /** Resolves with the shell's exit code (null when Docker did not say) once it ended. */
+  exited: Promise<number | null>;
+}
+
 /** What one supervision pass found of a replica. */
 export type ReplicaCheck = { job: string; running: boolean; restarted: boolean; healthy: boolean };
 
@@ -155,6 +167,29 @@ export class ServiceHost {
     }
     const healthy = await checkHealth(serviceOf(entry.spec).healthCheck, entry.replica.ports, this.options.publicHost);
     return { job, running: true, restarted, healthy };
+  }
+
+  /** Opens a shell in the replica's running container, or null when this node runs none of the job. */
+  async shell(job: string): Promise<ReplicaShell | null> {
+    const entry = this.replicas.get(job);
+    if (!entry) return null;
+    const { docker } = this.options;
+    const container = docker.getContainer(entry.replica.containerId);
+    const exec = await withTimeout(container.exec({ Cmd: ["sh"], AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: false }), this.timeout, "shell creation");
+    const stream = await withTimeout(exec.start({ hijack: true, stdin: true }), this.timeout, "shell start");
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    docker.modem.demuxStream(stream, stdout, stderr);
+    const exited = new Promise<number | null>((resolve) => {
+      const finish = (): void => {
+        stdout.end();
+        stderr.end();
+        exec.inspect().then((state) => resolve(state.ExitCode ?? null), () => resolve(null));
+      };
+      stream.once("end", finish);
+      stream.once("error", finish);
+    });
+    return { write: (input) => void stream.write(input), end: () => void stream.end(), stdout, stderr, exited };
   }
 
   /** Streams the container's lines to `onLog` until it stops (attached again at each restart). */

@@ -278,3 +278,93 @@ function websocketBase(endpoint: string): string {
 function addressOf(key: PublicKey | string): string {
   return typeof key === "string" ? key : key.toBase58();
 }
+
+/** What a replica's shell sends: output as it comes, then its exit code (null when unknown). */
+export type ShellMessage = { stream: "stdout" | "stderr"; data: string } | { event: "exit"; code: number | null };
+
+/** A shell (`sh`, no terminal) in a replica of a service lease, opened by `openShell`. */
+export interface ServiceShell {
+  /** Sends text to the shell's input (queued until the connection is open). */
+  write(input: string): void;
+  /** Closes the shell's input: it exits once it has run what it was given. */
+  end(): void;
+  /** Output, then the exit; throws if the connection is refused or drops before the exit. */
+  messages: AsyncGenerator<ShellMessage, void, undefined>;
+  /** Closes the connection (the shell's input with it). */
+  close(): void;
+}
+
+/**
+ * Opens a shell in the provider's replica of the lease `job`, signed by the lease's consumer
+ * (the node refuses anyone else, and answers 404 when it serves no replica of the job).
+ */
+export async function openShell(options: StreamLogsOptions): Promise<ServiceShell> {
+  const Socket = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  if (!Socket) throw new Error("no WebSocket available: pass options.WebSocket (e.g. the ws package) outside browsers");
+  const job = addressOf(options.job);
+  const credentials = await signChallenge({ ...options, job });
+  const socket = new Socket(`${websocketBase(options.endpoint)}/v1/services/${job}/shell?auth=${encodeURIComponent(encodeCredentials(credentials))}`);
+  const handlers = socket as unknown as {
+    readyState: number;
+    send(data: string): void;
+    onopen: () => void;
+    onmessage: (event: { data: unknown }) => void;
+    onerror: (event: { message?: string }) => void;
+    onclose: (event: { code: number; reason: string }) => void;
+  };
+  type Item = { kind: "message"; message: ShellMessage } | { kind: "closed"; code: number; reason: string } | { kind: "failed"; error: Error };
+  const queue: Item[] = [];
+  let wake: (() => void) | null = null;
+  const push = (item: Item): void => {
+    queue.push(item);
+    wake?.();
+  };
+  // Input written before the connection opens waits for it.
+  const unsent: string[] = [];
+  let open = false;
+  const send = (message: { stdin: string } | { eof: true }): void => {
+    const text = JSON.stringify(message);
+    if (open) handlers.send(text);
+    else unsent.push(text);
+  };
+  handlers.onopen = () => {
+    open = true;
+    for (const text of unsent.splice(0)) handlers.send(text);
+  };
+  handlers.onmessage = (event) => {
+    try {
+      push({ kind: "message", message: parseShellMessage(event.data) });
+    } catch (error) {
+      push({ kind: "failed", error: error as Error });
+    }
+  };
+  handlers.onerror = (event) => push({ kind: "failed", error: new Error(`shell failed: ${event?.message || "connection error"}`) });
+  handlers.onclose = (event) => push({ kind: "closed", code: event.code, reason: event.reason });
+
+  async function* messages(): AsyncGenerator<ShellMessage, void, undefined> {
+    try {
+      for (;;) {
+        const item = queue.shift();
+        if (!item) {
+          await new Promise<void>((resolve) => (wake = resolve));
+          wake = null;
+          continue;
+        }
+        if (item.kind === "failed") throw item.error;
+        if (item.kind === "closed") throw new Error(`shell closed before it exited (code ${item.code}${item.reason ? `: ${item.reason}` : ""})`);
+        yield item.message;
+        if ("event" in item.message) return;
+      }
+    } finally {
+      socket.close(1000);
+    }
+  }
+  return { write: (input) => send({ stdin: input }), end: () => send({ eof: true }), messages: messages(), close: () => socket.close(1000) };
+}
+
+function parseShellMessage(data: unknown): ShellMessage {
+  const value = JSON.parse(typeof data === "string" ? data : new TextDecoder().decode(data as Uint8Array)) as Partial<{ stream: string; data: string; event: string; code: number | null }>;
+  if ((value.stream === "stdout" || value.stream === "stderr") && typeof value.data === "string") return { stream: value.stream, data: value.data };
+  if (value.event === "exit") return { event: "exit", code: typeof value.code === "number" ? value.code : null };
+  throw new Error(`not a shell message: ${JSON.stringify(value).slice(0, 200)}`);
+}
