@@ -80,8 +80,17 @@ function walletFile(dir: string, name: string, keypair: Keypair): string {
   return file;
 }
 
+/** Removes every container the given provider nodes made (their `compute-market.node` label). */
+async function removeContainersOf(nodes: string[]): Promise<void> {
+  const docker = new Docker();
+  for (const node of nodes) {
+    for (const container of await docker.listContainers({ all: true, filters: { label: [`compute-market.node=${node}`] } })) await docker.getContainer(container.Id).remove({ force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const processes: Spawned[] = [];
+  const nodeIds: string[] = [];
   const dir = mkdtempSync(path.join(os.tmpdir(), "compute-market-demo-"));
   const stopAll = async () => {
     for (const spawned of [...processes].reverse()) await spawned.stop();
@@ -140,6 +149,7 @@ async function main(): Promise<void> {
       processes.push(node);
       providers.push({ name: operator.name, keypair: operator.keypair, address: provider });
       serviceNodes.push({ name: operator.name, provider, endpoint, process: node });
+      nodeIds.push(provider.toBase58());
       progress(`${operator.name}: ${endpoint}, strategy ${String(strategy.name)}`);
       return node;
     };
@@ -310,6 +320,9 @@ async function main(): Promise<void> {
     throw error;
   } finally {
     await stopAll();
+    // A replica's container outlives its node's process by design (a restarted node takes it
+    // back); the demo's nodes are gone for good, so their containers go too.
+    await removeContainersOf(nodeIds).catch(() => undefined);
   }
 }
 

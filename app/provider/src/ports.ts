@@ -180,6 +180,9 @@ export function createPorts(options: PortsOptions): Ports {
 
     async serve(job: PublicKey, spec: ContainerJobSpec): Promise<{ urls: string[] }> {
       const id = job.toBase58();
+      // A replica left running by this node before a restart keeps its container and its URLs.
+      const adopted = await services.adopt(id, spec);
+      if (adopted) return { urls: adopted.urls };
       const dir = path.join(options.workDir, "services", id);
       const paths = { inputsDir: path.join(dir, "inputs"), outputDir: path.join(dir, "outputs") };
       await fs.rm(dir, { recursive: true, force: true });

@@ -22,7 +22,7 @@ import { JobLogHub } from "./results/catalog";
 import { startResultsServer, type ResultsServer } from "./results/server";
 import { BlobStore } from "./results/store";
 import { cleanupLeftovers, isDaemonReachable } from "./runtime";
-import type { ReplicaShell } from "./runtime/service-container";
+import { SERVICE_LABEL, type ReplicaShell } from "./runtime/service-container";
 import { createStrategy } from "./strategy";
 import { AcknowledgementBook, fetchLeaseTerms } from "./services/acknowledgements";
 import { ServiceClaimer } from "./services/claimer";
@@ -100,8 +100,10 @@ export async function startProvider(config: ProviderConfig, wallet: Keypair, log
   const docker = new Docker({ socketPath: config.dockerSocket });
   const dockerAtStart = await isDaemonReachable(docker);
   if (dockerAtStart) {
-    // Only this node's: another node may share the daemon.
-    const removed = await cleanupLeftovers(docker, undefined, undefined, provider.toBase58());
+    // Only this node's (another node may share the daemon), and not the replicas it was serving:
+    // they are taken back, on the same ports.
+    const serving = (container: { Labels: Record<string, string> }) => journal.get(container.Labels[SERVICE_LABEL] ?? "")?.phase === "serving";
+    const removed = await cleanupLeftovers(docker, undefined, undefined, provider.toBase58(), serving);
     if (removed > 0) logger.warn({ removed }, "removed containers left by an earlier run; their jobs run again");
   }
   const blockersAtStart = biddingBlockers({ provider: account, market: marketAtStart, dockerUp: dockerAtStart, dockerSocket: config.dockerSocket });

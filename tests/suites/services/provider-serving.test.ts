@@ -22,11 +22,12 @@ describe("provider node serving a service lease", function () {
   let node: ProviderNodeHandle;
   let image: string;
   let endpoint: string;
+  let config: Awaited<ReturnType<typeof providerConfig>>;
 
   before(async () => {
     ({ image } = await testDocker());
     market = await startProviderMarket();
-    const config = await providerConfig(market, { serveServices: true, strategy: { name: "fixed-floor", price: 1_000n, serviceRate: 5n } });
+    config = await providerConfig(market, { serveServices: true, strategy: { name: "fixed-floor", price: 1_000n, serviceRate: 5n } });
     endpoint = config.endpoint!;
     node = await startProvider(config, market.operator.keypair, testLogger);
   });
@@ -124,5 +125,34 @@ describe("provider node serving a service lease", function () {
     // A period later the keeper closes the replica, which settles the lease.
     await market.closed(job, 60_000);
     assert.equal((await market.consumer.client.fetchProvider(market.provider))!.locked, 0n, "the stake lock is released");
+  });
+
+  it("keeps a replica's container and URL across a restart of the node", async () => {
+    const spec = shellSpec(image, "echo ok > /tmp/health; exec httpd -f -p 8080 -h /tmp", { network: true, service: { ports: [8080], healthCheck: { kind: "http", port: 8080, path: "/health", expectedStatus: 200 } } });
+    const job = await lease(spec, Keypair.generate());
+    await market.bidReaching(job, "started");
+    const urlsOf = async () => {
+      const response = await fetch(`${endpoint}/v1/services/${job.toBase58()}`).catch(() => null);
+      return response?.status === 200 ? ((await response.json()) as { urls: string[] }).urls : null;
+    };
+    const before = await until("the replica's URL", urlsOf);
+    await until("the replica healthy", () => httpHealthy(`${before[0]}/health`));
+    const docker = (await testDocker()).docker;
+    const containers = async () => (await docker.listContainers({ filters: { label: [`compute-market.service=${job.toBase58()}`] } })).map((c) => c.Id);
+    const [containerId] = await containers();
+
+    await node.stop();
+    assert.ok(await httpHealthy(`${before[0]}/health`), "the replica serves on while its node is down");
+    // The same configuration: its work directory (the journal) and its endpoint.
+    node = await startProvider(config, market.operator.keypair, testLogger);
+    // The restarted node supervises the replica again: it took the container back.
+    await until("the restarted node serving the replica", async () => node.node.stats.serves === 1, 60_000);
+    const after = await until("the replica's URL from the restarted node", urlsOf);
+    assert.deepEqual(after, before, "the same URL");
+    assert.deepEqual(await containers(), [containerId], "the same container, not a new one");
+    assert.ok(await httpHealthy(`${after[0]}/health`));
+
+    await market.consumer.client.endReplica({ job, provider: market.provider });
+    await until("the container stopped", async () => (await containers()).length === 0);
   });
 });

@@ -410,10 +410,10 @@ export class ProviderNode {
   private async supervise(job: PublicKey, log: Logger): Promise<void> {
     const check = await this.options.ports.supervise(job);
     if (!check.running) {
-      // This process has no container for it (the node restarted): start it again next tick.
-      this.options.journal.update(job.toBase58(), { phase: "started" });
-      log.warn("replica has no container here: starting it again");
-      return;
+      // This run of the node does not supervise it yet (the node restarted): its container is
+      // taken back, on the same URLs, or started again if it is gone.
+      log.warn("replica not supervised by this run of the node: taking its container back or starting it again");
+      return this.serve(job, log);
     }
     if (check.restarted) {
       this.stats.restarts += 1;

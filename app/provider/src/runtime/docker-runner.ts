@@ -70,10 +70,11 @@ export async function isDaemonReachable(docker: Docker, timeoutMs = 3_000): Prom
  * Removes containers of earlier runs — every job's (a node starting after a crash) or one job's
  * (before running it again) — and returns how many were removed.
  */
-export async function cleanupLeftovers(docker: Docker, timeoutMs = DEFAULT_DAEMON_TIMEOUT_MS, job?: string, node?: string): Promise<number> {
+export async function cleanupLeftovers(docker: Docker, timeoutMs = DEFAULT_DAEMON_TIMEOUT_MS, job?: string, node?: string, keep: (container: Docker.ContainerInfo) => boolean = () => false): Promise<number> {
   // Docker matches every label filter given: this job's containers, of this node only.
   const labels = [job === undefined ? JOB_LABEL : `${JOB_LABEL}=${job}`, ...(node === undefined ? [] : [`${NODE_LABEL}=${node}`])];
-  const leftovers = await withTimeout(docker.listContainers({ all: true, filters: { label: labels } }), timeoutMs, "the container list");
+  const listed = await withTimeout(docker.listContainers({ all: true, filters: { label: labels } }), timeoutMs, "the container list");
+  const leftovers = listed.filter((container) => !keep(container));
   await Promise.all(leftovers.map((c) => withTimeout(docker.getContainer(c.Id).remove({ force: true, v: true }), timeoutMs, "a removal").catch(() => undefined)));
   return leftovers.length;
 }

@@ -8,7 +8,7 @@ import net from "node:net";
 import { PassThrough } from "node:stream";
 import type Docker from "dockerode";
 import type { ContainerJobSpec, HealthCheck, ServiceSpec } from "@compute-market/sdk";
-import { containerOptions, type ContainerPaths } from "./container-options";
+import { containerOptions, NODE_LABEL, type ContainerPaths } from "./container-options";
 import { attachLines, cleanupLeftovers, ensureImage, withTimeout } from "./docker-runner";
 
 /** Marks a service's container, beside the job label, so a node restarting finds its replicas. */
@@ -130,6 +130,29 @@ export class ServiceHost {
     return this.options.daemonTimeoutMs ?? DEFAULT_DAEMON_TIMEOUT_MS;
   }
 
+  /**
+   * Takes back this node's container of the replica left running by an earlier run of the node
+   * (a restart): same container, same host ports, so its public URLs do not move. Null when
+   * there is none; a stopped one is started again by the next supervision pass.
+   */
+  async adopt(job: string, spec: ContainerJobSpec): Promise<RunningReplica | null> {
+    const { docker, publicHost, nodeId } = this.options;
+    if (nodeId === undefined) return null;
+    const filters = { label: [`${SERVICE_LABEL}=${job}`, `${NODE_LABEL}=${nodeId}`] };
+    const [found] = await withTimeout(docker.listContainers({ all: true, filters }), this.timeout, "the container list");
+    if (!found) return null;
+    const container = docker.getContainer(found.Id);
+    const bindings = (await withTimeout(container.inspect(), this.timeout, "container inspection")).HostConfig.PortBindings ?? {};
+    const ports = serviceOf(spec).ports.map((containerPort) => ({ containerPort, hostPort: Number(bindings[`${containerPort}/tcp`]?.[0]?.HostPort ?? 0) }));
+    // A container without every port published is not one this node made for the spec.
+    if (ports.some((port) => port.hostPort === 0)) return null;
+    if (found.State === "running") await this.followLogs(job, container);
+    const replica: RunningReplica = { job, containerId: found.Id, ports, urls: ports.map((p) => `http://${publicHost}:${p.hostPort}`), restarts: 0 };
+    this.replicas.set(job, { replica, spec });
+    this.options.onLog?.(job, "system", "the node restarted: its replica's container was taken back");
+    return { ...replica };
+  }
+
   /** Starts the replica's container (replacing a leftover of an earlier node run) and returns its URLs. */
   async start(job: string, spec: ContainerJobSpec, paths: ContainerPaths): Promise<RunningReplica> {
     const service = serviceOf(spec);
@@ -199,11 +222,13 @@ export class ServiceHost {
     await attachLines(this.options.docker, container, this.timeout, (stream, line) => onLog(job, stream, line));
   }
 
-  /** Stops and removes the replica's container (its replica ended); a no-op when there is none. */
+  /** Stops and removes the replica's container (its replica ended), and any other of this node's
+   * containers of the job (one an earlier run of the node left); a no-op when there is none. */
   async stop(job: string): Promise<void> {
     const entry = this.replicas.get(job);
     this.replicas.delete(job);
     if (entry) await withTimeout(this.options.docker.getContainer(entry.replica.containerId).remove({ force: true, v: true }), this.timeout, "container removal").catch(() => undefined);
+    if (this.options.nodeId !== undefined) await cleanupLeftovers(this.options.docker, this.timeout, job, this.options.nodeId).catch(() => undefined);
   }
 
   /** Stops every replica (the node shuts down for good). */
