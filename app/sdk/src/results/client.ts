@@ -28,11 +28,17 @@ export interface HttpOptions {
 /** Reading a manifest stops past this many bytes. */
 const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
 
+/** `bytes` as a request body: fetch takes views of a plain ArrayBuffer only, so one over any
+ * other buffer (a SharedArrayBuffer, say) is copied. */
+function bodyOf(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : bytes.slice();
+}
+
 /** Uploads bytes to the provider's public blob store; returns their sha256 hex (the blob's id). */
 export async function uploadBlob(endpoint: string, bytes: Uint8Array, options: HttpOptions = {}): Promise<string> {
   const id = bytesToHex(sha256(bytes));
   const url = `${trimEndpoint(endpoint)}/v1/blobs/${id}`;
-  const response = await (options.fetch ?? fetch)(url, { method: "PUT", headers: { "content-type": "application/octet-stream" }, body: bytes });
+  const response = await (options.fetch ?? fetch)(url, { method: "PUT", headers: { "content-type": "application/octet-stream" }, body: bodyOf(bytes) });
   if (!response.ok) throw new ResultsHttpError(response.status, await errorText(response), url);
   await response.body?.cancel();
   return id;

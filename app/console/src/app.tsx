@@ -1,0 +1,64 @@
+// The console's frame: the cluster it talks to and its slot, the wallet, and the pages.
+import { useEffect, useMemo, useState } from "preact/hooks";
+import type { Wallet } from "@wallet-standard/base";
+import { clientFor } from "./chain";
+import { MarketsPage } from "./pages/markets";
+import type { Settings } from "./settings";
+import { connect, onWalletsChanged, solanaWallets, type SigningWallet } from "./wallet/connect";
+
+export function App({ settings }: { settings: Settings }) {
+  const [wallets, setWallets] = useState<Wallet[]>(solanaWallets());
+  const [signer, setSigner] = useState<SigningWallet | null>(null);
+  const [walletError, setWalletError] = useState<string | null>(null);
+  const [slot, setSlot] = useState<number | null>(null);
+  const client = useMemo(() => clientFor(settings, signer), [settings, signer]);
+
+  useEffect(() => onWalletsChanged(() => setWallets(solanaWallets())), []);
+  useEffect(() => {
+    let live = true;
+    const tick = () => client.provider.connection.getSlot("confirmed").then((s) => live && setSlot(s), () => live && setSlot(null));
+    void tick();
+    const timer = setInterval(tick, 2_000);
+    return () => {
+      live = false;
+      clearInterval(timer);
+    };
+  }, [client]);
+
+  const choose = async (wallet: Wallet) => {
+    try {
+      setWalletError(null);
+      setSigner(await connect(wallet));
+    } catch (error) {
+      setWalletError(error instanceof Error ? error.message : String(error));
+    }
+  };
+
+  return (
+    <div class="console">
+      <header>
+        <h1>compute-market</h1>
+        <span class="cluster" data-testid="cluster">
+          {settings.rpcUrl} · {slot === null ? "unreachable" : `slot ${slot}`}
+        </span>
+        <span class="wallet">
+          {signer ? (
+            <span data-testid="wallet-address">{signer.publicKey.toBase58()}</span>
+          ) : wallets.length === 0 ? (
+            <span>no wallet found (install one that supports the Wallet Standard)</span>
+          ) : (
+            wallets.map((wallet) => (
+              <button type="button" onClick={() => void choose(wallet)} data-testid={`connect-${wallet.name}`}>
+                connect {wallet.name}
+              </button>
+            ))
+          )}
+          {walletError && <span class="error">{walletError}</span>}
+        </span>
+      </header>
+      <main>
+        <MarketsPage client={client} />
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,82 @@
+// The web console in a real browser (Debian's Chromium driven by playwright-core) against a
+// sandbox cluster: the page reads the cluster's markets, providers and jobs through the SDK from
+// another origin, and the development wallet, registered through the Wallet Standard, connects
+// as any wallet would. Screenshots go to target/screenshots/ (not committed), for a person to look.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import { Keypair, PublicKey } from "@solana/web3.js";
+import bs58 from "bs58";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { ComputeMarketClient, DEFAULT_PROGRAM_ID } from "@compute-market/sdk";
+import { bootstrapSandbox, localProvider, startLocalCluster, type LocalCluster, type Sandbox } from "@compute-market/localnet";
+import { serveConsole, type ConsoleServer } from "../../../app/console/server/serve";
+import { PROGRAM_PATH } from "../../support/env";
+
+const ROOT = path.resolve(__dirname, "../../..");
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const SCREENSHOTS = path.join(ROOT, "target/screenshots");
+
+describe("console in a browser: markets", function () {
+  this.timeout(120_000);
+  let cluster: LocalCluster;
+  let sandbox: Sandbox;
+  let server: ConsoleServer;
+  let browser: Browser;
+  let page: Page;
+  const consumer = Keypair.generate();
+  const operator = Keypair.generate();
+  let provider: string;
+  let job: string;
+
+  before(async () => {
+    assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: scripts/setup installs Debian's chromium`);
+    execFileSync(process.execPath, [path.join(ROOT, "node_modules/vite/bin/vite.js"), "build", "app/console", "--logLevel", "warn"], { cwd: ROOT, stdio: "inherit" });
+    cluster = await startLocalCluster({ port: 0, slotMs: 0, programs: [{ programId: DEFAULT_PROGRAM_ID, path: PROGRAM_PATH }] });
+    sandbox = await bootstrapSandbox(cluster.ledger, DEFAULT_PROGRAM_ID, { wallets: [consumer.publicKey, operator.publicKey] });
+    // A provider with stake and a posted job, made outside the page: the page must find them.
+    const market = new PublicKey(sandbox.summary.markets[0].address);
+    const operatorClient = new ComputeMarketClient(localProvider(cluster.ledger, operator));
+    const registered = await operatorClient.registerProvider({ market, spec: { cpuCores: 8, memoryMb: 16_384, diskGb: 100, gpuCount: 0, vramMb: 0 }, endpoint: "http://127.0.0.1:1" });
+    await operatorClient.stake({ provider: registered.provider, amount: 150_000_000n });
+    provider = registered.provider.toBase58();
+    const consumerClient = new ComputeMarketClient(localProvider(cluster.ledger, consumer));
+    const posted = await consumerClient.postJob({ market, specHash: new Uint8Array(32).fill(5), requirements: { cpuCores: 1, memoryMb: 256, maxDurationSlots: 300n }, mode: "replicated", replication: 1, onFailure: "refund", maxPrice: 1_000_000n, instantPrice: 0n, bidWindowSlots: 0n });
+    job = posted.job.toBase58();
+    server = await serveConsole();
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    mkdirSync(SCREENSHOTS, { recursive: true });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    await cluster?.close();
+  });
+
+  it("shows each market with its class and parameters, its staked provider and its open job", async () => {
+    const errors: string[] = [];
+    page.on("pageerror", (error) => errors.push(error.message));
+    await page.goto(`${server.url}/?rpc=${encodeURIComponent(cluster.url)}#dev-wallet=${bs58.encode(consumer.secretKey)}`);
+    await page.getByTestId("market").first().waitFor({ timeout: 30_000 });
+    const markets = await page.getByTestId("market").evaluateAll((cards) => cards.map((card) => card.getAttribute("data-address")));
+    assert.deepEqual(markets.sort(), sandbox.summary.markets.map((m) => m.address).sort(), "the sandbox's markets, read from the page's origin");
+    await page.getByTestId("provider").first().waitFor();
+    const providerRow = page.locator(`[data-testid=provider][data-address="${provider}"]`);
+    assert.match(await providerRow.innerText(), /150000000/, "the provider's stake");
+    const jobRow = page.locator(`[data-testid=job][data-address="${job}"]`);
+    assert.match(await jobRow.innerText(), /batch\s+open/);
+    assert.match(await page.getByTestId("cluster").innerText(), /slot \d+/);
+    assert.deepEqual(errors, [], "no error in the page");
+    await page.screenshot({ path: path.join(SCREENSHOTS, "markets.png"), fullPage: true });
+  });
+
+  it("connects the development wallet through the Wallet Standard", async () => {
+    await page.getByTestId("connect-Development wallet").click();
+    await page.getByTestId("wallet-address").waitFor();
+    assert.equal(await page.getByTestId("wallet-address").innerText(), consumer.publicKey.toBase58());
+    await page.screenshot({ path: path.join(SCREENSHOTS, "wallet-connected.png") });
+  });
+});
