@@ -1,7 +1,8 @@
 // The console's frame: the cluster it talks to and its slot, the wallet, and the pages.
 import { useEffect, useMemo, useState } from "preact/hooks";
 import type { Wallet } from "@wallet-standard/base";
-import { clientFor } from "./chain";
+import { clientFor, loadMarkets, type MarketView } from "./chain";
+import { ConsumerPage } from "./pages/consumer";
 import { MarketsPage } from "./pages/markets";
 import type { Settings } from "./settings";
 import { connect, onWalletsChanged, solanaWallets, type SigningWallet } from "./wallet/connect";
@@ -12,6 +13,9 @@ export function App({ settings }: { settings: Settings }) {
   const [walletError, setWalletError] = useState<string | null>(null);
   const [slot, setSlot] = useState<number | null>(null);
   const client = useMemo(() => clientFor(settings, signer), [settings, signer]);
+  const [page, setPage] = useState<"markets" | "consumer">("markets");
+  const [markets, setMarkets] = useState<MarketView[] | null>(null);
+  const [marketsError, setMarketsError] = useState<string | null>(null);
 
   useEffect(() => onWalletsChanged(() => setWallets(solanaWallets())), []);
   useEffect(() => {
@@ -19,6 +23,21 @@ export function App({ settings }: { settings: Settings }) {
     const tick = () => client.provider.connection.getSlot("confirmed").then((s) => live && setSlot(s), () => live && setSlot(null));
     void tick();
     const timer = setInterval(tick, 2_000);
+    return () => {
+      live = false;
+      clearInterval(timer);
+    };
+  }, [client]);
+
+  useEffect(() => {
+    let live = true;
+    const load = () =>
+      loadMarkets(client).then(
+        (loaded) => live && (setMarkets(loaded), setMarketsError(null)),
+        (failure: unknown) => live && setMarketsError(failure instanceof Error ? failure.message : String(failure)),
+      );
+    void load();
+    const timer = setInterval(load, 3_000);
     return () => {
       live = false;
       clearInterval(timer);
@@ -56,8 +75,16 @@ export function App({ settings }: { settings: Settings }) {
           {walletError && <span class="error">{walletError}</span>}
         </span>
       </header>
+      <nav>
+        <button type="button" class={page === "markets" ? "active" : ""} data-testid="nav-markets" onClick={() => setPage("markets")}>
+          Markets
+        </button>
+        <button type="button" class={page === "consumer" ? "active" : ""} data-testid="nav-consumer" onClick={() => setPage("consumer")}>
+          Consumer
+        </button>
+      </nav>
       <main>
-        <MarketsPage client={client} />
+        {page === "markets" ? <MarketsPage markets={markets} error={marketsError} /> : <ConsumerPage client={client} wallet={signer} markets={markets ?? []} />}
       </main>
     </div>
   );

@@ -17,7 +17,7 @@ function readOnlyWallet(): SigningWallet {
   const refuse = async (): Promise<never> => {
     throw new Error("connect a wallet to sign");
   };
-  return { publicKey: Keypair.generate().publicKey, signTransaction: refuse as <T extends Transaction | VersionedTransaction>(t: T) => Promise<T>, signAllTransactions: refuse as <T extends Transaction | VersionedTransaction>(t: T[]) => Promise<T[]> };
+  return { publicKey: Keypair.generate().publicKey, signMessage: null, signTransaction: refuse as <T extends Transaction | VersionedTransaction>(t: T) => Promise<T>, signAllTransactions: refuse as <T extends Transaction | VersionedTransaction>(t: T[]) => Promise<T[]> };
 }
 
 /** The SDK's client on the page's cluster, signing with `wallet` when one is connected. */

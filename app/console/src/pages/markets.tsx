@@ -1,30 +1,11 @@
 // Markets: each market's class and parameters, its EWMA clearing price, its providers (stake,
 // reputation, hardware) and its jobs with their state and bids.
-import { useEffect, useState } from "preact/hooks";
-import { labelText, rules, variantOf, type ComputeMarketClient } from "@compute-market/sdk";
-import { loadMarkets, type MarketView } from "../chain";
+import { labelText, rules, variantOf } from "@compute-market/sdk";
+import type { MarketView } from "../chain";
 
 const short = (address: { toBase58(): string }) => `${address.toBase58().slice(0, 6)}…`;
 
-export function MarketsPage({ client }: { client: ComputeMarketClient }) {
-  const [markets, setMarkets] = useState<MarketView[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-
-  useEffect(() => {
-    let live = true;
-    const load = () =>
-      loadMarkets(client).then(
-        (loaded) => live && (setMarkets(loaded), setError(null)),
-        (failure: unknown) => live && setError(failure instanceof Error ? failure.message : String(failure)),
-      );
-    void load();
-    const timer = setInterval(load, 3_000);
-    return () => {
-      live = false;
-      clearInterval(timer);
-    };
-  }, [client]);
-
+export function MarketsPage({ markets, error }: { markets: MarketView[] | null; error: string | null }) {
   if (error) return <p class="error" data-testid="markets-error">could not read the markets: {error}</p>;
   if (!markets) return <p>reading the markets…</p>;
   if (markets.length === 0) return <p data-testid="no-markets">no market on this cluster yet</p>;

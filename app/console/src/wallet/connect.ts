@@ -5,11 +5,13 @@ import { PublicKey, Transaction, VersionedTransaction } from "@solana/web3.js";
 import { getWallets } from "@wallet-standard/app";
 import type { Wallet, WalletAccount } from "@wallet-standard/base";
 import type { StandardConnectFeature } from "@wallet-standard/features";
-import type { SolanaSignTransactionFeature } from "@solana/wallet-standard-features";
+import type { SolanaSignMessageFeature, SolanaSignTransactionFeature } from "@solana/wallet-standard-features";
 
-/** Anchor's wallet interface, which the SDK's client signs with. */
+/** Anchor's wallet interface, which the SDK's client signs with, and the message signing that
+ * providers' result servers ask for (null when the wallet cannot sign messages). */
 export interface SigningWallet {
   publicKey: PublicKey;
+  signMessage: ((message: Uint8Array) => Promise<Uint8Array>) | null;
   signTransaction<T extends Transaction | VersionedTransaction>(transaction: T): Promise<T>;
   signAllTransactions<T extends Transaction | VersionedTransaction>(transactions: T[]): Promise<T[]>;
 }
@@ -37,8 +39,10 @@ export async function connect(wallet: Wallet, chain = "solana:localnet"): Promis
     const [{ signedTransaction }] = await feature.signTransaction({ account, transaction: bytes, chain: chain as `${string}:${string}` });
     return (transaction instanceof VersionedTransaction ? VersionedTransaction.deserialize(signedTransaction) : Transaction.from(signedTransaction)) as T;
   };
+  const messages = (wallet.features as Partial<SolanaSignMessageFeature>)["solana:signMessage"];
   return {
     publicKey: new PublicKey(account.address),
+    signMessage: messages ? async (message) => (await messages.signMessage({ account, message }))[0].signature : null,
     signTransaction: sign,
     signAllTransactions: async (transactions) => Promise.all(transactions.map(sign)),
   };

@@ -1,0 +1,218 @@
+// The consumer's page: post a container job (the spec form validates as the SDK does, the spec is
+// published to the market's providers), follow each of the wallet's jobs live from the program's
+// events against the slot clock, cancel one still open, and download a committed result with the
+// browser checking every file against the output root on-chain.
+import { useEffect, useState } from "preact/hooks";
+import { PublicKey } from "@solana/web3.js";
+import { fetchResults, providerEndpoint, publishSpec, rules, validateSpec, type ComputeMarketClient, type ContainerJobSpec, type JobAccount } from "@compute-market/sdk";
+import { describe, followEvents, type TimelineEntry } from "../events";
+import type { MarketView } from "../chain";
+import type { SigningWallet } from "../wallet/connect";
+
+interface Posted {
+  address: string;
+  title: string;
+}
+
+type Verification = { state: "checking" } | { state: "verified"; files: [string, string][] } | { state: "failed"; error: string };
+
+export function ConsumerPage({ client, wallet, markets }: { client: ComputeMarketClient; wallet: SigningWallet | null; markets: MarketView[] }) {
+  const [posted, setPosted] = useState<Posted[]>([]);
+  const [timelines, setTimelines] = useState<Record<string, TimelineEntry[]>>({});
+  const [jobs, setJobs] = useState<Record<string, JobAccount | null>>({});
+  const [verifications, setVerifications] = useState<Record<string, Verification>>({});
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => followEvents(client, (job, entry) => setTimelines((all) => ({ ...all, [job]: [...(all[job] ?? []), entry] }))), [client]);
+  useEffect(() => {
+    let live = true;
+    const refresh = async () => {
+      const read = await Promise.all(posted.map(async ({ address }) => [address, await client.fetchJob(new PublicKey(address)).catch(() => null)] as const));
+      if (live) setJobs(Object.fromEntries(read));
+    };
+    void refresh();
+    const timer = setInterval(() => void refresh(), 1_000);
+    return () => {
+      live = false;
+      clearInterval(timer);
+    };
+  }, [client, posted]);
+
+  if (!wallet) return <p data-testid="consumer-no-wallet">connect a wallet to post jobs</p>;
+
+  const post = async (form: HTMLFormElement) => {
+    setError(null);
+    const field = (name: string) => (form.elements.namedItem(name) as HTMLInputElement).value.trim();
+    try {
+      const market = markets.find((m) => m.address.toBase58() === field("market"));
+      if (!market) throw new Error("choose a market");
+      const spec: ContainerJobSpec = validateSpec({
+        version: 1,
+        image: field("image"),
+        command: ["sh", "-c", field("command")],
+        env: {},
+        inputs: [],
+        network: false,
+        gpus: 0,
+        cpus: Number(field("cpus")),
+        memoryMb: Number(field("memoryMb")),
+        timeoutSeconds: Number(field("timeoutSeconds")),
+        maxOutputBytes: 1_000_000,
+      });
+      const endpoints = [...new Set(market.providers.map(({ account }) => providerEndpoint(account)))];
+      if (endpoints.length === 0) throw new Error("the market has no provider to publish the spec to");
+      const report = await publishSpec(endpoints, spec, new Map());
+      if (report.failed.length === endpoints.length) throw new Error(`no provider took the spec: ${report.failed.map((f) => f.error).join("; ")}`);
+      const maxPrice = BigInt(field("maxPrice"));
+      const { job } = await client.postJob({
+        market: market.address,
+        specHash: report.specHash,
+        requirements: { cpuCores: Math.ceil(spec.cpus), memoryMb: spec.memoryMb, maxDurationSlots: BigInt(field("maxDurationSlots")) },
+        mode: "replicated",
+        replication: 1,
+        onFailure: "refund",
+        maxPrice,
+        instantPrice: BigInt(field("instantPrice")),
+        bidWindowSlots: BigInt(field("bidWindowSlots")),
+      });
+      setPosted((all) => [...all, { address: job.toBase58(), title: field("command") }]);
+    } catch (failure) {
+      setError(failure instanceof Error ? failure.message : String(failure));
+    }
+  };
+
+  const cancel = async (address: string) => {
+    try {
+      await client.cancelJob({ job: new PublicKey(address) });
+    } catch (failure) {
+      setError(failure instanceof Error ? failure.message : String(failure));
+    }
+  };
+
+  const verify = async (address: string) => {
+    const signMessage = wallet.signMessage;
+    if (!signMessage) return setVerifications((all) => ({ ...all, [address]: { state: "failed", error: "the wallet cannot sign messages, which the provider asks for" } }));
+    setVerifications((all) => ({ ...all, [address]: { state: "checking" } }));
+    try {
+      const committed = (timelines[address] ?? []).find((entry) => entry.name === "resultCommitted");
+      if (!committed) throw new Error("no committed result seen for this job");
+      const data = committed.data as { provider: PublicKey; outputRoot: number[] };
+      const provider = await client.fetchProvider(data.provider);
+      if (!provider) throw new Error("the job's provider is gone");
+      const results = await fetchResults({ endpoint: providerEndpoint(provider), job: address, publicKey: wallet.publicKey, signMessage, expectedRoot: Uint8Array.from(data.outputRoot) });
+      const text = new TextDecoder();
+      const files: [string, string][] = [...results.files].map(([name, bytes]) => [name, name.endsWith(".json") || name.startsWith("outputs/") ? text.decode(bytes).slice(0, 200) : `${bytes.length} bytes`]);
+      setVerifications((all) => ({ ...all, [address]: { state: "verified", files } }));
+    } catch (failure) {
+      setVerifications((all) => ({ ...all, [address]: { state: "failed", error: failure instanceof Error ? failure.message : String(failure) } }));
+    }
+  };
+
+  return (
+    <section>
+      <h2>Post a container job</h2>
+      <form
+        data-testid="post-job"
+        onSubmit={(event) => {
+          event.preventDefault();
+          void post(event.currentTarget);
+        }}
+      >
+        <label>
+          market
+          <select name="market">
+            {markets.map((m) => (
+              <option value={m.address.toBase58()}>{m.address.toBase58().slice(0, 8)}…</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          image (pinned: sha256:… or name@sha256:…)
+          <input name="image" required />
+        </label>
+        <label>
+          command (sh -c)
+          <input name="command" value="echo 42 > /outputs/answer.txt" />
+        </label>
+        <label>
+          CPUs <input name="cpus" value="1" />
+        </label>
+        <label>
+          memory (MiB) <input name="memoryMb" value="128" />
+        </label>
+        <label>
+          time limit (s) <input name="timeoutSeconds" value="20" />
+        </label>
+        <label>
+          longest run (slots) <input name="maxDurationSlots" value="300" />
+        </label>
+        <label>
+          maximum price <input name="maxPrice" value="1000" />
+        </label>
+        <label>
+          instant price (0: none) <input name="instantPrice" value="1000" />
+        </label>
+        <label>
+          bid window (slots; 0: the market's) <input name="bidWindowSlots" value="0" />
+        </label>
+        <button type="submit" data-testid="post-submit">
+          post
+        </button>
+        {error && (
+          <p class="error" data-testid="consumer-error">
+            {error}
+          </p>
+        )}
+      </form>
+      <h2>Your jobs</h2>
+      {posted.map(({ address, title }) => {
+        const job = jobs[address];
+        const state = job ? rules.stateOf(job) : job === null ? "closed" : "…";
+        const verification = verifications[address];
+        const committed = (timelines[address] ?? []).some((entry) => entry.name === "resultCommitted");
+        return (
+          <article class="market" data-testid="my-job" data-address={address}>
+            <h3>
+              job {address.slice(0, 8)}… · {title} · <span data-testid="job-state">{state}</span>
+            </h3>
+            <ol data-testid="timeline">
+              {(timelines[address] ?? []).map((entry) => (
+                <li>
+                  slot {entry.slot}: {describe(entry)}
+                </li>
+              ))}
+            </ol>
+            {state === "open" && (
+              <button type="button" data-testid="cancel" onClick={() => void cancel(address)}>
+                cancel
+              </button>
+            )}
+            {committed && (
+              <button type="button" data-testid="verify" onClick={() => void verify(address)}>
+                download and verify the result
+              </button>
+            )}
+            {verification?.state === "checking" && <p>checking every file against the on-chain root…</p>}
+            {verification?.state === "verified" && (
+              <div data-testid="verified">
+                <p>verified: every file matches the output root committed on-chain</p>
+                <ul>
+                  {verification.files.map(([name, preview]) => (
+                    <li>
+                      <code>{name}</code>: <code data-testid={`file-${name}`}>{preview}</code>
+                    </li>
+                  ))}
+                </ul>
+              </div>
+            )}
+            {verification?.state === "failed" && (
+              <p class="error" data-testid="verify-failed">
+                verification failed: {verification.error}
+              </p>
+            )}
+          </article>
+        );
+      })}
+    </section>
+  );
+}

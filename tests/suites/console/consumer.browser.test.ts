@@ -1,0 +1,101 @@
+// The consumer's path through the web console in a real browser (Debian's Chromium via
+// playwright-core), against a local cluster with a keeper and a provider node running Docker:
+// connect the development wallet (Wallet Standard), post a container job from the form, watch
+// its timeline to the payment, download the result with the page checking every file against
+// the on-chain root; a result a provider forges is shown as failing verification; a job still
+// open is cancelled from the page. Screenshots go to target/screenshots/.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { PublicKey } from "@solana/web3.js";
+import bs58 from "bs58";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { startProvider, type ProviderNodeHandle } from "@compute-market/provider";
+import { serveConsole, type ConsoleServer } from "../../../app/console/server/serve";
+import { testDocker } from "../../support/docker";
+import { providerConfig, startProviderMarket, testLogger, until, type ProviderMarket } from "../../support/provider-market";
+
+const ROOT = path.resolve(__dirname, "../../..");
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const SCREENSHOTS = path.join(ROOT, "target/screenshots");
+
+describe("console in a browser: a consumer's job", function () {
+  this.timeout(120_000);
+  let market: ProviderMarket;
+  let node: ProviderNodeHandle;
+  let server: ConsoleServer;
+  let browser: Browser;
+  let page: Page;
+  let image: string;
+
+  before(async () => {
+    execFileSync(process.execPath, [path.join(ROOT, "node_modules/vite/bin/vite.js"), "build", "app/console", "--logLevel", "warn"], { cwd: ROOT, stdio: "inherit" });
+    ({ image } = await testDocker());
+    market = await startProviderMarket();
+    node = await startProvider(await providerConfig(market), market.operator.keypair, testLogger);
+    server = await serveConsole();
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.goto(`${server.url}/?rpc=${encodeURIComponent(market.env.cluster.url)}#dev-wallet=${bs58.encode(market.consumer.keypair.secretKey)}`);
+    await page.getByTestId("connect-Development wallet").click();
+    await page.getByTestId("wallet-address").waitFor();
+    await page.getByTestId("market").first().waitFor();
+    await page.getByTestId("nav-consumer").click();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    await node?.stop();
+    await market?.close();
+  });
+
+  /** Posts a job from the form with `command`; returns its card once the page lists it. */
+  async function postFromForm(command: string, instantPrice: string, bidWindowSlots = "0"): Promise<string> {
+    const before = await page.getByTestId("my-job").count();
+    await page.locator("input[name=image]").fill(image);
+    await page.locator("input[name=command]").fill(command);
+    await page.locator("input[name=instantPrice]").fill(instantPrice);
+    await page.locator("input[name=bidWindowSlots]").fill(bidWindowSlots);
+    await page.getByTestId("post-submit").click();
+    await until("the posted job in the page", async () => (await page.getByTestId("my-job").count()) > before || (await page.getByTestId("consumer-error").count()) > 0, 30_000);
+    if ((await page.getByTestId("consumer-error").count()) > 0) assert.fail(`the page refused the job: ${await page.getByTestId("consumer-error").innerText()}`);
+    return (await page.getByTestId("my-job").nth(before).getAttribute("data-address"))!;
+  }
+
+  it("posts a job, follows it to the payment and verifies the result in the page", async () => {
+    const job = await postFromForm("echo 42 > /outputs/answer.txt", "1000");
+    const card = page.locator(`[data-testid=my-job][data-address="${job}"]`);
+    await until("the payment in the timeline", async () => /winnerPaid/.test(await card.getByTestId("timeline").innerText()), 60_000);
+    const timeline = await card.getByTestId("timeline").innerText();
+    for (const step of ["jobPosted", "bidPlaced", "winnerSelected", "jobStarted", "resultCommitted", "winnerPaid"]) assert.match(timeline, new RegExp(step), `the timeline shows ${step}`);
+    assert.ok(await market.env.connection.getAccountInfo(new PublicKey(job)).then((info) => info === null), "finalized on-chain: the job account is closed");
+    await card.getByTestId("verify").click();
+    await card.getByTestId("verified").waitFor({ timeout: 30_000 });
+    assert.equal(await card.getByTestId("file-outputs/answer.txt").innerText(), "42");
+    await page.screenshot({ path: path.join(SCREENSHOTS, "job-timeline.png"), fullPage: true });
+  });
+
+  it("shows a result whose files a provider forged as failing verification", async () => {
+    const job = await postFromForm("echo 7 > /outputs/answer.txt", "1000");
+    const card = page.locator(`[data-testid=my-job][data-address="${job}"]`);
+    await card.getByTestId("verify").waitFor({ timeout: 60_000 });
+    // The provider's answer for the file, replaced on its way to the page.
+    await page.route("**/results/files/outputs/answer.txt", (route) => route.fulfill({ status: 200, contentType: "application/octet-stream", headers: { "access-control-allow-origin": "*" }, body: "8\n" }));
+    await card.getByTestId("verify").click();
+    await card.getByTestId("verify-failed").waitFor({ timeout: 30_000 });
+    assert.match(await card.getByTestId("verify-failed").innerText(), /verification failed: .*(sha256|size|match)/i);
+    await page.unroute("**/results/files/outputs/answer.txt");
+  });
+
+  it("cancels a job still open from the page", async () => {
+    // No instant price and a long bid window: bidding stays open.
+    const job = await postFromForm("true", "0", "2000");
+    const card = page.locator(`[data-testid=my-job][data-address="${job}"]`);
+    await card.getByTestId("cancel").click();
+    await until("the job cancelled", async () => (await market.env.connection.getAccountInfo(new PublicKey(job))) === null, 30_000);
+    await until("the page showing it closed", async () => (await card.getByTestId("job-state").innerText()) === "closed", 10_000);
+  });
+});
