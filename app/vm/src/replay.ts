@@ -5,7 +5,7 @@
 // snapshot ⌊s/C⌋ and runs at most C − 1 steps; the memory tree then rehashes only the leaves that
 // changed. Once the run has been made to the end, a state hash anywhere in a 10M-step run costs a
 // few milliseconds instead of a replay from step 0 (`bench/vm-replay.ts` has the numbers).
-import type { ReplayStats, VmMachine, VmModule, VmReplay } from "./index";
+import type { ReplayStats, VmMachine, VmModule, VmReplay } from "./machine";
 
 export interface ReplayOptions {
   /** Steps between snapshots (default 2^18). */

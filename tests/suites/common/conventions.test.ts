@@ -45,8 +45,10 @@ describe("codebase conventions", () => {
     assert.deepEqual(offending(program, /Seed::from|find_program_address|create_program_address|expect_pda\(/), []);
   });
 
-  it("the SDK uses nothing of Node's at run time, so a browser bundle needs no polyfill for it", () => {
-    const sdk = sources("app/sdk/src", ".ts").filter((file) => !file.includes("/generated/"));
+  it("the SDK and the machine's browser entry use nothing of Node's at run time, so a browser bundle needs no polyfill for it", () => {
+    // The machine's browser entry and what it imports (its Node entry, index.ts, reads the WebAssembly from disk).
+    const machine = ["app/vm/src/browser.ts", "app/vm/src/machine.ts", "app/vm/src/replay.ts", "app/vm/src/game.ts"];
+    const sdk = [...sources("app/sdk/src", ".ts").filter((file) => !file.includes("/generated/")), ...machine];
     // Node built-ins, its globals used as values (`Buffer` as a type of web3.js's is fine), require.
     const code = (line: string) => !/^\s*(\/\/|\*|\/\*)/.test(line);
     const uses = offending(sdk, /from "node:|require\(|\bBuffer\.|\bnew Buffer\b|\bprocess\.|__dirname/).filter((line) => code(line.slice(line.indexOf(": ") + 2)));

@@ -3,9 +3,12 @@
 // connect the development wallet (Wallet Standard), post a container job from the form, watch
 // its timeline to the payment, download the result with the page checking every file against
 // the on-chain root; a result a provider forges is shown as failing verification; a job still
-// open is cancelled from the page. Screenshots go to target/screenshots/.
+// open is cancelled from the page; a verifiable job posted from its code and input files has its
+// output checked by the machine's WebAssembly in the page, and a forged output fails. Screenshots
+// go to target/screenshots/.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { PublicKey } from "@solana/web3.js";
@@ -15,6 +18,7 @@ import { startProvider, type ProviderNodeHandle } from "@compute-market/provider
 import { serveConsole, type ConsoleServer } from "../../../app/console/server/serve";
 import { testDocker } from "../../support/docker";
 import { providerConfig, startProviderMarket, testLogger, until, type ProviderMarket } from "../../support/provider-market";
+import { guestCode } from "../../support/verifiable";
 
 const ROOT = path.resolve(__dirname, "../../..");
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -55,10 +59,11 @@ describe("console in a browser: a consumer's job", function () {
   /** Posts a job from the form with `command`; returns its card once the page lists it. */
   async function postFromForm(command: string, instantPrice: string, bidWindowSlots = "0"): Promise<string> {
     const before = await page.getByTestId("my-job").count();
-    await page.locator("input[name=image]").fill(image);
-    await page.locator("input[name=command]").fill(command);
-    await page.locator("input[name=instantPrice]").fill(instantPrice);
-    await page.locator("input[name=bidWindowSlots]").fill(bidWindowSlots);
+    const form = page.getByTestId("post-job");
+    await form.locator("input[name=image]").fill(image);
+    await form.locator("input[name=command]").fill(command);
+    await form.locator("input[name=instantPrice]").fill(instantPrice);
+    await form.locator("input[name=bidWindowSlots]").fill(bidWindowSlots);
     await page.getByTestId("post-submit").click();
     await until("the posted job in the page", async () => (await page.getByTestId("my-job").count()) > before || (await page.getByTestId("consumer-error").count()) > 0, 30_000);
     if ((await page.getByTestId("consumer-error").count()) > 0) assert.fail(`the page refused the job: ${await page.getByTestId("consumer-error").innerText()}`);
@@ -86,7 +91,8 @@ describe("console in a browser: a consumer's job", function () {
     await page.route("**/results/files/outputs/answer.txt", (route) => route.fulfill({ status: 200, contentType: "application/octet-stream", headers: { "access-control-allow-origin": "*" }, body: "8\n" }));
     await card.getByTestId("verify").click();
     await card.getByTestId("verify-failed").waitFor({ timeout: 30_000 });
-    assert.match(await card.getByTestId("verify-failed").innerText(), /verification failed: .*(sha256|size|match)/i);
+    // The forged file has the honest one's size: its hash gives it away.
+    assert.match(await card.getByTestId("verify-failed").innerText(), /verification failed: .*outputs\/answer\.txt.*does not match the manifest.s sha256/);
     await page.unroute("**/results/files/outputs/answer.txt");
   });
 
@@ -97,5 +103,29 @@ describe("console in a browser: a consumer's job", function () {
     await card.getByTestId("cancel").click();
     await until("the job cancelled", async () => (await market.env.connection.getAccountInfo(new PublicKey(job))) === null, 30_000);
     await until("the page showing it closed", async () => (await card.getByTestId("job-state").innerText()) === "closed", 10_000);
+  });
+
+  it("posts a verifiable job and checks its output with the machine in the page; a forged output fails", async () => {
+    const input = new TextEncoder().encode("the quick brown fox jumps over the lazy dog\n".repeat(20));
+    const before = await page.getByTestId("my-job").count();
+    const form = page.getByTestId("post-verifiable");
+    await form.locator("input[name=code]").setInputFiles({ name: "sha256.bin", mimeType: "application/octet-stream", buffer: Buffer.from(guestCode("sha256")) });
+    await form.locator("input[name=input]").setInputFiles({ name: "book.txt", mimeType: "text/plain", buffer: Buffer.from(input) });
+    await page.getByTestId("post-verifiable-submit").click();
+    await until("the verifiable job in the page", async () => (await page.getByTestId("my-job").count()) > before || (await page.getByTestId("consumer-error").count()) > 0, 30_000);
+    if ((await page.getByTestId("consumer-error").count()) > 0) assert.fail(`the page refused the job: ${await page.getByTestId("consumer-error").innerText()}`);
+    const card = page.getByTestId("my-job").nth(before);
+    await card.getByTestId("verify").waitFor({ timeout: 60_000 });
+    await card.getByTestId("verify").click();
+    await card.getByTestId("verified").waitFor({ timeout: 30_000 });
+    assert.equal(await card.getByTestId("file-output").innerText(), createHash("sha256").update(input).digest("hex"), "the guest's output: the input's sha256");
+    await page.screenshot({ path: path.join(SCREENSHOTS, "verifiable-job.png"), fullPage: true });
+
+    // The same check against an output the provider forged.
+    await page.route("**/v1/jobs/*/output", (route) => route.fulfill({ status: 200, contentType: "application/octet-stream", headers: { "access-control-allow-origin": "*" }, body: Buffer.alloc(32, 7) }));
+    await card.getByTestId("verify").click();
+    await card.getByTestId("verify-failed").waitFor({ timeout: 30_000 });
+    assert.match(await card.getByTestId("verify-failed").innerText(), /verification failed/);
+    await page.unroute("**/v1/jobs/*/output");
   });
 });

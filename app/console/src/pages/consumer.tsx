@@ -4,7 +4,8 @@
 // browser checking every file against the output root on-chain.
 import { useEffect, useState } from "preact/hooks";
 import { PublicKey } from "@solana/web3.js";
-import { fetchResults, providerEndpoint, publishSpec, rules, validateSpec, type ComputeMarketClient, type ContainerJobSpec, type JobAccount } from "@compute-market/sdk";
+import { fetchResults, fetchVerifiableOutput, providerEndpoint, publishMachineJob, publishSpec, rules, validateSpec, type ComputeMarketClient, type ContainerJobSpec, type JobAccount } from "@compute-market/sdk";
+import { machine } from "../machine";
 import { describe, followEvents, type TimelineEntry } from "../events";
 import type { MarketView } from "../chain";
 import type { SigningWallet } from "../wallet/connect";
@@ -12,9 +13,23 @@ import type { SigningWallet } from "../wallet/connect";
 interface Posted {
   address: string;
   title: string;
+  verifiable: boolean;
 }
 
 type Verification = { state: "checking" } | { state: "verified"; files: [string, string][] } | { state: "failed"; error: string };
+
+/** A file input's bytes (the first file chosen), or an error naming the field. */
+async function fileBytes(input: HTMLInputElement, what: string): Promise<Uint8Array> {
+  const file = input.files?.[0];
+  if (!file) throw new Error(`choose the ${what} file`);
+  return new Uint8Array(await file.arrayBuffer());
+}
+
+/** Output bytes for people: text when it is printable, else hex. */
+function preview(bytes: Uint8Array): string {
+  const text = new TextDecoder("utf-8", { fatal: false }).decode(bytes);
+  return /^[\x20-\x7e\n\t]*$/.test(text) ? text.slice(0, 400) : Array.from(bytes.slice(0, 64), (b) => b.toString(16).padStart(2, "0")).join("");
+}
 
 export function ConsumerPage({ client, wallet, markets }: { client: ComputeMarketClient; wallet: SigningWallet | null; markets: MarketView[] }) {
   const [posted, setPosted] = useState<Posted[]>([]);
@@ -75,9 +90,55 @@ export function ConsumerPage({ client, wallet, markets }: { client: ComputeMarke
         instantPrice: BigInt(field("instantPrice")),
         bidWindowSlots: BigInt(field("bidWindowSlots")),
       });
-      setPosted((all) => [...all, { address: job.toBase58(), title: field("command") }]);
+      setPosted((all) => [...all, { address: job.toBase58(), title: field("command"), verifiable: false }]);
     } catch (failure) {
       setError(failure instanceof Error ? failure.message : String(failure));
+    }
+  };
+
+  const postVerifiable = async (form: HTMLFormElement) => {
+    setError(null);
+    const element = (name: string) => form.elements.namedItem(name) as HTMLInputElement;
+    try {
+      const market = markets.find((m) => m.address.toBase58() === element("market").value);
+      if (!market) throw new Error("choose a market");
+      const [code, input] = [await fileBytes(element("code"), "code"), await fileBytes(element("input"), "input")];
+      const endpoints = [...new Set(market.providers.map(({ account }) => providerEndpoint(account)))];
+      if (endpoints.length === 0) throw new Error("the market has no provider to publish the program to");
+      const published = await publishMachineJob(endpoints, code, input);
+      if (published.failed.length === endpoints.length) throw new Error(`no provider took the program: ${published.failed.map((f) => f.error).join("; ")}`);
+      const { job } = await client.postVerifiableJob({
+        market: market.address,
+        requirements: { cpuCores: 1, memoryMb: 128, maxDurationSlots: BigInt(element("maxDurationSlots").value) },
+        onFailure: "refund",
+        maxPrice: BigInt(element("maxPrice").value),
+        instantPrice: BigInt(element("instantPrice").value),
+        bidWindowSlots: 0n,
+        specHash: published.specHash,
+        code,
+        input,
+        machine: await machine(),
+      });
+      setPosted((all) => [...all, { address: job.toBase58(), title: `${element("code").files?.[0]?.name ?? "program"} on ${input.length} bytes`, verifiable: true }]);
+    } catch (failure) {
+      setError(failure instanceof Error ? failure.message : String(failure));
+    }
+  };
+
+  const checkOutput = async (address: string) => {
+    setVerifications((all) => ({ ...all, [address]: { state: "checking" } }));
+    try {
+      const committed = (timelines[address] ?? []).find((entry) => entry.name === "resultCommitted");
+      if (!committed) throw new Error("no committed result seen for this job");
+      const data = committed.data as { provider: PublicKey; outputRoot: number[]; finalStateHash: number[] };
+      const provider = await client.fetchProvider(data.provider);
+      if (!provider) throw new Error("the job's provider is gone");
+      const bid = { outputRoot: data.outputRoot, finalStateHash: data.finalStateHash };
+      // The output's quarter root, computed here by the machine, must prove into the committed final state.
+      const output = await fetchVerifiableOutput({ endpoint: providerEndpoint(provider), job: address, bid, machine: await machine() });
+      setVerifications((all) => ({ ...all, [address]: { state: "verified", files: [["output", preview(output)]] } }));
+    } catch (failure) {
+      setVerifications((all) => ({ ...all, [address]: { state: "failed", error: failure instanceof Error ? failure.message : String(failure) } }));
     }
   };
 
@@ -132,28 +193,28 @@ export function ConsumerPage({ client, wallet, markets }: { client: ComputeMarke
         </label>
         <label>
           command (sh -c)
-          <input name="command" value="echo 42 > /outputs/answer.txt" />
+          <input name="command" defaultValue="echo 42 > /outputs/answer.txt" />
         </label>
         <label>
-          CPUs <input name="cpus" value="1" />
+          CPUs <input name="cpus" defaultValue="1" />
         </label>
         <label>
-          memory (MiB) <input name="memoryMb" value="128" />
+          memory (MiB) <input name="memoryMb" defaultValue="128" />
         </label>
         <label>
-          time limit (s) <input name="timeoutSeconds" value="20" />
+          time limit (s) <input name="timeoutSeconds" defaultValue="20" />
         </label>
         <label>
-          longest run (slots) <input name="maxDurationSlots" value="300" />
+          longest run (slots) <input name="maxDurationSlots" defaultValue="300" />
         </label>
         <label>
-          maximum price <input name="maxPrice" value="1000" />
+          maximum price <input name="maxPrice" defaultValue="1000" />
         </label>
         <label>
-          instant price (0: none) <input name="instantPrice" value="1000" />
+          instant price (0: none) <input name="instantPrice" defaultValue="1000" />
         </label>
         <label>
-          bid window (slots; 0: the market's) <input name="bidWindowSlots" value="0" />
+          bid window (slots; 0: the market's) <input name="bidWindowSlots" defaultValue="0" />
         </label>
         <button type="submit" data-testid="post-submit">
           post
@@ -164,8 +225,45 @@ export function ConsumerPage({ client, wallet, markets }: { client: ComputeMarke
           </p>
         )}
       </form>
+      <h2>Post a verifiable job</h2>
+      <form
+        data-testid="post-verifiable"
+        onSubmit={(event) => {
+          event.preventDefault();
+          void postVerifiable(event.currentTarget);
+        }}
+      >
+        <label>
+          market
+          <select name="market">
+            {markets.map((m) => (
+              <option value={m.address.toBase58()}>{m.address.toBase58().slice(0, 8)}…</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          code (an rv32im image for the machine)
+          <input type="file" name="code" />
+        </label>
+        <label>
+          input
+          <input type="file" name="input" />
+        </label>
+        <label>
+          longest run (slots) <input name="maxDurationSlots" defaultValue="300" />
+        </label>
+        <label>
+          maximum price <input name="maxPrice" defaultValue="1000" />
+        </label>
+        <label>
+          instant price (0: none) <input name="instantPrice" defaultValue="1000" />
+        </label>
+        <button type="submit" data-testid="post-verifiable-submit">
+          post
+        </button>
+      </form>
       <h2>Your jobs</h2>
-      {posted.map(({ address, title }) => {
+      {posted.map(({ address, title, verifiable }) => {
         const job = jobs[address];
         const state = job ? rules.stateOf(job) : job === null ? "closed" : "…";
         const verification = verifications[address];
@@ -188,14 +286,14 @@ export function ConsumerPage({ client, wallet, markets }: { client: ComputeMarke
               </button>
             )}
             {committed && (
-              <button type="button" data-testid="verify" onClick={() => void verify(address)}>
-                download and verify the result
+              <button type="button" data-testid="verify" onClick={() => void (verifiable ? checkOutput(address) : verify(address))}>
+                {verifiable ? "check the output with the machine" : "download and verify the result"}
               </button>
             )}
             {verification?.state === "checking" && <p>checking every file against the on-chain root…</p>}
             {verification?.state === "verified" && (
               <div data-testid="verified">
-                <p>verified: every file matches the output root committed on-chain</p>
+                <p>{verifiable ? "verified: the output proves into the final state committed on-chain (checked by the machine in this page)" : "verified: every file matches the output root committed on-chain"}</p>
                 <ul>
                   {verification.files.map(([name, preview]) => (
                     <li>
