@@ -5,6 +5,7 @@
 // jobs, one of them won by a dishonest provider whom the keeper catches (verifiable.ts); leases
 // a service whose replica dies and is replaced (services.ts); and prints balances.
 // The npm script has already built the program and set up Docker (scripts/setup).
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -24,6 +25,7 @@ import {
 } from "@compute-market/sdk";
 import { freePort, spawnTs, type Spawned } from "@compute-market/common";
 import { demoJobs } from "./jobs";
+import { serveConsole, type ConsoleServer } from "../console/server/serve";
 import { servicesDemo, type ServiceNode } from "./services";
 import { verifiableDemo } from "./verifiable";
 
@@ -91,6 +93,7 @@ async function removeContainersOf(nodes: string[]): Promise<void> {
 async function main(): Promise<void> {
   const processes: Spawned[] = [];
   const nodeIds: string[] = [];
+  let consoleServer: ConsoleServer | null = null;
   const dir = mkdtempSync(path.join(os.tmpdir(), "compute-market-demo-"));
   const stopAll = async () => {
     for (const spawned of [...processes].reverse()) await spawned.stop();
@@ -107,6 +110,11 @@ async function main(): Promise<void> {
     const { url } = (await cluster.waitForLine((_l, json) => json?.event === "ready", 60_000)) as { url: string };
     progress(`JSON-RPC at ${url}, ${SLOT_MS} ms slots`);
     const connection = new Connection(url, "confirmed");
+    // The web console, served for as long as the demo runs: open it to watch the same market.
+    execFileSync(process.execPath, [path.join(ROOT, "node_modules/vite/bin/vite.js"), "build", "app/console", "--logLevel", "warn"], { cwd: ROOT, stdio: "inherit" });
+    consoleServer = await serveConsole({ port: Number(process.env.DEMO_CONSOLE_PORT ?? 0) });
+    const consoleUrl = `${consoleServer.url}/?rpc=${encodeURIComponent(url)}`;
+    progress(`the web console, live while the demo runs: ${consoleUrl}`);
     const wallet = async (name: string) => {
       const keypair = Keypair.generate();
       await connection.confirmTransaction(await connection.requestAirdrop(keypair.publicKey, 10 * LAMPORTS_PER_SOL));
@@ -311,6 +319,7 @@ async function main(): Promise<void> {
       "run a provider node on it:             npm run provider -- init, register, stake, run (README: The provider node)",
       "run a keeper on it:                    npm run keeper -- run --url http://127.0.0.1:8899 --keypair <file>",
       "post jobs from code:                   @compute-market/sdk (README: The SDK); npm run packages -- --pack to install it elsewhere",
+      "the web console on your sandbox:       npm run console -- --rpc http://127.0.0.1:8899 (and a Wallet Standard wallet)",
     ]) {
       console.log(`    ${line}`);
     }
@@ -319,6 +328,7 @@ async function main(): Promise<void> {
     for (const spawned of processes) if (spawned.child.exitCode !== null) console.error(`a process exited with ${spawned.child.exitCode}:\n${spawned.output.slice(-10).join("\n")}`);
     throw error;
   } finally {
+    await consoleServer?.close();
     await stopAll();
     // A replica's container outlives its node's process by design (a restarted node takes it
     // back); the demo's nodes are gone for good, so their containers go too.
