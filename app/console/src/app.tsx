@@ -4,6 +4,7 @@ import type { Wallet } from "@wallet-standard/base";
 import { clientFor, loadMarkets, type MarketView } from "./chain";
 import { ConsumerPage } from "./pages/consumer";
 import { MarketsPage } from "./pages/markets";
+import { ProviderPage } from "./pages/provider";
 import type { Settings } from "./settings";
 import { connect, onWalletsChanged, solanaWallets, type SigningWallet } from "./wallet/connect";
 
@@ -13,7 +14,7 @@ export function App({ settings }: { settings: Settings }) {
   const [walletError, setWalletError] = useState<string | null>(null);
   const [slot, setSlot] = useState<number | null>(null);
   const client = useMemo(() => clientFor(settings, signer), [settings, signer]);
-  const [page, setPage] = useState<"markets" | "consumer">("markets");
+  const [page, setPage] = useState<"markets" | "consumer" | "provider">("markets");
   const [markets, setMarkets] = useState<MarketView[] | null>(null);
   const [marketsError, setMarketsError] = useState<string | null>(null);
 
@@ -82,9 +83,14 @@ export function App({ settings }: { settings: Settings }) {
         <button type="button" class={page === "consumer" ? "active" : ""} data-testid="nav-consumer" onClick={() => setPage("consumer")}>
           Consumer
         </button>
+        <button type="button" class={page === "provider" ? "active" : ""} data-testid="nav-provider" onClick={() => setPage("provider")}>
+          Provider
+        </button>
       </nav>
       <main>
-        {page === "markets" ? <MarketsPage markets={markets} error={marketsError} /> : <ConsumerPage client={client} wallet={signer} markets={markets ?? []} />}
+        {page === "markets" && <MarketsPage markets={markets} error={marketsError} />}
+        {page === "consumer" && <ConsumerPage client={client} wallet={signer} markets={markets ?? []} />}
+        {page === "provider" && <ProviderPage client={client} wallet={signer} slot={slot} />}
       </main>
     </div>
   );

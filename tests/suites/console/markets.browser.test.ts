@@ -1,7 +1,8 @@
 // The web console in a real browser (Debian's Chromium driven by playwright-core) against a
 // sandbox cluster: the page reads the cluster's markets, providers and jobs through the SDK from
 // another origin, and the development wallet, registered through the Wallet Standard, connects
-// as any wallet would. Screenshots go to target/screenshots/ (not committed), for a person to look.
+// as any wallet would; a provider's page shows its stake and unstakes and withdraws through the
+// wallet. Screenshots go to target/screenshots/ (not committed), for a person to look.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
@@ -13,6 +14,7 @@ import { ComputeMarketClient, DEFAULT_PROGRAM_ID } from "@compute-market/sdk";
 import { bootstrapSandbox, localProvider, startLocalCluster, type LocalCluster, type Sandbox } from "@compute-market/localnet";
 import { serveConsole, type ConsoleServer } from "../../../app/console/server/serve";
 import { PROGRAM_PATH } from "../../support/env";
+import { until } from "../../support/wait";
 
 const ROOT = path.resolve(__dirname, "../../..");
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -78,5 +80,28 @@ describe("console in a browser: markets", function () {
     await page.getByTestId("wallet-address").waitFor();
     assert.equal(await page.getByTestId("wallet-address").innerText(), consumer.publicKey.toBase58());
     await page.screenshot({ path: path.join(SCREENSHOTS, "wallet-connected.png") });
+  });
+
+  it("shows a provider its stake and bids, and unstakes and withdraws from the page", async () => {
+    const operatorPage = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await operatorPage.goto(`${server.url}/?rpc=${encodeURIComponent(cluster.url)}#dev-wallet=${bs58.encode(operator.secretKey)}`);
+    await operatorPage.getByTestId("connect-Development wallet").click();
+    await operatorPage.getByTestId("nav-provider").click();
+    const card = operatorPage.locator(`[data-testid=my-provider][data-address="${provider}"]`);
+    await card.waitFor({ timeout: 30_000 });
+    assert.equal(await card.getByTestId("staked").innerText(), "150000000");
+    await card.locator("input[name=amount]").fill("1000");
+    await card.getByTestId("unstake-submit").click();
+    await until("the unbonding amount", async () => (await card.getByTestId("unbonding").innerText()).startsWith("1000 "), 15_000);
+    // Before the unbonding delay: the program refuses, and the page says why.
+    await card.getByTestId("withdraw").click();
+    await until("the refusal", async () => /UnbondingNotElapsed/.test(await operatorPage.getByTestId("provider-message").innerText().catch(() => "")), 15_000);
+    const unlockSlot = (await new ComputeMarketClient(localProvider(cluster.ledger, operator)).fetchProvider(new PublicKey(provider)))!.unlockSlot;
+    cluster.ledger.warpToSlot(unlockSlot + 1n);
+    await card.getByTestId("withdraw").click();
+    await until("the withdrawal", async () => (await card.getByTestId("unbonding").innerText()) === "0", 15_000);
+    assert.equal(await card.getByTestId("staked").innerText(), "149999000");
+    await operatorPage.screenshot({ path: path.join(SCREENSHOTS, "provider.png"), fullPage: true });
+    await operatorPage.close();
   });
 });
