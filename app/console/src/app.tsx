@@ -5,6 +5,7 @@ import { clientFor, loadMarkets, type MarketView } from "./chain";
 import { ConsumerPage } from "./pages/consumer";
 import { MarketsPage } from "./pages/markets";
 import { ProviderPage } from "./pages/provider";
+import { ServicesPage } from "./pages/services";
 import type { Settings } from "./settings";
 import { connect, onWalletsChanged, solanaWallets, type SigningWallet } from "./wallet/connect";
 
@@ -14,7 +15,7 @@ export function App({ settings }: { settings: Settings }) {
   const [walletError, setWalletError] = useState<string | null>(null);
   const [slot, setSlot] = useState<number | null>(null);
   const client = useMemo(() => clientFor(settings, signer), [settings, signer]);
-  const [page, setPage] = useState<"markets" | "consumer" | "provider">("markets");
+  const [page, setPage] = useState<"markets" | "consumer" | "services" | "provider">("markets");
   const [markets, setMarkets] = useState<MarketView[] | null>(null);
   const [marketsError, setMarketsError] = useState<string | null>(null);
 
@@ -83,6 +84,9 @@ export function App({ settings }: { settings: Settings }) {
         <button type="button" class={page === "consumer" ? "active" : ""} data-testid="nav-consumer" onClick={() => setPage("consumer")}>
           Consumer
         </button>
+        <button type="button" class={page === "services" ? "active" : ""} data-testid="nav-services" onClick={() => setPage("services")}>
+          Services
+        </button>
         <button type="button" class={page === "provider" ? "active" : ""} data-testid="nav-provider" onClick={() => setPage("provider")}>
           Provider
         </button>
@@ -90,6 +94,7 @@ export function App({ settings }: { settings: Settings }) {
       <main>
         {page === "markets" && <MarketsPage markets={markets} error={marketsError} />}
         {page === "consumer" && <ConsumerPage client={client} wallet={signer} markets={markets ?? []} />}
+        {page === "services" && <ServicesPage client={client} wallet={signer} />}
         {page === "provider" && <ProviderPage client={client} wallet={signer} slot={slot} />}
       </main>
     </div>

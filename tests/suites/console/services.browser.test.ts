@@ -1,0 +1,89 @@
+// A service lease in the web console, in a real browser (Debian's Chromium via playwright-core),
+// against a local cluster with a keeper and a provider node serving a busybox HTTP replica: the
+// lease's deposit against a period's cost (flagged low, then topped up from the page through the
+// wallet), the replica's URL and that it answers, its log lines and a shell into it, both signed
+// with the development wallet.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { Keypair, type PublicKey } from "@solana/web3.js";
+import bs58 from "bs58";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { providerEndpoint, publishSpec, rules } from "@compute-market/sdk";
+import { startProvider, type ProviderNodeHandle } from "@compute-market/provider";
+import { serveConsole, type ConsoleServer } from "../../../app/console/server/serve";
+import { shellSpec, testDocker } from "../../support/docker";
+import { providerConfig, startProviderMarket, testLogger, until, type ProviderMarket } from "../../support/provider-market";
+
+const ROOT = path.resolve(__dirname, "../../..");
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const SCREENSHOTS = path.join(ROOT, "target/screenshots");
+const PERIOD = 20n;
+const RATE_CAP = 10n;
+
+describe("console in a browser: a service lease", function () {
+  this.timeout(120_000);
+  let market: ProviderMarket;
+  let node: ProviderNodeHandle;
+  let server: ConsoleServer;
+  let browser: Browser;
+  let page: Page;
+  let job: PublicKey;
+  let periodCost: bigint;
+
+  before(async () => {
+    execFileSync(process.execPath, [path.join(ROOT, "node_modules/vite/bin/vite.js"), "build", "app/console", "--logLevel", "warn"], { cwd: ROOT, stdio: "inherit" });
+    const { image } = await testDocker();
+    market = await startProviderMarket();
+    node = await startProvider(await providerConfig(market, { serveServices: true, strategy: { name: "fixed-floor", price: 1_000n, serviceRate: 5n } }), market.operator.keypair, testLogger);
+    const spec = shellSpec(image, "echo replica up; echo ok > /tmp/health; exec httpd -f -p 8080 -h /tmp", { network: true, service: { ports: [8080], healthCheck: { kind: "http", port: 8080, path: "/health", expectedStatus: 200 } } });
+    const endpoints = (await market.consumer.client.providersOf(market.env.market)).map((p) => providerEndpoint(p.account));
+    const report = await publishSpec(endpoints, spec, new Map());
+    const marketAccount = (await market.consumer.client.fetchMarket(market.env.market))!;
+    periodCost = rules.minDeposit(RATE_CAP, 1, PERIOD, 250, marketAccount.params.crankFee)!;
+    // Two periods: under the page's three-period warning.
+    ({ job } = await market.consumer.client.postService({ market: market.env.market, specHash: report.specHash, requirements: { cpuCores: 1, memoryMb: spec.memoryMb, maxDurationSlots: 9_000n }, replicas: 1, maxRate: RATE_CAP, watchdog: Keypair.generate().publicKey, ackPeriodSlots: PERIOD, deposit: 2n * periodCost, bidWindowSlots: 10n }));
+    await market.bidReaching(job, "started");
+    server = await serveConsole();
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.goto(`${server.url}/?rpc=${encodeURIComponent(market.env.cluster.url)}#dev-wallet=${bs58.encode(market.consumer.keypair.secretKey)}`);
+    await page.getByTestId("connect-Development wallet").click();
+    await page.getByTestId("nav-services").click();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    await market?.consumer.client.endReplica({ job, provider: market.provider }).catch(() => undefined);
+    await node?.stop();
+    await market?.close();
+  });
+
+  it("shows the deposit against a period's cost, flags it low and tops it up through the wallet", async () => {
+    const card = page.locator(`[data-testid=lease][data-address="${job.toBase58()}"]`);
+    await card.waitFor({ timeout: 30_000 });
+    assert.equal(await card.getByTestId("balance").innerText(), String(2n * periodCost));
+    await card.getByTestId("low-balance").waitFor();
+    await card.locator("input[name=amount]").fill(String(10n * periodCost));
+    await card.getByTestId("top-up-submit").click();
+    await until("the topped-up deposit", async () => (await card.getByTestId("balance").innerText()) === String(12n * periodCost), 15_000);
+    await until("the warning gone", async () => (await card.getByTestId("low-balance").count()) === 0, 10_000);
+  });
+
+  it("shows where the replica answers, follows its log and runs a shell in it", async () => {
+    const replica = page.locator(`[data-testid=replica][data-provider="${market.provider.toBase58()}"]`);
+    await until("the replica answering", async () => (await replica.getByTestId("replica-answers").innerText()) === "yes", 30_000);
+    assert.match(await replica.getByTestId("replica-url").innerText(), /^http:\/\/127\.0\.0\.1:\d+$/);
+    const tools = page.locator(`[data-testid=replica-tools][data-provider="${market.provider.toBase58()}"]`);
+    await tools.getByTestId("follow-logs").click();
+    await until("the replica's first line", async () => /stdout: replica up/.test(await tools.getByTestId("replica-log").innerText()), 15_000);
+    await tools.locator("input[name=command]").fill("echo $((6 * 7))");
+    await tools.getByTestId("shell-run").click();
+    await until("the shell's exit", async () => /\(exit 0\)/.test(await tools.getByTestId("shell-output").innerText()), 15_000);
+    assert.equal(await tools.getByTestId("shell-output").innerText(), "42\n\n(exit 0)");
+    await page.screenshot({ path: path.join(SCREENSHOTS, "service-lease.png"), fullPage: true });
+  });
+});
