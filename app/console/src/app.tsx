@@ -4,6 +4,7 @@ import type { Wallet } from "@wallet-standard/base";
 import { clientFor, loadMarkets, type MarketView } from "./chain";
 import { ConsumerPage } from "./pages/consumer";
 import { MarketsPage } from "./pages/markets";
+import { KeeperPage } from "./pages/keeper";
 import { ProviderPage } from "./pages/provider";
 import { ServicesPage } from "./pages/services";
 import type { Settings } from "./settings";
@@ -15,7 +16,7 @@ export function App({ settings }: { settings: Settings }) {
   const [walletError, setWalletError] = useState<string | null>(null);
   const [slot, setSlot] = useState<number | null>(null);
   const client = useMemo(() => clientFor(settings, signer), [settings, signer]);
-  const [page, setPage] = useState<"markets" | "consumer" | "services" | "provider">("markets");
+  const [page, setPage] = useState<"markets" | "consumer" | "services" | "provider" | "keeper">("markets");
   const [markets, setMarkets] = useState<MarketView[] | null>(null);
   const [marketsError, setMarketsError] = useState<string | null>(null);
 
@@ -90,12 +91,16 @@ export function App({ settings }: { settings: Settings }) {
         <button type="button" class={page === "provider" ? "active" : ""} data-testid="nav-provider" onClick={() => setPage("provider")}>
           Provider
         </button>
+        <button type="button" class={page === "keeper" ? "active" : ""} data-testid="nav-keeper" onClick={() => setPage("keeper")}>
+          Keeper
+        </button>
       </nav>
       <main>
         {page === "markets" && <MarketsPage markets={markets} error={marketsError} />}
         {page === "consumer" && <ConsumerPage client={client} wallet={signer} markets={markets ?? []} />}
         {page === "services" && <ServicesPage client={client} wallet={signer} />}
         {page === "provider" && <ProviderPage client={client} wallet={signer} slot={slot} />}
+        {page === "keeper" && <KeeperPage client={client} wallet={signer} />}
       </main>
     </div>
   );

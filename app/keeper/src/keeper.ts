@@ -17,6 +17,8 @@ import { Runner } from "./runner";
 import { Verifier } from "./verification";
 
 export interface Keeper {
+  /** The wallet that signs (and is paid for) this keeper's cranks. */
+  wallet: PublicKey;
   index: MarketIndex;
   runner: Runner;
   status: StatusServer;
@@ -65,6 +67,7 @@ export async function startKeeper(config: KeeperConfig, wallet: Keypair, logger:
   runner.start();
   logger.info({ keeper: wallet.publicKey.toBase58(), programId: programId.toBase58(), statusPort: status.port, bots: config.bots }, "keeper started");
   return {
+    wallet: wallet.publicKey,
     index,
     runner,
     status,

@@ -80,6 +80,9 @@ export interface ProcessedTransaction {
    */
   preBalances: bigint[];
   postBalances: bigint[];
+  /** The SPL token accounts among them, before and after (as an RPC node's meta lists them). */
+  preTokenBalances: TokenBalance[];
+  postTokenBalances: TokenBalance[];
   /** Addresses a v0 transaction loaded from lookup tables; null for a legacy one or an airdrop. */
   loadedAddresses: LoadedAddresses | null;
 }
@@ -179,7 +182,21 @@ interface ClockOrigin {
  */
 type Snapshot =
   | { pubkey: PublicKey; writable: true; before: AccountInfo<Buffer> | null }
-  | { pubkey: PublicKey; writable: false; lamports: bigint };
+  | { pubkey: PublicKey; writable: false; lamports: bigint; token: TokenBalance | null };
+
+/** An SPL token account's balance in a transaction's meta: its index among the keys, mint, owner, amount. */
+export interface TokenBalance {
+  accountIndex: number;
+  mint: string;
+  owner: string;
+  programId: string;
+  amount: bigint;
+  decimals: number;
+}
+
+const TOKEN_PROGRAMS = new Set(["TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA", "TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb"]);
+/** An SPL token account's size; a Token-2022 account with extensions is longer. */
+const TOKEN_ACCOUNT_BYTES = 165;
 
 /** A transaction in the three forms the ledger needs: LiteSVM's, web3.js's, and its signature. */
 interface Prepared {
@@ -266,6 +283,8 @@ export class Ledger {
       fee: 0n,
       preBalances: [],
       postBalances: [],
+      preTokenBalances: [],
+      postTokenBalances: [],
       loadedAddresses,
     };
     if (!processed.landed) return processed;
@@ -381,6 +400,8 @@ export class Ledger {
       fee: 0n,
       preBalances: [],
       postBalances: [],
+      preTokenBalances: [],
+      postTokenBalances: [],
       loadedAddresses: null,
     };
     this.records.set(signature, record);
@@ -504,23 +525,38 @@ export class Ledger {
   private snapshot(message: VersionedMessage, loaded: LoadedAddresses | null): Snapshot[] {
     return accountKeys(message, loaded).map((pubkey, i): Snapshot => {
       if (message.isAccountWritable(i)) return { pubkey, writable: true, before: this.getAccount(pubkey) };
-      return { pubkey, writable: false, lamports: this.svm.getBalance(toAddress(pubkey)) ?? 0n };
+      return { pubkey, writable: false, lamports: this.svm.getBalance(toAddress(pubkey)) ?? 0n, token: this.tokenBalance(i, this.getAccount(pubkey)) };
     });
+  }
+
+  /** The token balance of `account` (key `index` of a transaction), if it is an SPL token account. */
+  private tokenBalance(index: number, account: AccountInfo<Buffer> | null): TokenBalance | null {
+    if (!account || !TOKEN_PROGRAMS.has(account.owner.toBase58()) || account.data.length < TOKEN_ACCOUNT_BYTES) return null;
+    const data = account.data;
+    const mint = new PublicKey(data.subarray(0, 32));
+    // A mint's decimals are its byte 44; an account whose mint is gone reports none.
+    const mintData = this.getAccount(mint)?.data;
+    return { accountIndex: index, mint: mint.toBase58(), owner: new PublicKey(data.subarray(32, 64)).toBase58(), programId: account.owner.toBase58(), amount: data.readBigUInt64LE(64), decimals: mintData && mintData.length > 44 ? mintData[44] : 0 };
   }
 
   /** Fills in a landed transaction's fee and balances; returns the accounts it changed. */
   private settle(processed: ProcessedTransaction, snapshots: Snapshot[]): ChangedAccount[] {
     const changed: ChangedAccount[] = [];
-    for (const snapshot of snapshots) {
+    for (const [i, snapshot] of snapshots.entries()) {
       if (!snapshot.writable) {
         processed.preBalances.push(snapshot.lamports);
         processed.postBalances.push(snapshot.lamports);
+        if (snapshot.token) processed.preTokenBalances.push(snapshot.token);
+        if (snapshot.token) processed.postTokenBalances.push(snapshot.token);
         continue;
       }
       const { pubkey, before } = snapshot;
       const account = this.getAccount(pubkey);
       processed.preBalances.push(BigInt(before?.lamports ?? 0));
       processed.postBalances.push(BigInt(account?.lamports ?? 0));
+      const [pre, post] = [this.tokenBalance(i, before), this.tokenBalance(i, account)];
+      if (pre) processed.preTokenBalances.push(pre);
+      if (post) processed.postTokenBalances.push(post);
       if (!sameAccount(before, account)) changed.push({ pubkey, account });
     }
     processed.fee = sum(processed.preBalances) - sum(processed.postBalances);

@@ -5,7 +5,7 @@ import { VersionedMessage, VersionedTransaction, type LoadedAddresses, type Tran
 import bs58 from "bs58";
 import { ErrorCode, RpcError, invalidParams } from "./jsonrpc";
 import type { RpcTransactionError } from "./errors";
-import type { LedgerBlock, ProcessedTransaction, Simulation } from "./ledger";
+import type { LedgerBlock, ProcessedTransaction, Simulation, TokenBalance } from "./ledger";
 
 export type BinaryEncoding = "base58" | "base64";
 
@@ -58,8 +58,25 @@ interface UiTransactionMeta {
   /** No rewards are paid here; the field is there unless the client asked for no rewards. */
   rewards?: [];
   innerInstructions: null;
-  preTokenBalances: null;
-  postTokenBalances: null;
+  preTokenBalances: UiTokenBalance[];
+  postTokenBalances: UiTokenBalance[];
+}
+
+/** A token account's balance as the RPC's meta gives it. */
+interface UiTokenBalance {
+  accountIndex: number;
+  mint: string;
+  owner: string;
+  programId: string;
+  uiTokenAmount: { amount: string; decimals: number; uiAmount: number | null; uiAmountString: string };
+}
+
+function uiTokenBalance(balance: TokenBalance): UiTokenBalance {
+  const { accountIndex, mint, owner, programId, amount, decimals } = balance;
+  const scale = 10n ** BigInt(decimals);
+  const fraction = (amount % scale).toString().padStart(decimals, "0").replace(/0+$/, "");
+  const uiAmountString = `${amount / scale}${fraction ? `.${fraction}` : ""}`;
+  return { accountIndex, mint, owner, programId, uiTokenAmount: { amount: amount.toString(), decimals, uiAmount: Number(uiAmountString), uiAmountString } };
 }
 
 /** A key of a transaction as getBlock lists it with transactionDetails "accounts". */
@@ -271,8 +288,8 @@ function transactionMeta(processed: ProcessedTransaction, rewards: boolean): UiT
     ...(rewards ? { rewards: [] } : {}),
     // Not recorded by the ledger; null is how a node says the data is unavailable.
     innerInstructions: null,
-    preTokenBalances: null,
-    postTokenBalances: null,
+    preTokenBalances: processed.preTokenBalances.map(uiTokenBalance),
+    postTokenBalances: processed.postTokenBalances.map(uiTokenBalance),
   };
 }
 

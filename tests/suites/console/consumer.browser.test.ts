@@ -17,7 +17,7 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { startProvider, type ProviderNodeHandle } from "@compute-market/provider";
 import { serveConsole, type ConsoleServer } from "../../../app/console/server/serve";
 import { testDocker } from "../../support/docker";
-import { providerConfig, startProviderMarket, testLogger, until, type ProviderMarket } from "../../support/provider-market";
+import { PROVIDER_MARKET_PARAMS, providerConfig, startProviderMarket, testLogger, until, type ProviderMarket } from "../../support/provider-market";
 import { guestCode } from "../../support/verifiable";
 
 const ROOT = path.resolve(__dirname, "../../..");
@@ -127,5 +127,21 @@ describe("console in a browser: a consumer's job", function () {
     await card.getByTestId("verify-failed").waitFor({ timeout: 30_000 });
     assert.match(await card.getByTestId("verify-failed").innerText(), /verification failed/);
     await page.unroute("**/v1/jobs/*/output");
+  });
+
+  it("shows a keeper's cranks and what they earned, read from its transactions", async () => {
+    await page.getByTestId("nav-keeper").click();
+    await page.locator("input[name=keeper]").fill(market.keeper.wallet.toBase58());
+    await page.getByTestId("keeper-submit").click();
+    await page.getByTestId("keeper-report").waitFor({ timeout: 30_000 });
+    const count = async (name: string) => Number(await page.locator(`[data-testid=crank][data-name="${name}"]`).getByTestId("crank-count").innerText());
+    // The jobs above: three awarded by this keeper (the cancelled one never was); the first
+    // finalized (the others' challenge windows may still run).
+    assert.ok((await count("award")) >= 3, "its awards");
+    assert.ok((await count("finalize")) >= 1, "its finalization");
+    // Each finalization paid the market's crank fee into the keeper's payment account.
+    const earned = await page.locator(`[data-testid=crank][data-name="finalize"]`).getByTestId("crank-earned").innerText();
+    assert.equal(BigInt(earned.split(" ")[0]), BigInt(await count("finalize")) * PROVIDER_MARKET_PARAMS.crankFee, "the crank fees earned");
+    await page.screenshot({ path: path.join(SCREENSHOTS, "keeper.png"), fullPage: true });
   });
 });

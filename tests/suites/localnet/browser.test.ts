@@ -202,6 +202,21 @@ describe("localnet for browser pages", () => {
     });
   });
 
+  describe("token balances in a transaction's meta", () => {
+    it("lists each token account's balance before and after, with its mint, owner and decimals, as a node does", async () => {
+      const transfer = await connection.getTransaction(transferSignature, { maxSupportedTransactionVersion: 0 });
+      assert.ok(transfer?.meta);
+      const keys = transfer.transaction.message.staticAccountKeys.map((key) => key.toBase58());
+      const of = (balances: NonNullable<typeof transfer.meta.preTokenBalances>, account: PublicKey) => balances.find((b) => keys[b.accountIndex] === account.toBase58());
+      const [pre, post] = [transfer.meta.preTokenBalances ?? [], transfer.meta.postTokenBalances ?? []];
+      assert.deepEqual(of(pre, destination), { accountIndex: keys.indexOf(destination.toBase58()), mint: mint.toBase58(), owner: recipient.toBase58(), programId: TOKEN_PROGRAM_ID.toBase58(), uiTokenAmount: { amount: "0", decimals: DECIMALS, uiAmount: 0, uiAmountString: "0" } });
+      assert.deepEqual(of(post, destination)?.uiTokenAmount, { amount: "1500000", decimals: DECIMALS, uiAmount: 1.5, uiAmountString: "1.5" });
+      assert.equal(of(pre, source)?.uiTokenAmount.amount, "5000000");
+      assert.equal(of(post, source)?.uiTokenAmount.amount, "3500000");
+      assert.equal(of(post, source)?.owner, payer.publicKey.toBase58());
+    });
+  });
+
   describe("getBlock", () => {
     it("serves the transfer's block through web3.js, chained to its parent", async () => {
       const transfer = await connection.getTransaction(transferSignature, { maxSupportedTransactionVersion: 0 });
