@@ -479,8 +479,8 @@ function seatTermsFor(c: Context, rec: JobRecord, job: JobAccount | null): { ser
   if (!job || !rules.isService(job) || rules.stateOf(job) !== "running") return { what: "" };
   const own = rec.service?.address ?? servicePda(c.w, rec.address);
   const h = c.d.below(100);
-  if (h < 8) return { what: " (without the terms)" };
-  if (h < 14) return { service: otherTerms(c, own), what: " (another lease's terms)" };
+  if (h < 18) return { what: " (without the terms)" };
+  if (h < 32) return { service: otherTerms(c, own), what: " (another lease's terms)" };
   return { service: own, what: "" };
 }
 
@@ -489,7 +489,7 @@ async function failWinner(c: Context, which: "fail_no_show" | "fail_timeout"): P
   const due = (job: JobAccount) => (which === "fail_no_show" ? rules.stateOf(job) === "awarded" : rules.stateOf(job) === "running");
   // A running lease's seat winner still to start is a no-show's target too.
   const seats = which === "fail_no_show" ? liveRecords(c).filter((r) => hasSeatAwaitingStart(view, r.address)) : [];
-  const rec = seats.length > 0 && d.chance(50) ? d.pick(seats) : pickJobWhere(c, due, 70);
+  const rec = seats.length > 0 && d.chance(70) ? d.pick(seats) : pickJobWhere(c, due, 70);
   if (!rec) return null;
   const job = jobOf(c, rec);
   const target = pickWinnerBid(c, rec, job);
@@ -535,7 +535,8 @@ async function failWinner(c: Context, which: "fail_no_show" | "fail_timeout"): P
   if (which === "fail_timeout") return sendBy(who, sendIx(c, keeper, which, rules.failTimeout(input), failTimeoutInstruction(w.client.program, accounts)));
   const { service, what } = seatTermsFor(c, rec, job);
   const predicted = rules.failNoShow({ ...input, service: service && keyed(view.services, service) });
-  const done = await sendBy(who + what, sendIx(c, keeper, which, predicted, failNoShowInstruction(w.client.program, accounts, service)));
+  const seat = job && rules.seatAwaitingStart(target.bid, job) ? " (a seat)" : "";
+  const done = await sendBy(who + seat + what, sendIx(c, keeper, which, predicted, failNoShowInstruction(w.client.program, accounts, service)));
   if (!done.outcome.ok || done.predicted === "unknown" || !job || !rules.seatAwaitingStart(target.bid, job)) return done;
   // A seat's no-show gives the seat up: the lease runs on, one seat fewer starting.
   const terms = termsOf(c, rec);
@@ -1178,7 +1179,7 @@ const endReplica: Action = async (c) => {
   // A replacement asked for, mostly by the consumer's side (by the owner: an abuse), now and then
   // with another market's bid window.
   const consumerSide = signer.publicKey.equals(rec.consumer.publicKey) || (rec.service !== undefined && signer.publicKey.equals(rec.service.watchdog.publicKey));
-  const replace = d.chance(consumerSide ? 60 : 30);
+  const replace = d.chance(consumerSide ? 75 : 30);
   const market = d.chance(5) ? otherMarket(w, w.markets[rec.market].address) : w.markets[rec.market].address;
   const predicted = rules.endReplica({ signer: signer.publicKey, market: keyed(view.markets, market), job: keyed(view.jobs, rec.address), service: keyed(view.services, service), bid: keyed(view.bids, bidAddress), replace });
   const ix = endReplicaInstruction(w.client.program, { signer: signer.publicKey, market, job: rec.address, service, bid: bidAddress }, replace);
@@ -1683,12 +1684,15 @@ function missingAccount(c: Context, rec: JobRecord): { actor: Actor; mint: Publi
 
 /** A live job moved on by what is due for it (so jobs reach finalize and games reach settlement). */
 const due: Action = async (c) => {
-  // A lease filling a seat now and then first, so its rounds reach their award and their winners' start.
+  // Now and then a lease filling a seat first, or a running one, so its rounds reach their award
+  // and their winners' start within a case.
   const filling = liveServices(c).filter((r) => {
     const terms = termsOf(c, r);
     return terms !== null && rules.seatBeingFilled(terms);
   });
-  const rec = filling.length > 0 && c.d.chance(25) ? c.d.pick(filling) : c.d.pick(liveRecords(c));
+  const running = liveServices(c).filter((r) => rules.stateOf(jobOf(c, r)!) === "running");
+  const roll = c.d.below(100);
+  const rec = filling.length > 0 && roll < 30 ? c.d.pick(filling) : running.length > 0 && roll < 45 ? c.d.pick(running) : c.d.pick(liveRecords(c));
   if (!rec) return null;
   const missing = missingAccount(c, rec);
   if (missing) {
@@ -1809,7 +1813,7 @@ export const WEIGHTS: Record<ActionKind, number> = {
   startJob: 14,
   commit: 14,
   revealResult: 6,
-  failNoShow: 3,
+  failNoShow: 4,
   failTimeout: 3,
   finalize: 6,
   openDispute: 5,

@@ -1103,6 +1103,14 @@ export interface ServiceClaim {
   fee: bigint;
 }
 
+/** `service::affordable_slots`: the most whole slots `available` pays at `rate`, the fee charged on the whole pay. */
+export function affordableSlots(rate: bigint, feeBps: number, available: bigint): bigint {
+  const cost = (slots: bigint) => rate * slots + bps(rate * slots, feeBps);
+  const fitting = ((available / rate) * 10_000n) / (10_000n + BigInt(feeBps));
+  for (const more of [2n, 1n]) if (cost(fitting + more) <= available) return fitting + more;
+  return fitting;
+}
+
 /** `Service::claimable_slots` then `settle_claim` over the escrow less the crank fee: what an
  * acknowledgement up to `upToSlot` pays `bid` now, or the error the claim fails with. */
 export function serviceClaim(job: JobAccount, service: ServiceAccount, bid: BidAccount, upToSlot: bigint, now: bigint, escrowBalance: bigint): ServiceClaim | ProgramErrorName {
@@ -1114,9 +1122,8 @@ export function serviceClaim(job: JobAccount, service: ServiceAccount, bid: BidA
   if (until <= from) return "StaleAcknowledgement";
   const rate = bid.awardedPrice;
   if (rate === 0n) return "InvalidPrice";
-  const perSlot = rate + bps(rate, job.protocolFeeBps);
   const available = escrowBalance > job.crankFee ? escrowBalance - job.crankFee : 0n;
-  const affordable = available / perSlot;
+  const affordable = affordableSlots(rate, job.protocolFeeBps, available);
   const slots = until - from < affordable ? until - from : affordable;
   if (slots === 0n) return "DepositExhausted";
   const pay = rate * slots;
@@ -1661,12 +1668,12 @@ export function nextCrankSlot(job: JobAccount, bids: readonly BidAccount[], slot
 
 /** The lease's seat round takes bids now (`Service::check_seat_bidding` on a running lease). */
 export function seatBiddingOpen(job: JobAccount, service: ServiceAccount, slot: bigint): boolean {
-  return isService(job) && stateOf(job) === "running" && service.openSeats > 0 && service.pausedSlot === 0n && slot <= service.seatDeadlineSlot;
+  return isService(job) && stateOf(job) === "running" && checkSeatBidding(service, slot) === null;
 }
 
 /** A seat winner that did not start by its deadline (`fail_no_show` with the lease's terms). */
 export function seatNoShowDue(job: JobAccount, bid: BidAccount, slot: bigint): boolean {
-  return ofIncarnation(bid, job) && statusOf(bid) === "won" && isSeatAward(job, bid.awardedSlot) && slot > seatStartDeadline(job, bid.awardedSlot);
+  return seatAwaitingStart(bid, job) && slot > seatStartDeadline(job, bid.awardedSlot);
 }
 
 /** `Service::closing_settles` refuses: the close would be the lease's last replica's while a seat

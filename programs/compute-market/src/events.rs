@@ -147,6 +147,9 @@ crate::event! {
         pub job: Address,
         pub provider: Address,
         pub price: U64,
+        /// The job's market's moving average of awarded prices once this award counted, in
+        /// millionths of a base unit per unit of work (`Market::ewma_price`).
+        pub market_ewma_price: U64,
     }
 }
 

@@ -28,8 +28,12 @@ describe("award", () => {
     assert.equal(variantOf(winner!.status), "won");
     assert.equal(winner?.awardedPrice, 1_200_000n);
     assert.equal(variantOf((await keeper.client.fetchBid(bidOf(setup, 0)))!.status), "active");
-    const names = eventsOf(setup.env, keeper.client.program, signature).map((e) => e.name);
-    assert.deepEqual(names, ["winnerSelected", "jobAwarded"]);
+    const events = eventsOf(setup.env, keeper.client.program, signature);
+    assert.deepEqual(events.map((e) => e.name), ["winnerSelected", "jobAwarded"]);
+    // The event carries the market's moving average once the award counted (what a chart plots).
+    const market = await keeper.client.fetchMarket(job!.market);
+    assert.ok(market!.ewmaPrice > 0n);
+    assert.equal((events[0].data as { marketEwmaPrice: bigint }).marketEwmaPrice, market!.ewmaPrice);
     await assertLedgerInvariants(setup);
   });
 

@@ -6605,6 +6605,14 @@ export type ComputeMarket = {
           {
             "name": "price",
             "type": "u64"
+          },
+          {
+            "name": "marketEwmaPrice",
+            "docs": [
+              "The job's market's moving average of awarded prices once this award counted, in",
+              "millionths of a base unit per unit of work (`Market::ewma_price`)."
+            ],
+            "type": "u64"
           }
         ]
       }

@@ -70,7 +70,7 @@ pub fn process(ctx: &Context) -> Result<()> {
         bid.awarded_slot = job.progress.awarded_slot;
         market.record_clearing_price(price, &job.requirements)?;
         bid.invariant()?;
-        WinnerSelected { job: bid.job, provider: bid.provider, price: U64::new(price) }.emit();
+        WinnerSelected { job: bid.job, provider: bid.provider, price: U64::new(price), market_ewma_price: market.ewma_price }.emit();
     }
     job.invariant()?;
     market.invariant()?;

@@ -73,7 +73,7 @@ pub fn process(ctx: &Context) -> Result<()> {
         bid.awarded_slot = U64::new(now);
         market.record_clearing_price(bid.price.get(), &job.requirements)?;
         bid.invariant()?;
-        WinnerSelected { job: bid.job, provider: bid.provider, price: bid.price }.emit();
+        WinnerSelected { job: bid.job, provider: bid.provider, price: bid.price, market_ewma_price: market.ewma_price }.emit();
     }
     job.auction.clear();
     job.invariant()?;

@@ -6,7 +6,8 @@
 
 use crate::errors::{require, ErrorCode, Result};
 use crate::layout::U64;
-use crate::math::{bps_of, SafeMath};
+use crate::constants::BPS_DENOMINATOR;
+use crate::math::{bps_of, mul_div_floor, SafeMath};
 use crate::state::{Bid, Job};
 use pinocchio::Address;
 
@@ -100,11 +101,28 @@ pub struct Claim {
 /// settlement's crank fee), the fee on top: whole slots only, never more than is there.
 pub fn settle_claim(rate: u64, slots: u64, fee_bps: u16, available: u64) -> Result<Claim> {
     require(rate > 0, ErrorCode::InvalidPrice)?;
-    let per_slot = rate.safe_add(bps_of(rate, fee_bps)?)?;
-    let affordable = available / per_slot;
-    let slots = slots.min(affordable);
+    let slots = slots.min(affordable_slots(rate, fee_bps, available)?);
     let pay = rate.safe_mul(slots)?;
     Ok(Claim { slots, pay, fee: bps_of(pay, fee_bps)? })
+}
+
+/// The most whole slots `available` tokens pay at `rate` with the fee charged on the whole pay,
+/// as a claim charges it (a fee per slot, rounded down each time, would undercount it and let a
+/// claim eat into the settlement's crank fee). ⌊⌊available / rate⌋ · 10⁴ / (10⁴ + bps)⌋ slots
+/// always fit, and the most that fit are at most two more.
+fn affordable_slots(rate: u64, fee_bps: u16, available: u64) -> Result<u64> {
+    let cost = |slots: u64| -> Result<u64> {
+        let pay = rate.safe_mul(slots)?;
+        pay.safe_add(bps_of(pay, fee_bps)?)
+    };
+    let fitting = mul_div_floor(available / rate, BPS_DENOMINATOR, BPS_DENOMINATOR.safe_add(fee_bps as u64)?)?;
+    for more in [2u64, 1] {
+        let slots = fitting.safe_add(more)?;
+        if cost(slots).is_ok_and(|total| total <= available) {
+            return Ok(slots);
+        }
+    }
+    Ok(fitting)
 }
 
 impl Service {
@@ -238,6 +256,24 @@ mod tests {
         assert_eq!(settle_claim(100, 5, 100, 1_000).unwrap(), Claim { slots: 5, pay: 500, fee: 5 });
         assert_eq!(settle_claim(100, 5, 100, 100).unwrap(), Claim { slots: 0, pay: 0, fee: 0 });
         assert!(settle_claim(0, 5, 100, 100).is_err());
+    }
+
+    #[test]
+    fn a_claim_never_takes_more_than_is_there_when_the_fee_rounds_on_the_total() {
+        // 100 slots at 4,687 would be 468,700 + 11,717 = 480,417: 17 past what is there.
+        let claim = settle_claim(4_687, 1_000, 250, 480_400).unwrap();
+        assert_eq!(claim, Claim { slots: 99, pay: 464_013, fee: 11_600 });
+        // Every rate, fee and balance in a sweep: what is paid fits, and one slot more would not.
+        for rate in [1u64, 3, 7, 99, 4_687, 1_000_003] {
+            for bps in [0u16, 1, 99, 250, 10_000] {
+                for available in [0u64, 1, 999, 480_400, 10_000_019] {
+                    let c = settle_claim(rate, u64::MAX, bps, available).unwrap();
+                    assert!(c.pay + c.fee <= available, "{rate} {bps} {available}");
+                    let next = rate * (c.slots + 1);
+                    assert!(next + bps_of(next, bps).unwrap() > available, "{rate} {bps} {available}: one more slot fits");
+                }
+            }
+        }
     }
 
     #[test]
