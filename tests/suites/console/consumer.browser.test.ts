@@ -144,4 +144,13 @@ describe("console in a browser: a consumer's job", function () {
     assert.equal(BigInt(earned.split(" ")[0]), BigInt(await count("finalize")) * PROVIDER_MARKET_PARAMS.crankFee, "the crank fees earned");
     await page.screenshot({ path: path.join(SCREENSHOTS, "keeper.png"), fullPage: true });
   });
+
+  it("charts the market's clearing price from its awards' events", async () => {
+    await page.getByTestId("nav-markets").click();
+    const chart = page.locator(`[data-testid=market][data-address="${market.env.market.toBase58()}"]`).getByTestId("price-chart");
+    // One point per award above (the cancelled job had none).
+    await until("a point per award", async () => Number(await chart.getAttribute("data-points").catch(() => "0")) >= 3, 30_000);
+    assert.equal(await chart.locator("canvas").count(), 1, "drawn by uPlot");
+    await page.screenshot({ path: path.join(SCREENSHOTS, "markets-chart.png"), fullPage: true });
+  });
 });

@@ -2,6 +2,7 @@
 // reputation, hardware) and its jobs with their state and bids.
 import { labelText, rules, variantOf } from "@compute-market/sdk";
 import type { MarketView } from "../chain";
+import { PriceChart } from "../chart";
 
 const short = (address: { toBase58(): string }) => `${address.toBase58().slice(0, 6)}…`;
 
@@ -42,6 +43,8 @@ function MarketCard({ market }: { market: MarketView }) {
         <dt>jobs posted</dt>
         <dd>{account.jobCount.toString()}</dd>
       </dl>
+      <h4>Clearing price over time</h4>
+      <PriceChart points={market.prices} />
       <h4>Providers ({market.providers.length})</h4>
       <table data-testid="providers">
         <thead>
