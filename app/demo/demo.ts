@@ -316,7 +316,7 @@ async function main(): Promise<void> {
     for (const line of [
       "a sandbox of your own, that stays up:  npm run localnet -- --bootstrap --wallet <your pubkey>",
       "more test tokens from it:              npm run localnet -- faucet <your pubkey> --tokens 1000 --sol 10",
-      "run a provider node on it:             npm run provider -- init, register, stake, run (README: The provider node)",
+      "run a provider node on it:             npm run provider -- init, register, stake, run (README: Quick start; docs/provider.md)",
       "run a keeper on it:                    npm run keeper -- run --url http://127.0.0.1:8899 --keypair <file>",
       "post jobs from code:                   @compute-market/sdk (README: The SDK); npm run packages -- --pack to install it elsewhere",
       "the web console on your sandbox:       npm run console -- --rpc http://127.0.0.1:8899 (and a Wallet Standard wallet)",

@@ -32,6 +32,12 @@ export function spawnTs(root: string, entry: string, args: string[], env: Record
     env: { ...process.env, TS_NODE_PROJECT: path.join(root, "tsconfig.json"), ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  return watchChild(child, entry);
+}
+
+/** Follows a child started elsewhere (with stdout and stderr piped): its output lines, a wait for
+ * one of them, and a stop; `label` names it in errors. */
+export function watchChild(child: ChildProcess, label: string): Spawned {
   const output: string[] = [];
   const listeners = new Set<(line: string) => void>();
   for (const stream of [child.stdout!, child.stderr!]) {
@@ -56,8 +62,8 @@ export function spawnTs(root: string, entry: string, args: string[], env: Record
           const json = parseJson(line);
           if (match(line, json)) done(() => resolve(json ?? line));
         };
-        const onExit = (code: number | null) => done(() => reject(new Error(`${entry} exited with ${code}:\n${output.slice(-20).join("\n")}`)));
-        const timer = setTimeout(() => done(() => reject(new Error(`${entry} did not get ready in ${timeoutMs} ms:\n${output.slice(-20).join("\n")}`))), timeoutMs);
+        const onExit = (code: number | null) => done(() => reject(new Error(`${label} exited with ${code}:\n${output.slice(-20).join("\n")}`)));
+        const timer = setTimeout(() => done(() => reject(new Error(`${label} did not get ready in ${timeoutMs} ms:\n${output.slice(-20).join("\n")}`))), timeoutMs);
         listeners.add(listener);
         child.once("exit", onExit);
         for (const line of output) listener(line);
