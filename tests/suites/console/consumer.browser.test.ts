@@ -81,6 +81,8 @@ describe("console in a browser: a consumer's job", function () {
     await card.getByTestId("verified").waitFor({ timeout: 30_000 });
     assert.equal(await card.getByTestId("file-outputs/answer.txt").innerText(), "42");
     await page.screenshot({ path: path.join(SCREENSHOTS, "job-timeline.png"), fullPage: true });
+    // A small copy for the documentation (docs/images/ holds one made by a run of this suite).
+    await card.screenshot({ path: path.join(SCREENSHOTS, "job-timeline.jpg"), type: "jpeg", quality: 70 });
   });
 
   it("shows a result whose files a provider forged as failing verification", async () => {
@@ -152,5 +154,6 @@ describe("console in a browser: a consumer's job", function () {
     await until("a point per award", async () => Number(await chart.getAttribute("data-points").catch(() => "0")) >= 3, 30_000);
     assert.equal(await chart.locator("canvas").count(), 1, "drawn by uPlot");
     await page.screenshot({ path: path.join(SCREENSHOTS, "markets-chart.png"), fullPage: true });
+    await page.locator(`[data-testid=market][data-address="${market.env.market.toBase58()}"]`).screenshot({ path: path.join(SCREENSHOTS, "markets.jpg"), type: "jpeg", quality: 70 });
   });
 });
