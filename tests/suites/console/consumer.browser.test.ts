@@ -1,6 +1,7 @@
 // The consumer's path through the web console in a real browser (Debian's Chromium via
 // playwright-core), against a local cluster with a keeper and a provider node running Docker:
-// connect the development wallet (Wallet Standard), post a container job from the form, watch
+// connect the development wallet (Wallet Standard), post a container job from the form (its input
+// files uploaded to the providers with progress), watch
 // its timeline to the payment, download the result with the page checking every file against
 // the on-chain root; a result a provider forges is shown as failing verification; a job still
 // open is cancelled from the page; a verifiable job posted from its code and input files has its
@@ -14,6 +15,7 @@ import path from "node:path";
 import { PublicKey } from "@solana/web3.js";
 import bs58 from "bs58";
 import { chromium, type Browser, type Page } from "playwright-core";
+import { parseEvents } from "@compute-market/sdk";
 import { startProvider, type ProviderNodeHandle } from "@compute-market/provider";
 import { serveConsole, type ConsoleServer } from "../../../app/console/server/serve";
 import { testDocker } from "../../support/docker";
@@ -83,6 +85,18 @@ describe("console in a browser: a consumer's job", function () {
     await page.screenshot({ path: path.join(SCREENSHOTS, "job-timeline.png"), fullPage: true });
     // A small copy for the documentation (docs/images/ holds one made by a run of this suite).
     await card.screenshot({ path: path.join(SCREENSHOTS, "job-timeline.jpg"), type: "jpeg", quality: 70 });
+  });
+
+  it("uploads a job's input files to the providers with progress, and the job reads them", async () => {
+    const data = "a line of input\n".repeat(500);
+    await page.getByTestId("post-job").locator("input[name=inputs]").setInputFiles({ name: "data.txt", mimeType: "text/plain", buffer: Buffer.from(data) });
+    const job = await postFromForm("wc -l < /inputs/data.txt > /outputs/answer.txt", "1000").finally(() => page.getByTestId("post-job").locator("input[name=inputs]").setInputFiles([]));
+    assert.equal(await page.getByTestId("upload-progress").innerText(), `inputs uploaded: ${data.length} bytes to the providers`);
+    const card = page.locator(`[data-testid=my-job][data-address="${job}"]`);
+    await card.getByTestId("verify").waitFor({ timeout: 60_000 });
+    await card.getByTestId("verify").click();
+    await card.getByTestId("verified").waitFor({ timeout: 30_000 });
+    assert.equal((await card.getByTestId("file-outputs/answer.txt").innerText()).trim(), "500", "the container read the uploaded input");
   });
 
   it("shows a result whose files a provider forged as failing verification", async () => {
@@ -155,5 +169,24 @@ describe("console in a browser: a consumer's job", function () {
     assert.equal(await chart.locator("canvas").count(), 1, "drawn by uPlot");
     await page.screenshot({ path: path.join(SCREENSHOTS, "markets-chart.png"), fullPage: true });
     await page.locator(`[data-testid=market][data-address="${market.env.market.toBase58()}"]`).screenshot({ path: path.join(SCREENSHOTS, "markets.jpg"), type: "jpeg", quality: 70 });
+  });
+
+  it("shows the provider what its jobs paid it, read from its payment events", async () => {
+    const operatorPage = await browser.newPage();
+    await operatorPage.goto(`${server.url}/?rpc=${encodeURIComponent(market.env.cluster.url)}#dev-wallet=${bs58.encode(market.operator.keypair.secretKey)}`);
+    await operatorPage.getByTestId("connect-Development wallet").click();
+    await operatorPage.getByTestId("nav-provider").click();
+    const card = operatorPage.locator(`[data-testid=my-provider][data-address="${market.provider.toBase58()}"]`);
+    await card.waitFor({ timeout: 30_000 });
+    // Every job it was paid for: the payment events on the chain, counted here independently.
+    const signatures = await market.env.connection.getSignaturesForAddress(market.provider);
+    let paid = 0n;
+    for (const { signature } of signatures) {
+      const tx = await market.env.connection.getTransaction(signature, { maxSupportedTransactionVersion: 0 });
+      for (const event of parseEvents(market.consumer.client.program, tx?.meta?.logMessages ?? [])) if (event.name === "winnerPaid") paid += (event.data as { price: bigint }).price;
+    }
+    assert.ok(paid > 0n, "a job above was paid");
+    await until("the earnings", async () => (await card.getByTestId("earned").innerText()) === paid.toString(), 15_000);
+    await operatorPage.close();
   });
 });

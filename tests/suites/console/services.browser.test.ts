@@ -13,7 +13,7 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { providerEndpoint, publishSpec, rules } from "@compute-market/sdk";
 import { startProvider, type ProviderNodeHandle } from "@compute-market/provider";
 import { serveConsole, type ConsoleServer } from "../../../app/console/server/serve";
-import { shellSpec, testDocker } from "../../support/docker";
+import { removeContainersOf, shellSpec, testDocker } from "../../support/docker";
 import { providerConfig, startProviderMarket, testLogger, until, type ProviderMarket } from "../../support/provider-market";
 
 const ROOT = path.resolve(__dirname, "../../..");
@@ -57,8 +57,10 @@ describe("console in a browser: a service lease", function () {
   after(async () => {
     await browser?.close();
     await server?.close();
-    await market?.consumer.client.endReplica({ job, provider: market.provider }).catch(() => undefined);
     await node?.stop();
+    // A replica's container outlives its node's process by design (a restarted node takes it
+    // back); this node is gone for good, so its container goes too.
+    if (market) await removeContainersOf(market.provider.toBase58());
     await market?.close();
   });
 

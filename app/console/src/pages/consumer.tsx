@@ -4,7 +4,7 @@
 // browser checking every file against the output root on-chain.
 import { useEffect, useState } from "preact/hooks";
 import { PublicKey } from "@solana/web3.js";
-import { fetchResults, fetchVerifiableOutput, providerEndpoint, publishMachineJob, publishSpec, rules, validateSpec, type ComputeMarketClient, type ContainerJobSpec, type JobAccount } from "@compute-market/sdk";
+import { fetchResults, fetchVerifiableOutput, inputEntry, providerEndpoint, publishMachineJob, publishSpec, rules, validateSpec, type ComputeMarketClient, type ContainerJobSpec, type JobAccount } from "@compute-market/sdk";
 import { machine } from "../machine";
 import { describe, followEvents, type TimelineEntry } from "../events";
 import type { MarketView } from "../chain";
@@ -25,6 +25,20 @@ async function fileBytes(input: HTMLInputElement, what: string): Promise<Uint8Ar
   return new Uint8Array(await file.arrayBuffer());
 }
 
+/** A `fetch` that reports, as each input reaches a provider, how many of `total` input bytes were sent. */
+function countingInputs(total: number, inputs: Map<string, Uint8Array>, report: (progress: string) => void): typeof fetch {
+  const blobs = new Set<unknown>(inputs.values());
+  let sent = 0;
+  return async (input, init) => {
+    const response = await fetch(input, init);
+    if (init?.method === "PUT" && blobs.has(init.body) && response.ok) {
+      sent += (init.body as Uint8Array).length;
+      report(sent < total ? `uploading inputs: ${sent} of ${total} bytes sent` : `inputs uploaded: ${total} bytes to the providers`);
+    }
+    return response;
+  };
+}
+
 /** Output bytes for people: text when it is printable, else hex. */
 function preview(bytes: Uint8Array): string {
   const text = new TextDecoder("utf-8", { fatal: false }).decode(bytes);
@@ -37,6 +51,7 @@ export function ConsumerPage({ client, wallet, markets }: { client: ComputeMarke
   const [jobs, setJobs] = useState<Record<string, JobAccount | null>>({});
   const [verifications, setVerifications] = useState<Record<string, Verification>>({});
   const [error, setError] = useState<string | null>(null);
+  const [upload, setUpload] = useState<string | null>(null);
 
   useEffect(() => followEvents(client, (job, entry) => setTimelines((all) => ({ ...all, [job]: [...(all[job] ?? []), entry] }))), [client]);
   useEffect(() => {
@@ -61,12 +76,15 @@ export function ConsumerPage({ client, wallet, markets }: { client: ComputeMarke
     try {
       const market = markets.find((m) => m.address.toBase58() === field("market"));
       if (!market) throw new Error("choose a market");
+      // Inputs are mounted at /inputs/<file name>, named in the spec by their sha256.
+      const files = [...((form.elements.namedItem("inputs") as HTMLInputElement).files ?? [])];
+      const inputs = new Map<string, Uint8Array>(await Promise.all(files.map(async (file) => [file.name, new Uint8Array(await file.arrayBuffer())] as [string, Uint8Array])));
       const spec: ContainerJobSpec = validateSpec({
         version: 1,
         image: field("image"),
         command: ["sh", "-c", field("command")],
         env: {},
-        inputs: [],
+        inputs: [...inputs].map(([name, bytes]) => inputEntry(name, bytes)),
         network: false,
         gpus: 0,
         cpus: Number(field("cpus")),
@@ -76,7 +94,10 @@ export function ConsumerPage({ client, wallet, markets }: { client: ComputeMarke
       });
       const endpoints = [...new Set(market.providers.map(({ account }) => providerEndpoint(account)))];
       if (endpoints.length === 0) throw new Error("the market has no provider to publish the spec to");
-      const report = await publishSpec(endpoints, spec, new Map());
+      // Each provider gets the spec's document and every input; the page counts what was sent.
+      const total = endpoints.length * [...inputs.values()].reduce((sum, bytes) => sum + bytes.length, 0);
+      setUpload(total > 0 ? `uploading the spec and inputs: 0 of ${total} bytes sent` : null);
+      const report = await publishSpec(endpoints, spec, inputs, { fetch: total > 0 ? countingInputs(total, inputs, setUpload) : undefined });
       if (report.failed.length === endpoints.length) throw new Error(`no provider took the spec: ${report.failed.map((f) => f.error).join("; ")}`);
       const maxPrice = BigInt(field("maxPrice"));
       const { job } = await client.postJob({
@@ -196,6 +217,10 @@ export function ConsumerPage({ client, wallet, markets }: { client: ComputeMarke
           <input name="command" defaultValue="echo 42 > /outputs/answer.txt" />
         </label>
         <label>
+          inputs (at /inputs/&lt;name&gt;)
+          <input type="file" name="inputs" multiple />
+        </label>
+        <label>
           CPUs <input name="cpus" defaultValue="1" />
         </label>
         <label>
@@ -219,6 +244,7 @@ export function ConsumerPage({ client, wallet, markets }: { client: ComputeMarke
         <button type="submit" data-testid="post-submit">
           post
         </button>
+        {upload && <p data-testid="upload-progress">{upload}</p>}
         {error && (
           <p class="error" data-testid="consumer-error">
             {error}

@@ -1,8 +1,8 @@
 // The provider's page: the wallet's providers, each with its stake (staked, locked by bids,
-// unbonding and when it unlocks), its track record, the fees it paid on completed jobs, its bids
-// and their states; unstake and withdraw from here.
+// unbonding and when it unlocks), its track record, what it earned (from its payment events), the
+// fees it paid on completed jobs, its bids and their states; unstake and withdraw from here.
 import { useEffect, useState } from "preact/hooks";
-import { accountFieldOffset, fetchAllOf, rules, type BidAccount, type ComputeMarketClient, type ProviderAccount } from "@compute-market/sdk";
+import { accountFieldOffset, fetchAllOf, parseEvents, rules, type BidAccount, type ComputeMarketClient, type ProviderAccount } from "@compute-market/sdk";
 import type { PublicKey } from "@solana/web3.js";
 import type { SigningWallet } from "../wallet/connect";
 
@@ -13,11 +13,49 @@ interface ProviderView {
   address: PublicKey;
   account: ProviderAccount;
   bids: { address: PublicKey; account: BidAccount }[];
+  /** What it was paid, from its payment events (WinnerPaid, ServiceClaimed) in its latest transactions. */
+  earned: bigint;
+}
+
+/** How many of a provider's latest transactions its earnings are read from. */
+const EARNINGS_HISTORY = 200;
+/** Each transaction's pay to `provider`, by signature: history does not change. */
+const paidIn = new Map<string, bigint>();
+
+async function earnings(client: ComputeMarketClient, provider: PublicKey): Promise<bigint> {
+  const connection = client.provider.connection;
+  let total = 0n;
+  for (const { signature, err } of await connection.getSignaturesForAddress(provider, { limit: EARNINGS_HISTORY })) {
+    if (err) continue;
+    const key = `${signature}:${provider.toBase58()}`;
+    let paid = paidIn.get(key);
+    if (paid === undefined) {
+      const tx = await connection.getTransaction(signature, { commitment: "confirmed", maxSupportedTransactionVersion: 0 });
+      if (!tx) continue;
+      paid = 0n;
+      for (const event of parseEvents(client.program, tx.meta?.logMessages ?? [])) {
+        const data = event.data as { provider?: PublicKey; price?: bigint; paid?: bigint };
+        if (!data.provider?.equals(provider)) continue;
+        if (event.name === "winnerPaid") paid += data.price ?? 0n;
+        if (event.name === "serviceClaimed") paid += data.paid ?? 0n;
+      }
+      paidIn.set(key, paid);
+    }
+    total += paid;
+  }
+  return total;
 }
 
 async function loadProviders(client: ComputeMarketClient, owner: PublicKey): Promise<ProviderView[]> {
   const providers = await fetchAllOf(client.program, "provider", [{ offset: OWNER_OFFSET, address: owner }]);
-  return Promise.all(providers.map(async ({ address, account }) => ({ address, account, bids: await fetchAllOf(client.program, "bid", [{ offset: BID_PROVIDER_OFFSET, address }]) })));
+  return Promise.all(
+    providers.map(async ({ address, account }) => ({
+      address,
+      account,
+      bids: await fetchAllOf(client.program, "bid", [{ offset: BID_PROVIDER_OFFSET, address }]),
+      earned: await earnings(client, address),
+    })),
+  );
 }
 
 export function ProviderPage({ client, wallet, slot }: { client: ComputeMarketClient; wallet: SigningWallet | null; slot: number | null }) {
@@ -59,7 +97,7 @@ export function ProviderPage({ client, wallet, slot }: { client: ComputeMarketCl
           {message.text}
         </p>
       )}
-      {providers.map(({ address, account, bids }) => {
+      {providers.map(({ address, account, bids, earned }) => {
         const free = account.staked - account.locked - account.unbonding;
         const unlocksIn = slot === null || account.unbonding === 0n ? null : Number(account.unlockSlot) - slot;
         const r = account.reputation;
@@ -82,6 +120,8 @@ export function ProviderPage({ client, wallet, slot }: { client: ComputeMarketCl
               <dd data-testid="record">
                 {r.completed} / {r.failed} / {r.slashed} / {r.disputesWon} / {r.disputesLost}
               </dd>
+              <dt>earned (jobs paid and service time claimed, in its latest transactions)</dt>
+              <dd data-testid="earned">{earned.toString()}</dd>
               <dt>protocol fees paid on completed jobs</dt>
               <dd>{account.feesPaid.toString()}</dd>
             </dl>
