@@ -24,6 +24,7 @@ import {
   type ComputeMarketEvent,
 } from "@compute-market/sdk";
 import { freePort, spawnTs, type Spawned } from "@compute-market/common";
+import { cleanupLeftovers } from "../provider/src/runtime/docker-runner";
 import { demoJobs } from "./jobs";
 import { serveConsole, type ConsoleServer } from "../console/server/serve";
 import { servicesDemo, type ServiceNode } from "./services";
@@ -80,14 +81,6 @@ function walletFile(dir: string, name: string, keypair: Keypair): string {
   const file = path.join(dir, `${name}.json`);
   writeFileSync(file, JSON.stringify(Array.from(keypair.secretKey)), { mode: 0o600 });
   return file;
-}
-
-/** Removes every container the given provider nodes made (their `compute-market.node` label). */
-async function removeContainersOf(nodes: string[]): Promise<void> {
-  const docker = new Docker();
-  for (const node of nodes) {
-    for (const container of await docker.listContainers({ all: true, filters: { label: [`compute-market.node=${node}`] } })) await docker.getContainer(container.Id).remove({ force: true });
-  }
 }
 
 async function main(): Promise<void> {
@@ -332,7 +325,8 @@ async function main(): Promise<void> {
     await stopAll();
     // A replica's container outlives its node's process by design (a restarted node takes it
     // back); the demo's nodes are gone for good, so their containers go too.
-    await removeContainersOf(nodeIds).catch(() => undefined);
+    const docker = new Docker();
+    for (const node of nodeIds) await cleanupLeftovers(docker, undefined, undefined, node).catch(() => undefined);
   }
 }
 

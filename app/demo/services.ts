@@ -20,14 +20,13 @@ import {
   type ContainerJobSpec,
 } from "@compute-market/sdk";
 import type { Spawned } from "@compute-market/common";
+import { SERVICE_LABEL } from "../provider/src/runtime/service-container";
 
 /** Slots one acknowledgement covers at most, and the grace a failing replica is given. */
 const PERIOD = 20n;
 const GRACE = 20n;
 const MAX_RATE = 5_000n;
 const WATCH_MS = 500;
-/** The container label a replica's container carries with its job (the provider's SERVICE_LABEL). */
-const SERVICE_LABEL = "compute-market.service";
 
 export interface ServiceNode {
   name: string;

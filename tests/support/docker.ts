@@ -43,9 +43,3 @@ export async function jobContainers(docker: Docker): Promise<number> {
   return (await docker.listContainers({ all: true, filters: { label: ["compute-market.job"] } })).length;
 }
 
-/** Removes every container a provider node made (its `compute-market.node` label): for a test
- * whose node is gone for good, since a replica's container outlives its node's process. */
-export async function removeContainersOf(node: string): Promise<void> {
-  const { docker } = await testDocker();
-  for (const container of await docker.listContainers({ all: true, filters: { label: [`compute-market.node=${node}`] } })) await docker.getContainer(container.Id).remove({ force: true });
-}

@@ -11,9 +11,9 @@ import { Keypair, type PublicKey } from "@solana/web3.js";
 import bs58 from "bs58";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { providerEndpoint, publishSpec, rules } from "@compute-market/sdk";
-import { startProvider, type ProviderNodeHandle } from "@compute-market/provider";
+import { cleanupLeftovers, startProvider, type ProviderNodeHandle } from "@compute-market/provider";
 import { serveConsole, type ConsoleServer } from "../../../app/console/server/serve";
-import { removeContainersOf, shellSpec, testDocker } from "../../support/docker";
+import { shellSpec, testDocker } from "../../support/docker";
 import { providerConfig, startProviderMarket, testLogger, until, type ProviderMarket } from "../../support/provider-market";
 
 const ROOT = path.resolve(__dirname, "../../..");
@@ -60,7 +60,7 @@ describe("console in a browser: a service lease", function () {
     await node?.stop();
     // A replica's container outlives its node's process by design (a restarted node takes it
     // back); this node is gone for good, so its container goes too.
-    if (market) await removeContainersOf(market.provider.toBase58());
+    if (market) await cleanupLeftovers((await testDocker()).docker, undefined, undefined, market.provider.toBase58());
     await market?.close();
   });
 
