@@ -170,26 +170,30 @@ export interface StreamLogsOptions extends AuthOptions {
   signal?: AbortSignal;
 }
 
-type Pending = { kind: "message"; message: JobLogMessage } | { kind: "closed"; code: number; reason: string } | { kind: "failed"; error: Error };
+type Pending<T> = { kind: "message"; message: T } | { kind: "closed"; code: number; reason: string } | { kind: "failed"; error: Error };
 
-/**
- * The job's logs: the lines kept so far, then live ones, ending after the `{event: "end"}` message.
- * Throws if the connection is refused or drops before the job ends.
- */
-export async function* streamLogs(options: StreamLogsOptions): AsyncGenerator<JobLogMessage, void, undefined> {
+/** A WebSocket to a provider's route for the job's consumer, its messages parsed and queued until read. */
+interface SignedFeed<T> {
+  socket: WebSocketLike & { send(data: string): void; onopen: (() => void) | null };
+  /** The next message, close or failure, waiting for one if none is queued. */
+  next(): Promise<Pending<T>>;
+  push(item: Pending<T>): void;
+}
+
+/** Signs the node's challenge for `options.job`, connects to `route` (a path taking the job's
+ * address) and queues what arrives; `what` names the stream in its errors. */
+async function openSignedFeed<T>(options: StreamLogsOptions, route: (job: string) => string, parse: (data: unknown) => T, what: string): Promise<SignedFeed<T>> {
   const Socket = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   if (!Socket) throw new Error("no WebSocket available: pass options.WebSocket (e.g. the ws package) outside browsers");
   const job = addressOf(options.job);
   const credentials = await signChallenge({ ...options, job });
-  const url = `${websocketBase(options.endpoint)}/v1/jobs/${job}/logs?auth=${encodeURIComponent(encodeCredentials(credentials))}`;
-
-  const queue: Pending[] = [];
+  const socket = new Socket(`${websocketBase(options.endpoint)}${route(job)}?auth=${encodeURIComponent(encodeCredentials(credentials))}`) as SignedFeed<T>["socket"];
+  const queue: Pending<T>[] = [];
   let wake: (() => void) | null = null;
-  const push = (item: Pending): void => {
+  const push = (item: Pending<T>): void => {
     queue.push(item);
     wake?.();
   };
-  const socket = new Socket(url);
   const handlers = socket as unknown as {
     onmessage: (event: { data: unknown }) => void;
     onerror: (event: { message?: string }) => void;
@@ -197,25 +201,37 @@ export async function* streamLogs(options: StreamLogsOptions): AsyncGenerator<Jo
   };
   handlers.onmessage = (event) => {
     try {
-      push({ kind: "message", message: parseLogMessage(event.data) });
+      push({ kind: "message", message: parse(event.data) });
     } catch (error) {
       push({ kind: "failed", error: error as Error });
     }
   };
-  handlers.onerror = (event) => push({ kind: "failed", error: new Error(`log stream failed: ${event?.message || "connection error"}`) });
+  handlers.onerror = (event) => push({ kind: "failed", error: new Error(`${what} failed: ${event?.message || "connection error"}`) });
   handlers.onclose = (event) => push({ kind: "closed", code: event.code, reason: event.reason });
-  const onAbort = (): void => push({ kind: "closed", code: 1000, reason: "aborted" });
+  const next = async (): Promise<Pending<T>> => {
+    for (;;) {
+      const item = queue.shift();
+      if (item) return item;
+      await new Promise<void>((resolve) => (wake = resolve));
+      wake = null;
+    }
+  };
+  return { socket, next, push };
+}
+
+/**
+ * The job's logs: the lines kept so far, then live ones, ending after the `{event: "end"}` message.
+ * Throws if the connection is refused or drops before the job ends.
+ */
+export async function* streamLogs(options: StreamLogsOptions): AsyncGenerator<JobLogMessage, void, undefined> {
+  const feed = await openSignedFeed(options, (job) => `/v1/jobs/${job}/logs`, parseLogMessage, "log stream");
+  const onAbort = (): void => feed.push({ kind: "closed", code: 1000, reason: "aborted" });
   options.signal?.addEventListener("abort", onAbort);
 
   try {
     for (;;) {
       if (options.signal?.aborted) return;
-      const item = queue.shift();
-      if (!item) {
-        await new Promise<void>((resolve) => (wake = resolve));
-        wake = null;
-        continue;
-      }
+      const item = await feed.next();
       if (item.kind === "failed") throw item.error;
       if (item.kind === "closed") {
         if (options.signal?.aborted) return;
@@ -226,7 +242,7 @@ export async function* streamLogs(options: StreamLogsOptions): AsyncGenerator<Jo
     }
   } finally {
     options.signal?.removeEventListener("abort", onAbort);
-    socket.close(1000);
+    feed.socket.close(1000);
   }
 }
 
@@ -305,57 +321,25 @@ export interface ServiceShell {
  * (the node refuses anyone else, and answers 404 when it serves no replica of the job).
  */
 export async function openShell(options: StreamLogsOptions): Promise<ServiceShell> {
-  const Socket = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-  if (!Socket) throw new Error("no WebSocket available: pass options.WebSocket (e.g. the ws package) outside browsers");
-  const job = addressOf(options.job);
-  const credentials = await signChallenge({ ...options, job });
-  const socket = new Socket(`${websocketBase(options.endpoint)}/v1/services/${job}/shell?auth=${encodeURIComponent(encodeCredentials(credentials))}`);
-  const handlers = socket as unknown as {
-    readyState: number;
-    send(data: string): void;
-    onopen: () => void;
-    onmessage: (event: { data: unknown }) => void;
-    onerror: (event: { message?: string }) => void;
-    onclose: (event: { code: number; reason: string }) => void;
-  };
-  type Item = { kind: "message"; message: ShellMessage } | { kind: "closed"; code: number; reason: string } | { kind: "failed"; error: Error };
-  const queue: Item[] = [];
-  let wake: (() => void) | null = null;
-  const push = (item: Item): void => {
-    queue.push(item);
-    wake?.();
-  };
+  const feed = await openSignedFeed(options, (job) => `/v1/services/${job}/shell`, parseShellMessage, "shell");
+  const { socket } = feed;
   // Input written before the connection opens waits for it.
   const unsent: string[] = [];
   let open = false;
   const send = (message: { stdin: string } | { eof: true }): void => {
     const text = JSON.stringify(message);
-    if (open) handlers.send(text);
+    if (open) socket.send(text);
     else unsent.push(text);
   };
-  handlers.onopen = () => {
+  socket.onopen = () => {
     open = true;
-    for (const text of unsent.splice(0)) handlers.send(text);
+    for (const text of unsent.splice(0)) socket.send(text);
   };
-  handlers.onmessage = (event) => {
-    try {
-      push({ kind: "message", message: parseShellMessage(event.data) });
-    } catch (error) {
-      push({ kind: "failed", error: error as Error });
-    }
-  };
-  handlers.onerror = (event) => push({ kind: "failed", error: new Error(`shell failed: ${event?.message || "connection error"}`) });
-  handlers.onclose = (event) => push({ kind: "closed", code: event.code, reason: event.reason });
 
   async function* messages(): AsyncGenerator<ShellMessage, void, undefined> {
     try {
       for (;;) {
-        const item = queue.shift();
-        if (!item) {
-          await new Promise<void>((resolve) => (wake = resolve));
-          wake = null;
-          continue;
-        }
+        const item = await feed.next();
         if (item.kind === "failed") throw item.error;
         if (item.kind === "closed") throw new Error(`shell closed before it exited (code ${item.code}${item.reason ? `: ${item.reason}` : ""})`);
         yield item.message;
