@@ -31,31 +31,44 @@ export function clientFor(settings: Settings, wallet: SigningWallet | null): Com
 
 const JOB_MARKET_OFFSET = accountFieldOffset("Job", "market");
 
+/** A landed transaction as the cluster serves it. */
+export type LandedTransaction = NonNullable<Awaited<ReturnType<Connection["getTransaction"]>>>;
+
+/** Transactions already read, by signature: history does not change, so each is fetched once. */
+const landed = new Map<string, LandedTransaction>();
+
+/**
+ * The latest `limit` transactions that name `address`, newest first. One listed but not served
+ * yet is left out, to be read again on the next call rather than remembered as missing.
+ */
+export async function recentTransactions(client: ComputeMarketClient, address: PublicKey, limit: number): Promise<LandedTransaction[]> {
+  const connection = client.provider.connection;
+  const found: LandedTransaction[] = [];
+  for (const { signature } of await connection.getSignaturesForAddress(address, { limit })) {
+    let tx = landed.get(signature);
+    if (!tx) {
+      const served = await connection.getTransaction(signature, { commitment: "confirmed", maxSupportedTransactionVersion: 0 });
+      if (!served) continue;
+      landed.set(signature, (tx = served));
+    }
+    found.push(tx);
+  }
+  return found;
+}
+
 /** How many of a market's latest transactions the price history reads. */
 const PRICE_HISTORY = 200;
-/** Transactions already read, by signature: history does not change, so each is fetched once. */
-const seen = new Map<string, PricePoint[]>();
 
 /** The market's moving average after each award in its latest transactions, oldest first. */
 async function priceHistory(client: ComputeMarketClient, market: PublicKey): Promise<PricePoint[]> {
-  const connection = client.provider.connection;
-  const signatures = await connection.getSignaturesForAddress(market, { limit: PRICE_HISTORY });
-  const points: PricePoint[] = [];
-  for (const { signature, err } of signatures.reverse()) {
-    if (err) continue;
-    let found = seen.get(signature);
-    if (!found) {
-      const tx = await connection.getTransaction(signature, { commitment: "confirmed", maxSupportedTransactionVersion: 0 });
-      // Listed but not served yet: read again on the next load rather than remembered as empty.
-      if (!tx) continue;
-      found = parseEvents(client.program, tx.meta?.logMessages ?? [])
+  return (await recentTransactions(client, market, PRICE_HISTORY))
+    .filter((tx) => !tx.meta?.err)
+    .reverse()
+    .flatMap((tx) =>
+      parseEvents(client.program, tx.meta?.logMessages ?? [])
         .filter((event) => event.name === "winnerSelected")
-        .map((event) => ({ slot: tx.slot, ewma: Number((event.data as { marketEwmaPrice: bigint }).marketEwmaPrice) }));
-      seen.set(signature, found);
-    }
-    points.push(...found);
-  }
-  return points;
+        .map((event) => ({ slot: tx.slot, ewma: Number((event.data as { marketEwmaPrice: bigint }).marketEwmaPrice) })),
+    );
 }
 
 /** Every market with its providers, jobs and price history. */

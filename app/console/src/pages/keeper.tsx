@@ -3,10 +3,11 @@
 // instructions in them counted by name (each bot sends its own kinds), the token amounts its
 // accounts gained in them (crank fees, slash shares, challenge rewards) and the SOL it spent on fees.
 import { useEffect, useState } from "preact/hooks";
-import { PublicKey, type TransactionResponse, type VersionedTransactionResponse } from "@solana/web3.js";
+import { PublicKey } from "@solana/web3.js";
 import bs58 from "bs58";
 import { Buffer } from "buffer";
 import type { ComputeMarketClient } from "@compute-market/sdk";
+import { recentTransactions, type LandedTransaction } from "../chain";
 import type { SigningWallet } from "../wallet/connect";
 
 /** How far back the page reads: the keeper's latest transactions. */
@@ -30,7 +31,7 @@ interface KeeperReport {
 const decoder = (client: ComputeMarketClient) => client.program.coder.instruction as unknown as { decode(data: Buffer): { name: string } | null };
 
 /** The program's instruction names in `tx`, from their discriminators. */
-function instructionNames(client: ComputeMarketClient, tx: VersionedTransactionResponse | TransactionResponse): string[] {
+function instructionNames(client: ComputeMarketClient, tx: LandedTransaction): string[] {
   const message = tx.transaction.message;
   const keys = "staticAccountKeys" in message ? message.staticAccountKeys : (message as { accountKeys: PublicKey[] }).accountKeys;
   const instructions = "compiledInstructions" in message ? message.compiledInstructions.map((ix) => ({ program: ix.programIdIndex, data: ix.data })) : (message as { instructions: { programIdIndex: number; data: string }[] }).instructions.map((ix) => ({ program: ix.programIdIndex, data: bs58.decode(ix.data) }));
@@ -40,7 +41,7 @@ function instructionNames(client: ComputeMarketClient, tx: VersionedTransactionR
 }
 
 /** What the keeper's token accounts gained in `tx`, by mint. */
-function gains(tx: VersionedTransactionResponse | TransactionResponse, keeper: string): Map<string, bigint> {
+function gains(tx: LandedTransaction, keeper: string): Map<string, bigint> {
   const gained = new Map<string, bigint>();
   const before = new Map((tx.meta?.preTokenBalances ?? []).filter((b) => b.owner === keeper).map((b) => [b.accountIndex, BigInt(b.uiTokenAmount.amount)]));
   for (const after of tx.meta?.postTokenBalances ?? []) {
@@ -52,14 +53,11 @@ function gains(tx: VersionedTransactionResponse | TransactionResponse, keeper: s
 }
 
 async function loadReport(client: ComputeMarketClient, keeper: PublicKey): Promise<KeeperReport> {
-  const connection = client.provider.connection;
-  const signatures = await connection.getSignaturesForAddress(keeper, { limit: HISTORY });
+  const transactions = await recentTransactions(client, keeper, HISTORY);
   const rows = new Map<string, CrankRow>();
   let failed = 0;
   let feesLamports = 0;
-  for (const { signature } of signatures) {
-    const tx = await connection.getTransaction(signature, { commitment: "confirmed", maxSupportedTransactionVersion: 0 });
-    if (!tx) continue;
+  for (const tx of transactions) {
     const paidByKeeper = ("staticAccountKeys" in tx.transaction.message ? tx.transaction.message.staticAccountKeys[0] : undefined)?.equals(keeper) ?? false;
     if (paidByKeeper) feesLamports += tx.meta?.fee ?? 0;
     if (tx.meta?.err) {
@@ -77,7 +75,7 @@ async function loadReport(client: ComputeMarketClient, keeper: PublicKey): Promi
       rows.set(name, row);
     });
   }
-  return { transactions: signatures.length, failed, feesLamports, cranks: [...rows.values()].sort((a, b) => b.count - a.count) };
+  return { transactions: transactions.length, failed, feesLamports, cranks: [...rows.values()].sort((a, b) => b.count - a.count) };
 }
 
 export function KeeperPage({ client, wallet }: { client: ComputeMarketClient; wallet: SigningWallet | null }) {

@@ -4,6 +4,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { accountFieldOffset, fetchAllOf, parseEvents, rules, type BidAccount, type ComputeMarketClient, type ProviderAccount } from "@compute-market/sdk";
 import type { PublicKey } from "@solana/web3.js";
+import { recentTransactions } from "../chain";
 import type { SigningWallet } from "../wallet/connect";
 
 const OWNER_OFFSET = accountFieldOffset("Provider", "owner");
@@ -19,29 +20,18 @@ interface ProviderView {
 
 /** How many of a provider's latest transactions its earnings are read from. */
 const EARNINGS_HISTORY = 200;
-/** Each transaction's pay to `provider`, by signature: history does not change. */
-const paidIn = new Map<string, bigint>();
 
+/** What its jobs paid and its replicas claimed, in its latest transactions. */
 async function earnings(client: ComputeMarketClient, provider: PublicKey): Promise<bigint> {
-  const connection = client.provider.connection;
   let total = 0n;
-  for (const { signature, err } of await connection.getSignaturesForAddress(provider, { limit: EARNINGS_HISTORY })) {
-    if (err) continue;
-    const key = `${signature}:${provider.toBase58()}`;
-    let paid = paidIn.get(key);
-    if (paid === undefined) {
-      const tx = await connection.getTransaction(signature, { commitment: "confirmed", maxSupportedTransactionVersion: 0 });
-      if (!tx) continue;
-      paid = 0n;
-      for (const event of parseEvents(client.program, tx.meta?.logMessages ?? [])) {
-        const data = event.data as { provider?: PublicKey; price?: bigint; paid?: bigint };
-        if (!data.provider?.equals(provider)) continue;
-        if (event.name === "winnerPaid") paid += data.price ?? 0n;
-        if (event.name === "serviceClaimed") paid += data.paid ?? 0n;
-      }
-      paidIn.set(key, paid);
+  for (const tx of await recentTransactions(client, provider, EARNINGS_HISTORY)) {
+    if (tx.meta?.err) continue;
+    for (const event of parseEvents(client.program, tx.meta?.logMessages ?? [])) {
+      const data = event.data as { provider?: PublicKey; price?: bigint; paid?: bigint };
+      if (!data.provider?.equals(provider)) continue;
+      if (event.name === "winnerPaid") total += data.price ?? 0n;
+      if (event.name === "serviceClaimed") total += data.paid ?? 0n;
     }
-    total += paid;
   }
   return total;
 }
