@@ -2,18 +2,16 @@
 // against a sandbox cluster in Debian's Chromium — from navigation to the markets drawn (their
 // accounts read through the SDK from the page), against the page's own DOMContentLoaded in the
 // same load. The median of BENCH_CONSOLE_RUNS loads (default 5), each in a fresh page.
-import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
-import { chromium } from "playwright-core";
 import { DEFAULT_PROGRAM_ID } from "@compute-market/sdk";
 import { bootstrapSandbox, startLocalCluster } from "@compute-market/localnet";
-import { CONSOLE_DIST, serveConsole } from "../app/console/server/serve";
+import { buildConsole, CONSOLE_DIST, serveConsole } from "../app/console/server/serve";
+import { consoleUrl, launchChromium } from "../tests/support/console";
 
 const ROOT = path.resolve(__dirname, "..");
 const RUNS = Number(process.env.BENCH_CONSOLE_RUNS ?? 5);
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? files(path.join(dir, entry.name)) : [path.join(dir, entry.name)]));
@@ -23,7 +21,7 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 
 async function main(): Promise<void> {
-  execFileSync(process.execPath, [path.join(ROOT, "node_modules/vite/bin/vite.js"), "build", "app/console", "--logLevel", "warn"], { cwd: ROOT, stdio: "inherit" });
+  buildConsole();
   const sizes = new Map<string, { raw: number; gzip: number }>();
   for (const file of files(CONSOLE_DIST)) {
     const bytes = readFileSync(file);
@@ -38,14 +36,14 @@ async function main(): Promise<void> {
   const cluster = await startLocalCluster({ port: 0, slotMs: 0, programs: [{ programId: DEFAULT_PROGRAM_ID, path: path.join(ROOT, "target/deploy/compute_market.so") }] });
   await bootstrapSandbox(cluster.ledger, DEFAULT_PROGRAM_ID);
   const server = await serveConsole();
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+  const browser = await launchChromium();
   const rendered: number[] = [];
   const loaded: number[] = [];
   try {
     for (let i = 0; i < RUNS; i++) {
       const page = await browser.newPage();
       const started = Date.now();
-      await page.goto(`${server.url}/?rpc=${encodeURIComponent(cluster.url)}`, { waitUntil: "domcontentloaded" });
+      await page.goto(consoleUrl(server.url, cluster.url), { waitUntil: "domcontentloaded" });
       const domContentLoaded = Date.now() - started;
       await page.getByTestId("market").first().waitFor({ timeout: 30_000 });
       rendered.push(Date.now() - started);

@@ -5,7 +5,6 @@
 // jobs, one of them won by a dishonest provider whom the keeper catches (verifiable.ts); leases
 // a service whose replica dies and is replaced (services.ts); and prints balances.
 // The npm script has already built the program and set up Docker (scripts/setup).
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -26,7 +25,7 @@ import {
 import { freePort, spawnTs, type Spawned } from "@compute-market/common";
 import { cleanupLeftovers } from "../provider/src/runtime/docker-runner";
 import { demoJobs } from "./jobs";
-import { serveConsole, type ConsoleServer } from "../console/server/serve";
+import { buildConsole, serveConsole, type ConsoleServer } from "../console/server/serve";
 import { servicesDemo, type ServiceNode } from "./services";
 import { verifiableDemo } from "./verifiable";
 
@@ -104,7 +103,7 @@ async function main(): Promise<void> {
     progress(`JSON-RPC at ${url}, ${SLOT_MS} ms slots`);
     const connection = new Connection(url, "confirmed");
     // The web console, served for as long as the demo runs: open it to watch the same market.
-    execFileSync(process.execPath, [path.join(ROOT, "node_modules/vite/bin/vite.js"), "build", "app/console", "--logLevel", "warn"], { cwd: ROOT, stdio: "inherit" });
+    buildConsole();
     consoleServer = await serveConsole({ port: Number(process.env.DEMO_CONSOLE_PORT ?? 0) });
     const consoleUrl = `${consoleServer.url}/?rpc=${encodeURIComponent(url)}`;
     progress(`the web console, live while the demo runs: ${consoleUrl}`);

@@ -8,23 +8,18 @@
 // output checked by the machine's WebAssembly in the page, and a forged output fails. Screenshots
 // go to target/screenshots/.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { PublicKey } from "@solana/web3.js";
-import bs58 from "bs58";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { parseEvents } from "@compute-market/sdk";
 import { startProvider, type ProviderNodeHandle } from "@compute-market/provider";
-import { serveConsole, type ConsoleServer } from "../../../app/console/server/serve";
+import { buildConsole, serveConsole, type ConsoleServer } from "../../../app/console/server/serve";
+import { consoleUrl, launchChromium, SCREENSHOTS } from "../../support/console";
 import { testDocker } from "../../support/docker";
 import { PROVIDER_MARKET_PARAMS, providerConfig, startProviderMarket, testLogger, until, type ProviderMarket } from "../../support/provider-market";
 import { guestCode } from "../../support/verifiable";
 
-const ROOT = path.resolve(__dirname, "../../..");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const SCREENSHOTS = path.join(ROOT, "target/screenshots");
 
 describe("console in a browser: a consumer's job", function () {
   this.timeout(120_000);
@@ -36,15 +31,14 @@ describe("console in a browser: a consumer's job", function () {
   let image: string;
 
   before(async () => {
-    execFileSync(process.execPath, [path.join(ROOT, "node_modules/vite/bin/vite.js"), "build", "app/console", "--logLevel", "warn"], { cwd: ROOT, stdio: "inherit" });
+    buildConsole();
     ({ image } = await testDocker());
     market = await startProviderMarket();
     node = await startProvider(await providerConfig(market), market.operator.keypair, testLogger);
     server = await serveConsole();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    await page.goto(`${server.url}/?rpc=${encodeURIComponent(market.env.cluster.url)}#dev-wallet=${bs58.encode(market.consumer.keypair.secretKey)}`);
+    await page.goto(consoleUrl(server.url, market.env.cluster.url, market.consumer.keypair));
     await page.getByTestId("connect-Development wallet").click();
     await page.getByTestId("wallet-address").waitFor();
     await page.getByTestId("market").first().waitFor();
@@ -173,7 +167,7 @@ describe("console in a browser: a consumer's job", function () {
 
   it("shows the provider what its jobs paid it, read from its payment events", async () => {
     const operatorPage = await browser.newPage();
-    await operatorPage.goto(`${server.url}/?rpc=${encodeURIComponent(market.env.cluster.url)}#dev-wallet=${bs58.encode(market.operator.keypair.secretKey)}`);
+    await operatorPage.goto(consoleUrl(server.url, market.env.cluster.url, market.operator.keypair));
     await operatorPage.getByTestId("connect-Development wallet").click();
     await operatorPage.getByTestId("nav-provider").click();
     const card = operatorPage.locator(`[data-testid=my-provider][data-address="${market.provider.toBase58()}"]`);

@@ -4,21 +4,16 @@
 // as any wallet would; a provider's page shows its stake and unstakes and withdraws through the
 // wallet. Screenshots go to target/screenshots/ (not committed), for a person to look.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { Keypair, PublicKey } from "@solana/web3.js";
-import bs58 from "bs58";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { ComputeMarketClient, DEFAULT_PROGRAM_ID } from "@compute-market/sdk";
 import { bootstrapSandbox, localProvider, startLocalCluster, type LocalCluster, type Sandbox } from "@compute-market/localnet";
-import { serveConsole, type ConsoleServer } from "../../../app/console/server/serve";
+import { buildConsole, serveConsole, type ConsoleServer } from "../../../app/console/server/serve";
+import { consoleUrl, launchChromium, SCREENSHOTS } from "../../support/console";
 import { PROGRAM_PATH } from "../../support/env";
 import { until } from "../../support/wait";
 
-const ROOT = path.resolve(__dirname, "../../..");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const SCREENSHOTS = path.join(ROOT, "target/screenshots");
 
 describe("console in a browser: markets", function () {
   this.timeout(120_000);
@@ -33,8 +28,7 @@ describe("console in a browser: markets", function () {
   let job: string;
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: scripts/setup installs Debian's chromium`);
-    execFileSync(process.execPath, [path.join(ROOT, "node_modules/vite/bin/vite.js"), "build", "app/console", "--logLevel", "warn"], { cwd: ROOT, stdio: "inherit" });
+    buildConsole();
     cluster = await startLocalCluster({ port: 0, slotMs: 0, programs: [{ programId: DEFAULT_PROGRAM_ID, path: PROGRAM_PATH }] });
     sandbox = await bootstrapSandbox(cluster.ledger, DEFAULT_PROGRAM_ID, { wallets: [consumer.publicKey, operator.publicKey] });
     // A provider with stake and a posted job, made outside the page: the page must find them.
@@ -47,9 +41,8 @@ describe("console in a browser: markets", function () {
     const posted = await consumerClient.postJob({ market, specHash: new Uint8Array(32).fill(5), requirements: { cpuCores: 1, memoryMb: 256, maxDurationSlots: 300n }, mode: "replicated", replication: 1, onFailure: "refund", maxPrice: 1_000_000n, instantPrice: 0n, bidWindowSlots: 0n });
     job = posted.job.toBase58();
     server = await serveConsole();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    mkdirSync(SCREENSHOTS, { recursive: true });
   });
 
   after(async () => {
@@ -61,7 +54,7 @@ describe("console in a browser: markets", function () {
   it("shows each market with its class and parameters, its staked provider and its open job", async () => {
     const errors: string[] = [];
     page.on("pageerror", (error) => errors.push(error.message));
-    await page.goto(`${server.url}/?rpc=${encodeURIComponent(cluster.url)}#dev-wallet=${bs58.encode(consumer.secretKey)}`);
+    await page.goto(consoleUrl(server.url, cluster.url, consumer));
     await page.getByTestId("market").first().waitFor({ timeout: 30_000 });
     const markets = await page.getByTestId("market").evaluateAll((cards) => cards.map((card) => card.getAttribute("data-address")));
     assert.deepEqual(markets.sort(), sandbox.summary.markets.map((m) => m.address).sort(), "the sandbox's markets, read from the page's origin");
@@ -84,7 +77,7 @@ describe("console in a browser: markets", function () {
 
   it("shows a provider its stake and bids, and unstakes and withdraws from the page", async () => {
     const operatorPage = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await operatorPage.goto(`${server.url}/?rpc=${encodeURIComponent(cluster.url)}#dev-wallet=${bs58.encode(operator.secretKey)}`);
+    await operatorPage.goto(consoleUrl(server.url, cluster.url, operator));
     await operatorPage.getByTestId("connect-Development wallet").click();
     await operatorPage.getByTestId("nav-provider").click();
     const card = operatorPage.locator(`[data-testid=my-provider][data-address="${provider}"]`);

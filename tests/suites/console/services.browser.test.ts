@@ -4,21 +4,16 @@
 // wallet), the replica's URL and that it answers, its log lines and a shell into it, both signed
 // with the development wallet.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { Keypair, type PublicKey } from "@solana/web3.js";
-import bs58 from "bs58";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { providerEndpoint, publishSpec, rules } from "@compute-market/sdk";
 import { cleanupLeftovers, startProvider, type ProviderNodeHandle } from "@compute-market/provider";
-import { serveConsole, type ConsoleServer } from "../../../app/console/server/serve";
+import { buildConsole, serveConsole, type ConsoleServer } from "../../../app/console/server/serve";
+import { consoleUrl, launchChromium, SCREENSHOTS } from "../../support/console";
 import { shellSpec, testDocker } from "../../support/docker";
 import { providerConfig, startProviderMarket, testLogger, until, type ProviderMarket } from "../../support/provider-market";
 
-const ROOT = path.resolve(__dirname, "../../..");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const SCREENSHOTS = path.join(ROOT, "target/screenshots");
 const PERIOD = 20n;
 const RATE_CAP = 10n;
 
@@ -33,7 +28,7 @@ describe("console in a browser: a service lease", function () {
   let periodCost: bigint;
 
   before(async () => {
-    execFileSync(process.execPath, [path.join(ROOT, "node_modules/vite/bin/vite.js"), "build", "app/console", "--logLevel", "warn"], { cwd: ROOT, stdio: "inherit" });
+    buildConsole();
     const { image } = await testDocker();
     market = await startProviderMarket();
     node = await startProvider(await providerConfig(market, { serveServices: true, strategy: { name: "fixed-floor", price: 1_000n, serviceRate: 5n } }), market.operator.keypair, testLogger);
@@ -46,10 +41,9 @@ describe("console in a browser: a service lease", function () {
     ({ job } = await market.consumer.client.postService({ market: market.env.market, specHash: report.specHash, requirements: { cpuCores: 1, memoryMb: spec.memoryMb, maxDurationSlots: 9_000n }, replicas: 1, maxRate: RATE_CAP, watchdog: Keypair.generate().publicKey, ackPeriodSlots: PERIOD, deposit: 2n * periodCost, bidWindowSlots: 10n }));
     await market.bidReaching(job, "started");
     server = await serveConsole();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    await page.goto(`${server.url}/?rpc=${encodeURIComponent(market.env.cluster.url)}#dev-wallet=${bs58.encode(market.consumer.keypair.secretKey)}`);
+    await page.goto(consoleUrl(server.url, market.env.cluster.url, market.consumer.keypair));
     await page.getByTestId("connect-Development wallet").click();
     await page.getByTestId("nav-services").click();
   });

@@ -39,6 +39,20 @@ function countingInputs(total: number, inputs: Map<string, Uint8Array>, report: 
   };
 }
 
+/** The form field naming the market a job is posted in. */
+function MarketSelect({ markets }: { markets: MarketView[] }) {
+  return (
+    <label>
+      market
+      <select name="market">
+        {markets.map((m) => (
+          <option value={m.address.toBase58()}>{m.address.toBase58().slice(0, 8)}…</option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 /** Output bytes for people: text when it is printable, else hex. */
 function preview(bytes: Uint8Array): string {
   const text = new TextDecoder("utf-8", { fatal: false }).decode(bytes);
@@ -200,14 +214,7 @@ export function ConsumerPage({ client, wallet, markets }: { client: ComputeMarke
           void post(event.currentTarget);
         }}
       >
-        <label>
-          market
-          <select name="market">
-            {markets.map((m) => (
-              <option value={m.address.toBase58()}>{m.address.toBase58().slice(0, 8)}…</option>
-            ))}
-          </select>
-        </label>
+        <MarketSelect markets={markets} />
         <label>
           image (pinned: sha256:… or name@sha256:…)
           <input name="image" required />
@@ -259,14 +266,7 @@ export function ConsumerPage({ client, wallet, markets }: { client: ComputeMarke
           void postVerifiable(event.currentTarget);
         }}
       >
-        <label>
-          market
-          <select name="market">
-            {markets.map((m) => (
-              <option value={m.address.toBase58()}>{m.address.toBase58().slice(0, 8)}…</option>
-            ))}
-          </select>
-        </label>
+        <MarketSelect markets={markets} />
         <label>
           code (an rv32im image for the machine)
           <input type="file" name="code" />
