@@ -160,7 +160,9 @@ describe("console in a browser: a consumer's job", function () {
     const chart = page.locator(`[data-testid=market][data-address="${market.env.market.toBase58()}"]`).getByTestId("price-chart");
     // One point per award above (the cancelled job had none).
     await until("a point per award", async () => Number(await chart.getAttribute("data-points").catch(() => "0")) >= 3, 30_000);
-    assert.equal(await chart.locator("canvas").count(), 1, "drawn by uPlot");
+    // uPlot draws in an effect after the holder renders: wait for its canvas before counting.
+    await chart.locator("canvas").first().waitFor({ timeout: 10_000 });
+    assert.equal(await chart.locator("canvas").count(), 1, "drawn by uPlot, once");
     await page.screenshot({ path: path.join(SCREENSHOTS, "markets-chart.png"), fullPage: true });
     await page.locator(`[data-testid=market][data-address="${market.env.market.toBase58()}"]`).screenshot({ path: path.join(SCREENSHOTS, "markets.jpg"), type: "jpeg", quality: 70 });
   });
