@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { build } from "esbuild";
+import ts from "typescript";
 import { DEFAULT_PROGRAM_ID } from "@compute-market/sdk";
 import { bootstrapSandbox, startLocalCluster, type LocalCluster } from "@compute-market/localnet";
 import { PROGRAM_PATH } from "../../support/env";
@@ -30,6 +31,22 @@ describe("the README's SDK example", function () {
     await bootstrapSandbox(cluster.ledger, DEFAULT_PROGRAM_ID);
   });
   after(() => cluster.close());
+
+  it("type-checks as written: strict, as an ES module with top-level await", () => {
+    // A reader pastes it into a TypeScript project: it must compile there, not only run.
+    const dir = path.join(ROOT, "target/readme");
+    mkdirSync(dir, { recursive: true });
+    const source = path.join(dir, "sdk-example-typecheck.mts");
+    writeFileSync(source, codeAfter("## The SDK"));
+    const root = ts.readConfigFile(path.join(ROOT, "tsconfig.json"), ts.sys.readFile).config.compilerOptions;
+    const { options } = ts.convertCompilerOptionsFromJson(
+      { ...root, module: "nodenext", moduleResolution: "nodenext", types: ["node"], noEmit: true, noUnusedLocals: false },
+      ROOT,
+    );
+    const program = ts.createProgram([source], options);
+    const problems = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+    assert.deepEqual(problems, [], "the example's type errors");
+  });
 
   it("runs as written against a sandbox and commits its job", async () => {
     // Bundled as an ES module (top-level await, as in a reader's project), the SDK from source.
