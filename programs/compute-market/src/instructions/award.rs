@@ -8,7 +8,7 @@ use crate::events::{JobAwarded, WinnerSelected};
 use crate::layout::{Stored, U64};
 use crate::runtime::current_slot;
 use crate::state::{Bid, BidStatus, Job, Market};
-use pinocchio::AccountView;
+use pinocchio::{AccountView, Address};
 
 crate::pod_struct! {
     /// `award` takes no arguments.
@@ -38,12 +38,32 @@ fn validate(ix: &AwardAccounts, job: &Job, bids: &[AccountView], now: u64) -> Re
     Ok(winners)
 }
 
+/// Checks that `bid` is the job's `rank`-th ranked bid and of this incarnation of the job; each
+/// round adds the statuses it accepts (`award` and `award_seat` share this).
+#[inline(always)]
+pub(crate) fn require_ranked(job_address: &Address, job: &Job, bid: &Bid, rank: usize) -> Result<()> {
+    let expected = job.auction.at(rank).ok_or(ErrorCode::NotEnoughBids)?.provider;
+    require(&bid.job == job_address && bid.provider == expected, ErrorCode::WrongWinner)?;
+    require(bid.of_incarnation(job), ErrorCode::StaleBid)
+}
+
+/// Marks `bid` won at `price` from `awarded_slot`, counts the price in the market's average and
+/// says so (`award` and `award_seat` share this).
+#[inline(always)]
+pub(crate) fn select_winner(market: &mut Market, job: &Job, bid: &mut Bid, price: u64, awarded_slot: U64) -> Result<()> {
+    bid.status = Stored::new(BidStatus::Won);
+    bid.awarded_price = U64::new(price);
+    bid.awarded_slot = awarded_slot;
+    market.record_clearing_price(price, &job.requirements)?;
+    bid.invariant()?;
+    WinnerSelected { job: bid.job, provider: bid.provider, price: U64::new(price), market_ewma_price: market.ewma_price }.emit();
+    Ok(())
+}
+
 /// Checks that `bid` is the awarded job's `rank`-th best, of this incarnation and unsealed.
 #[inline(always)]
 fn validate_winner(ix: &AwardAccounts, job: &Job, bid: &Bid, rank: usize) -> Result<()> {
-    let expected = job.auction.at(rank).ok_or(ErrorCode::NotEnoughBids)?.provider;
-    require(&bid.job == ix.job.address() && bid.provider == expected, ErrorCode::WrongWinner)?;
-    require(bid.of_incarnation(job), ErrorCode::StaleBid)?;
+    require_ranked(ix.job.address(), job, bid, rank)?;
     // A ranked bid is never sealed; an earlier round's statuses are replaced.
     require(bid.status()? != BidStatus::Sealed, ErrorCode::WrongWinner)
 }
@@ -64,13 +84,7 @@ pub fn process(ctx: &Context) -> Result<()> {
         let mut bid_view = *view;
         let mut bid = load_mut::<Bid>(&mut bid_view, program_id)?;
         validate_winner(&ix, &job, &bid, rank)?;
-        let price = job.award_price(rank);
-        bid.status = Stored::new(BidStatus::Won);
-        bid.awarded_price = U64::new(price);
-        bid.awarded_slot = job.progress.awarded_slot;
-        market.record_clearing_price(price, &job.requirements)?;
-        bid.invariant()?;
-        WinnerSelected { job: bid.job, provider: bid.provider, price: U64::new(price), market_ewma_price: market.ewma_price }.emit();
+        select_winner(&mut market, &job, &mut bid, job.award_price(rank), job.progress.awarded_slot)?;
     }
     job.invariant()?;
     market.invariant()?;

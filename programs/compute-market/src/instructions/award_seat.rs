@@ -6,8 +6,9 @@
 
 use crate::accounts::{load_mut, parse_args, Context};
 use crate::errors::{require, ErrorCode, Result};
-use crate::events::{SeatsAwarded, WinnerSelected};
-use crate::layout::{Stored, U64};
+use super::award::{require_ranked, select_winner};
+use crate::events::SeatsAwarded;
+use crate::layout::U64;
 use crate::math::SafeMath;
 use crate::runtime::current_slot;
 use crate::state::{Bid, BidStatus, Job, JobState, Market, Service};
@@ -42,9 +43,8 @@ fn validate(ix: &AwardSeatAccounts, job: &Job, service: &Service) -> Result<()> 
 /// Checks that `bid` is the round's `rank`-th best, of this incarnation and not yet assigned.
 #[inline(always)]
 fn validate_winner(ix: &AwardSeatAccounts, job: &Job, bid: &Bid, rank: usize) -> Result<()> {
-    let expected = job.auction.at(rank).ok_or(ErrorCode::NotEnoughBids)?.provider;
-    require(&bid.job == ix.job.address() && bid.provider == expected, ErrorCode::WrongWinner)?;
-    require(bid.of_incarnation(job), ErrorCode::StaleBid)?;
+    require_ranked(ix.job.address(), job, bid, rank)?;
+    // A running lease ranks only its open round's bids, all still unassigned.
     require(bid.status()? == BidStatus::Active, ErrorCode::WrongWinner)
 }
 
@@ -68,12 +68,9 @@ pub fn process(ctx: &Context) -> Result<()> {
         let mut bid_view = *view;
         let mut bid = load_mut::<Bid>(&mut bid_view, program_id)?;
         validate_winner(&ix, &job, &bid, rank)?;
-        bid.status = Stored::new(BidStatus::Won);
-        bid.awarded_price = bid.price;
-        bid.awarded_slot = U64::new(now);
-        market.record_clearing_price(bid.price.get(), &job.requirements)?;
-        bid.invariant()?;
-        WinnerSelected { job: bid.job, provider: bid.provider, price: bid.price, market_ewma_price: market.ewma_price }.emit();
+        // Open-price: each seat's winner is paid its own bid.
+        let price = bid.price.get();
+        select_winner(&mut market, &job, &mut bid, price, U64::new(now))?;
     }
     job.auction.clear();
     job.invariant()?;
