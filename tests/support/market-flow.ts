@@ -47,7 +47,7 @@ async function requestsOf(work: () => Promise<unknown>): Promise<Record<string, 
 }
 const MAX_PRICE = 1_000_000n;
 
-async function funded(connection: Connection, lamports = 10n * BigInt(LAMPORTS_PER_SOL)): Promise<Keypair> {
+export async function funded(connection: Connection, lamports = 10n * BigInt(LAMPORTS_PER_SOL)): Promise<Keypair> {
   const keypair = Keypair.generate();
   const signature = await connection.requestAirdrop(keypair.publicKey, Number(lamports));
   const { blockhash, lastValidBlockHeight } = await connection.getLatestBlockhash("confirmed");
@@ -56,7 +56,7 @@ async function funded(connection: Connection, lamports = 10n * BigInt(LAMPORTS_P
 }
 
 /** Waits until the cluster's confirmed slot is past `slot`. */
-async function slotPast(connection: Connection, slot: bigint): Promise<void> {
+export async function slotPast(connection: Connection, slot: bigint): Promise<void> {
   const deadline = Date.now() + 120_000;
   while (BigInt(await connection.getSlot("confirmed")) <= slot) {
     if (Date.now() > deadline) throw new Error(`the cluster did not reach slot ${slot}`);
@@ -65,7 +65,7 @@ async function slotPast(connection: Connection, slot: bigint): Promise<void> {
 }
 
 /** The units the program consumed in the transaction `signature`, from its log lines. */
-async function unitsOf(connection: Connection, signature: string, programId: PublicKey): Promise<number> {
+export async function unitsOf(connection: Connection, signature: string, programId: PublicKey): Promise<number> {
   for (let tries = 0; tries < 20; tries += 1) {
     const landed = await connection.getTransaction(signature, { commitment: "confirmed", maxSupportedTransactionVersion: 0 });
     const logs = landed?.meta?.logMessages;
@@ -177,7 +177,7 @@ export async function runMarketFlow(url: string, options: FlowOptions = {}): Pro
 }
 
 /** Payment-mint balances of each owner's associated account (0 where it does not exist). */
-async function balances(connection: Connection, [mint]: PublicKey[], owners: PublicKey[]): Promise<bigint[]> {
+export async function balances(connection: Connection, [mint]: PublicKey[], owners: PublicKey[]): Promise<bigint[]> {
   return Promise.all(
     owners.map(async (owner) => {
       const address = getAssociatedTokenAddressSync(mint, owner);
