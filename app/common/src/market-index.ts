@@ -2,16 +2,18 @@
 // program, loaded at start, kept current by account and log subscriptions, and rebuilt from the
 // chain on a timer. The chain is the truth; this is a cache that can always be thrown away.
 //
-// Every change carries the slot it was read at, and no change overwrites one read at a later
-// slot: so the subscriptions start before the first load (a change that lands while the load is
-// read is kept, whichever arrives first) and a resync never rolls back a newer update.
+// Every change carries the slot it was read at, and no read overwrites a change notified at its
+// own slot or a later one: so a change that lands while the load is read is kept, whichever
+// arrives first, and a resync never rolls back a newer update.
 //
-// A cut WebSocket loses every notification until web3.js has reconnected and resubscribed (it
-// does both by itself, and nothing tells the listeners what they missed): so once a subscription
-// that fell back to "pending" is "subscribed" again, the whole index is read again (a backfill),
-// instead of waiting for the next resync. A notification can still be missed while the first
-// subscriptions are not yet live: what a daemon has at stake between resyncs, its games, it
-// re-reads itself (`refreshMany`).
+// The first load waits until the subscriptions are live (web3.js reports "subscribed"): a change
+// that lands while they connect is then in the load, not lost between the two. A cut WebSocket
+// loses every notification until web3.js has reconnected and resubscribed (it does both by
+// itself, and nothing tells the listeners what they missed): so once a subscription that fell
+// back to "pending" is "subscribed" again, the whole index is read again (a backfill), instead of
+// waiting for the next resync; subscriptions not live by the end of start's wait are treated the
+// same way. What a daemon has at stake between resyncs, its games, it also re-reads itself
+// (`refreshMany`).
 import type { Program } from "@coral-xyz/anchor";
 import bs58 from "bs58";
 import { PublicKey, type AccountInfo, type Connection, type Logs } from "@solana/web3.js";
@@ -31,6 +33,25 @@ const BID_CLOSING_EVENTS = new Set(["bidWithdrawn", "winnerFailed", "replicaClos
 /** Each kind's read is tried this often on a transport failure: one busy answer must not fail a
  * daemon's start, a backfill or a resync (each kind alone, so that five reads need not all pass at once). */
 const READ_ATTEMPTS = 6;
+/** How long `start` waits for its subscriptions to be live before it loads anyway. */
+const START_LIVE_WITHIN_MS = 10_000;
+
+/**
+ * When a change was seen: the slot the cluster gave it, and this index's order of events (a
+ * notification's arrival, a read's request). A change of a later slot is newer. Of one slot, a
+ * notification is newer than what was seen before it arrived, and a read is newer only than what
+ * was seen before it was asked: on a validator both show the slot's final state, but a cluster
+ * whose reads see a slot still being filled (ours) may answer a read asked before a change of
+ * that slot after its notification.
+ */
+export interface Seen {
+  slot: number;
+  sequence: number;
+}
+
+export function isNewer(change: Seen, last: Seen): boolean {
+  return change.slot > last.slot || (change.slot === last.slot && change.sequence > last.sequence);
+}
 
 /** The states web3.js's Connection moves a subscription through. */
 export type SubscriptionState = "pending" | "subscribing" | "subscribed" | "unsubscribing" | "unsubscribed";
@@ -76,6 +97,8 @@ export class MarketIndex {
   /** Service terms by their address, the PDA ["service", job]. */
   readonly services = new Map<string, ServiceAccount>();
   private subscriptions: Subscription[] = [];
+  /** Called on each subscription state change while `start` waits for the subscriptions to be live. */
+  private liveWaiters = new Set<() => void>();
   /** Ends the retries of reads once the index is stopped. */
   private stopping = new AbortController();
   /** The backfill running now, and whether another cut ended while it read. */
@@ -85,8 +108,10 @@ export class MarketIndex {
   backfills = 0;
   private discriminators = new Map<string, Kind>();
   private discriminatorOf = new Map<Kind, Uint8Array>();
-  /** The slot of the latest change applied to each address (an update or a removal). */
-  private changedAt = new Map<string, number>();
+  /** When the latest change applied to each address (an update or a removal) was seen. */
+  private changedAt = new Map<string, Seen>();
+  /** Orders what this index hears and asks: a notification's arrival, a read's request. */
+  private sequence = 0;
   loadedAt = 0;
 
   constructor(
@@ -102,10 +127,37 @@ export class MarketIndex {
     }
   }
 
-  /** Subscribes, then loads: the way to start an index, so that no change falls between the two. */
-  async start(): Promise<void> {
+  /**
+   * Subscribes, waits until the subscriptions are live, then loads: the way to start an index, so
+   * that no change falls between the two (one that lands before they are live is in the load).
+   * Subscriptions not live within `liveWithinMs` (a slow or missing WebSocket) are waited for no
+   * longer: the index loads, and reads everything again once they are.
+   */
+  async start(liveWithinMs = START_LIVE_WITHIN_MS): Promise<void> {
     this.subscribe();
+    if (!(await this.untilLive(liveWithinMs))) {
+      for (const subscription of this.subscriptions) subscription.cut = !subscription.live;
+      this.logger.warn({ waitedMs: liveWithinMs }, "subscriptions not live yet: loading now, and again once they are");
+    }
     await this.load();
+  }
+
+  /** Resolves true once every subscription is live, false after `ms` (or when the index stops). */
+  private untilLive(ms: number): Promise<boolean> {
+    if (this.live) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (live: boolean) => {
+        clearTimeout(timer);
+        this.liveWaiters.delete(check);
+        this.stopping.signal.removeEventListener("abort", stopped);
+        resolve(live);
+      };
+      const check = () => this.live && done(true);
+      const stopped = () => done(false);
+      const timer = setTimeout(() => done(this.live), ms);
+      this.liveWaiters.add(check);
+      this.stopping.signal.addEventListener("abort", stopped);
+    });
   }
 
   /** Whether every subscription is live now (false while a cut WebSocket is reconnecting). */
@@ -115,11 +167,13 @@ export class MarketIndex {
 
   /** Replaces the whole index with what the chain holds now, keeping changes seen at later slots. */
   async load(): Promise<void> {
+    const asked = ++this.sequence;
     const loaded = await Promise.all(KINDS.map((kind) => this.fetchAllRetried(kind)));
-    KINDS.forEach((kind, i) => this.replaceAt(kind, loaded[i].slot, loaded[i].accounts));
-    // Changes no later than every kind's read are in the loaded state now: no need to remember them.
+    KINDS.forEach((kind, i) => this.replaceAt(kind, { slot: loaded[i].slot, sequence: asked }, loaded[i].accounts));
+    // Changes before every kind's read are in the loaded state now: no need to remember them (one
+    // of the read's own slot is kept: another read of that slot may have been asked before it).
     const readAt = Math.min(...loaded.map((l) => l.slot));
-    for (const [address, slot] of this.changedAt) if (slot <= readAt) this.changedAt.delete(address);
+    for (const [address, seen] of this.changedAt) if (seen.slot < readAt) this.changedAt.delete(address);
     this.loadedAt = Date.now();
     this.logger.debug(this.counts(), "index loaded");
   }
@@ -127,8 +181,8 @@ export class MarketIndex {
   /** Follows account changes and closing events until `stop`, and reads everything again after a cut. */
   subscribe(): void {
     if (this.stopping.signal.aborted) this.stopping = new AbortController();
-    const accounts = this.connection.onProgramAccountChange(this.program.programId, ({ accountId, accountInfo }, context) => this.apply(accountId, accountInfo, context.slot), "confirmed");
-    const logs = this.connection.onLogs(this.program.programId, (logs, context) => this.applyLogs(logs, context.slot), "confirmed");
+    const accounts = this.connection.onProgramAccountChange(this.program.programId, ({ accountId, accountInfo }, context) => this.apply(accountId, accountInfo, this.notified(context.slot)), "confirmed");
+    const logs = this.connection.onLogs(this.program.programId, (logs, context) => this.applyLogs(logs, this.notified(context.slot)), "confirmed");
     this.subscriptions.push(
       this.follow("accounts", accounts, () => this.connection.removeProgramAccountChangeListener(accounts)),
       this.follow("logs", logs, () => this.connection.removeOnLogsListener(logs)),
@@ -154,6 +208,7 @@ export class MarketIndex {
       subscription.live = state === "subscribed";
       // Both subscriptions share the socket: one read once neither is cut covers what both lost.
       if (next.backfill && this.subscriptions.every((s) => !s.cut)) this.requestBackfill(name);
+      for (const waiter of [...this.liveWaiters]) waiter();
     });
     if (stopFollowing) subscription.stopFollowing = stopFollowing;
     else {
@@ -196,11 +251,13 @@ export class MarketIndex {
    * next move must not wait on a notification that a dropped WebSocket never delivers). */
   async refreshMany(kind: Kind, addresses: PublicKey[]): Promise<void> {
     if (addresses.length === 0) return;
+    const asked = ++this.sequence;
     const { context, value } = await this.connection.getMultipleAccountsInfoAndContext(addresses, "confirmed");
+    const seen = { slot: context.slot, sequence: asked };
     addresses.forEach((address, i) => {
       const info = value[i];
-      if (!info || !info.owner.equals(this.program.programId)) this.remove(kind, address.toBase58(), context.slot);
-      else this.apply(address, info, context.slot);
+      if (!info || !info.owner.equals(this.program.programId)) this.remove(kind, address.toBase58(), seen);
+      else this.apply(address, info, seen);
     });
   }
 
@@ -258,30 +315,36 @@ export class MarketIndex {
     return { slot: context.slot, accounts };
   }
 
-  /** Whether a change read at `slot` is at least as new as the last one applied to `address`. */
-  private isCurrent(address: string, slot: number): boolean {
-    return slot >= (this.changedAt.get(address) ?? -1);
+  /** A notification, seen now at `slot`. */
+  private notified(slot: number): Seen {
+    return { slot, sequence: ++this.sequence };
   }
 
-  private apply(address: PublicKey, info: AccountInfo<Buffer>, slot: number): void {
+  /** Whether a change `seen` is newer than the last one applied to `address`. */
+  private isCurrent(address: string, seen: Seen): boolean {
+    const last = this.changedAt.get(address);
+    return !last || isNewer(seen, last);
+  }
+
+  private apply(address: PublicKey, info: AccountInfo<Buffer>, seen: Seen): void {
     const kind = this.discriminators.get(info.data.subarray(0, 8).toString("hex"));
     if (!kind) return;
     const key = address.toBase58();
     if (info.lamports === 0 || info.data.length === 0) {
-      this.remove(kind, key, slot);
+      this.remove(kind, key, seen);
       return;
     }
-    if (!this.isCurrent(key, slot)) return;
+    if (!this.isCurrent(key, seen)) return;
     const decoded = this.decode(kind, address, info.data);
     if (!decoded) return;
     this.mapOf(kind).set(key, decoded);
-    this.changedAt.set(key, slot);
+    this.changedAt.set(key, seen);
   }
 
-  private remove(kind: Kind, address: string, slot: number): void {
-    if (!this.isCurrent(address, slot)) return;
+  private remove(kind: Kind, address: string, seen: Seen): void {
+    if (!this.isCurrent(address, seen)) return;
     this.mapOf(kind).delete(address);
-    this.changedAt.set(address, slot);
+    this.changedAt.set(address, seen);
   }
 
   private decode(kind: Kind, address: PublicKey, data: Buffer): Indexed[Kind] | null {
@@ -293,26 +356,26 @@ export class MarketIndex {
     }
   }
 
-  private applyLogs(logs: Logs, slot: number): void {
+  private applyLogs(logs: Logs, seen: Seen): void {
     if (logs.err) return;
     // A closed account is no longer the program's, so no account notification reports it:
     // the events of the instructions that close accounts do.
     for (const event of parseEvents(this.program, logs.logs)) {
       const { job, provider, dispute } = event.data as { job?: PublicKey; provider?: PublicKey; dispute?: PublicKey };
-      if (event.name === "disputeSettled" && dispute) this.remove("dispute", dispute.toBase58(), slot);
+      if (event.name === "disputeSettled" && dispute) this.remove("dispute", dispute.toBase58(), seen);
       if (!job) continue;
       if (BID_CLOSING_EVENTS.has(event.name) && provider) {
-        for (const [address, bid] of this.bids) if (bid.job.equals(job) && bid.provider.equals(provider)) this.remove("bid", address, slot);
+        for (const [address, bid] of this.bids) if (bid.job.equals(job) && bid.provider.equals(provider)) this.remove("bid", address, seen);
       }
       if (event.name === "jobFinalized") {
         // Finalization closes the bids that held the award; losing bids stay until withdrawn.
-        for (const [address, bid] of this.bids) if (bid.job.equals(job) && !["active", "sealed"].includes(variantOf(bid.status))) this.remove("bid", address, slot);
+        for (const [address, bid] of this.bids) if (bid.job.equals(job) && !["active", "sealed"].includes(variantOf(bid.status))) this.remove("bid", address, seen);
       }
       if (CLOSING_EVENTS.has(event.name)) {
-        this.remove("job", job.toBase58(), slot);
+        this.remove("job", job.toBase58(), seen);
         // Terms bind only their job: settled, they are closed with it; otherwise close_service
         // returns their rent later, with no event, and a resync may read them back until then.
-        for (const [address, service] of this.services) if (service.job.equals(job)) this.remove("service", address, slot);
+        for (const [address, service] of this.services) if (service.job.equals(job)) this.remove("service", address, seen);
       }
     }
   }
@@ -322,11 +385,11 @@ export class MarketIndex {
     return maps[kind] as Map<string, Indexed[Kind]>;
   }
 
-  /** The chain's accounts of one kind as read at `slot`; an address changed later keeps that change. */
-  private replaceAt(kind: Kind, slot: number, accounts: [string, Indexed[Kind]][]): void {
+  /** The chain's accounts of one kind as read when `seen`; an address changed since keeps that change. */
+  private replaceAt(kind: Kind, seen: Seen, accounts: [string, Indexed[Kind]][]): void {
     const map = this.mapOf(kind);
     const loaded = new Map(accounts);
-    for (const address of [...map.keys()]) if (!loaded.has(address) && this.isCurrent(address, slot)) map.delete(address);
-    for (const [address, value] of loaded) if (this.isCurrent(address, slot)) map.set(address, value);
+    for (const address of [...map.keys()]) if (!loaded.has(address) && this.isCurrent(address, seen)) map.delete(address);
+    for (const [address, value] of loaded) if (this.isCurrent(address, seen)) map.set(address, value);
   }
 }

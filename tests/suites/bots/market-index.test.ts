@@ -4,7 +4,7 @@
 // what changed while its WebSocket was cut is read back as soon as the subscriptions return.
 import assert from "node:assert/strict";
 import { Connection, Keypair, PublicKey } from "@solana/web3.js";
-import { MarketIndex, createLogger, followSubscription } from "@compute-market/common";
+import { MarketIndex, createLogger, followSubscription, isNewer } from "@compute-market/common";
 import { startFaultProxy } from "@compute-market/localnet";
 import { startClusterMarket, type ClusterMarket } from "../../support/cluster-market";
 import { until } from "../../support/provider-market";
@@ -79,6 +79,33 @@ describe("market index", function () {
       await resync;
       assert.equal(index.providers.get(address.toBase58())?.staked, 25_000n, "the resync's older read does not roll the stake back");
       // A later resync reads the new state and agrees.
+      await index.load();
+      assert.equal(index.providers.get(address.toBase58())?.staked, 25_000n);
+    } finally {
+      held.release();
+      await index.stop();
+    }
+  });
+
+  it("keeps a change notified at the slot of a resync's read when the read was asked before it", async () => {
+    // The local cluster's clock is stopped: the read and the change are of one slot, the read
+    // answered before the change landed and delivered after its notification.
+    const { owner, provider: address } = await provider();
+    const held = heldConnection(env.connection);
+    const index = new MarketIndex(owner.client.program, held.connection, logger);
+    await index.start();
+    try {
+      held.hold();
+      const read = held.read();
+      const resync = index.load();
+      await read;
+      await owner.client.stake({ provider: address, amount: 5_000n });
+      await until("the stake notification", async () => index.providers.get(address.toBase58())?.staked === 25_000n);
+      held.release();
+      await resync;
+      assert.equal(index.providers.get(address.toBase58())?.staked, 25_000n, "the read asked before the change does not roll it back");
+      // A read asked after the notification is newer than it, at the same slot.
+      await index.refresh("provider", address);
       await index.load();
       assert.equal(index.providers.get(address.toBase58())?.staked, 25_000n);
     } finally {
@@ -221,6 +248,68 @@ describe("market index", function () {
       await until("the index's socket to close", async () => proxy.openSubscriptions() === 0, 10_000).catch(() => undefined);
       await proxy.close();
     }
+  });
+
+  /** An index reaching the cluster through a fault proxy whose WebSocket is held down from the start. */
+  async function indexBehindHeldSocket(owner: Awaited<ReturnType<ClusterMarket["wallet"]>>) {
+    const proxy = await startFaultProxy({ target: env.cluster.url, errorRate: 0, delayRate: 0, dropRate: 0 });
+    assert.equal(proxy.cutSubscriptions({ holdDown: true }), 0, "no socket yet: only new ones are refused");
+    const connection = new Connection(proxy.url, { commitment: "confirmed", wsEndpoint: proxy.wsUrl });
+    const index = new MarketIndex(owner.client.program, connection, logger);
+    const close = async () => {
+      proxy.restoreSubscriptions();
+      await until("the subscriptions to be back before stopping", async () => index.live, 10_000).catch(() => undefined);
+      await index.stop();
+      await until("the index's socket to close", async () => proxy.openSubscriptions() === 0, 10_000).catch(() => undefined);
+      await proxy.close();
+    };
+    return { proxy, index, close };
+  }
+
+  it("loads only once its subscriptions are live, so a change landing while they connect is not missed", async () => {
+    // Given an index starting while its WebSocket cannot connect yet
+    const { owner, provider: address } = await provider();
+    const { proxy, index, close } = await indexBehindHeldSocket(owner);
+    try {
+      const started = index.start();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      // When the stake grows before its subscriptions are live, and they come up after
+      env.advance(1n);
+      await owner.client.stake({ provider: address, amount: 5_000n });
+      proxy.restoreSubscriptions();
+      await started;
+      // Then the started index has it: its load came after the subscriptions were live
+      assert.ok(index.live, "start returns with live subscriptions");
+      assert.equal(index.providers.get(address.toBase58())?.staked, 25_000n, "the change made while the subscriptions connected");
+      assert.equal(index.backfills, 0, "no read beyond the load");
+    } finally {
+      await close();
+    }
+  });
+
+  it("loads anyway when its subscriptions are not live in time, and reads again once they are", async () => {
+    const { owner, provider: address } = await provider();
+    const { proxy, index, close } = await indexBehindHeldSocket(owner);
+    try {
+      await index.start(200);
+      assert.ok(!index.live);
+      assert.equal(index.providers.get(address.toBase58())?.staked, 20_000n, "loaded without its subscriptions");
+      env.advance(1n);
+      await owner.client.stake({ provider: address, amount: 5_000n });
+      proxy.restoreSubscriptions();
+      await until("the read once the subscriptions are live", async () => index.providers.get(address.toBase58())?.staked === 25_000n, 10_000);
+      assert.equal(index.backfills, 1);
+    } finally {
+      await close();
+    }
+  });
+
+  it("orders changes by slot, and within a slot by when a notification came or a read was asked", () => {
+    assert.ok(isNewer({ slot: 11, sequence: 1 }, { slot: 10, sequence: 9 }), "a later slot");
+    assert.ok(!isNewer({ slot: 9, sequence: 9 }, { slot: 10, sequence: 1 }), "an earlier slot, however late it came");
+    assert.ok(isNewer({ slot: 10, sequence: 5 }, { slot: 10, sequence: 4 }), "of one slot: seen after the last change");
+    assert.ok(!isNewer({ slot: 10, sequence: 4 }, { slot: 10, sequence: 5 }), "of one slot: a read asked before the last change came");
+    assert.ok(!isNewer({ slot: 10, sequence: 5 }, { slot: 10, sequence: 5 }), "the same change");
   });
 
   it("takes a subscription that fell back to pending for cut until it is subscribed again", () => {
