@@ -8,7 +8,8 @@ import { DEFAULT_PROGRAM_ID } from "@compute-market/sdk";
 import type { ProgramToLoad } from "./ledger";
 import type { RequestLogEntry } from "./jsonrpc";
 import { requestTokens } from "./faucet-client";
-import { bootstrapSandbox, SANDBOX_DECIMALS, type SandboxSummary } from "./sandbox";
+import { LedgerStore, readSavedLedger, restoreLedger, type SavedLedger } from "./persistence";
+import { bootstrapSandbox, reopenSandbox, SANDBOX_DECIMALS, type Sandbox } from "./sandbox";
 import { startLocalCluster, type LocalCluster } from "./server";
 
 /** The compute-market program, loaded by default: beside this module in a built package, else
@@ -29,6 +30,7 @@ interface Flags {
   fund: Funding[];
   bootstrap?: boolean;
   wallet: PublicKey[];
+  ledger?: string;
   verbose?: boolean;
 }
 
@@ -42,9 +44,12 @@ const command = new Command()
   .option("--fund <pubkey=sol>", "credit SOL to an account at start (repeatable)", collect(funding), [])
   .option("--bootstrap", "create a sandbox: payment and stake mints, the config, a CPU and a GPU market, and a faucet (localnet_requestTokens)")
   .option("--wallet <pubkey>", "with --bootstrap: fund this wallet with 100 SOL and 10,000 of each token (repeatable)", collect(publicKey), [])
+  .option("--ledger <dir>", "keep the cluster's accounts, slot and sandbox in <dir> (made if missing) and start from them again (default: in memory, a restart starts empty)")
   .option("--verbose", "log every request as a JSON line on stderr")
   .action(async (flags: Flags) => {
     const programs = withDefaultProgram(flags.program);
+    if (flags.wallet.length > 0 && !flags.bootstrap) throw new InvalidArgumentError("--wallet funds a sandbox's wallets: add --bootstrap");
+    const saved = flags.ledger ? readSavedLedger(path.resolve(flags.ledger)) : null;
     const cluster = await startLocalCluster({
       port: flags.port,
       host: flags.host,
@@ -52,19 +57,22 @@ const command = new Command()
       programs,
       onRequest: flags.verbose ? logRequest : undefined,
     });
+    if (saved) restoreLedger(cluster.ledger, saved);
     for (const { pubkey, lamports } of flags.fund) cluster.ledger.airdrop(pubkey, lamports);
-    stopOnSignals(cluster);
-    if (flags.wallet.length > 0 && !flags.bootstrap) throw new InvalidArgumentError("--wallet funds a sandbox's wallets: add --bootstrap");
-    const sandbox = flags.bootstrap ? await bootstrap(programs, cluster, flags.wallet) : undefined;
+    const sandbox = await sandboxOf(saved, flags, programs, cluster);
+    const store = flags.ledger ? new LedgerStore(path.resolve(flags.ledger), cluster.ledger, () => (sandbox ? { authority: sandbox.authority, summary: sandbox.summary } : null)) : null;
+    store?.flush();
+    stopOnSignals(cluster, store);
     const ready = {
       event: "ready",
       url: cluster.url,
       wsUrl: cluster.wsUrl,
       programs: programs.map(({ programId, path: file }) => ({ programId: programId.toBase58(), path: file })),
       funded: flags.fund.map(({ pubkey, lamports }) => ({ pubkey: pubkey.toBase58(), lamports: lamports.toString() })),
-      // State lives in this process only: a restart starts an empty cluster.
-      persistent: false,
-      ...(sandbox ? { sandbox } : {}),
+      // Without --ledger, state lives in this process only: a restart starts an empty cluster.
+      persistent: store !== null,
+      ...(flags.ledger ? { ledger: path.resolve(flags.ledger), restored: saved ? { slot: saved.slot.toString(), accounts: saved.accounts.length } : null } : {}),
+      ...(sandbox ? { sandbox: sandbox.summary } : {}),
     };
     process.stdout.write(`${JSON.stringify(ready)}\n`);
   });
@@ -86,13 +94,18 @@ command.parseAsync().catch((error: unknown) => {
   process.exit(1);
 });
 
-/** The sandbox on the compute-market program loaded by default. */
-async function bootstrap(programs: ProgramToLoad[], cluster: LocalCluster, wallets: PublicKey[]): Promise<SandboxSummary> {
+/**
+ * The cluster's sandbox: a saved one opened again (its faucet serves whether or not --bootstrap
+ * is given; --bootstrap's wallets are funded), else a new one with --bootstrap, else none.
+ */
+async function sandboxOf(saved: SavedLedger | null, flags: Flags, programs: ProgramToLoad[], cluster: LocalCluster): Promise<Sandbox | undefined> {
+  if (saved?.sandbox) return reopenSandbox(cluster.ledger, saved.sandbox.authority, saved.sandbox.summary, { wallets: flags.wallet });
+  if (!flags.bootstrap) return undefined;
   const programId = DEFAULT_PROGRAM_ID;
   if (!programs.some((program) => program.programId.equals(programId))) {
     throw new Error(`--bootstrap needs the compute-market program, built at ${DEFAULT_PROGRAM_PATH}: run \`npm run build:program\``);
   }
-  return (await bootstrapSandbox(cluster.ledger, programId, { wallets })).summary;
+  return bootstrapSandbox(cluster.ledger, programId, { wallets: flags.wallet });
 }
 
 /** The programs asked for, plus compute-market at its IDL's address if it is built and not already given. */
@@ -103,9 +116,14 @@ function withDefaultProgram(programs: ProgramToLoad[]): ProgramToLoad[] {
   return [...programs, { programId, path: DEFAULT_PROGRAM_PATH }];
 }
 
-function stopOnSignals(cluster: LocalCluster): void {
+function stopOnSignals(cluster: LocalCluster, store: LedgerStore | null): void {
   const stop = (signal: string) => {
     log("info", "stopping", { signal });
+    try {
+      store?.close();
+    } catch (error) {
+      log("error", "failed to save the cluster's state", { error: String(error) });
+    }
     cluster.close().then(
       () => process.exit(0),
       (error: unknown) => {

@@ -23,4 +23,5 @@ export { blockhashValidityFor, startLocalCluster, type LocalCluster, type LocalC
 export { createMint, createTokenAccount, mintTo, tokenAccountBalance, tokenBalance } from "./tokens";
 export { startFaultProxy, type FaultCounts, type FaultOptions, type FaultProxy } from "./fault-proxy";
 export { requestTokens } from "./faucet-client";
-export { bootstrapSandbox, Faucet, SANDBOX_MARKET_PARAMS, SANDBOX_MARKETS, SANDBOX_MINTS, type Sandbox, type SandboxOptions, type SandboxSummary } from "./sandbox";
+export { LEDGER_FILE, LedgerStore, readSavedLedger, restoreLedger, type SavedLedger, type SavedSandbox } from "./persistence";
+export { bootstrapSandbox, reopenSandbox, Faucet, SANDBOX_MARKET_PARAMS, SANDBOX_MARKETS, SANDBOX_MINTS, type Sandbox, type SandboxOptions, type SandboxSummary } from "./sandbox";

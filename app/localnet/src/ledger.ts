@@ -231,6 +231,8 @@ export class Ledger {
   private readonly landingOrder = new Map<string, number>();
   /** Per address (base 58), the latest signatures of landed transactions that loaded it, oldest first. */
   private readonly addressSignatures = new Map<string, string[]>();
+  /** Every address a transaction, an airdrop or a direct write changed: what a saved state holds. */
+  private readonly written = new Set<string>();
 
   private constructor(
     private readonly svm: LiteSVM,
@@ -244,6 +246,23 @@ export class Ledger {
     this.recordSlotHash(origin.slot);
     // The first block is its own parent, as slot 0 is on a node.
     this.currentBlock = this.openBlock(origin.slot, origin.slot, NO_BLOCKHASH, origin.unixTimestamp);
+    this.observe({
+      onTransaction: (_, changed) => changed.forEach(({ pubkey }) => this.written.add(pubkey.toBase58())),
+      onAccountWritten: ({ pubkey }) => this.written.add(pubkey.toBase58()),
+    });
+  }
+
+  /**
+   * The accounts that exist now of every address changed since the ledger was created: with the
+   * programs loaded from files and the slot, the whole state a restart needs (sysvars and
+   * builtins come with any new ledger).
+   */
+  writtenAccounts(): KeyedAccount[] {
+    return [...this.written].flatMap((address) => {
+      const pubkey = new PublicKey(address);
+      const account = this.getAccount(pubkey);
+      return account ? [{ pubkey, account }] : [];
+    });
   }
 
   /** A fresh cluster with sysvars, builtins, the SPL programs and `programs` loaded. */

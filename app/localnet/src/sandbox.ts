@@ -78,6 +78,8 @@ export interface SandboxSummary {
 export interface Sandbox {
   summary: SandboxSummary;
   faucet: Faucet;
+  /** The sandbox's authority: the config's and the markets', and the faucet's mint authority. */
+  authority: Keypair;
 }
 
 /** Mints test tokens to anyone's associated accounts, with the sandbox's mint authority. */
@@ -137,5 +139,16 @@ export async function bootstrapSandbox(ledger: Ledger, programId: PublicKey, opt
     markets,
     wallets,
   };
-  return { summary, faucet };
+  return { summary, faucet, authority };
+}
+
+/**
+ * The sandbox of a cluster restored from a saved state: its faucet again, with the authority the
+ * state kept; `wallets` are funded as a new sandbox's are, and added to its summary.
+ */
+export function reopenSandbox(ledger: Ledger, authority: Keypair, summary: SandboxSummary, options: Pick<SandboxOptions, "wallets" | "solPerWallet" | "tokensPerWallet"> = {}): Sandbox {
+  const faucet = new Faucet(ledger, authority, new PublicKey(summary.paymentMint), new PublicKey(summary.stakeMint));
+  registerFaucet(ledger, faucet);
+  const funded = (options.wallets ?? []).map((wallet) => faucet.fund(wallet, options.tokensPerWallet ?? DEFAULT_WALLET_TOKENS, options.solPerWallet ?? DEFAULT_WALLET_SOL));
+  return { summary: { ...summary, wallets: [...summary.wallets, ...funded] }, faucet, authority };
 }
