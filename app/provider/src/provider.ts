@@ -16,7 +16,7 @@ import { lockWorkDir } from "./work-dir-lock";
 import { biddingBlockers } from "./readiness";
 import { DeclineLog } from "./lifecycle/declines";
 import { GamePlayer } from "./lifecycle/games";
-import { ProviderNode } from "./lifecycle/node";
+import { ProviderNode, type ReplicaHealth } from "./lifecycle/node";
 import { createPorts } from "./ports";
 import { JobLogHub } from "./results/catalog";
 import { startResultsServer, type ResultsServer } from "./results/server";
@@ -118,6 +118,8 @@ export async function startProvider(config: ProviderConfig, wallet: Keypair, log
   const acknowledgements = new AcknowledgementBook({ workDir, provider, logger: logger.child({ component: "acknowledgements" }) });
 
   let shells: ((job: string) => Promise<ReplicaShell | null>) | null = null;
+  // The node is made below; a report asked for before then has no health check yet.
+  let replicaHealthOf: ((job: string) => ReplicaHealth | undefined) | null = null;
   const results = await startResultsServer({
     host: config.host,
     port: config.port,
@@ -130,9 +132,15 @@ export async function startProvider(config: ProviderConfig, wallet: Keypair, log
     consumerOf: async (job) => journal.get(job)?.consumer ?? (await client.fetchJob(new PublicKey(job)).catch(() => null))?.consumer.toBase58() ?? null,
     // The ports are made below; a shell asked for before then finds no replica.
     shellOf: async (job) => (shells ? shells(job) : null),
-    serviceUrlsOf: async (job) => {
+    replicaReportOf: async (job) => {
       const record = journal.get(job);
-      return record?.phase === "serving" && record.serviceUrls ? record.serviceUrls : null;
+      if (record?.phase !== "serving" || !record.serviceUrls) return null;
+      const health = replicaHealthOf?.(job);
+      return {
+        urls: record.serviceUrls,
+        health: health ? { healthy: health.healthy, checkedAt: health.checkedAt.toISOString() } : null,
+        acknowledgedUpToSlot: acknowledgements.latest(job)?.upToSlot.toString() ?? null,
+      };
     },
     acknowledgements: {
       book: acknowledgements,
@@ -162,6 +170,7 @@ export async function startProvider(config: ProviderConfig, wallet: Keypair, log
   shells = (job) => ports.shell(job);
   const declines = new DeclineLog(workDir);
   const node = new ProviderNode({ client, connection, index, journal, ports, market, provider, logger: logger.child({ component: "node" }), maxConcurrentRuns: config.maxConcurrentJobs, servesServices: config.serveServices, declines });
+  replicaHealthOf = (job) => node.replicaHealthOf(job);
   const games = new GamePlayer({ client, index, replays: machine.replays, program: ports.machineProgram, logger: logger.child({ component: "games" }) });
   const claimer = new ServiceClaimer({ client, book: acknowledgements, policy: { claimEveryPeriods: config.claimEveryPeriods, maxUnclaimedTokens: config.maxUnclaimedTokens }, logger: logger.child({ component: "claimer" }) });
 

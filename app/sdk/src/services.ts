@@ -137,3 +137,32 @@ export async function deliverAcknowledgement(endpoint: string, ack: Acknowledgem
   }
   throw new AcknowledgementRefusedError(response.status, reason, url);
 }
+
+// --- a replica, as its node reports it -----------------------------------------------------------
+// `GET <endpoint>/v1/services/<job>` (public): where the node's replica of a lease answers, what
+// the spec's health check said at its node's last run, and the latest acknowledgement the node
+// holds. The node's own word: the chain knows only what was claimed, and a consumer's watchdog
+// probes the URLs itself before it acknowledges.
+
+export interface ReplicaReport {
+  job: string;
+  urls: string[];
+  /** The node's last run of the spec's health check (`checkedAt` ISO 8601); null before the first. */
+  health: { healthy: boolean; checkedAt: string } | null;
+  /** The slot the latest acknowledgement the node holds covers (decimal), null when it holds none: what it can still claim up to. */
+  acknowledgedUpToSlot: string | null;
+}
+
+/** The path a provider reports its replica of `job` at. */
+export function replicaReportPath(job: PublicKey | string): string {
+  return `/v1/services/${encodeURIComponent(typeof job === "string" ? job : job.toBase58())}`;
+}
+
+/** The node's report on its replica of `job`; null when it serves none (404). */
+export async function fetchReplicaReport(endpoint: string, job: PublicKey | string, options: { signal?: AbortSignal } = {}): Promise<ReplicaReport | null> {
+  const response = await fetch(`${endpoint.replace(/\/+$/, "")}${replicaReportPath(job)}`, { signal: options.signal });
+  if (response.status === 404) return null;
+  if (!response.ok) throw new Error(`${endpoint} answered ${response.status} for its replica of ${typeof job === "string" ? job : job.toBase58()}`);
+  const body = (await response.json()) as Partial<ReplicaReport>;
+  return { job: String(body.job), urls: Array.isArray(body.urls) ? body.urls.map(String) : [], health: body.health ?? null, acknowledgedUpToSlot: body.acknowledgedUpToSlot ?? null };
+}

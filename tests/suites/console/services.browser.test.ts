@@ -1,13 +1,13 @@
 // A service lease in the web console, in a real browser (Debian's Chromium via playwright-core),
 // against a local cluster with a keeper and a provider node serving a busybox HTTP replica: the
 // lease's deposit against a period's cost (flagged low, then topped up from the page through the
-// wallet), the replica's URL and that it answers, its log lines and a shell into it, both signed
-// with the development wallet.
+// wallet), the replica's URL and that it answers, the node's health check and the acknowledged
+// time it holds, its log lines and a shell into it, both signed with the development wallet.
 import assert from "node:assert/strict";
 import path from "node:path";
 import { Keypair, type PublicKey } from "@solana/web3.js";
 import type { Browser, Page } from "playwright-core";
-import { providerEndpoint, publishSpec, rules } from "@compute-market/sdk";
+import { deliverAcknowledgement, providerEndpoint, publishSpec, rules, signAcknowledgement } from "@compute-market/sdk";
 import { cleanupLeftovers, startProvider, type ProviderNodeHandle } from "@compute-market/provider";
 import { buildConsole, serveConsole, type ConsoleServer } from "../../../app/console/server/serve";
 import { consoleUrl, launchChromium, SCREENSHOTS } from "../../support/console";
@@ -26,6 +26,7 @@ describe("console in a browser: a service lease", function () {
   let page: Page;
   let job: PublicKey;
   let periodCost: bigint;
+  const watchdog = Keypair.generate();
 
   before(async () => {
     buildConsole();
@@ -38,7 +39,7 @@ describe("console in a browser: a service lease", function () {
     const marketAccount = (await market.consumer.client.fetchMarket(market.env.market))!;
     periodCost = rules.minDeposit(RATE_CAP, 1, PERIOD, 250, marketAccount.params.crankFee)!;
     // Two periods: under the page's three-period warning.
-    ({ job } = await market.consumer.client.postService({ market: market.env.market, specHash: report.specHash, requirements: { cpuCores: 1, memoryMb: spec.memoryMb, maxDurationSlots: 9_000n }, replicas: 1, maxRate: RATE_CAP, watchdog: Keypair.generate().publicKey, ackPeriodSlots: PERIOD, deposit: 2n * periodCost, bidWindowSlots: 10n }));
+    ({ job } = await market.consumer.client.postService({ market: market.env.market, specHash: report.specHash, requirements: { cpuCores: 1, memoryMb: spec.memoryMb, maxDurationSlots: 9_000n }, replicas: 1, maxRate: RATE_CAP, watchdog: watchdog.publicKey, ackPeriodSlots: PERIOD, deposit: 2n * periodCost, bidWindowSlots: 10n }));
     await market.bidReaching(job, "started");
     server = await serveConsole();
     browser = await launchChromium();
@@ -73,6 +74,16 @@ describe("console in a browser: a service lease", function () {
     const replica = page.locator(`[data-testid=replica][data-provider="${market.provider.toBase58()}"]`);
     await until("the replica answering", async () => (await replica.getByTestId("replica-answers").innerText()) === "yes", 30_000);
     assert.match(await replica.getByTestId("replica-url").innerText(), /^http:\/\/127\.0\.0\.1:\d+$/);
+    await until("the node's health check", async () => /^healthy at /.test(await replica.getByTestId("replica-health").innerText()), 30_000);
+    // An acknowledgement from the lease's watchdog, delivered to the node: the page shows it, and
+    // the slots it covers that the chain has not paid for.
+    const bid = (await market.consumer.client.fetchBid(market.consumer.client.bidAddress(job, market.provider)))!;
+    const upToSlot = BigInt(await market.env.connection.getSlot("confirmed"));
+    const jobIncarnation = (await market.consumer.client.fetchJob(job))!.incarnation;
+    await deliverAcknowledgement(providerEndpoint((await market.consumer.client.fetchProvider(market.provider))!), signAcknowledgement(watchdog.secretKey, { job, jobIncarnation, provider: market.provider, upToSlot }));
+    const shown = await until("the acknowledgement in the page", async () => /^(\d+) \((\d+)\)$/.exec(await replica.getByTestId("replica-acknowledged").innerText()), 15_000);
+    assert.equal(BigInt(shown[1]), upToSlot);
+    assert.ok(BigInt(shown[2]) <= upToSlot - bid.startedSlot, "unpaid: at most the slots since the start");
     const tools = page.locator(`[data-testid=replica-tools][data-provider="${market.provider.toBase58()}"]`);
     await tools.getByTestId("follow-logs").click();
     await until("the replica's first line", async () => /stdout: replica up/.test(await tools.getByTestId("replica-log").innerText()), 15_000);

@@ -15,6 +15,7 @@ import {
   authorizationHeader,
   encodeCredentials,
   fetchBlob,
+  fetchReplicaReport,
   fetchResults,
   keypairSigner,
   resultsAuthMessage,
@@ -194,11 +195,14 @@ describe("results server", () => {
   });
 
   describe("service replicas", () => {
-    it("tells where this node's replica of a lease answers, 404 for one it does not serve, 400 for a bad id, GET only", async () => {
-      const urls = ["http://127.0.0.1:40123"];
+    it("tells where this node's replica of a lease answers, its health and latest acknowledgement, 404 for one it does not serve, 400 for a bad id, GET only", async () => {
+      const report = { urls: ["http://127.0.0.1:40123"], health: { healthy: true, checkedAt: "2026-12-07T10:00:00.000Z" }, acknowledgedUpToSlot: "1234" };
       await server.close();
-      server = await startResultsServer({ port: 0, store, jobs: hub, consumerOf, maxBlobBytes: MAX_BLOB, serviceUrlsOf: async (id) => (id === job ? urls : null) });
-      assert.deepEqual(await request(`${server.url}/v1/services/${job}`).then((r) => [r.status, r.body]), [200, { job, urls }]);
+      server = await startResultsServer({ port: 0, store, jobs: hub, consumerOf, maxBlobBytes: MAX_BLOB, replicaReportOf: async (id) => (id === job ? report : null) });
+      assert.deepEqual(await request(`${server.url}/v1/services/${job}`).then((r) => [r.status, r.body]), [200, { job, ...report }]);
+      // The SDK's reader of the same route.
+      assert.deepEqual(await fetchReplicaReport(server.url, job), { job, ...report });
+      assert.equal(await fetchReplicaReport(server.url, Keypair.generate().publicKey), null, "a replica it does not serve");
       const other = Keypair.generate().publicKey.toBase58();
       const missing = await request(`${server.url}/v1/services/${other}`);
       assert.equal(missing.status, 404);

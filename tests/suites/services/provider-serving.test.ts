@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { Keypair, type PublicKey } from "@solana/web3.js";
 import WebSocket from "ws";
-import { deliverAcknowledgement, httpHealthy, keypairSigner, openShell, providerEndpoint, publishSpec, ServiceWatchdog, streamLogs, type ContainerJobSpec, type WebSocketConstructor } from "@compute-market/sdk";
+import { deliverAcknowledgement, fetchReplicaReport, httpHealthy, keypairSigner, openShell, providerEndpoint, publishSpec, ServiceWatchdog, streamLogs, type ContainerJobSpec, type WebSocketConstructor } from "@compute-market/sdk";
 import { startProvider, type ProviderNodeHandle } from "@compute-market/provider";
 import { shellSpec, testDocker } from "../../support/docker";
 import { providerConfig, startProviderMarket, testLogger, until, type ProviderMarket } from "../../support/provider-market";
@@ -88,6 +88,11 @@ describe("provider node serving a service lease", function () {
     assert.ok(events.includes("acknowledged") && !events.includes("delivery-failed"));
     const paid = market.env.paymentBalance(market.operator.keypair.publicKey);
     assert.equal(paid, (claimed.claimedSlot - claimed.startedSlot) * claimed.awardedPrice, "paid its rate for every acknowledged slot");
+    // The node's report: its own health check's last run, and the latest acknowledgement it holds.
+    const report = (await fetchReplicaReport(endpoint, job))!;
+    assert.deepEqual(report.urls, urls);
+    assert.equal(report.health?.healthy, true, "the spec's health check passed at the node");
+    assert.ok(BigInt(report.acknowledgedUpToSlot!) >= claimed.claimedSlot, "it holds an acknowledgement at least as far as it claimed");
 
     // The consumer follows the replica's lines over the logs WebSocket (wallet-signed, as for a job).
     const lines: string[] = [];

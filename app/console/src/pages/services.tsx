@@ -1,10 +1,12 @@
 // The consumer's service leases: each lease's deposit against what one more period of its
 // replicas costs (a warning when it runs low or the lease paused) with a top-up; its replicas
-// (provider, rate, start, paid through, end) with where each answers and whether it does now;
-// and, per replica, its log lines and a shell, both signed with the wallet.
+// (provider, rate, start, paid through, end) with where each answers and whether it does now
+// from this page, and, in the node's own words, its last run of the spec's health check and the
+// acknowledged time it has not claimed yet; and, per replica, its log lines and a shell, both
+// signed with the wallet.
 import { useEffect, useState } from "preact/hooks";
 import { PublicKey } from "@solana/web3.js";
-import { accountFieldOffset, fetchAllOf, openShell, providerEndpoint, rules, streamLogs, type BidAccount, type ComputeMarketClient, type JobAccount, type ServiceAccount } from "@compute-market/sdk";
+import { accountFieldOffset, fetchAllOf, fetchReplicaReport, openShell, providerEndpoint, rules, streamLogs, type BidAccount, type ComputeMarketClient, type JobAccount, type ReplicaReport, type ServiceAccount } from "@compute-market/sdk";
 import type { SigningWallet } from "../wallet/connect";
 
 const JOB_CONSUMER_OFFSET = accountFieldOffset("Job", "consumer");
@@ -16,6 +18,8 @@ interface Replica {
   endpoint: string;
   urls: string[];
   answers: boolean;
+  /** What its node reports (health check, acknowledgements held); null when the node did not answer. */
+  report: ReplicaReport | null;
 }
 
 interface Lease {
@@ -26,16 +30,32 @@ interface Lease {
   replicas: Replica[];
 }
 
-/** Where the replica answers (asked of its node) and whether its first URL answers now. */
-async function locate(endpoint: string, job: PublicKey): Promise<{ urls: string[]; answers: boolean }> {
+/** The node's report on the replica, and whether its first URL answers this page now. */
+async function locate(endpoint: string, job: PublicKey): Promise<{ urls: string[]; answers: boolean; report: ReplicaReport | null }> {
   try {
-    const response = await fetch(`${endpoint}/v1/services/${job.toBase58()}`, { signal: AbortSignal.timeout(2_000) });
-    const urls = response.ok ? ((await response.json()) as { urls: string[] }).urls : [];
+    const report = await fetchReplicaReport(endpoint, job, { signal: AbortSignal.timeout(2_000) });
+    const urls = report?.urls ?? [];
+    // A page sees no status across origins (no-cors): only that something answered.
     const answers = urls.length > 0 && (await fetch(urls[0], { mode: "no-cors", signal: AbortSignal.timeout(2_000) }).then(() => true, () => false));
-    return { urls, answers };
+    return { urls, answers, report };
   } catch {
-    return { urls: [], answers: false };
+    return { urls: [], answers: false, report: null };
   }
+}
+
+/** The node's last health check, in words. */
+function healthText(report: ReplicaReport | null): string {
+  if (!report) return "node did not answer";
+  if (!report.health) return "not checked yet";
+  return `${report.health.healthy ? "healthy" : "failing"} at ${new Date(report.health.checkedAt).toLocaleTimeString()}`;
+}
+
+/** Acknowledged slots the node holds and has not been paid for yet, from the chain's paid-through. */
+function unclaimedSlots(report: ReplicaReport | null, bid: BidAccount): bigint | null {
+  if (!report?.acknowledgedUpToSlot) return null;
+  const acknowledged = BigInt(report.acknowledgedUpToSlot);
+  const paid = rules.paidThrough(bid);
+  return acknowledged > paid ? acknowledged - paid : 0n;
 }
 
 async function loadLeases(client: ComputeMarketClient, consumer: PublicKey): Promise<Lease[]> {
@@ -49,7 +69,7 @@ async function loadLeases(client: ComputeMarketClient, consumer: PublicKey): Pro
         bids.map(async ({ account: bid }) => {
           const provider = await client.fetchProvider(bid.provider);
           const endpoint = provider ? providerEndpoint(provider) : "";
-          return { bid, endpoint, ...(endpoint ? await locate(endpoint, address) : { urls: [], answers: false }) };
+          return { bid, endpoint, ...(endpoint ? await locate(endpoint, address) : { urls: [], answers: false, report: null }) };
         }),
       );
       return { address, job: account, terms: terms!, balance, replicas };
@@ -178,7 +198,9 @@ export function ServicesPage({ client, wallet }: { client: ComputeMarketClient; 
                   <th>paid through</th>
                   <th>ended</th>
                   <th>URL</th>
-                  <th>answers</th>
+                  <th>answers here</th>
+                  <th>node's health check</th>
+                  <th>acknowledged to (unpaid slots)</th>
                 </tr>
               </thead>
               <tbody>
@@ -191,6 +213,10 @@ export function ServicesPage({ client, wallet }: { client: ComputeMarketClient; 
                     <td>{replica.bid.endedSlot === 0n ? "–" : replica.bid.endedSlot.toString()}</td>
                     <td data-testid="replica-url">{replica.urls[0] ?? "–"}</td>
                     <td data-testid="replica-answers">{replica.answers ? "yes" : "no"}</td>
+                    <td data-testid="replica-health">{healthText(replica.report)}</td>
+                    <td data-testid="replica-acknowledged">
+                      {replica.report?.acknowledgedUpToSlot ? `${replica.report.acknowledgedUpToSlot} (${unclaimedSlots(replica.report, replica.bid)})` : "–"}
+                    </td>
                   </tr>
                 ))}
               </tbody>

@@ -38,6 +38,12 @@ export class ProviderFault extends Error {
 /** What a job runs: a container, or a verifiable job's program on the machine. */
 export type JobWork = { kind: "container"; spec: ContainerJobSpec } | { kind: "machine"; program: MachineProgram };
 
+/** The last run of a replica's health check (the spec's HTTP path and status, or TCP) by its node. */
+export interface ReplicaHealth {
+  healthy: boolean;
+  checkedAt: Date;
+}
+
 /** A verifiable run's end, as `commit_verifiable` takes it (the output root is the result's). */
 export interface MachineCommitment {
   finalState: Uint8Array;
@@ -121,7 +127,7 @@ export class ProviderNode {
   private readonly retryAt = new Map<string, { at: number; attempt: number }>();
   private readonly runs = new Map<string, AbortController>();
   /** Each served replica's last health, so only changes are logged. */
-  private readonly replicaHealth = new Map<string, boolean>();
+  private readonly replicaHealth = new Map<string, ReplicaHealth>();
   private readonly inFlight = new Set<Promise<void>>();
   private stopped = false;
   lastSlot = 0n;
@@ -407,6 +413,11 @@ export class ProviderNode {
     log.info({ urls, image: work.spec.image }, "replica serving");
   }
 
+  /** What the spec's health check said of this node's replica of `job` at its last run (none before the first). */
+  replicaHealthOf(job: string): ReplicaHealth | undefined {
+    return this.replicaHealth.get(job);
+  }
+
   private async supervise(job: PublicKey, log: Logger): Promise<void> {
     const check = await this.options.ports.supervise(job);
     if (!check.running) {
@@ -419,8 +430,8 @@ export class ProviderNode {
       this.stats.restarts += 1;
       log.warn("replica's container had stopped: restarted");
     }
-    if (this.replicaHealth.get(job.toBase58()) !== check.healthy) log[check.healthy ? "info" : "warn"]({ healthy: check.healthy }, "replica health changed");
-    this.replicaHealth.set(job.toBase58(), check.healthy);
+    if (this.replicaHealth.get(job.toBase58())?.healthy !== check.healthy) log[check.healthy ? "info" : "warn"]({ healthy: check.healthy }, "replica health changed");
+    this.replicaHealth.set(job.toBase58(), { healthy: check.healthy, checkedAt: new Date() });
   }
 
   private async unserve(job: PublicKey, log: Logger): Promise<void> {

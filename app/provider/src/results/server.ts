@@ -13,7 +13,7 @@ import { pipeline } from "node:stream/promises";
 import { PublicKey } from "@solana/web3.js";
 import { WebSocket, WebSocketServer } from "ws";
 import type { ReplicaShell } from "../runtime/service-container";
-import { isSafeRelativePath, parseAcknowledgementSubmission } from "@compute-market/sdk";
+import { isSafeRelativePath, parseAcknowledgementSubmission, type ReplicaReport } from "@compute-market/sdk";
 import { createLogger, type Logger } from "@compute-market/common";
 import { authenticate, ChallengeBook, type AuthResult, type ConsumerOf } from "./auth";
 import type { LogEvent, ResultsCatalog } from "./catalog";
@@ -43,8 +43,8 @@ export interface ResultsServerOptions {
   heartbeatMs?: number;
   /** Where service acknowledgements are kept, and how a job's lease terms are read; without it the node takes none (404). */
   acknowledgements?: { book: AcknowledgementBook; leaseOf: LeaseLookup };
-  /** The public URLs of this node's replica of a service job, or null when it serves none. */
-  serviceUrlsOf?: (job: string) => Promise<string[] | null>;
+  /** This node's report on its replica of a service job (its URLs, health, latest acknowledgement), or null when it serves none. */
+  replicaReportOf?: (job: string) => Promise<Omit<ReplicaReport, "job"> | null>;
   /** A shell in this node's replica of a service job, or null when it serves none. */
   shellOf?: (job: string) => Promise<ReplicaShell | null>;
 }
@@ -201,9 +201,9 @@ async function handleRequest(context: Context, request: http.IncomingMessage, re
         return await takeAcknowledgement(context, request, response, route.job);
       case "service": {
         // Public, like the endpoint itself: where the consumer's watchdog probes the replica.
-        const urls = await context.serviceUrlsOf?.(route.job);
-        if (!urls) throw new HttpError(404, "this node serves no replica of this job");
-        return sendJson(response, 200, { job: route.job, urls });
+        const report = await context.replicaReportOf?.(route.job);
+        if (!report) throw new HttpError(404, "this node serves no replica of this job");
+        return sendJson(response, 200, { job: route.job, ...report } satisfies ReplicaReport);
       }
     }
   } catch (error) {
