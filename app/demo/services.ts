@@ -10,6 +10,7 @@ import type { Connection, Keypair, PublicKey } from "@solana/web3.js";
 import { Keypair as KeypairClass } from "@solana/web3.js";
 import {
   deliverAcknowledgement,
+  fetchReplicaReport,
   httpHealthy,
   parseEvents,
   publishSpec,
@@ -87,8 +88,7 @@ function serviceSpec(image: string): ContainerJobSpec {
 /** The replica's public URLs, asked of its node as a watchdog would; none when the node is down. */
 async function replicaUrls(endpoint: string, job: PublicKey): Promise<string[]> {
   try {
-    const response = await fetch(`${endpoint}/v1/services/${job.toBase58()}`, { signal: AbortSignal.timeout(1_000) });
-    return response.status === 200 ? ((await response.json()) as { urls: string[] }).urls : [];
+    return (await fetchReplicaReport(endpoint, job, { signal: AbortSignal.timeout(1_000) }))?.urls ?? [];
   } catch {
     return [];
   }
