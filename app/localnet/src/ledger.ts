@@ -207,8 +207,10 @@ interface Prepared {
 }
 
 const MS_PER_SLOT = 400n;
-/** How many of the latest blockhashes a transaction may reference by default: a real cluster allows 150 blocks. */
+/** How many blocks old a blockhash a transaction references may be, by default: 150, as on a real cluster. */
 export const BLOCKHASH_VALIDITY = 150;
+/** The most blockhashes remembered, however young: one per landed transaction while the clock stands. */
+const MAX_BLOCKHASHES_KEPT = 100_000;
 /** How many slots the SlotHashes sysvar remembers, as on a real cluster. */
 const SLOT_HASHES = 512;
 const DEFAULT_BLOCKS_KEPT = 10_000;
@@ -220,7 +222,8 @@ export class Ledger {
   /** The first blockhash, which stands for the genesis hash that identifies a cluster. */
   readonly genesisHash: string;
   private readonly records = new Map<string, ProcessedTransaction>();
-  private readonly recentBlockhashes: string[];
+  /** Blockhashes still valid, each with the block height it was issued at, oldest first. */
+  private readonly recentBlockhashes = new Map<string, bigint>();
   private readonly observers = new Set<LedgerObserver>();
   private height: bigint;
   private readonly fees: PrioritizationFees;
@@ -240,8 +243,8 @@ export class Ledger {
     private readonly limits: HistoryLimits,
   ) {
     this.genesisHash = svm.latestBlockhash();
-    this.recentBlockhashes = [this.genesisHash];
     this.height = origin.slot;
+    this.recentBlockhashes.set(this.genesisHash, this.height);
     this.fees = new PrioritizationFees(origin.slot);
     this.recordSlotHash(origin.slot);
     // The first block is its own parent, as slot 0 is on a node.
@@ -481,7 +484,7 @@ export class Ledger {
 
   /** Whether a transaction referencing `blockhash` would be accepted. */
   isBlockhashValid(blockhash: string): boolean {
-    return this.recentBlockhashes.includes(blockhash);
+    return this.recentBlockhashes.has(blockhash);
   }
 
   minimumBalanceForRentExemption(bytes: number): bigint {
@@ -587,7 +590,7 @@ export class Ledger {
     // LiteSVM throws on a missing signature rather than failing the transaction; a real cluster
     // fails it signature verification.
     if (sigVerify && !isFullySignedTransaction(prepared.kit)) return namedError("SignatureFailure");
-    if (!this.recentBlockhashes.includes(prepared.versioned.message.recentBlockhash)) return namedError("BlockhashNotFound");
+    if (!this.recentBlockhashes.has(prepared.versioned.message.recentBlockhash)) return namedError("BlockhashNotFound");
     return null;
   }
 
@@ -639,8 +642,14 @@ export class Ledger {
 
   private nextBlockhash(): void {
     this.svm.expireBlockhash();
-    this.recentBlockhashes.push(this.svm.latestBlockhash());
-    if (this.recentBlockhashes.length > this.limits.blockhashes) this.recentBlockhashes.shift();
+    this.recentBlockhashes.set(this.svm.latestBlockhash(), this.height);
+    // A blockhash ages by blocks, as on a node, however many transactions land in one (each gets
+    // a blockhash of its own here, where a node's block has one for all of them).
+    // A clock that stands still (tests) would keep them all: past a bound, the oldest go.
+    for (const [hash, issuedAt] of this.recentBlockhashes) {
+      if (this.height - issuedAt < BigInt(this.limits.blockhashes) && this.recentBlockhashes.size <= MAX_BLOCKHASHES_KEPT) break;
+      this.recentBlockhashes.delete(hash);
+    }
   }
 }
 

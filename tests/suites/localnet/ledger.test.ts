@@ -212,6 +212,24 @@ describe("localnet", () => {
     assert.equal(c.ledger.getTransaction(refused.signature), null);
   });
 
+  it("ages a blockhash by blocks, not by the transactions landing in a block", () => {
+    const c = cluster();
+    const recipient = Keypair.generate().publicKey;
+    assert.equal(c.ledger.process(signed(c, [transferSol(c.payer.publicKey, recipient, LAMPORTS_PER_SOL)])).error, null);
+    const cached = signed(c, [transferSol(c.payer.publicKey, recipient, LAMPORTS_PER_SOL)]);
+    // More transactions than the 150 blocks a blockhash lives, all in one block: each gets a
+    // blockhash of its own, and the first one is no older for it.
+    for (let i = 0; i < 200; i++) assert.equal(c.ledger.process(signed(c, [transferSol(c.payer.publicKey, recipient, 1_000 + i)])).error, null);
+    assert.equal(c.ledger.isBlockhashValid(cached.recentBlockhash!), true);
+    assert.equal(c.ledger.process(cached).error, null, "a transaction signed 200 transactions ago, in the same block, lands");
+    const old = signed(c, [transferSol(c.payer.publicKey, recipient, 7)]);
+    // A block a slot (a warp over several slots makes one block).
+    for (let i = 0; i < 149; i++) c.ledger.advanceSlots(1n);
+    assert.equal(c.ledger.isBlockhashValid(old.recentBlockhash!), true, "149 blocks old");
+    c.ledger.advanceSlots(1n);
+    assert.equal(c.ledger.process(old).error?.rpc, "BlockhashNotFound", "150 blocks old");
+  });
+
   it("refuses a replay and an unsigned transaction without throwing", () => {
     const c = cluster();
     const tx = signed(c, [transferSol(c.payer.publicKey, Keypair.generate().publicKey, LAMPORTS_PER_SOL)]);
