@@ -2,9 +2,10 @@
 // program, loaded at start, kept current by account and log subscriptions, and rebuilt from the
 // chain on a timer. The chain is the truth; this is a cache that can always be thrown away.
 //
-// Every change carries the slot it was read at, and no read overwrites a change notified at its
-// own slot or a later one: so a change that lands while the load is read is kept, whichever
-// arrives first, and a resync never rolls back a newer update.
+// Every change carries the slot it was seen at, and no read overwrites a change notified at a
+// later slot, or at its own slot after the read was asked (see `Seen`): so a change that lands
+// while the load is read is kept, whichever arrives first, and a resync never rolls back a newer
+// update.
 //
 // The first load waits until the subscriptions are live (web3.js reports "subscribed"): a change
 // that lands while they connect is then in the load, not lost between the two. A cut WebSocket
