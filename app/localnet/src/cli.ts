@@ -49,7 +49,8 @@ const command = new Command()
   .action(async (flags: Flags) => {
     const programs = withDefaultProgram(flags.program);
     if (flags.wallet.length > 0 && !flags.bootstrap) throw new InvalidArgumentError("--wallet funds a sandbox's wallets: add --bootstrap");
-    const saved = flags.ledger ? readSavedLedger(path.resolve(flags.ledger)) : null;
+    const ledgerDir = flags.ledger ? path.resolve(flags.ledger) : null;
+    const saved = ledgerDir ? readSavedLedger(ledgerDir) : null;
     const cluster = await startLocalCluster({
       port: flags.port,
       host: flags.host,
@@ -60,7 +61,7 @@ const command = new Command()
     if (saved) restoreLedger(cluster.ledger, saved);
     for (const { pubkey, lamports } of flags.fund) cluster.ledger.airdrop(pubkey, lamports);
     const sandbox = await sandboxOf(saved, flags, programs, cluster);
-    const store = flags.ledger ? new LedgerStore(path.resolve(flags.ledger), cluster.ledger, () => (sandbox ? { authority: sandbox.authority, summary: sandbox.summary } : null)) : null;
+    const store = ledgerDir ? new LedgerStore(ledgerDir, cluster.ledger, sandbox ? { authority: sandbox.authority, summary: sandbox.summary } : null) : null;
     store?.flush();
     stopOnSignals(cluster, store);
     const ready = {
@@ -71,7 +72,7 @@ const command = new Command()
       funded: flags.fund.map(({ pubkey, lamports }) => ({ pubkey: pubkey.toBase58(), lamports: lamports.toString() })),
       // Without --ledger, state lives in this process only: a restart starts an empty cluster.
       persistent: store !== null,
-      ...(flags.ledger ? { ledger: path.resolve(flags.ledger), restored: saved ? { slot: saved.slot.toString(), accounts: saved.accounts.length } : null } : {}),
+      ...(ledgerDir ? { ledger: ledgerDir, restored: saved ? { slot: saved.slot.toString(), accounts: saved.accounts.length } : null } : {}),
       ...(sandbox ? { sandbox: sandbox.summary } : {}),
     };
     process.stdout.write(`${JSON.stringify(ready)}\n`);

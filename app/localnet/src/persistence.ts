@@ -84,13 +84,11 @@ export class LedgerStore {
   private timer: NodeJS.Timeout | null = null;
   private due = 0;
   private readonly detach: () => void;
-  /** Writes done since start (for tests and logs). */
-  writes = 0;
 
   constructor(
     private readonly dir: string,
     private readonly ledger: Ledger,
-    private readonly sandbox: () => SavedSandbox | null,
+    private readonly sandbox: SavedSandbox | null,
   ) {
     mkdirSync(dir, { recursive: true });
     this.detach = ledger.observe({
@@ -104,7 +102,7 @@ export class LedgerStore {
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    const sandbox = this.sandbox();
+    const sandbox = this.sandbox;
     const file: LedgerFile = {
       format: FORMAT,
       savedAt: new Date().toISOString(),
@@ -122,7 +120,6 @@ export class LedgerStore {
     const temporary = `${target}.${process.pid}.tmp`;
     writeFileSync(temporary, JSON.stringify(file));
     renameSync(temporary, target);
-    this.writes += 1;
   }
 
   /** Writes the state one last time and stops following the ledger. */

@@ -128,7 +128,7 @@ export async function bootstrapSandbox(ledger: Ledger, programId: PublicKey, opt
   }
   const faucet = new Faucet(ledger, authority, paymentMint, stakeMint);
   registerFaucet(ledger, faucet);
-  const wallets = (options.wallets ?? []).map((wallet) => faucet.fund(wallet, options.tokensPerWallet ?? DEFAULT_WALLET_TOKENS, options.solPerWallet ?? DEFAULT_WALLET_SOL));
+  const wallets = fundWallets(faucet, options);
   const summary: SandboxSummary = {
     programId: programId.toBase58(),
     authority: authority.publicKey.toBase58(),
@@ -149,6 +149,10 @@ export async function bootstrapSandbox(ledger: Ledger, programId: PublicKey, opt
 export function reopenSandbox(ledger: Ledger, authority: Keypair, summary: SandboxSummary, options: Pick<SandboxOptions, "wallets" | "solPerWallet" | "tokensPerWallet"> = {}): Sandbox {
   const faucet = new Faucet(ledger, authority, new PublicKey(summary.paymentMint), new PublicKey(summary.stakeMint));
   registerFaucet(ledger, faucet);
-  const funded = (options.wallets ?? []).map((wallet) => faucet.fund(wallet, options.tokensPerWallet ?? DEFAULT_WALLET_TOKENS, options.solPerWallet ?? DEFAULT_WALLET_SOL));
-  return { summary: { ...summary, wallets: [...summary.wallets, ...funded] }, faucet, authority };
+  return { summary: { ...summary, wallets: [...summary.wallets, ...fundWallets(faucet, options)] }, faucet, authority };
+}
+
+/** Funds each of `options.wallets` with a new sandbox's SOL and tokens (or those given). */
+function fundWallets(faucet: Faucet, options: Pick<SandboxOptions, "wallets" | "solPerWallet" | "tokensPerWallet">): FundedWallet[] {
+  return (options.wallets ?? []).map((wallet) => faucet.fund(wallet, options.tokensPerWallet ?? DEFAULT_WALLET_TOKENS, options.solPerWallet ?? DEFAULT_WALLET_SOL));
 }

@@ -51,7 +51,7 @@ describe("local cluster kept across restarts", function () {
     await client(before, owner).placeBid({ job, price: UNIT });
     before.advanceSlots(5n);
     const dir = tempDir();
-    const store = new LedgerStore(dir, before, () => ({ authority: sandbox.authority, summary: sandbox.summary }));
+    const store = new LedgerStore(dir, before, { authority: sandbox.authority, summary: sandbox.summary });
     store.close();
 
     // When a new ledger starts from the saved state
