@@ -80,7 +80,7 @@ const SIGNATURE_BASE64 = /^[A-Za-z0-9+/]{86}==$/;
 
 /** The path a provider takes `job`'s acknowledgements at. */
 export function acknowledgementPath(job: PublicKey | string): string {
-  return `/v1/services/${encodeURIComponent(typeof job === "string" ? job : job.toBase58())}/acknowledgements`;
+  return `${replicaReportPath(job)}/acknowledgements`;
 }
 
 export function encodeAcknowledgementSubmission(ack: Pick<Acknowledgement, "upToSlot" | "signature">): AcknowledgementSubmission {
@@ -160,9 +160,10 @@ export function replicaReportPath(job: PublicKey | string): string {
 
 /** The node's report on its replica of `job`; null when it serves none (404). */
 export async function fetchReplicaReport(endpoint: string, job: PublicKey | string, options: { signal?: AbortSignal } = {}): Promise<ReplicaReport | null> {
-  const response = await fetch(`${endpoint.replace(/\/+$/, "")}${replicaReportPath(job)}`, { signal: options.signal });
+  const path = replicaReportPath(job);
+  const response = await fetch(`${endpoint.replace(/\/+$/, "")}${path}`, { signal: options.signal });
   if (response.status === 404) return null;
-  if (!response.ok) throw new Error(`${endpoint} answered ${response.status} for its replica of ${typeof job === "string" ? job : job.toBase58()}`);
+  if (!response.ok) throw new Error(`${endpoint} answered ${response.status} for ${path}`);
   const body = (await response.json()) as Partial<ReplicaReport>;
   return { job: String(body.job), urls: Array.isArray(body.urls) ? body.urls.map(String) : [], health: body.health ?? null, acknowledgedUpToSlot: body.acknowledgedUpToSlot ?? null };
 }

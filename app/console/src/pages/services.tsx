@@ -50,12 +50,12 @@ function healthText(report: ReplicaReport | null): string {
   return `${report.health.healthy ? "healthy" : "failing"} at ${new Date(report.health.checkedAt).toLocaleTimeString()}`;
 }
 
-/** Acknowledged slots the node holds and has not been paid for yet, from the chain's paid-through. */
-function unclaimedSlots(report: ReplicaReport | null, bid: BidAccount): bigint | null {
-  if (!report?.acknowledgedUpToSlot) return null;
+/** The latest acknowledgement the node holds, and the slots of it the chain has not paid yet. */
+function acknowledgedText(report: ReplicaReport | null, bid: BidAccount): string {
+  if (!report?.acknowledgedUpToSlot) return "–";
   const acknowledged = BigInt(report.acknowledgedUpToSlot);
   const paid = rules.paidThrough(bid);
-  return acknowledged > paid ? acknowledged - paid : 0n;
+  return `${acknowledged} (${acknowledged > paid ? acknowledged - paid : 0n})`;
 }
 
 async function loadLeases(client: ComputeMarketClient, consumer: PublicKey): Promise<Lease[]> {
@@ -214,9 +214,7 @@ export function ServicesPage({ client, wallet }: { client: ComputeMarketClient; 
                     <td data-testid="replica-url">{replica.urls[0] ?? "–"}</td>
                     <td data-testid="replica-answers">{replica.answers ? "yes" : "no"}</td>
                     <td data-testid="replica-health">{healthText(replica.report)}</td>
-                    <td data-testid="replica-acknowledged">
-                      {replica.report?.acknowledgedUpToSlot ? `${replica.report.acknowledgedUpToSlot} (${unclaimedSlots(replica.report, replica.bid)})` : "–"}
-                    </td>
+                    <td data-testid="replica-acknowledged">{acknowledgedText(replica.report, replica.bid)}</td>
                   </tr>
                 ))}
               </tbody>
