@@ -15,7 +15,7 @@ import type { Browser, Page } from "playwright-core";
 import { parseEvents } from "@compute-market/sdk";
 import { startProvider, type ProviderNodeHandle } from "@compute-market/provider";
 import { buildConsole, serveConsole, type ConsoleServer } from "../../../app/console/server/serve";
-import { consoleUrl, launchChromium, SCREENSHOTS } from "../../support/console";
+import { launchChromium, openConnected, SCREENSHOTS } from "../../support/console";
 import { testDocker } from "../../support/docker";
 import { PROVIDER_MARKET_PARAMS, providerConfig, startProviderMarket, testLogger, until, type ProviderMarket } from "../../support/provider-market";
 import { guestCode } from "../../support/verifiable";
@@ -37,10 +37,7 @@ describe("console in a browser: a consumer's job", function () {
     node = await startProvider(await providerConfig(market), market.operator.keypair, testLogger);
     server = await serveConsole();
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-    await page.goto(consoleUrl(server.url, market.env.cluster.url, market.consumer.keypair));
-    await page.getByTestId("connect-Development wallet").click();
-    await page.getByTestId("wallet-address").waitFor();
+    page = await openConnected(browser, server.url, market.env.cluster.url, market.consumer.keypair);
     await page.getByTestId("market").first().waitFor();
     await page.getByTestId("nav-consumer").click();
   });
@@ -168,9 +165,7 @@ describe("console in a browser: a consumer's job", function () {
   });
 
   it("shows the provider what its jobs paid it, read from its payment events", async () => {
-    const operatorPage = await browser.newPage();
-    await operatorPage.goto(consoleUrl(server.url, market.env.cluster.url, market.operator.keypair));
-    await operatorPage.getByTestId("connect-Development wallet").click();
+    const operatorPage = await openConnected(browser, server.url, market.env.cluster.url, market.operator.keypair);
     await operatorPage.getByTestId("nav-provider").click();
     const card = operatorPage.locator(`[data-testid=my-provider][data-address="${market.provider.toBase58()}"]`);
     await card.waitFor({ timeout: 30_000 });

@@ -10,7 +10,7 @@ import type { Browser, Page } from "playwright-core";
 import { ComputeMarketClient, DEFAULT_PROGRAM_ID } from "@compute-market/sdk";
 import { bootstrapSandbox, localProvider, startLocalCluster, type LocalCluster, type Sandbox } from "@compute-market/localnet";
 import { buildConsole, serveConsole, type ConsoleServer } from "../../../app/console/server/serve";
-import { consoleUrl, launchChromium, SCREENSHOTS } from "../../support/console";
+import { consoleUrl, launchChromium, openConnected, SCREENSHOTS } from "../../support/console";
 import { PROGRAM_PATH } from "../../support/env";
 import { until } from "../../support/wait";
 
@@ -76,9 +76,7 @@ describe("console in a browser: markets", function () {
   });
 
   it("shows a provider its stake and bids, and unstakes and withdraws from the page", async () => {
-    const operatorPage = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await operatorPage.goto(consoleUrl(server.url, cluster.url, operator));
-    await operatorPage.getByTestId("connect-Development wallet").click();
+    const operatorPage = await openConnected(browser, server.url, cluster.url, operator, { width: 1280, height: 900 });
     await operatorPage.getByTestId("nav-provider").click();
     const card = operatorPage.locator(`[data-testid=my-provider][data-address="${provider}"]`);
     await card.waitFor({ timeout: 30_000 });

@@ -10,7 +10,7 @@ import type { Browser, Page } from "playwright-core";
 import { deliverAcknowledgement, providerEndpoint, publishSpec, rules, signAcknowledgement } from "@compute-market/sdk";
 import { cleanupLeftovers, startProvider, type ProviderNodeHandle } from "@compute-market/provider";
 import { buildConsole, serveConsole, type ConsoleServer } from "../../../app/console/server/serve";
-import { consoleUrl, launchChromium, SCREENSHOTS } from "../../support/console";
+import { launchChromium, openConnected, SCREENSHOTS } from "../../support/console";
 import { shellSpec, testDocker } from "../../support/docker";
 import { providerConfig, startProviderMarket, testLogger, until, type ProviderMarket } from "../../support/provider-market";
 
@@ -43,9 +43,7 @@ describe("console in a browser: a service lease", function () {
     await market.bidReaching(job, "started");
     server = await serveConsole();
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-    await page.goto(consoleUrl(server.url, market.env.cluster.url, market.consumer.keypair));
-    await page.getByTestId("connect-Development wallet").click();
+    page = await openConnected(browser, server.url, market.env.cluster.url, market.consumer.keypair);
     await page.getByTestId("nav-services").click();
   });
 
